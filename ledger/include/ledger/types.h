@@ -1,0 +1,36 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace attendance::ledger {
+
+// Global position of an event in the log: gapless, from 1. 0 = "none".
+using Position = std::uint64_t;
+// Version of an event within its stream (a pupil's, or a school's): from 1.
+using StreamVersion = std::uint64_t;
+
+// Days since 1970-01-01 (a civil date without a time zone).
+using Day = std::int32_t;
+
+// Who is making a request, as the transport authenticated them.
+struct Principal {
+  std::string name;
+  std::string role;
+};
+
+// "YYYY-MM-DD" -> Day; nullopt if malformed or not a real calendar date.
+std::optional<Day> ParseDate(std::string_view text);
+std::string FormatDate(Day day);
+// 0 = Monday ... 6 = Sunday.
+int Weekday(Day day);
+// The academic year (1 Aug - 31 Jul) a day falls in, named by its first
+// calendar year: 2025-09-08 -> 2025.
+int AcademicYearOf(Day day);
+Day AcademicYearStart(int academic_year);
+// "HH:MM" -> minutes after midnight; nullopt if malformed.
+std::optional<int> ParseTimeOfDay(std::string_view text);
+
+}  // namespace attendance::ledger

@@ -1,0 +1,294 @@
+#include "commands.h"
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "ledger/codes.h"
+#include "validation.h"
+
+namespace attendance::ledger {
+namespace {
+
+#define RETURN_IF_ERROR(expr)            \
+  do {                                   \
+    if (absl::Status _s = (expr); !_s.ok()) return _s; \
+  } while (0)
+
+const char* SessionName(v1::Session s) { return s == v1::AM ? "AM" : "PM"; }
+
+// A new event on a pupil's stream (or the school's, when pupil is null).
+v1::EventEnvelope NewEvent(const std::string& school_id, const std::string& pupil_id,
+                           StreamVersion current_version) {
+  v1::EventEnvelope event;
+  event.set_school_id(school_id);
+  event.set_pupil_id(pupil_id);
+  event.set_stream_version(current_version + 1);
+  return event;
+}
+
+}  // namespace
+
+absl::Status PrepareRecordMarks(CommandEnv& env, const v1::RecordMarksRequest& request,
+                                v1::RecordMarksResponse& response) {
+  RETURN_IF_ERROR(CheckActor(env.actor));
+  auto school = CheckSchool(env.state, request.school_id());
+  if (!school.ok()) return school.status();
+  if (request.marks().empty()) return absl::InvalidArgumentError("marks: the batch is empty");
+  if (request.marks_size() > kMaxMarksPerBatch) {
+    return absl::InvalidArgumentError(absl::StrCat("marks: ", request.marks_size(),
+                                                   " marks is more than the limit of ",
+                                                   kMaxMarksPerBatch, " per batch"));
+  }
+
+  struct Checked {
+    PupilState* pupil;
+    Day day;
+  };
+  std::vector<Checked> checked;
+  checked.reserve(static_cast<std::size_t>(request.marks_size()));
+  // (pupil index, day, session) -> index in the batch, for repeats.
+  absl::flat_hash_map<std::uint64_t, int> seen;
+  seen.reserve(static_cast<std::size_t>(request.marks_size()));
+  for (int i = 0; i < request.marks_size(); ++i) {
+    const v1::Mark& mark = request.marks(i);
+    const std::string prefix = absl::StrCat("marks[", i, "].");
+    auto pupil = CheckPupil(env.state, **school, mark.pupil_id(), prefix + "pupil_id");
+    if (!pupil.ok()) return pupil.status();
+    auto day = CheckDate(mark.date(), prefix + "date");
+    if (!day.ok()) return day.status();
+    RETURN_IF_ERROR(CheckSession(mark.session(), prefix + "session"));
+    RETURN_IF_ERROR(CheckCodeOnDay(**school, **pupil, *day, mark.session(), mark.code(),
+                                   mark.minutes_late(), prefix));
+    RETURN_IF_ERROR(CheckText(mark.comment(), prefix + "comment", false));
+    const std::uint64_t key = (static_cast<std::uint64_t>((*pupil)->index) << 32) |
+                              (static_cast<std::uint64_t>(static_cast<std::uint32_t>(*day)) << 2) |
+                              static_cast<std::uint64_t>(mark.session());
+    if (auto [it, inserted] = seen.emplace(key, i); !inserted) {
+      return absl::InvalidArgumentError(absl::StrCat("marks[", i, "]: repeats marks[", it->second,
+                                                     "] (pupil \"", mark.pupil_id(), "\", ",
+                                                     mark.date(), " ", SessionName(mark.session()),
+                                                     ")"));
+    }
+    auto existing =
+        env.current_code(request.school_id(), mark.pupil_id(), **pupil, *day, mark.session());
+    if (!existing.ok()) return existing.status();
+    if (!existing->empty()) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "marks[", i, "]: pupil \"", mark.pupil_id(), "\" already has mark \"", *existing,
+          "\" for ", mark.date(), " ", SessionName(mark.session()), "; use AmendMark to change it"));
+    }
+    checked.push_back({*pupil, *day});
+  }
+
+  for (int i = 0; i < request.marks_size(); ++i) {
+    const v1::Mark& mark = request.marks(i);
+    v1::EventEnvelope event =
+        NewEvent(request.school_id(), mark.pupil_id(), checked[static_cast<std::size_t>(i)].pupil->version);
+    v1::MarkRecorded* recorded = event.mutable_mark_recorded();
+    recorded->set_pupil_id(mark.pupil_id());
+    recorded->set_date(mark.date());
+    recorded->set_session(mark.session());
+    recorded->set_code(mark.code());
+    recorded->set_minutes_late(mark.minutes_late());
+    recorded->mutable_taken_by()->set_name(env.actor.name);
+    recorded->mutable_taken_by()->set_role(env.actor.role);
+    recorded->set_comment(mark.comment());
+    const Position position = env.group.Append(event, env.actor, env.request_id);
+    if (i == 0) response.set_first_position(position);
+    response.set_last_position(position);
+  }
+  response.set_recorded(static_cast<std::uint32_t>(request.marks_size()));
+  return absl::OkStatus();
+}
+
+absl::Status PrepareAmendMark(CommandEnv& env, const v1::AmendMarkRequest& request,
+                              v1::AmendMarkResponse& response) {
+  RETURN_IF_ERROR(CheckActor(env.actor));
+  auto school = CheckSchool(env.state, request.school_id());
+  if (!school.ok()) return school.status();
+  auto pupil = CheckPupil(env.state, **school, request.pupil_id(), "pupil_id");
+  if (!pupil.ok()) return pupil.status();
+  auto day = CheckDate(request.date(), "date");
+  if (!day.ok()) return day.status();
+  RETURN_IF_ERROR(CheckSession(request.session(), "session"));
+  RETURN_IF_ERROR(CheckText(request.reason(), "reason", true));
+  if (request.amended_code().empty()) {
+    return absl::InvalidArgumentError("amended_code: must not be empty");
+  }
+  auto current =
+      env.current_code(request.school_id(), request.pupil_id(), **pupil, *day, request.session());
+  if (!current.ok()) return current.status();
+  if (current->empty()) {
+    return absl::NotFoundError(absl::StrCat("pupil \"", request.pupil_id(), "\" has no mark for ",
+                                            request.date(), " ", SessionName(request.session()),
+                                            " to amend; use RecordMarks"));
+  }
+  if (!request.expected_code().empty() && request.expected_code() != *current) {
+    return absl::AbortedError(absl::StrCat("expected_code: \"", request.expected_code(),
+                                           "\" but the mark is now \"", *current,
+                                           "\"; re-read and retry"));
+  }
+  if (request.expected_stream_version() != 0 &&
+      request.expected_stream_version() != (*pupil)->version) {
+    return absl::AbortedError(absl::StrCat("expected_stream_version: ",
+                                           request.expected_stream_version(),
+                                           " but the pupil's stream is at version ",
+                                           (*pupil)->version, "; re-read and retry"));
+  }
+  if (request.amended_code() == *current) {
+    return absl::InvalidArgumentError(absl::StrCat("amended_code: \"", request.amended_code(),
+                                                   "\" is already the mark's code"));
+  }
+  RETURN_IF_ERROR(CheckCodeOnDay(**school, **pupil, *day, request.session(),
+                                 request.amended_code(), request.minutes_late(), "amended_"));
+
+  v1::EventEnvelope event = NewEvent(request.school_id(), request.pupil_id(), (*pupil)->version);
+  v1::MarkAmended* amended = event.mutable_mark_amended();
+  amended->set_pupil_id(request.pupil_id());
+  amended->set_date(request.date());
+  amended->set_session(request.session());
+  amended->set_original_code(*current);
+  amended->set_amended_code(request.amended_code());
+  amended->set_reason(request.reason());
+  amended->mutable_amended_by()->set_name(env.actor.name);
+  amended->mutable_amended_by()->set_role(env.actor.role);
+  amended->set_amended_at_us(env.group.now_us());
+  amended->set_minutes_late(request.minutes_late());
+  response.set_position(env.group.Append(event, env.actor, env.request_id));
+  response.set_stream_version(event.stream_version());
+  response.set_original_code(*current);
+  return absl::OkStatus();
+}
+
+absl::Status PrepareRecordLetter(CommandEnv& env, const v1::RecordLetterRequest& request,
+                                 v1::WriteResponse& response) {
+  RETURN_IF_ERROR(CheckActor(env.actor));
+  auto school = CheckSchool(env.state, request.school_id());
+  if (!school.ok()) return school.status();
+  auto pupil = CheckPupil(env.state, **school, request.pupil_id(), "pupil_id");
+  if (!pupil.ok()) return pupil.status();
+  RETURN_IF_ERROR(CheckId(request.letter_id(), "letter_id"));
+  if (request.channel() == v1::LETTER_CHANNEL_UNSPECIFIED ||
+      !v1::LetterChannel_IsValid(request.channel())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "channel: ", static_cast<int>(request.channel()), " is not POST, EMAIL, APP or HAND"));
+  }
+  if (auto d = CheckDate(request.sent_on(), "sent_on"); !d.ok()) return d.status();
+  RETURN_IF_ERROR(CheckText(request.note(), "note", false));
+
+  v1::EventEnvelope event = NewEvent(request.school_id(), request.pupil_id(), (*pupil)->version);
+  v1::LetterSent* letter = event.mutable_letter_sent();
+  letter->set_pupil_id(request.pupil_id());
+  letter->set_letter_id(request.letter_id());
+  letter->set_channel(request.channel());
+  letter->set_sent_on(request.sent_on());
+  letter->mutable_sent_by()->set_name(env.actor.name);
+  letter->mutable_sent_by()->set_role(env.actor.role);
+  letter->set_note(request.note());
+  response.set_position(env.group.Append(event, env.actor, env.request_id));
+  response.set_stream_version(event.stream_version());
+  return absl::OkStatus();
+}
+
+absl::Status PrepareEnrolPupil(CommandEnv& env, const v1::EnrolPupilRequest& request,
+                               v1::WriteResponse& response) {
+  RETURN_IF_ERROR(CheckActor(env.actor));
+  auto school = CheckSchool(env.state, request.school_id());
+  if (!school.ok()) return school.status();
+  RETURN_IF_ERROR(CheckPupilDetails(request.pupil(), "pupil"));
+  auto from = CheckDate(request.on_roll_from(), "on_roll_from");
+  if (!from.ok()) return from.status();
+  PupilState* existing = env.state.FindPupil(**school, request.pupil().pupil_id());
+  if (existing != nullptr && existing->OnRollNow()) {
+    return absl::AlreadyExistsError(absl::StrCat("pupil.pupil_id: \"", request.pupil().pupil_id(),
+                                                 "\" is already on the school's roll"));
+  }
+  if (existing != nullptr && !existing->roll.empty() && *from <= existing->roll.back().second) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("on_roll_from: ", request.on_roll_from(),
+                     " is not after the pupil's last day on roll, ",
+                     FormatDate(existing->roll.back().second)));
+  }
+  v1::EventEnvelope event = NewEvent(request.school_id(), request.pupil().pupil_id(),
+                                     existing ? existing->version : 0);
+  *event.mutable_pupil_enrolled()->mutable_pupil() = request.pupil();
+  event.mutable_pupil_enrolled()->set_on_roll_from(request.on_roll_from());
+  response.set_position(env.group.Append(event, env.actor, env.request_id));
+  response.set_stream_version(event.stream_version());
+  return absl::OkStatus();
+}
+
+absl::Status PrepareUpdatePupil(CommandEnv& env, const v1::UpdatePupilRequest& request,
+                                v1::WriteResponse& response) {
+  RETURN_IF_ERROR(CheckActor(env.actor));
+  auto school = CheckSchool(env.state, request.school_id());
+  if (!school.ok()) return school.status();
+  RETURN_IF_ERROR(CheckPupilDetails(request.pupil(), "pupil"));
+  auto pupil = CheckPupil(env.state, **school, request.pupil().pupil_id(), "pupil.pupil_id");
+  if (!pupil.ok()) return pupil.status();
+  if (auto d = CheckDate(request.effective_from(), "effective_from"); !d.ok()) return d.status();
+  v1::EventEnvelope event =
+      NewEvent(request.school_id(), request.pupil().pupil_id(), (*pupil)->version);
+  *event.mutable_pupil_updated()->mutable_pupil() = request.pupil();
+  event.mutable_pupil_updated()->set_effective_from(request.effective_from());
+  response.set_position(env.group.Append(event, env.actor, env.request_id));
+  response.set_stream_version(event.stream_version());
+  return absl::OkStatus();
+}
+
+absl::Status PrepareRemoveFromRoll(CommandEnv& env, const v1::RemoveFromRollRequest& request,
+                                   v1::WriteResponse& response) {
+  RETURN_IF_ERROR(CheckActor(env.actor));
+  auto school = CheckSchool(env.state, request.school_id());
+  if (!school.ok()) return school.status();
+  auto pupil = CheckPupil(env.state, **school, request.pupil_id(), "pupil_id");
+  if (!pupil.ok()) return pupil.status();
+  auto last = CheckDate(request.last_day_on_roll(), "last_day_on_roll");
+  if (!last.ok()) return last.status();
+  RETURN_IF_ERROR(CheckText(request.reason(), "reason", true));
+  if (!(*pupil)->OnRollNow()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("pupil_id: \"", request.pupil_id(), "\" is not on the roll"));
+  }
+  if (*last < (*pupil)->roll.back().first) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("last_day_on_roll: ", request.last_day_on_roll(),
+                     " is before the pupil joined the roll on ",
+                     FormatDate((*pupil)->roll.back().first)));
+  }
+  v1::EventEnvelope event = NewEvent(request.school_id(), request.pupil_id(), (*pupil)->version);
+  v1::PupilLeftRoll* left = event.mutable_pupil_left_roll();
+  left->set_pupil_id(request.pupil_id());
+  left->set_last_day_on_roll(request.last_day_on_roll());
+  left->set_reason(request.reason());
+  response.set_position(env.group.Append(event, env.actor, env.request_id));
+  response.set_stream_version(event.stream_version());
+  return absl::OkStatus();
+}
+
+absl::Status PrepareSetSchoolCalendar(CommandEnv& env, const v1::SetSchoolCalendarRequest& request,
+                                      v1::WriteResponse& response) {
+  RETURN_IF_ERROR(CheckActor(env.actor));
+  auto school = CheckSchool(env.state, request.school_id());
+  if (!school.ok()) return school.status();
+  RETURN_IF_ERROR(ValidateCalendar(request.calendar(), "calendar"));
+  v1::EventEnvelope event = NewEvent(request.school_id(), "", (*school)->version);
+  *event.mutable_school_calendar_set() = request.calendar();
+  response.set_position(env.group.Append(event, env.actor, env.request_id));
+  response.set_stream_version(event.stream_version());
+  return absl::OkStatus();
+}
+
+absl::Status PrepareSetSchoolSettings(CommandEnv& env, const v1::SetSchoolSettingsRequest& request,
+                                      v1::WriteResponse& response) {
+  RETURN_IF_ERROR(CheckActor(env.actor));
+  RETURN_IF_ERROR(CheckId(request.school_id(), "school_id"));
+  RETURN_IF_ERROR(CheckSettings(request.settings(), "settings"));
+  SchoolState* school = env.state.FindSchool(request.school_id());
+  v1::EventEnvelope event = NewEvent(request.school_id(), "", school ? school->version : 0);
+  *event.mutable_school_settings_set()->mutable_settings() = request.settings();
+  response.set_position(env.group.Append(event, env.actor, env.request_id));
+  response.set_stream_version(event.stream_version());
+  return absl::OkStatus();
+}
+
+}  // namespace attendance::ledger

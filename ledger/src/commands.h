@@ -1,0 +1,46 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "attendance/v1/ledger_service.pb.h"
+#include "group.h"
+#include "hot_state.h"
+
+namespace attendance::ledger {
+
+// What a command sees while the writer thread prepares it.
+struct CommandEnv {
+  HotState& state;
+  Group& group;
+  const Principal& actor;
+  const std::string& request_id;
+  // The session's current code ("" if unmarked), hot or cold.
+  std::function<absl::StatusOr<std::string>(const std::string& school_id,
+                                            const std::string& pupil_id, const PupilState& pupil,
+                                            Day day, v1::Session session)>
+      current_code;
+};
+
+// Each Prepare* validates the whole request first and appends its events to
+// the group only if every check passed, so a rejected command writes nothing.
+absl::Status PrepareRecordMarks(CommandEnv& env, const v1::RecordMarksRequest& request,
+                                v1::RecordMarksResponse& response);
+absl::Status PrepareAmendMark(CommandEnv& env, const v1::AmendMarkRequest& request,
+                              v1::AmendMarkResponse& response);
+absl::Status PrepareRecordLetter(CommandEnv& env, const v1::RecordLetterRequest& request,
+                                 v1::WriteResponse& response);
+absl::Status PrepareEnrolPupil(CommandEnv& env, const v1::EnrolPupilRequest& request,
+                               v1::WriteResponse& response);
+absl::Status PrepareUpdatePupil(CommandEnv& env, const v1::UpdatePupilRequest& request,
+                                v1::WriteResponse& response);
+absl::Status PrepareRemoveFromRoll(CommandEnv& env, const v1::RemoveFromRollRequest& request,
+                                   v1::WriteResponse& response);
+absl::Status PrepareSetSchoolCalendar(CommandEnv& env, const v1::SetSchoolCalendarRequest& request,
+                                      v1::WriteResponse& response);
+absl::Status PrepareSetSchoolSettings(CommandEnv& env, const v1::SetSchoolSettingsRequest& request,
+                                      v1::WriteResponse& response);
+
+}  // namespace attendance::ledger

@@ -1,0 +1,63 @@
+#include "group.h"
+
+#include <openssl/evp.h>
+
+#include "keys.h"
+
+namespace attendance::ledger {
+
+std::string ChainHash(std::string_view prev_hash, std::string_view body) {
+  // One context per thread: creating an EVP_MD_CTX per event costs more than
+  // hashing a 150-byte event.
+  thread_local EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+  EVP_DigestUpdate(ctx, prev_hash.data(), prev_hash.size());
+  EVP_DigestUpdate(ctx, body.data(), body.size());
+  EVP_DigestFinal_ex(ctx, digest, &len);
+  return std::string(reinterpret_cast<const char*>(digest), len);
+}
+
+Position Group::Append(v1::EventEnvelope& event, const Principal& actor,
+                       const std::string& request_id) {
+  const Position position = state_.last_position() + 1;
+  event.set_position(position);
+  event.set_recorded_at_us(now_us_);
+  event.mutable_actor()->set_name(actor.name);
+  event.mutable_actor()->set_role(actor.role);
+  event.set_request_id(request_id);
+
+  body_.clear();
+  event.SerializeToString(&body_);
+  std::string hash = ChainHash(prev_hash_, body_);
+  std::string value;
+  value.reserve(kHashSize + body_.size());
+  value.append(hash).append(body_);
+  batch_.Put(cf_.events, keys::Event(position), value);
+
+  std::string pos;
+  keys::PutFixed64(pos, position);
+  batch_.Put(cf_.streams, keys::Stream(event.school_id(), event.pupil_id(), event.stream_version()),
+             pos);
+
+  const v1::MarkRecorded* recorded =
+      event.has_mark_recorded() ? &event.mark_recorded() : nullptr;
+  const v1::MarkAmended* amended = event.has_mark_amended() ? &event.mark_amended() : nullptr;
+  if (recorded || amended) {
+    const std::string& date = recorded ? recorded->date() : amended->date();
+    const v1::Session session = recorded ? recorded->session() : amended->session();
+    const std::string& code = recorded ? recorded->code() : amended->amended_code();
+    const Day day = ParseDate(date).value_or(0);
+    std::string key = keys::Mark(event.school_id(), event.pupil_id(), day, session);
+    batch_.Put(cf_.marks, key, pos + code);
+    if (!state_.IsHot(day)) pending_cold_[key] = code;
+  }
+
+  state_.Apply(event);
+  prev_hash_ = std::move(hash);
+  ++appended_;
+  return position;
+}
+
+}  // namespace attendance::ledger

@@ -1,0 +1,64 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include "absl/container/flat_hash_map.h"
+#include "attendance/v1/events.pb.h"
+#include "hot_state.h"
+#include "ledger/types.h"
+
+namespace attendance::ledger {
+
+struct ColumnFamilies {
+  rocksdb::ColumnFamilyHandle* events = nullptr;
+  rocksdb::ColumnFamilyHandle* streams = nullptr;
+  rocksdb::ColumnFamilyHandle* marks = nullptr;
+  rocksdb::ColumnFamilyHandle* requests = nullptr;
+  rocksdb::ColumnFamilyHandle* checkpoints = nullptr;
+};
+
+inline constexpr std::size_t kHashSize = 32;
+
+// SHA-256 over prev_hash || body.
+std::string ChainHash(std::string_view prev_hash, std::string_view body);
+
+// The events of one commit group: the writer thread fills one WriteBatch
+// with every accepted command it drained, then syncs it once. Appending an
+// event assigns its position and hash, writes the log and index entries into
+// the batch and applies it to the hot state, so that later commands in the
+// same group see it.
+class Group {
+ public:
+  Group(HotState& state, const ColumnFamilies& cf, std::string prev_hash, std::int64_t now_us)
+      : state_(state), cf_(cf), prev_hash_(std::move(prev_hash)), now_us_(now_us) {}
+
+  // `event` carries school_id, pupil_id, stream_version and the payload;
+  // the rest is filled here. Returns the event's position.
+  Position Append(v1::EventEnvelope& event, const Principal& actor, const std::string& request_id);
+
+  std::int64_t now_us() const { return now_us_; }
+  rocksdb::WriteBatch& batch() { return batch_; }
+  const std::string& prev_hash() const { return prev_hash_; }
+  bool empty() const { return appended_ == 0; }
+  std::size_t appended() const { return appended_; }
+
+  // Marks older than the hot window that this group wrote: the writer looks
+  // here before it reads RocksDB, since the batch is not yet in the DB.
+  absl::flat_hash_map<std::string, std::string>& pending_cold_marks() { return pending_cold_; }
+
+ private:
+  HotState& state_;
+  const ColumnFamilies& cf_;
+  std::string prev_hash_;
+  std::int64_t now_us_;
+  rocksdb::WriteBatch batch_;
+  std::size_t appended_ = 0;
+  std::string body_;
+  absl::flat_hash_map<std::string, std::string> pending_cold_;
+};
+
+}  // namespace attendance::ledger

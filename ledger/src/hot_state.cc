@@ -1,0 +1,103 @@
+#include "hot_state.h"
+
+namespace attendance::ledger {
+
+bool PupilState::OnRoll(Day day) const {
+  for (const auto& [from, to] : roll) {
+    if (day >= from && day <= to) return true;
+  }
+  return false;
+}
+
+std::uint16_t PackCode(absl::string_view code) {
+  std::uint16_t packed = 0;
+  for (std::size_t i = 0; i < code.size() && i < 2; ++i) {
+    packed = static_cast<std::uint16_t>(packed | (static_cast<unsigned char>(code[i]) << (8 * i)));
+  }
+  return packed;
+}
+
+std::string UnpackCode(std::uint16_t packed) {
+  std::string code;
+  if (packed & 0xff) code.push_back(static_cast<char>(packed & 0xff));
+  if (packed >> 8) code.push_back(static_cast<char>(packed >> 8));
+  return code;
+}
+
+SchoolState* HotState::FindSchool(absl::string_view school_id) {
+  auto it = schools_.find(school_id);
+  return it == schools_.end() ? nullptr : &it->second;
+}
+
+PupilState* HotState::FindPupil(SchoolState& school, absl::string_view pupil_id) {
+  auto it = school.pupils.find(pupil_id);
+  return it == school.pupils.end() ? nullptr : &it->second;
+}
+
+std::uint64_t HotState::MarkKey(const PupilState& pupil, Day day, v1::Session session) const {
+  const auto offset = static_cast<std::uint64_t>(day - hot_from_);
+  return (static_cast<std::uint64_t>(pupil.index) << 24) | (offset << 2) |
+         static_cast<std::uint64_t>(session);
+}
+
+std::uint16_t HotState::MarkCode(const PupilState& pupil, Day day, v1::Session session) const {
+  auto it = marks_.find(MarkKey(pupil, day, session));
+  return it == marks_.end() ? 0 : it->second;
+}
+
+void HotState::Apply(const v1::EventEnvelope& event) {
+  last_position_ = event.position();
+  SchoolState& school = schools_[event.school_id()];
+  PupilState* pupil = nullptr;
+  if (!event.pupil_id().empty()) {
+    auto [it, inserted] = school.pupils.try_emplace(event.pupil_id());
+    if (inserted) it->second.index = next_pupil_index_++;
+    pupil = &it->second;
+    pupil->version = event.stream_version();
+  } else {
+    school.version = event.stream_version();
+  }
+
+  switch (event.payload_case()) {
+    case v1::EventEnvelope::kMarkRecorded: {
+      const auto& m = event.mark_recorded();
+      auto day = ParseDate(m.date());
+      if (pupil && day && IsHot(*day)) marks_[MarkKey(*pupil, *day, m.session())] = PackCode(m.code());
+      break;
+    }
+    case v1::EventEnvelope::kMarkAmended: {
+      const auto& m = event.mark_amended();
+      auto day = ParseDate(m.date());
+      if (pupil && day && IsHot(*day)) {
+        marks_[MarkKey(*pupil, *day, m.session())] = PackCode(m.amended_code());
+      }
+      break;
+    }
+    case v1::EventEnvelope::kPupilEnrolled: {
+      const auto& e = event.pupil_enrolled();
+      pupil->year_group = e.pupil().year_group();
+      pupil->roll.emplace_back(ParseDate(e.on_roll_from()).value_or(0), kOpenEnd);
+      break;
+    }
+    case v1::EventEnvelope::kPupilUpdated:
+      pupil->year_group = event.pupil_updated().pupil().year_group();
+      break;
+    case v1::EventEnvelope::kPupilLeftRoll:
+      if (!pupil->roll.empty()) {
+        pupil->roll.back().second =
+            ParseDate(event.pupil_left_roll().last_day_on_roll()).value_or(pupil->roll.back().first);
+      }
+      break;
+    case v1::EventEnvelope::kSchoolCalendarSet:
+      school.calendar.Set(event.school_calendar_set());
+      break;
+    case v1::EventEnvelope::kSchoolSettingsSet:
+      school.settings = event.school_settings_set().settings();
+      break;
+    case v1::EventEnvelope::kLetterSent:
+    case v1::EventEnvelope::PAYLOAD_NOT_SET:
+      break;
+  }
+}
+
+}  // namespace attendance::ledger

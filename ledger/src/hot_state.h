@@ -1,0 +1,74 @@
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "attendance/v1/events.pb.h"
+#include "ledger/calendar.h"
+#include "ledger/types.h"
+
+namespace attendance::ledger {
+
+inline constexpr Day kOpenEnd = std::numeric_limits<Day>::max();
+
+struct PupilState {
+  std::uint32_t index = 0;  // dense, for the marks map
+  StreamVersion version = 0;
+  int year_group = 0;
+  // Roll intervals [from, to], in order; to == kOpenEnd while on roll.
+  std::vector<std::pair<Day, Day>> roll;
+
+  bool OnRoll(Day day) const;
+  bool OnRollNow() const { return !roll.empty() && roll.back().second == kOpenEnd; }
+};
+
+struct SchoolState {
+  v1::SchoolSettings settings;
+  SchoolCalendar calendar;
+  StreamVersion version = 0;
+  absl::node_hash_map<std::string, PupilState> pupils;
+};
+
+// A register code packed into 16 bits (codes are one or two characters).
+std::uint16_t PackCode(absl::string_view code);
+std::string UnpackCode(std::uint16_t packed);
+
+// What the validators need, kept in memory and rebuilt from the log at start:
+// schools with their settings and calendars, pupils with roll intervals and
+// stream versions, and the current code of every session on or after
+// `hot_from` (older sessions are looked up in RocksDB). The same Apply()
+// serves the rebuild at start and the live path, so the two cannot differ.
+// Not thread-safe: owned by the writer thread.
+class HotState {
+ public:
+  explicit HotState(Day hot_from) : hot_from_(hot_from) {}
+
+  void Apply(const v1::EventEnvelope& event);
+
+  SchoolState* FindSchool(absl::string_view school_id);
+  PupilState* FindPupil(SchoolState& school, absl::string_view pupil_id);
+  bool IsHot(Day day) const { return day >= hot_from_; }
+  // The current packed code of a hot session, or 0 if it has no mark.
+  std::uint16_t MarkCode(const PupilState& pupil, Day day, v1::Session session) const;
+
+  Position last_position() const { return last_position_; }
+  std::size_t hot_marks() const { return marks_.size(); }
+
+ private:
+  std::uint64_t MarkKey(const PupilState& pupil, Day day, v1::Session session) const;
+
+  Day hot_from_;
+  Position last_position_ = 0;
+  std::uint32_t next_pupil_index_ = 0;
+  absl::node_hash_map<std::string, SchoolState> schools_;
+  absl::flat_hash_map<std::uint64_t, std::uint16_t> marks_;
+};
+
+}  // namespace attendance::ledger

@@ -1,0 +1,593 @@
+// The RocksDB-backed Ledger: one DB, one WAL, a column family per key space
+// (see keys.h), and a single writer thread that group-commits commands.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+
+#include "absl/strings/str_cat.h"
+#include "commands.h"
+#include "group.h"
+#include "hot_state.h"
+#include "keys.h"
+#include "ledger/ledger.h"
+#include "logger.h"
+#include "rocks_status.h"
+
+namespace attendance::ledger {
+namespace {
+
+// Commands the writer drains into one group; bounded so that one sync does
+// not wait on an unbounded amount of work.
+constexpr std::size_t kMaxJobsPerGroup = 256;
+constexpr std::size_t kMaxEventsPerGroup = 50000;
+
+enum class Method : char {
+  kRecordMarks = 'M',
+  kAmendMark = 'A',
+  kRecordLetter = 'L',
+  kEnrolPupil = 'E',
+  kUpdatePupil = 'U',
+  kRemoveFromRoll = 'R',
+  kSetSchoolCalendar = 'C',
+  kSetSchoolSettings = 'S',
+};
+
+// One command waiting for the writer thread.
+struct Job {
+  Method method;
+  const Principal* actor;
+  const google::protobuf::Message* request;
+  google::protobuf::Message* response;
+  std::function<absl::Status(CommandEnv&)> prepare;
+  std::string school_id;
+  std::string request_id;
+  std::string fingerprint;
+  std::size_t weight = 1;  // events it may append, for group sizing
+
+  absl::Status status;
+  Job* duplicate_of = nullptr;
+  bool done = false;
+  // Set for asynchronous jobs, which the writer completes and deletes.
+  std::function<void(Job&)> on_done;
+};
+
+// Owns what an asynchronous RecordMarks job points to.
+struct AsyncMarks {
+  Principal actor;
+  v1::RecordMarksRequest request;
+  v1::RecordMarksResponse response;
+  std::function<void(absl::StatusOr<v1::RecordMarksResponse>)> done;
+  Job job;
+};
+
+std::string Fingerprint(Method method, const google::protobuf::Message& request) {
+  std::string bytes(1, static_cast<char>(method));
+  {
+    google::protobuf::io::StringOutputStream out(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&out);
+    coded.SetSerializationDeterministic(true);
+    request.SerializeToCodedStream(&coded);
+  }
+  return ChainHash("", bytes);
+}
+
+void MarkReplayed(google::protobuf::Message& response) {
+  const auto* field = response.GetDescriptor()->FindFieldByName("replayed");
+  if (field != nullptr) response.GetReflection()->SetBool(&response, field, true);
+}
+
+std::int64_t SystemNowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+class RocksLedger final : public Ledger {
+ public:
+  explicit RocksLedger(LedgerOptions options)
+      : options_(std::move(options)), state_(*options_.hot_from) {}
+
+  ~RocksLedger() override {
+    {
+      std::lock_guard lock(queue_mu_);
+      stopping_ = true;
+    }
+    queue_cv_.notify_all();
+    if (writer_.joinable()) writer_.join();
+    if (db_) {
+      for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
+      db_->Close();
+    }
+  }
+
+  absl::Status Open() {
+    rocksdb::Options db_options;
+    db_options.create_if_missing = true;
+    db_options.create_missing_column_families = true;
+    db_options.max_background_jobs = 2;
+    db_options.bytes_per_sync = 1 << 20;
+    db_options.max_total_wal_size = 256u << 20;
+
+    rocksdb::ColumnFamilyOptions log_options;
+    log_options.write_buffer_size = 64u << 20;
+    log_options.compression = rocksdb::kLZ4Compression;
+
+    rocksdb::BlockBasedTableOptions point_table;
+    point_table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    rocksdb::ColumnFamilyOptions index_options;
+    index_options.write_buffer_size = 32u << 20;
+    index_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(point_table));
+
+    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
+        {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+        {"events", log_options},
+        {"streams", index_options},
+        {"marks", index_options},
+        {"requests", index_options},
+        {"checkpoints", rocksdb::ColumnFamilyOptions()},
+    };
+    rocksdb::DB* db = nullptr;
+    if (auto s = FromRocks(
+            rocksdb::DB::Open(db_options, options_.data_dir, descriptors, &handles_, &db),
+            absl::StrCat("open ", options_.data_dir));
+        !s.ok()) {
+      return s;
+    }
+    db_.reset(db);
+    cf_ = {handles_[1], handles_[2], handles_[3], handles_[4], handles_[5]};
+    if (auto s = Replay(); !s.ok()) return s;
+    writer_ = std::thread([this] { WriterLoop(); });
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<v1::RecordMarksResponse> RecordMarks(
+      const Principal& actor, const v1::RecordMarksRequest& request) override {
+    return Run<v1::RecordMarksResponse>(Method::kRecordMarks, actor, request, request.school_id(),
+                                        request.request_id(),
+                                        static_cast<std::size_t>(request.marks_size()),
+                                        PrepareRecordMarks);
+  }
+  void RecordMarksAsync(
+      Principal actor, v1::RecordMarksRequest request,
+      std::function<void(absl::StatusOr<v1::RecordMarksResponse>)> done) override {
+    auto* async = new AsyncMarks{std::move(actor), std::move(request), {}, std::move(done), {}};
+    Job& job = async->job;
+    job.method = Method::kRecordMarks;
+    job.actor = &async->actor;
+    job.request = &async->request;
+    job.response = &async->response;
+    job.school_id = async->request.school_id();
+    job.request_id = async->request.request_id();
+    job.weight = static_cast<std::size_t>(async->request.marks_size());
+    job.prepare = [async](CommandEnv& env) {
+      return PrepareRecordMarks(env, async->request, async->response);
+    };
+    if (!job.request_id.empty()) job.fingerprint = Fingerprint(job.method, async->request);
+    job.on_done = [async](Job& finished) {
+      if (finished.status.ok()) {
+        async->done(std::move(async->response));
+      } else {
+        async->done(finished.status);
+      }
+      delete async;
+    };
+    if (auto s = CheckRequestId(job.school_id, job.request_id); !s.ok()) {
+      job.status = s;
+      job.on_done(job);
+      return;
+    }
+    std::lock_guard lock(queue_mu_);
+    queue_.push_back(&job);
+    queue_cv_.notify_all();
+  }
+
+  absl::StatusOr<v1::AmendMarkResponse> AmendMark(const Principal& actor,
+                                                  const v1::AmendMarkRequest& request) override {
+    return Run<v1::AmendMarkResponse>(Method::kAmendMark, actor, request, request.school_id(),
+                                      request.request_id(), 1, PrepareAmendMark);
+  }
+  absl::StatusOr<v1::WriteResponse> RecordLetter(const Principal& actor,
+                                                 const v1::RecordLetterRequest& request) override {
+    return Run<v1::WriteResponse>(Method::kRecordLetter, actor, request, request.school_id(),
+                                  request.request_id(), 1, PrepareRecordLetter);
+  }
+  absl::StatusOr<v1::WriteResponse> EnrolPupil(const Principal& actor,
+                                               const v1::EnrolPupilRequest& request) override {
+    return Run<v1::WriteResponse>(Method::kEnrolPupil, actor, request, request.school_id(),
+                                  request.request_id(), 1, PrepareEnrolPupil);
+  }
+  absl::StatusOr<v1::WriteResponse> UpdatePupil(const Principal& actor,
+                                                const v1::UpdatePupilRequest& request) override {
+    return Run<v1::WriteResponse>(Method::kUpdatePupil, actor, request, request.school_id(),
+                                  request.request_id(), 1, PrepareUpdatePupil);
+  }
+  absl::StatusOr<v1::WriteResponse> RemoveFromRoll(
+      const Principal& actor, const v1::RemoveFromRollRequest& request) override {
+    return Run<v1::WriteResponse>(Method::kRemoveFromRoll, actor, request, request.school_id(),
+                                  request.request_id(), 1, PrepareRemoveFromRoll);
+  }
+  absl::StatusOr<v1::WriteResponse> SetSchoolCalendar(
+      const Principal& actor, const v1::SetSchoolCalendarRequest& request) override {
+    return Run<v1::WriteResponse>(Method::kSetSchoolCalendar, actor, request, request.school_id(),
+                                  request.request_id(), 1, PrepareSetSchoolCalendar);
+  }
+  absl::StatusOr<v1::WriteResponse> SetSchoolSettings(
+      const Principal& actor, const v1::SetSchoolSettingsRequest& request) override {
+    return Run<v1::WriteResponse>(Method::kSetSchoolSettings, actor, request, request.school_id(),
+                                  request.request_id(), 1, PrepareSetSchoolSettings);
+  }
+
+  Position LastPosition() const override { return committed_.load(std::memory_order_acquire); }
+
+  absl::Status ForEachEvent(
+      Position from, const std::function<bool(const v1::EventEnvelope&)>& visit) const override {
+    const Position last = LastPosition();
+    if (from == 0) from = 1;
+    if (from > last) return absl::OkStatus();
+    const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+    v1::EventEnvelope envelope;
+    absl::Status status = Scan(snapshot, from, last, [&](Position, std::string_view hash,
+                                                        std::string_view prev_hash,
+                                                        std::string_view body) -> absl::Status {
+      envelope.Clear();
+      if (!envelope.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+        return absl::DataLossError("undecodable event");
+      }
+      envelope.set_hash(hash.data(), hash.size());
+      envelope.set_prev_hash(prev_hash.data(), prev_hash.size());
+      return visit(envelope) ? absl::OkStatus() : absl::CancelledError();
+    });
+    db_->ReleaseSnapshot(snapshot);
+    return absl::IsCancelled(status) ? absl::OkStatus() : status;
+  }
+
+  absl::Status VerifyChain(Position from, Position to) const override {
+    const Position last = LastPosition();
+    if (from == 0) from = 1;
+    if (to == 0 || to > last) to = last;
+    if (from > to) return absl::OkStatus();
+    const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+    absl::Status status =
+        Scan(snapshot, from, to,
+             [&](Position position, std::string_view hash, std::string_view prev_hash,
+                 std::string_view body) -> absl::Status {
+               if (ChainHash(prev_hash, body) != hash) {
+                 return absl::DataLossError(
+                     absl::StrCat("position ", position, ": hash does not verify"));
+               }
+               v1::EventEnvelope envelope;
+               if (!envelope.ParseFromArray(body.data(), static_cast<int>(body.size())) ||
+                   envelope.position() != position) {
+                 return absl::DataLossError(
+                     absl::StrCat("position ", position, ": stored event does not match its key"));
+               }
+               return absl::OkStatus();
+             });
+    db_->ReleaseSnapshot(snapshot);
+    return status;
+  }
+
+  void SetCommitListener(std::function<void(Position)> listener) override {
+    std::lock_guard lock(listener_mu_);
+    listener_ = std::move(listener);
+  }
+
+  absl::Status SaveCheckpoint(const std::string& name, const Checkpoint& checkpoint) override {
+    std::string value;
+    keys::PutFixed64(value, checkpoint.position);
+    value.append(checkpoint.state);
+    return FromRocks(db_->Put(rocksdb::WriteOptions(), cf_.checkpoints, name, value),
+                     absl::StrCat("save checkpoint ", name));
+  }
+
+  absl::StatusOr<Checkpoint> LoadCheckpoint(const std::string& name) const override {
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_.checkpoints, name, &value);
+    if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat("no checkpoint ", name));
+    if (auto st = FromRocks(s, absl::StrCat("load checkpoint ", name)); !st.ok()) return st;
+    if (value.size() < 8) return absl::DataLossError(absl::StrCat("checkpoint ", name, " is short"));
+    return Checkpoint{keys::GetFixed64(value), value.substr(8)};
+  }
+
+ private:
+  using ScanFn = std::function<absl::Status(Position, std::string_view hash,
+                                            std::string_view prev_hash, std::string_view body)>;
+
+  // Visits stored events [from, to] in order, checking there are no gaps.
+  absl::Status Scan(const rocksdb::Snapshot* snapshot, Position from, Position to,
+                    const ScanFn& fn) const {
+    rocksdb::ReadOptions read;
+    read.snapshot = snapshot;
+    std::string prev_hash;
+    if (from > 1) {
+      std::string value;
+      if (auto s = FromRocks(db_->Get(read, cf_.events, keys::Event(from - 1), &value),
+                             absl::StrCat("read position ", from - 1));
+          !s.ok()) {
+        return absl::IsNotFound(s) ? absl::DataLossError(absl::StrCat(
+                                         "position ", from - 1, " is missing from the log"))
+                                   : s;
+      }
+      if (value.size() < kHashSize) {
+        return absl::DataLossError(absl::StrCat("position ", from - 1, ": truncated"));
+      }
+      prev_hash = value.substr(0, kHashSize);
+    }
+    const std::string upper = keys::Event(to + 1);
+    rocksdb::Slice upper_slice(upper);
+    read.iterate_upper_bound = &upper_slice;
+    read.readahead_size = 2 << 20;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, cf_.events));
+    Position expected = from;
+    for (it->Seek(keys::Event(from)); it->Valid(); it->Next()) {
+      const Position position = keys::GetFixed64(it->key().ToStringView());
+      if (position != expected) {
+        return absl::DataLossError(
+            absl::StrCat("position ", expected, " is missing from the log (next is ", position, ")"));
+      }
+      const std::string_view value = it->value().ToStringView();
+      if (value.size() < kHashSize) {
+        return absl::DataLossError(absl::StrCat("position ", position, ": truncated"));
+      }
+      const std::string_view hash = value.substr(0, kHashSize);
+      if (auto s = fn(position, hash, prev_hash, value.substr(kHashSize)); !s.ok()) {
+        if (absl::IsDataLoss(s) && s.message().find("position") == std::string_view::npos) {
+          return absl::DataLossError(absl::StrCat("position ", position, ": ", s.message()));
+        }
+        return s;
+      }
+      prev_hash.assign(hash.data(), hash.size());
+      ++expected;
+    }
+    if (auto s = FromRocks(it->status(), "scan events"); !s.ok()) return s;
+    if (expected != to + 1) {
+      return absl::DataLossError(absl::StrCat("position ", expected, " is missing from the log"));
+    }
+    return absl::OkStatus();
+  }
+
+  // Rebuilds the hot state from the log.
+  absl::Status Replay() {
+    rocksdb::ReadOptions read;
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, cf_.events));
+    v1::EventEnvelope envelope;
+    Position expected = 1;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const Position position = keys::GetFixed64(it->key().ToStringView());
+      const std::string_view value = it->value().ToStringView();
+      if (position != expected || value.size() < kHashSize ||
+          !envelope.ParseFromArray(value.data() + kHashSize,
+                                   static_cast<int>(value.size() - kHashSize))) {
+        return absl::DataLossError(
+            absl::StrCat("position ", expected, ": missing or undecodable at start-up"));
+      }
+      state_.Apply(envelope);
+      last_hash_.assign(value.data(), kHashSize);
+      ++expected;
+    }
+    if (auto s = FromRocks(it->status(), "replay"); !s.ok()) return s;
+    committed_.store(expected - 1, std::memory_order_release);
+    SPDLOG_LOGGER_INFO(&Log(), "ledger at {}: {} events, {} hot marks", options_.data_dir,
+                       expected - 1, state_.hot_marks());
+    return absl::OkStatus();
+  }
+
+  template <typename Response, typename Request, typename PrepareFn>
+  absl::StatusOr<Response> Run(Method method, const Principal& actor, const Request& request,
+                               const std::string& school_id, const std::string& request_id,
+                               std::size_t weight, PrepareFn prepare) {
+    if (auto s = CheckRequestId(school_id, request_id); !s.ok()) return s;
+    Response response;
+    Job job{method, &actor, &request, &response, nullptr, school_id, request_id, {}, weight};
+    job.prepare = [&](CommandEnv& env) { return prepare(env, request, response); };
+    if (!request_id.empty()) job.fingerprint = Fingerprint(method, request);
+    Submit(job);
+    if (!job.status.ok()) return job.status;
+    return response;
+  }
+
+  static absl::Status CheckRequestId(const std::string& school_id, const std::string& request_id) {
+    if (request_id.empty()) return absl::OkStatus();
+    if (request_id.size() > 128) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("request_id: ", request_id.size(), " bytes is longer than 128"));
+    }
+    if (school_id.empty() || school_id.size() > 64) {
+      return absl::InvalidArgumentError("school_id: must be 1 to 64 characters");
+    }
+    return absl::OkStatus();
+  }
+
+  void Submit(Job& job) {
+    std::unique_lock lock(queue_mu_);
+    queue_.push_back(&job);
+    queue_cv_.notify_all();
+    done_cv_.wait(lock, [&] { return job.done; });
+  }
+
+  absl::StatusOr<std::string> CurrentCode(Group& group, const std::string& school_id,
+                                          const std::string& pupil_id, const PupilState& pupil,
+                                          Day day, v1::Session session) {
+    if (state_.IsHot(day)) return UnpackCode(state_.MarkCode(pupil, day, session));
+    const std::string key = keys::Mark(school_id, pupil_id, day, session);
+    if (auto it = group.pending_cold_marks().find(key); it != group.pending_cold_marks().end()) {
+      return it->second;
+    }
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_.marks, key, &value);
+    if (s.IsNotFound()) return std::string();
+    if (auto st = FromRocks(s, "read mark"); !st.ok()) return st;
+    return value.size() > 8 ? value.substr(8) : std::string();
+  }
+
+  // Looks the request id up; true if the job was answered from it.
+  bool AnswerFromRequestLog(Job& job) {
+    std::string value;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_.requests,
+                                 keys::Request(job.school_id, job.request_id), &value);
+    if (s.IsNotFound()) return false;
+    if (!s.ok()) {
+      job.status = FromRocks(s, "read request id");
+      return true;
+    }
+    if (value.size() < kHashSize + 1 || value.compare(0, kHashSize, job.fingerprint) != 0 ||
+        value[kHashSize] != static_cast<char>(job.method)) {
+      job.status = absl::AlreadyExistsError(absl::StrCat(
+          "request_id: \"", job.request_id, "\" was already used for a different request"));
+      return true;
+    }
+    if (!job.response->ParseFromArray(value.data() + kHashSize + 1,
+                                      static_cast<int>(value.size() - kHashSize - 1))) {
+      job.status = absl::DataLossError("stored response for request id is undecodable");
+      return true;
+    }
+    MarkReplayed(*job.response);
+    return true;
+  }
+
+  void WriterLoop() {
+    std::vector<Job*> jobs;
+    for (;;) {
+      {
+        std::unique_lock lock(queue_mu_);
+        queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        std::size_t events = 0;
+        while (!queue_.empty() && jobs.size() < kMaxJobsPerGroup &&
+               (jobs.empty() || events + queue_.front()->weight <= kMaxEventsPerGroup)) {
+          events += queue_.front()->weight;
+          jobs.push_back(queue_.front());
+          queue_.pop_front();
+        }
+      }
+      CommitGroup(jobs);
+      // A waiting caller's Job lives on its stack and is gone once it sees
+      // `done`, so asynchronous jobs are set aside before anyone is woken.
+      std::vector<Job*> async_jobs;
+      bool any_waiting = false;
+      {
+        std::lock_guard lock(queue_mu_);
+        for (Job* job : jobs) {
+          if (job->on_done) {
+            async_jobs.push_back(job);
+          } else {
+            job->done = true;
+            any_waiting = true;
+          }
+        }
+      }
+      if (any_waiting) done_cv_.notify_all();
+      for (Job* job : async_jobs) job->on_done(*job);
+      jobs.clear();
+    }
+  }
+
+  void CommitGroup(std::vector<Job*>& jobs) {
+    const std::int64_t now = options_.now_us ? options_.now_us() : SystemNowUs();
+    Group group(state_, cf_, last_hash_, now);
+    absl::flat_hash_map<std::string, Job*> group_requests;
+    std::vector<Job*> accepted;
+    for (Job* job : jobs) {
+      if (broken_) {
+        job->status = absl::UnavailableError(
+            "the ledger stopped accepting writes after a storage failure; restart it");
+        continue;
+      }
+      std::string request_key;
+      if (!job->request_id.empty()) {
+        request_key = keys::Request(job->school_id, job->request_id);
+        if (auto it = group_requests.find(request_key); it != group_requests.end()) {
+          job->duplicate_of = it->second;
+          continue;
+        }
+        if (AnswerFromRequestLog(*job)) continue;
+      }
+      CommandEnv env{state_, group, *job->actor, job->request_id,
+                     [&](const std::string& school, const std::string& pupil_id,
+                         const PupilState& pupil, Day day, v1::Session session) {
+                       return CurrentCode(group, school, pupil_id, pupil, day, session);
+                     }};
+      job->status = job->prepare(env);
+      if (!job->status.ok()) continue;
+      accepted.push_back(job);
+      if (!request_key.empty()) {
+        std::string value = job->fingerprint;
+        value.push_back(static_cast<char>(job->method));
+        job->response->AppendToString(&value);
+        group.batch().Put(cf_.requests, request_key, value);
+        group_requests.emplace(std::move(request_key), job);
+      }
+    }
+
+    if (!group.empty()) {
+      rocksdb::WriteOptions write;
+      write.sync = options_.sync;
+      absl::Status s = FromRocks(db_->Write(write, &group.batch()), "write events");
+      if (s.ok()) {
+        last_hash_ = group.prev_hash();
+        committed_.store(state_.last_position(), std::memory_order_release);
+        std::lock_guard lock(listener_mu_);
+        if (listener_) listener_(state_.last_position());
+      } else {
+        // The hot state already holds the group's events; it can no longer
+        // be trusted, so refuse writes until a restart rebuilds it.
+        broken_ = true;
+        SPDLOG_LOGGER_ERROR(&Log(), "commit of {} events failed: {}", group.appended(),
+                            s.ToString());
+        for (Job* job : accepted) job->status = s;
+      }
+    }
+    for (Job* job : jobs) {
+      if (job->duplicate_of == nullptr) continue;
+      job->status = job->duplicate_of->status;
+      if (job->status.ok()) {
+        job->response->CopyFrom(*job->duplicate_of->response);
+        MarkReplayed(*job->response);
+      }
+    }
+  }
+
+  LedgerOptions options_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  ColumnFamilies cf_;
+
+  // Owned by the writer thread (and by Open before it starts).
+  HotState state_;
+  std::string last_hash_;
+  bool broken_ = false;
+
+  std::atomic<Position> committed_{0};
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::condition_variable done_cv_;
+  std::deque<Job*> queue_;
+  bool stopping_ = false;
+  std::thread writer_;
+
+  std::mutex listener_mu_;
+  std::function<void(Position)> listener_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
+  if (options.data_dir.empty()) return absl::InvalidArgumentError("data_dir: must not be empty");
+  if (!options.hot_from) {
+    const auto today = static_cast<Day>(SystemNowUs() / 86'400'000'000LL);
+    options.hot_from = AcademicYearStart(AcademicYearOf(today) - 1);
+  }
+  auto ledger = std::make_unique<RocksLedger>(std::move(options));
+  if (auto s = ledger->Open(); !s.ok()) return s;
+  return std::unique_ptr<Ledger>(std::move(ledger));
+}
+
+}  // namespace attendance::ledger

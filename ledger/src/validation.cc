@@ -1,0 +1,206 @@
+#include "validation.h"
+
+#include "absl/strings/str_cat.h"
+#include "ledger/codes.h"
+
+namespace attendance::ledger {
+namespace {
+
+constexpr const char* kWeekdays[] = {"Monday", "Tuesday", "Wednesday", "Thursday",
+                                     "Friday", "Saturday", "Sunday"};
+
+std::string YearName(int year) { return absl::StrCat(year, "-", (year + 1) % 100 < 10 ? "0" : "", (year + 1) % 100); }
+
+}  // namespace
+
+absl::Status CheckActor(const Principal& actor) {
+  if (actor.name.empty() || actor.role.empty()) {
+    return absl::UnauthenticatedError(
+        "no authenticated actor: send call metadata x-actor-name and x-actor-role");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckId(absl::string_view value, absl::string_view field) {
+  if (value.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": must not be empty"));
+  if (value.size() > kMaxIdLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": \"", value.substr(0, 80), "...\" is longer than ", kMaxIdLength));
+  }
+  for (char c : value) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.' || c == ':';
+    if (!ok) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ": \"", value, "\" may only contain letters, digits and - _ . :"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckText(absl::string_view value, absl::string_view field, bool required) {
+  if (required && value.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": must not be empty"));
+  }
+  if (value.size() > kMaxTextLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", value.size(), " bytes is longer than ", kMaxTextLength));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Day> CheckDate(absl::string_view value, absl::string_view field) {
+  auto day = ParseDate(std::string_view(value.data(), value.size()));
+  if (!day) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": \"", value, "\" is not a date (YYYY-MM-DD)"));
+  }
+  return *day;
+}
+
+absl::Status CheckSession(v1::Session session, absl::string_view field) {
+  if (session != v1::AM && session != v1::PM) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", static_cast<int>(session), " is not AM or PM"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<SchoolState*> CheckSchool(HotState& state, absl::string_view school_id) {
+  if (auto s = CheckId(school_id, "school_id"); !s.ok()) return s;
+  SchoolState* school = state.FindSchool(school_id);
+  if (school == nullptr) {
+    return absl::NotFoundError(absl::StrCat("school_id: \"", school_id,
+                                            "\" is not a known school (SetSchoolSettings creates it)"));
+  }
+  return school;
+}
+
+absl::StatusOr<PupilState*> CheckPupil(HotState& state, SchoolState& school,
+                                       absl::string_view pupil_id, absl::string_view field) {
+  if (auto s = CheckId(pupil_id, field); !s.ok()) return s;
+  PupilState* pupil = state.FindPupil(school, pupil_id);
+  if (pupil == nullptr || pupil->roll.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat(field, ": \"", pupil_id, "\" is not a pupil of this school"));
+  }
+  return pupil;
+}
+
+absl::Status CheckCodeOnDay(const SchoolState& school, const PupilState& pupil, Day day,
+                            v1::Session session, absl::string_view code, std::uint32_t minutes_late,
+                            absl::string_view prefix) {
+  const std::string date = FormatDate(day);
+  const std::string_view code_sv(code.data(), code.size());
+  const CodeInfo* info = LookupCode(code_sv, day);
+  if (info == nullptr) {
+    if (!IsKnownCode(code_sv)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(prefix, "code: \"", code, "\" is not an attendance code"));
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        prefix, "code: \"", code, "\" is not valid for a session on ", date,
+        day >= CodeSet2024Start() ? " (removed from the code set on 2024-08-19)"
+                                  : " (a 2024 code, valid from 2024-08-19)"));
+  }
+  if (minutes_late > 0 && !TakesMinutesLate(code_sv)) {
+    return absl::InvalidArgumentError(absl::StrCat(prefix, "minutes_late: ", minutes_late,
+                                                   " given for code \"", code,
+                                                   "\"; only L and U carry minutes late"));
+  }
+  if (minutes_late > kMaxMinutesLate) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(prefix, "minutes_late: ", minutes_late, " is more than ", kMaxMinutesLate));
+  }
+  const int year = AcademicYearOf(day);
+  if (!school.calendar.HasYear(year)) {
+    return absl::FailedPreconditionError(absl::StrCat(prefix, "date: ", date,
+                                                      ": the school has no calendar for ",
+                                                      YearName(year), " (SetSchoolCalendar)"));
+  }
+  if (!school.calendar.IsTermDay(day)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        prefix, "date: ", date, " is not a school day (",
+        Weekday(day) >= 5 ? kWeekdays[Weekday(day)] : "outside term time", ")"));
+  }
+  if (code != "#" && school.calendar.IsClosed(day, session, pupil.year_group)) {
+    return absl::InvalidArgumentError(absl::StrCat(prefix, "code: \"", code, "\" on ", date,
+                                                   ", a planned closure for year group ",
+                                                   pupil.year_group, "; record \"#\""));
+  }
+  if (!pupil.OnRoll(day)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(prefix, "date: the pupil is not on roll on ", date));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckSettings(const v1::SchoolSettings& settings, absl::string_view field) {
+  if (auto s = CheckText(settings.school_name(), absl::StrCat(field, ".school_name"), true);
+      !s.ok()) {
+    return s;
+  }
+  for (auto [name, value] : {std::pair{"am_register_closes", &settings.am_register_closes()},
+                             std::pair{"pm_register_closes", &settings.pm_register_closes()}}) {
+    if (!value->empty() && !ParseTimeOfDay(*value)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".", name, ": \"", *value, "\" is not a time (HH:MM)"));
+    }
+  }
+  if (settings.retention_years() != 0 && settings.retention_years() < 3) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".retention_years: ",
+                                                   settings.retention_years(),
+                                                   " is below the 3-year minimum"));
+  }
+  if (settings.n_code_deadline_school_days() > 30) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".n_code_deadline_school_days: ",
+                                                   settings.n_code_deadline_school_days(),
+                                                   " is more than 30"));
+  }
+  if (settings.min_possible_sessions() > 400) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".min_possible_sessions: ",
+                                                   settings.min_possible_sessions(),
+                                                   " is more than a year's 380 sessions"));
+  }
+  for (int i = 0; i < settings.rolling_window_weeks_size(); ++i) {
+    const auto weeks = settings.rolling_window_weeks(i);
+    if (weeks < 1 || weeks > 52) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ".rolling_window_weeks[", i, "]: ",
+                                                     weeks, " is not between 1 and 52"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPupilDetails(const v1::Pupil& pupil, absl::string_view field) {
+  if (auto s = CheckId(pupil.pupil_id(), absl::StrCat(field, ".pupil_id")); !s.ok()) return s;
+  if (auto s = CheckText(pupil.given_name(), absl::StrCat(field, ".given_name"), true); !s.ok()) {
+    return s;
+  }
+  if (auto s = CheckText(pupil.family_name(), absl::StrCat(field, ".family_name"), true);
+      !s.ok()) {
+    return s;
+  }
+  if (!pupil.date_of_birth().empty()) {
+    if (auto d = CheckDate(pupil.date_of_birth(), absl::StrCat(field, ".date_of_birth"));
+        !d.ok()) {
+      return d.status();
+    }
+  }
+  if (pupil.year_group() < -1 || pupil.year_group() > 14) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".year_group: ", pupil.year_group(),
+                                                   " is not between -1 (nursery) and 14"));
+  }
+  if (auto s = CheckText(pupil.class_name(), absl::StrCat(field, ".class_name"), false); !s.ok()) {
+    return s;
+  }
+  if (!v1::Sex_IsValid(pupil.sex())) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".sex: ", pupil.sex(), " is unknown"));
+  }
+  if (!v1::SendStatus_IsValid(pupil.send())) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".send: ", pupil.send(), " is unknown"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace attendance::ledger

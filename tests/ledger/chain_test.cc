@@ -1,0 +1,83 @@
+// Tamper evidence: a byte changed or an event removed behind the ledger's
+// back is detected, by position.
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <rocksdb/db.h>
+
+#include "ledger/ledger.h"
+#include "support/fixtures.h"
+
+namespace attendance::testing {
+namespace {
+
+// Opens the ledger's RocksDB directly, bypassing the ledger, and runs `fn`
+// on its events column family.
+template <typename Fn>
+void WithRawEvents(const std::string& path, Fn fn) {
+  std::vector<std::string> names;
+  REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), path, descriptors, &handles, &db).ok());
+  rocksdb::ColumnFamilyHandle* events = nullptr;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == "events") events = handles[i];
+  }
+  REQUIRE(events != nullptr);
+  fn(*db, events);
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  delete db;
+}
+
+std::string Key(std::uint64_t position) {
+  std::string key;
+  for (int shift = 56; shift >= 0; shift -= 8) key.push_back(static_cast<char>(position >> shift));
+  return key;
+}
+
+TEST_CASE("the hash chain names a changed byte's position", "[ledger][chain]") {
+  LedgerFixture f(3);
+  REQUIRE(f.ledger->VerifyChain(1, 0).ok());
+  const std::string path = f.dir.Sub("db");
+  f.ledger.reset();
+
+  // Position 4 is p2's enrolment (settings, calendar, p1, p2, ...): change
+  // one letter of the family name, which keeps the event decodable.
+  WithRawEvents(path, [](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* events) {
+    std::string value;
+    REQUIRE(db.Get(rocksdb::ReadOptions(), events, Key(4), &value).ok());
+    const auto at = value.find("Family");
+    REQUIRE(at != std::string::npos);
+    value[at + 1] = 'b';
+    REQUIRE(db.Put(rocksdb::WriteOptions(), events, Key(4), value).ok());
+  });
+
+  f.Reopen();
+  absl::Status status = f.ledger->VerifyChain(1, 0);
+  CHECK(status.code() == absl::StatusCode::kDataLoss);
+  CHECK_THAT(std::string(status.message()), Catch::Contains("position 4"));
+  CHECK(f.ledger->VerifyChain(1, 3).ok());
+  CHECK(f.ledger->VerifyChain(5, 0).ok());  // 5 chains from the stored hash of 4
+}
+
+TEST_CASE("a removed event is reported as a gap", "[ledger][chain]") {
+  LedgerFixture f(3);
+  const std::string path = f.dir.Sub("db");
+  f.ledger.reset();
+  WithRawEvents(path, [](rocksdb::DB& db, rocksdb::ColumnFamilyHandle* events) {
+    REQUIRE(db.Delete(rocksdb::WriteOptions(), events, Key(3)).ok());
+  });
+  ledger::LedgerOptions options;
+  options.data_dir = path;
+  auto reopened = ledger::Ledger::Open(options);
+  REQUIRE_FALSE(reopened.ok());
+  CHECK(reopened.status().code() == absl::StatusCode::kDataLoss);
+  CHECK_THAT(std::string(reopened.status().message()), Catch::Contains("position 3"));
+}
+
+}  // namespace
+}  // namespace attendance::testing
