@@ -2,6 +2,8 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
+
 #include "keys.h"
 
 namespace attendance::ledger {
@@ -38,8 +40,8 @@ Position Group::Append(v1::EventEnvelope& event, const Principal& actor,
 
   std::string pos;
   keys::PutFixed64(pos, position);
-  batch_.Put(cf_.streams, keys::Stream(event.school_id(), event.pupil_id(), event.stream_version()),
-             pos);
+  stream_entries_.emplace_back(
+      keys::Stream(event.school_id(), event.pupil_id(), event.stream_version()), pos);
 
   const v1::MarkRecorded* recorded =
       event.has_mark_recorded() ? &event.mark_recorded() : nullptr;
@@ -50,14 +52,26 @@ Position Group::Append(v1::EventEnvelope& event, const Principal& actor,
     const std::string& code = recorded ? recorded->code() : amended->amended_code();
     const Day day = ParseDate(date).value_or(0);
     std::string key = keys::Mark(event.school_id(), event.pupil_id(), day, session);
-    batch_.Put(cf_.marks, key, pos + code);
     if (!state_.IsHot(day)) pending_cold_[key] = code;
+    // An amendment in the same group as its mark must win: keep arrival
+    // order among equal keys when sorting.
+    mark_entries_.emplace_back(std::move(key), pos + code);
   }
 
   state_.Apply(event);
   prev_hash_ = std::move(hash);
   ++appended_;
   return position;
+}
+
+void Group::Seal() {
+  auto by_key = [](const auto& a, const auto& b) { return a.first < b.first; };
+  for (auto [entries, cf] : {std::pair{&stream_entries_, cf_.streams},
+                             std::pair{&mark_entries_, cf_.marks}}) {
+    std::stable_sort(entries->begin(), entries->end(), by_key);
+    for (const auto& [key, value] : *entries) batch_.Put(cf, key, value);
+    entries->clear();
+  }
 }
 
 }  // namespace attendance::ledger

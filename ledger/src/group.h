@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
@@ -40,6 +42,11 @@ class Group {
   // the rest is filled here. Returns the event's position.
   Position Append(v1::EventEnvelope& event, const Principal& actor, const std::string& request_id);
 
+  // Adds the group's index entries to the batch, sorted per column family:
+  // the memtable's skiplist inserts a sorted run of neighbouring keys far
+  // faster than the same keys in arrival order.
+  void Seal();
+
   std::int64_t now_us() const { return now_us_; }
   rocksdb::WriteBatch& batch() { return batch_; }
   const std::string& prev_hash() const { return prev_hash_; }
@@ -59,6 +66,8 @@ class Group {
   std::size_t appended_ = 0;
   std::string body_;
   absl::flat_hash_map<std::string, std::string> pending_cold_;
+  std::vector<std::pair<std::string, std::string>> stream_entries_;
+  std::vector<std::pair<std::string, std::string>> mark_entries_;
 };
 
 }  // namespace attendance::ledger

@@ -46,10 +46,13 @@ std::string Stream(std::string_view school, std::string_view pupil, StreamVersio
 }
 
 std::string Mark(std::string_view school, std::string_view pupil, Day day, int session) {
-  std::string key = StreamPrefix(school, pupil);
+  std::string key;
+  key.reserve(1 + school.size() + 5 + 1 + pupil.size());
+  PutId(key, school);
   // Offset so that dates before 1970 still sort correctly as unsigned.
   PutFixed32(key, static_cast<std::uint32_t>(day + (1 << 30)));
   key.push_back(static_cast<char>(session));
+  PutId(key, pupil);
   return key;
 }
 

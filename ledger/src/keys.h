@@ -6,7 +6,11 @@
 //
 //   events:      position(8)                               -> hash(32) || envelope
 //   streams:     school | pupil | version(8)                -> position(8)
-//   marks:       school | pupil | day(4) | session(1)       -> position(8) || code
+//   marks:       school | day(4) | session(1) | pupil       -> position(8) || code
+//
+// Marks are keyed register-first: a register's marks are neighbours, so a
+// batch of one session's marks inserts as one sorted run, and a whole
+// register (school, date, session) is one range scan.
 //   requests:    school | request_id                        -> fingerprint(32) || method(1) || response
 //   checkpoints: name                                       -> position(8) || state
 

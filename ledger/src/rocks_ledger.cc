@@ -58,6 +58,9 @@ struct Job {
   std::function<void(Job&)> on_done;
 };
 
+// Groups prepared but not yet durable: one being synced, one waiting.
+constexpr std::size_t kGroupsInFlight = 2;
+
 // Owns what an asynchronous RecordMarks job points to.
 struct AsyncMarks {
   Principal actor;
@@ -89,6 +92,14 @@ std::int64_t SystemNowUs() {
       .count();
 }
 
+// A group prepared by the writer thread, waiting for the committer.
+struct Prepared {
+  std::uint64_t seq = 0;
+  std::vector<Job*> jobs;
+  std::unique_ptr<Group> group;
+  Position last_position = 0;
+};
+
 class RocksLedger final : public Ledger {
  public:
   explicit RocksLedger(LedgerOptions options)
@@ -101,6 +112,7 @@ class RocksLedger final : public Ledger {
     }
     queue_cv_.notify_all();
     if (writer_.joinable()) writer_.join();
+    if (committer_.joinable()) committer_.join();
     if (db_) {
       for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
       db_->Close();
@@ -114,6 +126,11 @@ class RocksLedger final : public Ledger {
     db_options.max_background_jobs = 2;
     db_options.bytes_per_sync = 1 << 20;
     db_options.max_total_wal_size = 256u << 20;
+    // One thread writes, so the concurrent skiplist insert buys nothing, and
+    // the sequential insert reuses its last splice: marks arrive in runs of
+    // neighbouring keys, which makes most inserts a short step.
+    db_options.allow_concurrent_memtable_write = false;
+    db_options.enable_write_thread_adaptive_yield = false;
 
     rocksdb::ColumnFamilyOptions log_options;
     log_options.write_buffer_size = 64u << 20;
@@ -144,6 +161,7 @@ class RocksLedger final : public Ledger {
     cf_ = {handles_[1], handles_[2], handles_[3], handles_[4], handles_[5]};
     if (auto s = Replay(); !s.ok()) return s;
     writer_ = std::thread([this] { WriterLoop(); });
+    committer_ = std::thread([this] { CommitLoop(); });
     return absl::OkStatus();
   }
 
@@ -369,7 +387,7 @@ class RocksLedger final : public Ledger {
             absl::StrCat("position ", expected, ": missing or undecodable at start-up"));
       }
       state_.Apply(envelope);
-      last_hash_.assign(value.data(), kHashSize);
+      prepared_hash_.assign(value.data(), kHashSize);
       ++expected;
     }
     if (auto s = FromRocks(it->status(), "replay"); !s.ok()) return s;
@@ -420,6 +438,9 @@ class RocksLedger final : public Ledger {
     if (auto it = group.pending_cold_marks().find(key); it != group.pending_cold_marks().end()) {
       return it->second;
     }
+    if (auto it = inflight_cold_marks_.find(key); it != inflight_cold_marks_.end()) {
+      return it->second.value;
+    }
     std::string value;
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_.marks, key, &value);
     if (s.IsNotFound()) return std::string();
@@ -427,75 +448,117 @@ class RocksLedger final : public Ledger {
     return value.size() > 8 ? value.substr(8) : std::string();
   }
 
-  // Looks the request id up; true if the job was answered from it.
-  bool AnswerFromRequestLog(Job& job) {
+  // Answers a retry from a stored request record (fingerprint, method,
+  // response): the original response, or ALREADY_EXISTS if the id was used
+  // for a different request.
+  static void AnswerFromRecord(Job& job, std::string_view record) {
+    if (record.size() < kHashSize + 1 || record.compare(0, kHashSize, job.fingerprint) != 0 ||
+        record[kHashSize] != static_cast<char>(job.method)) {
+      job.status = absl::AlreadyExistsError(absl::StrCat(
+          "request_id: \"", job.request_id, "\" was already used for a different request"));
+      return;
+    }
+    if (!job.response->ParseFromArray(record.data() + kHashSize + 1,
+                                      static_cast<int>(record.size() - kHashSize - 1))) {
+      job.status = absl::DataLossError("stored response for request id is undecodable");
+      return;
+    }
+    MarkReplayed(*job.response);
+  }
+
+  // Looks the request id up among groups in flight, then in RocksDB; true if
+  // the job was answered.
+  bool AnswerFromRequestLog(Job& job, const std::string& key) {
+    if (auto it = inflight_requests_.find(key); it != inflight_requests_.end()) {
+      AnswerFromRecord(job, it->second.value);
+      return true;
+    }
     std::string value;
-    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_.requests,
-                                 keys::Request(job.school_id, job.request_id), &value);
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_.requests, key, &value);
     if (s.IsNotFound()) return false;
     if (!s.ok()) {
       job.status = FromRocks(s, "read request id");
       return true;
     }
-    if (value.size() < kHashSize + 1 || value.compare(0, kHashSize, job.fingerprint) != 0 ||
-        value[kHashSize] != static_cast<char>(job.method)) {
-      job.status = absl::AlreadyExistsError(absl::StrCat(
-          "request_id: \"", job.request_id, "\" was already used for a different request"));
-      return true;
-    }
-    if (!job.response->ParseFromArray(value.data() + kHashSize + 1,
-                                      static_cast<int>(value.size() - kHashSize - 1))) {
-      job.status = absl::DataLossError("stored response for request id is undecodable");
-      return true;
-    }
-    MarkReplayed(*job.response);
+    AnswerFromRecord(job, value);
     return true;
   }
 
-  void WriterLoop() {
-    std::vector<Job*> jobs;
-    for (;;) {
-      {
-        std::unique_lock lock(queue_mu_);
-        queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) return;
-        std::size_t events = 0;
-        while (!queue_.empty() && jobs.size() < kMaxJobsPerGroup &&
-               (jobs.empty() || events + queue_.front()->weight <= kMaxEventsPerGroup)) {
-          events += queue_.front()->weight;
-          jobs.push_back(queue_.front());
-          queue_.pop_front();
+  // Wakes the callers of a finished group: synchronous callers see `done`;
+  // asynchronous jobs get their callback and are deleted.
+  void Complete(std::vector<Job*>& jobs) {
+    // A waiting caller's Job lives on its stack and is gone once it sees
+    // `done`, so asynchronous jobs are set aside before anyone is woken.
+    std::vector<Job*> async_jobs;
+    bool any_waiting = false;
+    {
+      std::lock_guard lock(queue_mu_);
+      for (Job* job : jobs) {
+        if (job->on_done) {
+          async_jobs.push_back(job);
+        } else {
+          job->done = true;
+          any_waiting = true;
         }
       }
-      CommitGroup(jobs);
-      // A waiting caller's Job lives on its stack and is gone once it sees
-      // `done`, so asynchronous jobs are set aside before anyone is woken.
-      std::vector<Job*> async_jobs;
-      bool any_waiting = false;
-      {
-        std::lock_guard lock(queue_mu_);
-        for (Job* job : jobs) {
-          if (job->on_done) {
-            async_jobs.push_back(job);
-          } else {
-            job->done = true;
-            any_waiting = true;
-          }
+    }
+    if (any_waiting) done_cv_.notify_all();
+    for (Job* job : async_jobs) job->on_done(*job);
+  }
+
+  // Drops in-flight records of groups the committer has finished with.
+  void PruneInFlight() {
+    const std::uint64_t finished = finished_seq_.load(std::memory_order_acquire);
+    for (auto* map : {&inflight_requests_, &inflight_cold_marks_}) {
+      for (auto it = map->begin(); it != map->end();) {
+        if (it->second.seq <= finished) {
+          map->erase(it++);
+        } else {
+          ++it;
         }
       }
-      if (any_waiting) done_cv_.notify_all();
-      for (Job* job : async_jobs) job->on_done(*job);
-      jobs.clear();
     }
   }
 
-  void CommitGroup(std::vector<Job*>& jobs) {
+  // Stage 1 of the pipeline: drain commands, validate them against the hot
+  // state and build one WriteBatch per group. While the committer syncs
+  // group N, this thread already prepares group N+1 on the state that
+  // includes N's events; if N fails to commit, N+1 fails with it.
+  void WriterLoop() {
+    for (;;) {
+      auto prepared = std::make_unique<Prepared>();
+      {
+        std::unique_lock lock(queue_mu_);
+        queue_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) break;
+        std::size_t events = 0;
+        while (!queue_.empty() && prepared->jobs.size() < kMaxJobsPerGroup &&
+               (prepared->jobs.empty() || events + queue_.front()->weight <= kMaxEventsPerGroup)) {
+          events += queue_.front()->weight;
+          prepared->jobs.push_back(queue_.front());
+          queue_.pop_front();
+        }
+      }
+      PruneInFlight();
+      PrepareGroup(*prepared);
+      std::unique_lock lock(commit_mu_);
+      commit_cv_.wait(lock, [&] { return commit_queue_.size() < kGroupsInFlight; });
+      commit_queue_.push_back(std::move(prepared));
+      commit_cv_.notify_all();
+    }
+    std::lock_guard lock(commit_mu_);
+    writer_finished_ = true;
+    commit_cv_.notify_all();
+  }
+
+  void PrepareGroup(Prepared& prepared) {
+    prepared.seq = ++prepared_seq_;
     const std::int64_t now = options_.now_us ? options_.now_us() : SystemNowUs();
-    Group group(state_, cf_, last_hash_, now);
+    prepared.group = std::make_unique<Group>(state_, cf_, prepared_hash_, now);
+    Group& group = *prepared.group;
     absl::flat_hash_map<std::string, Job*> group_requests;
-    std::vector<Job*> accepted;
-    for (Job* job : jobs) {
-      if (broken_) {
+    for (Job* job : prepared.jobs) {
+      if (broken_.load()) {
         job->status = absl::UnavailableError(
             "the ledger stopped accepting writes after a storage failure; restart it");
         continue;
@@ -507,7 +570,7 @@ class RocksLedger final : public Ledger {
           job->duplicate_of = it->second;
           continue;
         }
-        if (AnswerFromRequestLog(*job)) continue;
+        if (AnswerFromRequestLog(*job, request_key)) continue;
       }
       CommandEnv env{state_, group, *job->actor, job->request_id,
                      [&](const std::string& school, const std::string& pupil_id,
@@ -515,42 +578,73 @@ class RocksLedger final : public Ledger {
                        return CurrentCode(group, school, pupil_id, pupil, day, session);
                      }};
       job->status = job->prepare(env);
-      if (!job->status.ok()) continue;
-      accepted.push_back(job);
-      if (!request_key.empty()) {
-        std::string value = job->fingerprint;
-        value.push_back(static_cast<char>(job->method));
-        job->response->AppendToString(&value);
-        group.batch().Put(cf_.requests, request_key, value);
-        group_requests.emplace(std::move(request_key), job);
-      }
+      if (!job->status.ok() || request_key.empty()) continue;
+      std::string record = job->fingerprint;
+      record.push_back(static_cast<char>(job->method));
+      job->response->AppendToString(&record);
+      group.batch().Put(cf_.requests, request_key, record);
+      inflight_requests_[request_key] = {std::move(record), prepared.seq};
+      group_requests.emplace(std::move(request_key), job);
     }
+    for (auto& [key, code] : group.pending_cold_marks()) {
+      inflight_cold_marks_[key] = {code, prepared.seq};
+    }
+    group.Seal();
+    prepared_hash_ = group.prev_hash();
+    prepared.last_position = state_.last_position();
+  }
 
-    if (!group.empty()) {
-      rocksdb::WriteOptions write;
-      write.sync = options_.sync;
-      absl::Status s = FromRocks(db_->Write(write, &group.batch()), "write events");
-      if (s.ok()) {
-        last_hash_ = group.prev_hash();
-        committed_.store(state_.last_position(), std::memory_order_release);
-        std::lock_guard lock(listener_mu_);
-        if (listener_) listener_(state_.last_position());
-      } else {
-        // The hot state already holds the group's events; it can no longer
-        // be trusted, so refuse writes until a restart rebuilds it.
-        broken_ = true;
-        SPDLOG_LOGGER_ERROR(&Log(), "commit of {} events failed: {}", group.appended(),
-                            s.ToString());
-        for (Job* job : accepted) job->status = s;
+  // Stage 2: write and sync each prepared group in order, then answer it.
+  void CommitLoop() {
+    for (;;) {
+      std::unique_ptr<Prepared> prepared;
+      {
+        std::unique_lock lock(commit_mu_);
+        commit_cv_.wait(lock, [&] { return writer_finished_ || !commit_queue_.empty(); });
+        if (commit_queue_.empty()) return;
+        prepared = std::move(commit_queue_.front());
+        commit_queue_.pop_front();
+        commit_cv_.notify_all();
       }
-    }
-    for (Job* job : jobs) {
-      if (job->duplicate_of == nullptr) continue;
-      job->status = job->duplicate_of->status;
-      if (job->status.ok()) {
-        job->response->CopyFrom(*job->duplicate_of->response);
-        MarkReplayed(*job->response);
+      Group& group = *prepared->group;
+      absl::Status s;
+      if (!group.empty()) {
+        if (broken_.load()) {
+          s = absl::UnavailableError(
+              "the ledger stopped accepting writes after a storage failure; restart it");
+        } else {
+          rocksdb::WriteOptions write;
+          write.sync = options_.sync;
+          s = FromRocks(db_->Write(write, &group.batch()), "write events");
+          if (s.ok()) {
+            committed_.store(prepared->last_position, std::memory_order_release);
+            std::lock_guard lock(listener_mu_);
+            if (listener_) listener_(prepared->last_position);
+          } else {
+            // The hot state already holds this group's events (and maybe the
+            // next group's); it can no longer be trusted, so refuse writes
+            // until a restart rebuilds it from the log.
+            broken_ = true;
+            SPDLOG_LOGGER_ERROR(&Log(), "commit of {} events failed: {}", group.appended(),
+                                s.ToString());
+          }
+        }
       }
+      if (!s.ok()) {
+        for (Job* job : prepared->jobs) {
+          if (job->status.ok()) job->status = s;
+        }
+      }
+      for (Job* job : prepared->jobs) {
+        if (job->duplicate_of == nullptr) continue;
+        job->status = job->duplicate_of->status;
+        if (job->status.ok()) {
+          job->response->CopyFrom(*job->duplicate_of->response);
+          MarkReplayed(*job->response);
+        }
+      }
+      finished_seq_.store(prepared->seq, std::memory_order_release);
+      Complete(prepared->jobs);
     }
   }
 
@@ -559,10 +653,28 @@ class RocksLedger final : public Ledger {
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   ColumnFamilies cf_;
 
-  // Owned by the writer thread (and by Open before it starts).
+  // Owned by the writer thread (and by Open before it starts): the state
+  // and chain head including every prepared group, durable or not yet.
   HotState state_;
-  std::string last_hash_;
-  bool broken_ = false;
+  std::string prepared_hash_;
+  std::uint64_t prepared_seq_ = 0;
+  struct InFlight {
+    std::string value;
+    std::uint64_t seq;
+  };
+  // Request records and old-session marks of groups not yet durable, which
+  // later groups must see although RocksDB does not have them yet.
+  absl::flat_hash_map<std::string, InFlight> inflight_requests_;
+  absl::flat_hash_map<std::string, InFlight> inflight_cold_marks_;
+
+  // Between the writer and the committer.
+  std::mutex commit_mu_;
+  std::condition_variable commit_cv_;
+  std::deque<std::unique_ptr<Prepared>> commit_queue_;
+  bool writer_finished_ = false;
+  std::atomic<std::uint64_t> finished_seq_{0};
+  std::atomic<bool> broken_{false};
+  std::thread committer_;
 
   std::atomic<Position> committed_{0};
 
