@@ -5,6 +5,8 @@
 #include <iostream>
 #include <string>
 #include <thread>
+#include <chrono>
+#include <atomic>
 
 #include <spdlog/spdlog.h>
 
@@ -97,7 +99,14 @@ int main(int argc, char** argv) {
   }
 
   if (flags.demo && (*ledger)->LastPosition() == 0) {
+    // The current academic year up to today, so that "year to date" and
+    // "this half-term" figures have data the moment the server starts.
+    const auto today = static_cast<attendance::ledger::Day>(
+        std::chrono::duration_cast<std::chrono::hours>(
+            std::chrono::system_clock::now().time_since_epoch()).count() / 24);
     attendance::demo::DemoOptions demo;
+    demo.academic_year = attendance::ledger::AcademicYearOf(today);
+    demo.today = today;
     spdlog::info("loading the demo school \"{}\"", demo.school_id);
     if (absl::Status s = attendance::demo::LoadDemo(**ledger, demo); !s.ok()) {
       spdlog::error("demo load failed: {}", s.ToString());
