@@ -11,7 +11,10 @@
 #include <spdlog/spdlog.h>
 
 #include "ledger/ledger.h"
+#include "projections/live_attendance.h"
+#include "projections/projection_runner.h"
 #include "services/ledger_service.h"
+#include "services/projections_service.h"
 #include "services/server.h"
 #include "demo/demo_school.h"
 
@@ -115,8 +118,19 @@ int main(int argc, char** argv) {
     spdlog::info("demo loaded: {} events", (*ledger)->LastPosition());
   }
 
+  // Projections: loaded from their checkpoint and caught up before serving,
+  // then kept current by the runner's thread.
+  attendance::projections::LiveAttendance live;
+  attendance::projections::ProjectionRunner runner(ledger->get(), &live);
+  if (absl::Status s = runner.Start(); !s.ok()) {
+    spdlog::error("cannot start projections: {}", s.ToString());
+    return 1;
+  }
+
   attendance::services::LedgerServiceImpl ledger_service(**ledger);
-  auto server = attendance::services::Server::Start(flags.listen, {&ledger_service});
+  attendance::services::ProjectionsServiceImpl projections_service(&live);
+  auto server =
+      attendance::services::Server::Start(flags.listen, {&ledger_service, &projections_service});
   if (!server.ok()) {
     spdlog::error("{}", server.status().ToString());
     return 1;
@@ -133,5 +147,6 @@ int main(int argc, char** argv) {
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   spdlog::info("shutting down");
   (*server)->Shutdown();
+  runner.Stop();
   return 0;
 }

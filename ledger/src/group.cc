@@ -1,5 +1,7 @@
 #include "group.h"
 
+#include <memory>
+
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -11,7 +13,11 @@ namespace attendance::ledger {
 std::string ChainHash(std::string_view prev_hash, std::string_view body) {
   // One context per thread: creating an EVP_MD_CTX per event costs more than
   // hashing a 150-byte event.
-  thread_local EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  struct CtxDeleter {
+    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
+  };
+  thread_local std::unique_ptr<EVP_MD_CTX, CtxDeleter> owned(EVP_MD_CTX_new());
+  EVP_MD_CTX* ctx = owned.get();
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);

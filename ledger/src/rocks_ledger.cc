@@ -41,10 +41,10 @@ enum class Method : char {
 
 // One command waiting for the writer thread.
 struct Job {
-  Method method;
-  const Principal* actor;
-  const google::protobuf::Message* request;
-  google::protobuf::Message* response;
+  Method method = Method::kRecordMarks;
+  const Principal* actor = nullptr;
+  const google::protobuf::Message* request = nullptr;
+  google::protobuf::Message* response = nullptr;
   std::function<absl::Status(CommandEnv&)> prepare;
   std::string school_id;
   std::string request_id;
@@ -403,7 +403,14 @@ class RocksLedger final : public Ledger {
                                std::size_t weight, PrepareFn prepare) {
     if (auto s = CheckRequestId(school_id, request_id); !s.ok()) return s;
     Response response;
-    Job job{method, &actor, &request, &response, nullptr, school_id, request_id, {}, weight};
+    Job job;
+    job.method = method;
+    job.actor = &actor;
+    job.request = &request;
+    job.response = &response;
+    job.school_id = school_id;
+    job.request_id = request_id;
+    job.weight = weight;
     job.prepare = [&](CommandEnv& env) { return prepare(env, request, response); };
     if (!request_id.empty()) job.fingerprint = Fingerprint(method, request);
     Submit(job);

@@ -322,7 +322,8 @@ Plan MakePlan(const DemoOptions& options) {
   settings.set_n_code_deadline_school_days(5);
   settings.set_retention_years(6);
   for (std::uint32_t w : {4u, 6u, 10u, 12u}) settings.add_rolling_window_weeks(w);
-  settings.set_absence_thresholds_exclusive(false);
+  settings.set_persistent_absence_exclusive(false);
+  settings.set_severe_absence_exclusive(false);
 
   plan.calendar = DemoCalendar(ay);
   ledger::SchoolCalendar calendar;

@@ -1,0 +1,46 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdint>
+#include <functional>
+
+#include "attendance/v1/projections_service.grpc.pb.h"
+#include "projections/live_attendance.h"
+
+namespace attendance::services {
+
+// attendance.v1.Projections: attendance figures read from the live
+// projection (projections::LiveAttendance, kept current by a
+// projections::ProjectionRunner). Handlers only parse, query under the
+// projection's shared lock, and map statuses: the work is in
+// projections/attendance_queries.h. Reads never block ledger writes.
+//
+// Status codes: INVALID_ARGUMENT naming the field and value; NOT_FOUND for
+// an unknown school or pupil. Thread-safe.
+class ProjectionsServiceImpl final : public v1::Projections::Service {
+ public:
+  // `now_us` (microseconds since the epoch) gives "today" (UK date) for
+  // requests without as_of; default: the system clock. `live` must outlive
+  // the service.
+  explicit ProjectionsServiceImpl(const projections::LiveAttendance* live,
+                                  std::function<std::int64_t()> now_us = {});
+
+  grpc::Status GetPupilAttendance(grpc::ServerContext* context,
+                                  const v1::GetPupilAttendanceRequest* request,
+                                  v1::PupilAttendance* response) override;
+  grpc::Status ListPupilAttendance(grpc::ServerContext* context,
+                                   const v1::ListPupilAttendanceRequest* request,
+                                   v1::ListPupilAttendanceResponse* response) override;
+  grpc::Status GetCohortAttendance(grpc::ServerContext* context,
+                                   const v1::GetCohortAttendanceRequest* request,
+                                   v1::CohortAttendanceResponse* response) override;
+
+ private:
+  ledger::Day Today() const;
+
+  const projections::LiveAttendance* live_;
+  std::function<std::int64_t()> now_us_;
+};
+
+}  // namespace attendance::services
