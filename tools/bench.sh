@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Write throughput of ledgerd against raw RocksDB with the same durability.
 #
-#   tools/bench.sh [BUILD_DIR]        (default: build-tools next to this script's repo)
+#   tools/bench.sh [BUILD_DIR]        (default: build/ in this repo)
 #
 # Environment (defaults): MARKS=400000 CLIENTS=4 BATCH=500 WINDOW=8 PUPILS=2000
 #   LEDGERD, LOADGEN, DB_BENCH (paths), KEEP=1 keeps the temp dir.
@@ -15,7 +15,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-build="${1:-$here/../build-tools}"
+build="${1:-$here/../build}"
 LEDGERD="${LEDGERD:-$build/tools/ledgerd}"
 LOADGEN="${LOADGEN:-$build/tools/loadgen}"
 DB_BENCH="${DB_BENCH:-$(command -v db_bench || echo /usr/bin/db_bench)}"

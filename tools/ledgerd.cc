@@ -7,6 +7,7 @@
 #include <thread>
 #include <chrono>
 #include <atomic>
+#include <limits>
 
 #include <spdlog/spdlog.h>
 
@@ -110,6 +111,13 @@ int main(int argc, char** argv) {
     attendance::demo::DemoOptions demo;
     demo.academic_year = attendance::ledger::AcademicYearOf(today);
     demo.today = today;
+    const auto first_day = attendance::ledger::ParseDate(
+        attendance::demo::DemoCalendar(demo.academic_year).terms(0).half_terms(0).first_day());
+    if (first_day && today < *first_day) {
+      // Summer holidays: show last year's autumn term instead of an empty year.
+      demo.academic_year -= 1;
+      demo.today = std::numeric_limits<attendance::ledger::Day>::max();
+    }
     spdlog::info("loading the demo school \"{}\"", demo.school_id);
     if (absl::Status s = attendance::demo::LoadDemo(**ledger, demo); !s.ok()) {
       spdlog::error("demo load failed: {}", s.ToString());
