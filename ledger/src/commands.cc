@@ -25,6 +25,31 @@ v1::EventEnvelope NewEvent(const std::string& school_id, const std::string& pupi
   return event;
 }
 
+// The school and pupil a pupil-stream command addresses, once the actor is
+// known: NOT_FOUND for an unknown school or pupil.
+struct PupilTarget {
+  SchoolState* school;
+  PupilState* pupil;
+};
+
+absl::StatusOr<PupilTarget> ResolvePupil(CommandEnv& env, const std::string& school_id,
+                                         const std::string& pupil_id, absl::string_view field) {
+  RETURN_IF_ERROR(CheckActor(env.actor));
+  auto school = CheckSchool(env.state, school_id);
+  if (!school.ok()) return school.status();
+  auto pupil = CheckPupil(env.state, **school, pupil_id, field);
+  if (!pupil.ok()) return pupil.status();
+  return PupilTarget{*school, *pupil};
+}
+
+// Appends the command's one event and answers with where it went.
+absl::Status AppendAndAnswer(CommandEnv& env, v1::EventEnvelope& event,
+                             v1::WriteResponse& response) {
+  response.set_position(env.group.Append(event, env.actor, env.request_id));
+  response.set_stream_version(event.stream_version());
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status PrepareRecordMarks(CommandEnv& env, const v1::RecordMarksRequest& request,
@@ -102,11 +127,10 @@ absl::Status PrepareRecordMarks(CommandEnv& env, const v1::RecordMarksRequest& r
 
 absl::Status PrepareAmendMark(CommandEnv& env, const v1::AmendMarkRequest& request,
                               v1::AmendMarkResponse& response) {
-  RETURN_IF_ERROR(CheckActor(env.actor));
-  auto school = CheckSchool(env.state, request.school_id());
-  if (!school.ok()) return school.status();
-  auto pupil = CheckPupil(env.state, **school, request.pupil_id(), "pupil_id");
-  if (!pupil.ok()) return pupil.status();
+  auto target = ResolvePupil(env, request.school_id(), request.pupil_id(), "pupil_id");
+  if (!target.ok()) return target.status();
+  SchoolState* const school = target->school;
+  PupilState* const pupil = target->pupil;
   auto day = CheckDate(request.date(), "date");
   if (!day.ok()) return day.status();
   RETURN_IF_ERROR(CheckSession(request.session(), "session"));
@@ -115,7 +139,7 @@ absl::Status PrepareAmendMark(CommandEnv& env, const v1::AmendMarkRequest& reque
     return absl::InvalidArgumentError("amended_code: must not be empty");
   }
   auto current =
-      env.current_code(request.school_id(), request.pupil_id(), **pupil, *day, request.session());
+      env.current_code(request.school_id(), request.pupil_id(), *pupil, *day, request.session());
   if (!current.ok()) return current.status();
   if (current->empty()) {
     return absl::NotFoundError(absl::StrCat("pupil \"", request.pupil_id(), "\" has no mark for ",
@@ -128,20 +152,20 @@ absl::Status PrepareAmendMark(CommandEnv& env, const v1::AmendMarkRequest& reque
                                            "\"; re-read and retry"));
   }
   if (request.expected_stream_version() != 0 &&
-      request.expected_stream_version() != (*pupil)->version) {
+      request.expected_stream_version() != pupil->version) {
     return absl::AbortedError(absl::StrCat("expected_stream_version: ",
                                            request.expected_stream_version(),
                                            " but the pupil's stream is at version ",
-                                           (*pupil)->version, "; re-read and retry"));
+                                           pupil->version, "; re-read and retry"));
   }
   if (request.amended_code() == *current) {
     return absl::InvalidArgumentError(absl::StrCat("amended_code: \"", request.amended_code(),
                                                    "\" is already the mark's code"));
   }
-  RETURN_IF_ERROR(CheckCodeOnDay(**school, **pupil, *day, request.session(),
+  RETURN_IF_ERROR(CheckCodeOnDay(*school, *pupil, *day, request.session(),
                                  request.amended_code(), request.minutes_late(), "amended_"));
 
-  v1::EventEnvelope event = NewEvent(request.school_id(), request.pupil_id(), (*pupil)->version);
+  v1::EventEnvelope event = NewEvent(request.school_id(), request.pupil_id(), pupil->version);
   v1::MarkAmended* amended = event.mutable_mark_amended();
   amended->set_pupil_id(request.pupil_id());
   amended->set_date(request.date());
@@ -161,11 +185,9 @@ absl::Status PrepareAmendMark(CommandEnv& env, const v1::AmendMarkRequest& reque
 
 absl::Status PrepareRecordLetter(CommandEnv& env, const v1::RecordLetterRequest& request,
                                  v1::WriteResponse& response) {
-  RETURN_IF_ERROR(CheckActor(env.actor));
-  auto school = CheckSchool(env.state, request.school_id());
-  if (!school.ok()) return school.status();
-  auto pupil = CheckPupil(env.state, **school, request.pupil_id(), "pupil_id");
-  if (!pupil.ok()) return pupil.status();
+  auto target = ResolvePupil(env, request.school_id(), request.pupil_id(), "pupil_id");
+  if (!target.ok()) return target.status();
+  PupilState* const pupil = target->pupil;
   RETURN_IF_ERROR(CheckId(request.letter_id(), "letter_id"));
   if (request.channel() == v1::LETTER_CHANNEL_UNSPECIFIED ||
       !v1::LetterChannel_IsValid(request.channel())) {
@@ -175,7 +197,7 @@ absl::Status PrepareRecordLetter(CommandEnv& env, const v1::RecordLetterRequest&
   if (auto d = CheckDate(request.sent_on(), "sent_on"); !d.ok()) return d.status();
   RETURN_IF_ERROR(CheckText(request.note(), "note", false));
 
-  v1::EventEnvelope event = NewEvent(request.school_id(), request.pupil_id(), (*pupil)->version);
+  v1::EventEnvelope event = NewEvent(request.school_id(), request.pupil_id(), pupil->version);
   v1::LetterSent* letter = event.mutable_letter_sent();
   letter->set_pupil_id(request.pupil_id());
   letter->set_letter_id(request.letter_id());
@@ -184,9 +206,7 @@ absl::Status PrepareRecordLetter(CommandEnv& env, const v1::RecordLetterRequest&
   letter->mutable_sent_by()->set_name(env.actor.name);
   letter->mutable_sent_by()->set_role(env.actor.role);
   letter->set_note(request.note());
-  response.set_position(env.group.Append(event, env.actor, env.request_id));
-  response.set_stream_version(event.stream_version());
-  return absl::OkStatus();
+  return AppendAndAnswer(env, event, response);
 }
 
 absl::Status PrepareEnrolPupil(CommandEnv& env, const v1::EnrolPupilRequest& request,
@@ -212,57 +232,48 @@ absl::Status PrepareEnrolPupil(CommandEnv& env, const v1::EnrolPupilRequest& req
                                      existing ? existing->version : 0);
   *event.mutable_pupil_enrolled()->mutable_pupil() = request.pupil();
   event.mutable_pupil_enrolled()->set_on_roll_from(request.on_roll_from());
-  response.set_position(env.group.Append(event, env.actor, env.request_id));
-  response.set_stream_version(event.stream_version());
-  return absl::OkStatus();
+  return AppendAndAnswer(env, event, response);
 }
 
 absl::Status PrepareUpdatePupil(CommandEnv& env, const v1::UpdatePupilRequest& request,
                                 v1::WriteResponse& response) {
-  RETURN_IF_ERROR(CheckActor(env.actor));
-  auto school = CheckSchool(env.state, request.school_id());
-  if (!school.ok()) return school.status();
+  auto target =
+      ResolvePupil(env, request.school_id(), request.pupil().pupil_id(), "pupil.pupil_id");
+  if (!target.ok()) return target.status();
+  PupilState* const pupil = target->pupil;
   RETURN_IF_ERROR(CheckPupilDetails(request.pupil(), "pupil"));
-  auto pupil = CheckPupil(env.state, **school, request.pupil().pupil_id(), "pupil.pupil_id");
-  if (!pupil.ok()) return pupil.status();
   if (auto d = CheckDate(request.effective_from(), "effective_from"); !d.ok()) return d.status();
   v1::EventEnvelope event =
-      NewEvent(request.school_id(), request.pupil().pupil_id(), (*pupil)->version);
+      NewEvent(request.school_id(), request.pupil().pupil_id(), pupil->version);
   *event.mutable_pupil_updated()->mutable_pupil() = request.pupil();
   event.mutable_pupil_updated()->set_effective_from(request.effective_from());
-  response.set_position(env.group.Append(event, env.actor, env.request_id));
-  response.set_stream_version(event.stream_version());
-  return absl::OkStatus();
+  return AppendAndAnswer(env, event, response);
 }
 
 absl::Status PrepareRemoveFromRoll(CommandEnv& env, const v1::RemoveFromRollRequest& request,
                                    v1::WriteResponse& response) {
-  RETURN_IF_ERROR(CheckActor(env.actor));
-  auto school = CheckSchool(env.state, request.school_id());
-  if (!school.ok()) return school.status();
-  auto pupil = CheckPupil(env.state, **school, request.pupil_id(), "pupil_id");
-  if (!pupil.ok()) return pupil.status();
+  auto target = ResolvePupil(env, request.school_id(), request.pupil_id(), "pupil_id");
+  if (!target.ok()) return target.status();
+  PupilState* const pupil = target->pupil;
   auto last = CheckDate(request.last_day_on_roll(), "last_day_on_roll");
   if (!last.ok()) return last.status();
   RETURN_IF_ERROR(CheckText(request.reason(), "reason", true));
-  if (!(*pupil)->OnRollNow()) {
+  if (!pupil->OnRollNow()) {
     return absl::FailedPreconditionError(
         absl::StrCat("pupil_id: \"", request.pupil_id(), "\" is not on the roll"));
   }
-  if (*last < (*pupil)->roll.back().first) {
+  if (*last < pupil->roll.back().first) {
     return absl::InvalidArgumentError(
         absl::StrCat("last_day_on_roll: ", request.last_day_on_roll(),
                      " is before the pupil joined the roll on ",
-                     FormatDate((*pupil)->roll.back().first)));
+                     FormatDate(pupil->roll.back().first)));
   }
-  v1::EventEnvelope event = NewEvent(request.school_id(), request.pupil_id(), (*pupil)->version);
+  v1::EventEnvelope event = NewEvent(request.school_id(), request.pupil_id(), pupil->version);
   v1::PupilLeftRoll* left = event.mutable_pupil_left_roll();
   left->set_pupil_id(request.pupil_id());
   left->set_last_day_on_roll(request.last_day_on_roll());
   left->set_reason(request.reason());
-  response.set_position(env.group.Append(event, env.actor, env.request_id));
-  response.set_stream_version(event.stream_version());
-  return absl::OkStatus();
+  return AppendAndAnswer(env, event, response);
 }
 
 absl::Status PrepareSetSchoolCalendar(CommandEnv& env, const v1::SetSchoolCalendarRequest& request,
@@ -273,9 +284,7 @@ absl::Status PrepareSetSchoolCalendar(CommandEnv& env, const v1::SetSchoolCalend
   RETURN_IF_ERROR(ValidateCalendar(request.calendar(), "calendar"));
   v1::EventEnvelope event = NewEvent(request.school_id(), "", (*school)->version);
   *event.mutable_school_calendar_set() = request.calendar();
-  response.set_position(env.group.Append(event, env.actor, env.request_id));
-  response.set_stream_version(event.stream_version());
-  return absl::OkStatus();
+  return AppendAndAnswer(env, event, response);
 }
 
 absl::Status PrepareSetSchoolSettings(CommandEnv& env, const v1::SetSchoolSettingsRequest& request,
@@ -286,9 +295,7 @@ absl::Status PrepareSetSchoolSettings(CommandEnv& env, const v1::SetSchoolSettin
   SchoolState* school = env.state.FindSchool(request.school_id());
   v1::EventEnvelope event = NewEvent(request.school_id(), "", school ? school->version : 0);
   *event.mutable_school_settings_set()->mutable_settings() = request.settings();
-  response.set_position(env.group.Append(event, env.actor, env.request_id));
-  response.set_stream_version(event.stream_version());
-  return absl::OkStatus();
+  return AppendAndAnswer(env, event, response);
 }
 
 }  // namespace attendance::ledger

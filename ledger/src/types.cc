@@ -67,6 +67,12 @@ std::string FormatDate(Day day) {
   return buf;
 }
 
+Day DayFromCivil(int year, unsigned month, unsigned day_of_month) {
+  return DaysFromCivil(year, month, day_of_month);
+}
+
+int CalendarYearOf(Day day) { return CivilFromDays(day).y; }
+
 int Weekday(Day day) {
   // 1970-01-01 was a Thursday (3 when Monday = 0).
   const int w = (day + 3) % 7;

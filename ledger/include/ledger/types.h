@@ -24,6 +24,10 @@ struct Principal {
 // "YYYY-MM-DD" -> Day; nullopt if malformed or not a real calendar date.
 std::optional<Day> ParseDate(std::string_view text);
 std::string FormatDate(Day day);
+// The day of a civil date (no validation: month 1..12, day 1..31).
+Day DayFromCivil(int year, unsigned month, unsigned day_of_month);
+// The calendar year a day falls in.
+int CalendarYearOf(Day day);
 // 0 = Monday ... 6 = Sunday.
 int Weekday(Day day);
 // The academic year (1 Aug - 31 Jul) a day falls in, named by its first
