@@ -110,7 +110,8 @@ int main(int argc, char** argv) {
             std::chrono::system_clock::now().time_since_epoch()).count() / 24);
     attendance::demo::DemoOptions demo;
     demo.academic_year = attendance::ledger::AcademicYearOf(today);
-    demo.today = today;
+    // Up to yesterday: today's registers are left for the newcomer to take.
+    demo.today = today - 1;
     const auto first_day = attendance::ledger::ParseDate(
         attendance::demo::DemoCalendar(demo.academic_year).terms(0).half_terms(0).first_day());
     if (first_day && today < *first_day) {
