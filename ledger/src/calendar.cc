@@ -76,6 +76,26 @@ std::vector<HalfTermSpan> SchoolCalendar::HalfTerms(int academic_year) const {
   return it == years_.end() ? std::vector<HalfTermSpan>{} : it->second.half_terms;
 }
 
+namespace {
+
+constexpr int kMaxTerms = 6;
+constexpr int kMaxHalfTermsPerTerm = 6;
+constexpr int kMaxClosures = 400;
+constexpr std::size_t kMaxNameLength = 100;
+constexpr std::size_t kMaxReasonLength = 2000;
+
+std::string Q(const std::string& value) { return Quoted(value); }
+
+absl::Status CheckName(const std::string& value, const std::string& field, std::size_t max) {
+  if (value.size() > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", value.size(), " bytes is longer than ", max));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status ValidateCalendar(const v1::SchoolCalendarSet& calendar, absl::string_view field) {
   const int year = calendar.academic_year();
   if (year < 1990 || year > 2200) {
@@ -87,6 +107,14 @@ absl::Status ValidateCalendar(const v1::SchoolCalendarSet& calendar, absl::strin
   if (calendar.terms().empty()) {
     return absl::InvalidArgumentError(absl::StrCat(field, ".terms: a calendar needs terms"));
   }
+  if (calendar.terms_size() > kMaxTerms) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".terms: ", calendar.terms_size(),
+                                                   " terms is more than ", kMaxTerms));
+  }
+  if (calendar.closures_size() > kMaxClosures) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".closures: ", calendar.closures_size(),
+                                                   " closures is more than ", kMaxClosures));
+  }
   std::vector<std::pair<Day, Day>> spans;
   for (int t = 0; t < calendar.terms_size(); ++t) {
     const v1::Term& term = calendar.terms(t);
@@ -94,22 +122,32 @@ absl::Status ValidateCalendar(const v1::SchoolCalendarSet& calendar, absl::strin
     if (term.name().empty()) {
       return absl::InvalidArgumentError(absl::StrCat(term_field, ".name: must not be empty"));
     }
+    if (auto s = CheckName(term.name(), term_field + ".name", kMaxNameLength); !s.ok()) return s;
     if (term.half_terms().empty()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(term_field, ".half_terms: term \"", term.name(), "\" has no half-terms"));
+          absl::StrCat(term_field, ".half_terms: term ", Q(term.name()), " has no half-terms"));
+    }
+    if (term.half_terms_size() > kMaxHalfTermsPerTerm) {
+      return absl::InvalidArgumentError(absl::StrCat(term_field, ".half_terms: ",
+                                                     term.half_terms_size(),
+                                                     " half-terms is more than ",
+                                                     kMaxHalfTermsPerTerm));
     }
     for (int h = 0; h < term.half_terms_size(); ++h) {
       const v1::HalfTerm& half = term.half_terms(h);
       const std::string half_field = absl::StrCat(term_field, ".half_terms[", h, "]");
+      if (auto s = CheckName(half.name(), half_field + ".name", kMaxNameLength); !s.ok()) {
+        return s;
+      }
       auto first = ParseDate(half.first_day());
       auto last = ParseDate(half.last_day());
       if (!first) {
-        return absl::InvalidArgumentError(absl::StrCat(half_field, ".first_day: \"",
-                                                       half.first_day(), "\" is not a date"));
+        return absl::InvalidArgumentError(absl::StrCat(half_field, ".first_day: ",
+                                                       Q(half.first_day()), " is not a date"));
       }
       if (!last) {
         return absl::InvalidArgumentError(
-            absl::StrCat(half_field, ".last_day: \"", half.last_day(), "\" is not a date"));
+            absl::StrCat(half_field, ".last_day: ", Q(half.last_day()), " is not a date"));
       }
       if (*last < *first) {
         return absl::InvalidArgumentError(absl::StrCat(half_field, ": last_day ", half.last_day(),
@@ -136,7 +174,7 @@ absl::Status ValidateCalendar(const v1::SchoolCalendarSet& calendar, absl::strin
     auto day = ParseDate(closure.date());
     if (!day) {
       return absl::InvalidArgumentError(
-          absl::StrCat(closure_field, ".date: \"", closure.date(), "\" is not a date"));
+          absl::StrCat(closure_field, ".date: ", Q(closure.date()), " is not a date"));
     }
     bool inside = false;
     for (auto& [first, last] : spans) inside = inside || (*day >= first && *day <= last);
@@ -148,6 +186,17 @@ absl::Status ValidateCalendar(const v1::SchoolCalendarSet& calendar, absl::strin
         closure.session() != v1::PM) {
       return absl::InvalidArgumentError(
           absl::StrCat(closure_field, ".session: ", closure.session(), " is not AM or PM"));
+    }
+    for (int y = 0; y < closure.year_groups_size(); ++y) {
+      const int group = closure.year_groups(y);
+      if (group < -1 || group > 14) {
+        return absl::InvalidArgumentError(absl::StrCat(closure_field, ".year_groups[", y, "]: ",
+                                                       group, " is not between -1 and 14"));
+      }
+    }
+    if (auto s = CheckName(closure.reason(), closure_field + ".reason", kMaxReasonLength);
+        !s.ok()) {
+      return s;
     }
   }
   return absl::OkStatus();

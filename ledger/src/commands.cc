@@ -42,6 +42,20 @@ absl::StatusOr<PupilTarget> ResolvePupil(CommandEnv& env, const std::string& sch
   return PupilTarget{*school, *pupil};
 }
 
+// Roll and letter dates may be planned ahead, but not years ahead: a leaving
+// date in 9999 would keep a pupil from ever being enrolled again.
+absl::StatusOr<Day> CheckRecordDate(const CommandEnv& env, const std::string& value,
+                                    absl::string_view field) {
+  auto day = CheckDate(value, field);
+  if (!day.ok()) return day;
+  const auto today = static_cast<Day>(env.group.now_us() / 86'400'000'000LL);
+  if (*day > today + 366) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", value, " is more than a year from today"));
+  }
+  return day;
+}
+
 // Appends the command's one event and answers with where it went.
 absl::Status AppendAndAnswer(CommandEnv& env, v1::EventEnvelope& event,
                              v1::WriteResponse& response) {
@@ -147,9 +161,9 @@ absl::Status PrepareAmendMark(CommandEnv& env, const v1::AmendMarkRequest& reque
                                             " to amend; use RecordMarks"));
   }
   if (!request.expected_code().empty() && request.expected_code() != *current) {
-    return absl::AbortedError(absl::StrCat("expected_code: \"", request.expected_code(),
-                                           "\" but the mark is now \"", *current,
-                                           "\"; re-read and retry"));
+    return absl::AbortedError(absl::StrCat("expected_code: ", Quoted(request.expected_code()),
+                                           " but the mark is now ", Quoted(*current),
+                                           "; re-read and retry"));
   }
   if (request.expected_stream_version() != 0 &&
       request.expected_stream_version() != pupil->version) {
@@ -159,8 +173,8 @@ absl::Status PrepareAmendMark(CommandEnv& env, const v1::AmendMarkRequest& reque
                                            pupil->version, "; re-read and retry"));
   }
   if (request.amended_code() == *current) {
-    return absl::InvalidArgumentError(absl::StrCat("amended_code: \"", request.amended_code(),
-                                                   "\" is already the mark's code"));
+    return absl::InvalidArgumentError(absl::StrCat("amended_code: ", Quoted(request.amended_code()),
+                                                   " is already the mark's code"));
   }
   RETURN_IF_ERROR(CheckCodeOnDay(*school, *pupil, *day, request.session(),
                                  request.amended_code(), request.minutes_late(), "amended_"));
@@ -194,7 +208,7 @@ absl::Status PrepareRecordLetter(CommandEnv& env, const v1::RecordLetterRequest&
     return absl::InvalidArgumentError(absl::StrCat(
         "channel: ", static_cast<int>(request.channel()), " is not POST, EMAIL, APP or HAND"));
   }
-  if (auto d = CheckDate(request.sent_on(), "sent_on"); !d.ok()) return d.status();
+  if (auto d = CheckRecordDate(env, request.sent_on(), "sent_on"); !d.ok()) return d.status();
   RETURN_IF_ERROR(CheckText(request.note(), "note", false));
 
   v1::EventEnvelope event = NewEvent(request.school_id(), request.pupil_id(), pupil->version);
@@ -215,7 +229,7 @@ absl::Status PrepareEnrolPupil(CommandEnv& env, const v1::EnrolPupilRequest& req
   auto school = CheckSchool(env.state, request.school_id());
   if (!school.ok()) return school.status();
   RETURN_IF_ERROR(CheckPupilDetails(request.pupil(), "pupil"));
-  auto from = CheckDate(request.on_roll_from(), "on_roll_from");
+  auto from = CheckRecordDate(env, request.on_roll_from(), "on_roll_from");
   if (!from.ok()) return from.status();
   PupilState* existing = env.state.FindPupil(**school, request.pupil().pupil_id());
   if (existing != nullptr && existing->OnRollNow()) {
@@ -242,7 +256,9 @@ absl::Status PrepareUpdatePupil(CommandEnv& env, const v1::UpdatePupilRequest& r
   if (!target.ok()) return target.status();
   PupilState* const pupil = target->pupil;
   RETURN_IF_ERROR(CheckPupilDetails(request.pupil(), "pupil"));
-  if (auto d = CheckDate(request.effective_from(), "effective_from"); !d.ok()) return d.status();
+  if (auto d = CheckRecordDate(env, request.effective_from(), "effective_from"); !d.ok()) {
+    return d.status();
+  }
   v1::EventEnvelope event =
       NewEvent(request.school_id(), request.pupil().pupil_id(), pupil->version);
   *event.mutable_pupil_updated()->mutable_pupil() = request.pupil();
@@ -255,7 +271,7 @@ absl::Status PrepareRemoveFromRoll(CommandEnv& env, const v1::RemoveFromRollRequ
   auto target = ResolvePupil(env, request.school_id(), request.pupil_id(), "pupil_id");
   if (!target.ok()) return target.status();
   PupilState* const pupil = target->pupil;
-  auto last = CheckDate(request.last_day_on_roll(), "last_day_on_roll");
+  auto last = CheckRecordDate(env, request.last_day_on_roll(), "last_day_on_roll");
   if (!last.ok()) return last.status();
   RETURN_IF_ERROR(CheckText(request.reason(), "reason", true));
   if (!pupil->OnRollNow()) {

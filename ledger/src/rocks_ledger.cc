@@ -19,6 +19,7 @@
 #include "ledger/ledger.h"
 #include "logger.h"
 #include "rocks_status.h"
+#include "validation.h"
 
 namespace attendance::ledger {
 namespace {
@@ -52,13 +53,12 @@ struct Job {
   std::size_t weight = 1;  // events it may append, for group sizing
 
   absl::Status status;
-  Job* duplicate_of = nullptr;
   bool done = false;
   // Set for asynchronous jobs, which the writer completes and deletes.
   std::function<void(Job&)> on_done;
 };
 
-// Groups prepared but not yet durable: one being synced, one waiting.
+// Prepared groups waiting for the committer, besides the one it is writing.
 constexpr std::size_t kGroupsInFlight = 2;
 
 // Owns what an asynchronous RecordMarks job points to.
@@ -196,14 +196,19 @@ class RocksLedger final : public Ledger {
       }
       delete async;
     };
-    if (auto s = CheckRequestId(job.school_id, job.request_id); !s.ok()) {
-      job.status = s;
-      job.on_done(job);
-      return;
+    absl::Status refused = CheckSubmission(async->actor, job.school_id, job.request_id);
+    {
+      std::lock_guard lock(queue_mu_);
+      if (refused.ok() && stopping_) refused = StoppingError();
+      if (refused.ok()) {
+        queue_.push_back(&job);
+        queue_cv_.notify_all();
+        return;
+      }
     }
-    std::lock_guard lock(queue_mu_);
-    queue_.push_back(&job);
-    queue_cv_.notify_all();
+    job.status = refused;
+    auto on_done = std::move(job.on_done);
+    on_done(job);
   }
 
   absl::StatusOr<v1::AmendMarkResponse> AmendMark(const Principal& actor,
@@ -382,7 +387,8 @@ class RocksLedger final : public Ledger {
       const std::string_view value = it->value().ToStringView();
       if (position != expected || value.size() < kHashSize ||
           !envelope.ParseFromArray(value.data() + kHashSize,
-                                   static_cast<int>(value.size() - kHashSize))) {
+                                   static_cast<int>(value.size() - kHashSize)) ||
+          envelope.position() != position) {
         return absl::DataLossError(
             absl::StrCat("position ", expected, ": missing or undecodable at start-up"));
       }
@@ -401,7 +407,7 @@ class RocksLedger final : public Ledger {
   absl::StatusOr<Response> Run(Method method, const Principal& actor, const Request& request,
                                const std::string& school_id, const std::string& request_id,
                                std::size_t weight, PrepareFn prepare) {
-    if (auto s = CheckRequestId(school_id, request_id); !s.ok()) return s;
+    if (auto s = CheckSubmission(actor, school_id, request_id); !s.ok()) return s;
     Response response;
     Job job;
     job.method = method;
@@ -418,20 +424,33 @@ class RocksLedger final : public Ledger {
     return response;
   }
 
-  static absl::Status CheckRequestId(const std::string& school_id, const std::string& request_id) {
+  static absl::Status StoppingError() {
+    return absl::UnavailableError("the ledger is shutting down");
+  }
+
+  // Checks that come before the request log is consulted, so that an
+  // unauthenticated caller cannot read a stored response by replaying an id.
+  static absl::Status CheckSubmission(const Principal& actor, const std::string& school_id,
+                                      const std::string& request_id) {
+    if (auto s = CheckActor(actor); !s.ok()) return s;
     if (request_id.empty()) return absl::OkStatus();
     if (request_id.size() > 128) {
       return absl::InvalidArgumentError(
           absl::StrCat("request_id: ", request_id.size(), " bytes is longer than 128"));
     }
     if (school_id.empty() || school_id.size() > 64) {
-      return absl::InvalidArgumentError("school_id: must be 1 to 64 characters");
+      return absl::InvalidArgumentError(absl::StrCat(
+          "school_id: \"", school_id.substr(0, 80), "\" must be 1 to 64 characters"));
     }
     return absl::OkStatus();
   }
 
   void Submit(Job& job) {
     std::unique_lock lock(queue_mu_);
+    if (stopping_) {
+      job.status = StoppingError();
+      return;
+    }
     queue_.push_back(&job);
     queue_cv_.notify_all();
     done_cv_.wait(lock, [&] { return job.done; });
@@ -510,7 +529,11 @@ class RocksLedger final : public Ledger {
       }
     }
     if (any_waiting) done_cv_.notify_all();
-    for (Job* job : async_jobs) job->on_done(*job);
+    for (Job* job : async_jobs) {
+      // The callback deletes the job that holds it: call a moved-out copy.
+      auto on_done = std::move(job->on_done);
+      on_done(*job);
+    }
   }
 
   // Drops in-flight records of groups the committer has finished with.
@@ -563,7 +586,6 @@ class RocksLedger final : public Ledger {
     const std::int64_t now = options_.now_us ? options_.now_us() : SystemNowUs();
     prepared.group = std::make_unique<Group>(state_, cf_, prepared_hash_, now);
     Group& group = *prepared.group;
-    absl::flat_hash_map<std::string, Job*> group_requests;
     for (Job* job : prepared.jobs) {
       if (broken_.load()) {
         job->status = absl::UnavailableError(
@@ -573,10 +595,6 @@ class RocksLedger final : public Ledger {
       std::string request_key;
       if (!job->request_id.empty()) {
         request_key = keys::Request(job->school_id, job->request_id);
-        if (auto it = group_requests.find(request_key); it != group_requests.end()) {
-          job->duplicate_of = it->second;
-          continue;
-        }
         if (AnswerFromRequestLog(*job, request_key)) continue;
       }
       CommandEnv env{state_, group, *job->actor, job->request_id,
@@ -590,8 +608,9 @@ class RocksLedger final : public Ledger {
       record.push_back(static_cast<char>(job->method));
       job->response->AppendToString(&record);
       group.batch().Put(cf_.requests, request_key, record);
-      inflight_requests_[request_key] = {std::move(record), prepared.seq};
-      group_requests.emplace(std::move(request_key), job);
+      // Later commands with this id, in this group or the next, are answered
+      // from here (fingerprint and method checked) until it is durable.
+      inflight_requests_[std::move(request_key)] = {std::move(record), prepared.seq};
     }
     for (auto& [key, code] : group.pending_cold_marks()) {
       inflight_cold_marks_[key] = {code, prepared.seq};
@@ -615,40 +634,31 @@ class RocksLedger final : public Ledger {
       }
       Group& group = *prepared->group;
       absl::Status s;
-      if (!group.empty()) {
-        if (broken_.load()) {
-          s = absl::UnavailableError(
-              "the ledger stopped accepting writes after a storage failure; restart it");
+      if (broken_.load()) {
+        // An earlier group failed: this one was prepared on state that
+        // included it, so every answer in it (replays and rejections too)
+        // may be wrong.
+        s = absl::UnavailableError(
+            "the ledger stopped accepting writes after a storage failure; restart it");
+      } else if (!group.empty()) {
+        rocksdb::WriteOptions write;
+        write.sync = options_.sync;
+        s = FromRocks(db_->Write(write, &group.batch()), "write events");
+        if (s.ok()) {
+          committed_.store(prepared->last_position, std::memory_order_release);
+          std::lock_guard lock(listener_mu_);
+          if (listener_) listener_(prepared->last_position);
         } else {
-          rocksdb::WriteOptions write;
-          write.sync = options_.sync;
-          s = FromRocks(db_->Write(write, &group.batch()), "write events");
-          if (s.ok()) {
-            committed_.store(prepared->last_position, std::memory_order_release);
-            std::lock_guard lock(listener_mu_);
-            if (listener_) listener_(prepared->last_position);
-          } else {
-            // The hot state already holds this group's events (and maybe the
-            // next group's); it can no longer be trusted, so refuse writes
-            // until a restart rebuilds it from the log.
-            broken_ = true;
-            SPDLOG_LOGGER_ERROR(&Log(), "commit of {} events failed: {}", group.appended(),
-                                s.ToString());
-          }
+          // The hot state already holds this group's events (and maybe the
+          // next groups'); it can no longer be trusted, so refuse writes
+          // until a restart rebuilds it from the log.
+          broken_ = true;
+          SPDLOG_LOGGER_ERROR(&Log(), "commit of {} events failed: {}", group.appended(),
+                              s.ToString());
         }
       }
       if (!s.ok()) {
-        for (Job* job : prepared->jobs) {
-          if (job->status.ok()) job->status = s;
-        }
-      }
-      for (Job* job : prepared->jobs) {
-        if (job->duplicate_of == nullptr) continue;
-        job->status = job->duplicate_of->status;
-        if (job->status.ok()) {
-          job->response->CopyFrom(*job->duplicate_of->response);
-          MarkReplayed(*job->response);
-        }
+        for (Job* job : prepared->jobs) job->status = s;
       }
       finished_seq_.store(prepared->seq, std::memory_order_release);
       Complete(prepared->jobs);

@@ -86,6 +86,15 @@ int AcademicYearOf(Day day) {
 
 Day AcademicYearStart(int academic_year) { return DaysFromCivil(academic_year, 8, 1); }
 
+std::string Quoted(std::string_view value) {
+  constexpr std::size_t kMax = 80;
+  std::string out = "\"";
+  out.append(value.substr(0, kMax));
+  if (value.size() > kMax) out.append("...");
+  out.push_back('"');
+  return out;
+}
+
 std::optional<int> ParseTimeOfDay(std::string_view text) {
   if (text.size() != 5 || text[2] != ':') return std::nullopt;
   int h, m;

@@ -11,12 +11,28 @@ constexpr const char* kWeekdays[] = {"Monday", "Tuesday", "Wednesday", "Thursday
 
 std::string YearName(int year) { return absl::StrCat(year, "-", (year + 1) % 100 < 10 ? "0" : "", (year + 1) % 100); }
 
+std::string Q(absl::string_view v) { return Quoted(std::string_view(v.data(), v.size())); }
+
 }  // namespace
 
 absl::Status CheckActor(const Principal& actor) {
   if (actor.name.empty() || actor.role.empty()) {
     return absl::UnauthenticatedError(
         "no authenticated actor: send call metadata x-actor-name and x-actor-role");
+  }
+  // Stored in every event the actor writes: keep them short and printable.
+  for (const auto& [what, value] : {std::pair{"x-actor-name", &actor.name},
+                                    std::pair{"x-actor-role", &actor.role}}) {
+    if (value->size() > 200) {
+      return absl::UnauthenticatedError(
+          absl::StrCat(what, ": ", value->size(), " bytes is longer than 200"));
+    }
+    for (char c : *value) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+        return absl::UnauthenticatedError(
+            absl::StrCat(what, ": ", Quoted(*value), " contains a control character"));
+      }
+    }
   }
   return absl::OkStatus();
 }
@@ -25,14 +41,14 @@ absl::Status CheckId(absl::string_view value, absl::string_view field) {
   if (value.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": must not be empty"));
   if (value.size() > kMaxIdLength) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ": \"", value.substr(0, 80), "...\" is longer than ", kMaxIdLength));
+        absl::StrCat(field, ": ", Q(value), " is longer than ", kMaxIdLength));
   }
   for (char c : value) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                     c == '-' || c == '_' || c == '.' || c == ':';
     if (!ok) {
       return absl::InvalidArgumentError(absl::StrCat(
-          field, ": \"", value, "\" may only contain letters, digits and - _ . :"));
+          field, ": ", Q(value), " may only contain letters, digits and - _ . :"));
     }
   }
   return absl::OkStatus();
@@ -53,7 +69,7 @@ absl::StatusOr<Day> CheckDate(absl::string_view value, absl::string_view field) 
   auto day = ParseDate(std::string_view(value.data(), value.size()));
   if (!day) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ": \"", value, "\" is not a date (YYYY-MM-DD)"));
+        absl::StrCat(field, ": ", Q(value), " is not a date (YYYY-MM-DD)"));
   }
   return *day;
 }
@@ -96,10 +112,10 @@ absl::Status CheckCodeOnDay(const SchoolState& school, const PupilState& pupil, 
   if (info == nullptr) {
     if (!IsKnownCode(code_sv)) {
       return absl::InvalidArgumentError(
-          absl::StrCat(prefix, "code: \"", code, "\" is not an attendance code"));
+          absl::StrCat(prefix, "code: ", Q(code), " is not an attendance code"));
     }
     return absl::InvalidArgumentError(absl::StrCat(
-        prefix, "code: \"", code, "\" is not valid for a session on ", date,
+        prefix, "code: ", Q(code), " is not valid for a session on ", date,
         day >= CodeSet2024Start() ? " (removed from the code set on 2024-08-19)"
                                   : " (a 2024 code, valid from 2024-08-19)"));
   }
@@ -144,7 +160,7 @@ absl::Status CheckSettings(const v1::SchoolSettings& settings, absl::string_view
                              std::pair{"pm_register_closes", &settings.pm_register_closes()}}) {
     if (!value->empty() && !ParseTimeOfDay(*value)) {
       return absl::InvalidArgumentError(
-          absl::StrCat(field, ".", name, ": \"", *value, "\" is not a time (HH:MM)"));
+          absl::StrCat(field, ".", name, ": ", Quoted(*value), " is not a time (HH:MM)"));
     }
   }
   if (settings.retention_years() != 0 && settings.retention_years() < 3) {
@@ -162,11 +178,22 @@ absl::Status CheckSettings(const v1::SchoolSettings& settings, absl::string_view
                                                    settings.min_possible_sessions(),
                                                    " is more than a year's 380 sessions"));
   }
+  if (settings.rolling_window_weeks_size() > 8) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".rolling_window_weeks: ",
+                                                   settings.rolling_window_weeks_size(),
+                                                   " windows is more than 8"));
+  }
   for (int i = 0; i < settings.rolling_window_weeks_size(); ++i) {
     const auto weeks = settings.rolling_window_weeks(i);
     if (weeks < 1 || weeks > 52) {
       return absl::InvalidArgumentError(absl::StrCat(field, ".rolling_window_weeks[", i, "]: ",
                                                      weeks, " is not between 1 and 52"));
+    }
+    for (int j = 0; j < i; ++j) {
+      if (settings.rolling_window_weeks(j) == weeks) {
+        return absl::InvalidArgumentError(absl::StrCat(field, ".rolling_window_weeks[", i,
+                                                       "]: ", weeks, " repeats [", j, "]"));
+      }
     }
   }
   return absl::OkStatus();

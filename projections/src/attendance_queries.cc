@@ -18,7 +18,7 @@ absl::StatusOr<Day> AsOf(const std::string& text, Day today) {
   std::optional<Day> day = ledger::ParseDate(text);
   if (!day) {
     return absl::InvalidArgumentError(
-        absl::StrCat("as_of: \"", text, "\" is not a date (YYYY-MM-DD)"));
+        absl::StrCat("as_of: ", ledger::Quoted(text), " is not a date (YYYY-MM-DD)"));
   }
   return *day;
 }
@@ -27,7 +27,7 @@ absl::StatusOr<const SchoolState*> School(const AttendanceState& state, const st
   if (id.empty()) return absl::InvalidArgumentError("school_id: must not be empty");
   const SchoolState* school = state.FindSchool(id);
   if (school == nullptr)
-    return absl::NotFoundError(absl::StrCat("school_id: no school \"", id, "\""));
+    return absl::NotFoundError(absl::StrCat("school_id: no school ", ledger::Quoted(id)));
   return school;
 }
 
@@ -69,8 +69,8 @@ absl::Status CheckFilterValue(const v1::CohortFilter& f, const std::string& fiel
       break;
   }
   if (!ok) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ".value: \"", f.value(),
-                                                   "\" is not a value of ",
+    return absl::InvalidArgumentError(absl::StrCat(field, ".value: ", ledger::Quoted(f.value()),
+                                                   " is not a value of ",
                                                    v1::CohortAttribute_Name(f.attribute())));
   }
   return absl::OkStatus();
@@ -201,8 +201,8 @@ absl::StatusOr<v1::PupilAttendance> QueryPupilAttendance(const AttendanceState& 
   if (req.pupil_id().empty()) return absl::InvalidArgumentError("pupil_id: must not be empty");
   const PupilState* pupil = (*school)->FindPupil(req.pupil_id());
   if (pupil == nullptr || !pupil->KnownAsOf(*as_of)) {
-    return absl::NotFoundError(absl::StrCat("pupil_id: no pupil \"", req.pupil_id(),
-                                            "\" in school \"", req.school_id(), "\""));
+    return absl::NotFoundError(absl::StrCat("pupil_id: no pupil ", ledger::Quoted(req.pupil_id()),
+                                            " in school ", ledger::Quoted(req.school_id())));
   }
   const SchoolAsOf ctx(*school, *as_of);
   v1::PupilAttendance out;
@@ -249,7 +249,7 @@ absl::StatusOr<v1::ListPupilAttendanceResponse> QueryPupilList(
     const std::string& t = req.page_token();
     auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), offset);
     if (ec != std::errc() || end != t.data() + t.size()) {
-      return absl::InvalidArgumentError(absl::StrCat("page_token: \"", t, "\" is not a token"));
+      return absl::InvalidArgumentError(absl::StrCat("page_token: ", ledger::Quoted(t), " is not a token"));
     }
   }
   absl::StatusOr<const SchoolState*> school = School(state, req.school_id());
@@ -288,12 +288,16 @@ absl::StatusOr<v1::ListPupilAttendanceResponse> QueryPupilList(
   v1::ListPupilAttendanceResponse out;
   out.set_total_size(static_cast<std::uint32_t>(rows.size()));
   WindowToProto(w, out.mutable_window());
-  for (std::size_t i = offset; i < rows.size() && i < offset + page_size; ++i) {
+  if (offset > rows.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("page_token: ", offset, " is past the last of ",
+                                                   rows.size(), " pupils"));
+  }
+  for (std::size_t i = offset; i < rows.size() && i - offset < page_size; ++i) {
     v1::PupilRow* row = out.add_pupils();
     *row->mutable_pupil() = PupilDetails(*rows[i].pupil, cohort_day, *as_of);
     FiguresToProto(rows[i].counts, &ctx.thresholds, row->mutable_figures());
   }
-  if (offset + page_size < rows.size()) out.set_next_page_token(std::to_string(offset + page_size));
+  if (rows.size() - offset > page_size) out.set_next_page_token(std::to_string(offset + page_size));
   out.set_as_of(ledger::FormatDate(*as_of));
   out.set_position(state.position());
   return out;

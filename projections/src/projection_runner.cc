@@ -1,5 +1,7 @@
 #include "projections/projection_runner.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "logger.h"
 
@@ -80,6 +82,10 @@ void ProjectionRunner::OnCommit(ledger::Position position) {
   {
     std::lock_guard lock(mu_);
     if (position > committed_) committed_ = position;
+    // Readers may be let in only between whole commits (see CatchUp); keep
+    // a bounded list of where commits end.
+    if (commit_ends_.size() >= kMaxCommitEnds) commit_ends_.pop_front();
+    commit_ends_.push_back(position);
   }
   wake_.notify_one();
 }
@@ -103,6 +109,15 @@ absl::Status ProjectionRunner::CatchUp() {
   const ledger::Position from = live_->position() + 1;
   absl::Status gap;
   absl::Status status;
+  // Positions where a commit ends: a request's events are never split
+  // across commits, so letting readers in only there means a query never
+  // sees half of a batch.
+  std::vector<ledger::Position> commit_ends;
+  {
+    std::lock_guard lock(mu_);
+    while (!commit_ends_.empty() && commit_ends_.front() < from) commit_ends_.pop_front();
+    commit_ends.assign(commit_ends_.begin(), commit_ends_.end());
+  }
   {
     LiveAttendance::WriteLock write(*live_);
     std::uint32_t in_batch = 0;
@@ -115,7 +130,8 @@ absl::Status ProjectionRunner::CatchUp() {
       }
       ++expected;
       write.Apply(event);
-      if (++in_batch == options_.events_per_lock) {
+      if (++in_batch >= options_.events_per_lock &&
+          std::binary_search(commit_ends.begin(), commit_ends.end(), event.position())) {
         in_batch = 0;
         write.Yield();
         NotifyApplied();

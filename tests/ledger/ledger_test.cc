@@ -228,6 +228,52 @@ TEST_CASE("asynchronous batches apply in submission order", "[ledger]") {
   CHECK(codes[2] == absl::StatusCode::kOk);
 }
 
+TEST_CASE("one request id in flight twice: the first wins, a different request is refused",
+          "[ledger]") {
+  LedgerFixture f(1);
+  std::mutex mu;
+  std::vector<absl::StatusOr<v1::RecordMarksResponse>> results(3, absl::UnknownError(""));
+  std::atomic<int> finished{0};
+  auto submit = [&](int index, v1::RecordMarksRequest request) {
+    f.ledger->RecordMarksAsync(kTeacher, std::move(request),
+                               [&, index](absl::StatusOr<v1::RecordMarksResponse> r) {
+                                 std::lock_guard lock(mu);
+                                 results[static_cast<std::size_t>(index)] = std::move(r);
+                                 ++finished;
+                               });
+  };
+  // Submitted back to back, so that they usually share a commit group.
+  submit(0, Batch("same-id", {MakeMark("p1", "2025-09-08", v1::AM, "/")}));
+  submit(1, Batch("same-id", {MakeMark("p1", "2025-09-08", v1::PM, "\\")}));
+  submit(2, Batch("same-id", {MakeMark("p1", "2025-09-08", v1::AM, "/")}));
+  while (finished < 3) std::this_thread::yield();
+  REQUIRE(results[0].ok());
+  CHECK_FALSE(results[0]->replayed());
+  CHECK(results[1].status().code() == absl::StatusCode::kAlreadyExists);
+  REQUIRE(results[2].ok());
+  CHECK(results[2]->replayed());
+  CHECK(results[2]->first_position() == results[0]->first_position());
+  // Only the first batch was written.
+  CHECK(ReadAll(*f.ledger).back().mark_recorded().session() == v1::AM);
+
+  SECTION("a different method under the same id is refused too") {
+    v1::RecordLetterRequest letter;
+    letter.set_school_id("s1");
+    letter.set_request_id("same-id");
+    letter.set_pupil_id("p1");
+    letter.set_letter_id("letter_1");
+    letter.set_channel(v1::POST);
+    letter.set_sent_on("2025-09-09");
+    CHECK(f.ledger->RecordLetter(kOfficer, letter).status().code() ==
+          absl::StatusCode::kAlreadyExists);
+  }
+  SECTION("an unauthenticated retry does not get the stored answer") {
+    auto r = f.ledger->RecordMarks(ledger::Principal{},
+                                   Batch("same-id", {MakeMark("p1", "2025-09-08", v1::AM, "/")}));
+    CHECK(r.status().code() == absl::StatusCode::kUnauthenticated);
+  }
+}
+
 TEST_CASE("checkpoints of read models survive a reopen", "[ledger]") {
   LedgerFixture f(0);
   CHECK(absl::IsNotFound(f.ledger->LoadCheckpoint("attendance").status()));

@@ -150,6 +150,12 @@ TEST_CASE("bad marks are refused with the field and value named", "[ledger][vali
     CHECK(r.code == absl::StatusCode::kInvalidArgument);
     CHECK_THAT(r.message, Contains("10001"));
   }
+  SECTION("a huge value is quoted cut short") {
+    auto r = Reject(f, {MakeMark("p1", std::string(20000, '2'), v1::AM, "/")});
+    CHECK(r.code == absl::StatusCode::kInvalidArgument);
+    CHECK_THAT(r.message, Contains("marks[0].date") && Contains("...\""));
+    CHECK(r.message.size() < 200);
+  }
   SECTION("no authenticated actor") {
     auto r = Reject(f, {ok}, "s1", ledger::Principal{});
     CHECK(r.code == absl::StatusCode::kUnauthenticated);
@@ -262,6 +268,40 @@ TEST_CASE("bad enrolments, calendars and settings are refused", "[ledger][valida
     auto r = f.ledger->SetSchoolCalendar(kOfficer, c);
     CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
     CHECK_THAT(std::string(r.status().message()), Contains("calendar.terms[0].half_terms[1]"));
+  }
+  SECTION("too many rolling windows, or a repeated one") {
+    auto s = Settings("s1");
+    for (int w = 1; w <= 9; ++w) s.mutable_settings()->add_rolling_window_weeks(w);
+    CHECK(f.ledger->SetSchoolSettings(kOfficer, s).status().code() ==
+          absl::StatusCode::kInvalidArgument);
+    s.mutable_settings()->clear_rolling_window_weeks();
+    s.mutable_settings()->add_rolling_window_weeks(4);
+    s.mutable_settings()->add_rolling_window_weeks(4);
+    auto r = f.ledger->SetSchoolSettings(kOfficer, s);
+    CHECK_THAT(std::string(r.status().message()), Contains("rolling_window_weeks[1]: 4 repeats"));
+  }
+  SECTION("a closure for a year group that does not exist") {
+    auto c = Calendar2025("s1");
+    c.mutable_calendar()->mutable_closures(1)->add_year_groups(99);
+    auto r = f.ledger->SetSchoolCalendar(kOfficer, c);
+    CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK_THAT(std::string(r.status().message()), Contains("closures[1].year_groups[1]: 99"));
+  }
+  SECTION("a term name of a megabyte") {
+    auto c = Calendar2025("s1");
+    c.mutable_calendar()->mutable_terms(0)->set_name(std::string(1 << 20, 'x'));
+    CHECK(f.ledger->SetSchoolCalendar(kOfficer, c).status().code() ==
+          absl::StatusCode::kInvalidArgument);
+  }
+  SECTION("a leaving date years ahead") {
+    v1::RemoveFromRollRequest leave;
+    leave.set_school_id("s1");
+    leave.set_pupil_id("p1");
+    leave.set_last_day_on_roll("9999-12-31");
+    leave.set_reason("typo");
+    auto r = f.ledger->RemoveFromRoll(kOfficer, leave);
+    CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK_THAT(std::string(r.status().message()), Contains("last_day_on_roll: 9999-12-31"));
   }
   SECTION("retention below three years") {
     auto s = Settings("s1");

@@ -357,6 +357,20 @@ TEST_CASE("query errors name the field and value", "[projections]") {
   auto ok = QueryPupilList(state, list, today);
   REQUIRE(ok.ok());
   CHECK(ok->total_size() == 1);
+
+  // A token past the end (or one that would overflow) is refused, not
+  // wrapped round to the first page.
+  list.set_page_token("18446744073709551610");
+  auto past = QueryPupilList(state, list, today);
+  CHECK(past.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(past.status().message()), Catch::Contains("page_token"));
+
+  // A huge value is quoted cut short, so the reply stays small.
+  pupil.set_school_id("school-1");
+  pupil.set_as_of(std::string(20000, '9'));
+  auto huge = QueryPupilAttendance(state, pupil, today);
+  CHECK(huge.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(huge.status().message().size() < 200);
 }
 
 }  // namespace

@@ -34,6 +34,10 @@ int Weekday(Day day);
 // calendar year: 2025-09-08 -> 2025.
 int AcademicYearOf(Day day);
 Day AcademicYearStart(int academic_year);
+// A client's value for an error message: in double quotes, cut to 80 bytes
+// (with "...") so that a huge field cannot inflate the reply or the log.
+std::string Quoted(std::string_view value);
+
 // "HH:MM" -> minutes after midnight; nullopt if malformed.
 std::optional<int> ParseTimeOfDay(std::string_view text);
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <deque>
+
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -72,6 +74,8 @@ class ProjectionRunner {
   std::condition_variable wake_;     // the loop: new commits or stop
   std::condition_variable applied_;  // WaitFor
   ledger::Position committed_ = 0;
+  static constexpr std::size_t kMaxCommitEnds = 4096;
+  std::deque<ledger::Position> commit_ends_;  // guarded by mu_, ascending
   bool stop_ = false;
   bool started_ = false;
   std::thread thread_;
