@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "validation.h"
 
 namespace attendance::ledger {
 
@@ -82,17 +83,6 @@ constexpr int kMaxTerms = 6;
 constexpr int kMaxHalfTermsPerTerm = 6;
 constexpr int kMaxClosures = 400;
 constexpr std::size_t kMaxNameLength = 100;
-constexpr std::size_t kMaxReasonLength = 2000;
-
-std::string Q(const std::string& value) { return Quoted(value); }
-
-absl::Status CheckName(const std::string& value, const std::string& field, std::size_t max) {
-  if (value.size() > max) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": ", value.size(), " bytes is longer than ", max));
-  }
-  return absl::OkStatus();
-}
 
 }  // namespace
 
@@ -119,13 +109,12 @@ absl::Status ValidateCalendar(const v1::SchoolCalendarSet& calendar, absl::strin
   for (int t = 0; t < calendar.terms_size(); ++t) {
     const v1::Term& term = calendar.terms(t);
     const std::string term_field = absl::StrCat(field, ".terms[", t, "]");
-    if (term.name().empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(term_field, ".name: must not be empty"));
+    if (auto s = CheckText(term.name(), term_field + ".name", true, kMaxNameLength); !s.ok()) {
+      return s;
     }
-    if (auto s = CheckName(term.name(), term_field + ".name", kMaxNameLength); !s.ok()) return s;
     if (term.half_terms().empty()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(term_field, ".half_terms: term ", Q(term.name()), " has no half-terms"));
+          absl::StrCat(term_field, ".half_terms: term ", Quoted(term.name()), " has no half-terms"));
     }
     if (term.half_terms_size() > kMaxHalfTermsPerTerm) {
       return absl::InvalidArgumentError(absl::StrCat(term_field, ".half_terms: ",
@@ -136,18 +125,18 @@ absl::Status ValidateCalendar(const v1::SchoolCalendarSet& calendar, absl::strin
     for (int h = 0; h < term.half_terms_size(); ++h) {
       const v1::HalfTerm& half = term.half_terms(h);
       const std::string half_field = absl::StrCat(term_field, ".half_terms[", h, "]");
-      if (auto s = CheckName(half.name(), half_field + ".name", kMaxNameLength); !s.ok()) {
+      if (auto s = CheckText(half.name(), half_field + ".name", false, kMaxNameLength); !s.ok()) {
         return s;
       }
       auto first = ParseDate(half.first_day());
       auto last = ParseDate(half.last_day());
       if (!first) {
         return absl::InvalidArgumentError(absl::StrCat(half_field, ".first_day: ",
-                                                       Q(half.first_day()), " is not a date"));
+                                                       Quoted(half.first_day()), " is not a date"));
       }
       if (!last) {
         return absl::InvalidArgumentError(
-            absl::StrCat(half_field, ".last_day: ", Q(half.last_day()), " is not a date"));
+            absl::StrCat(half_field, ".last_day: ", Quoted(half.last_day()), " is not a date"));
       }
       if (*last < *first) {
         return absl::InvalidArgumentError(absl::StrCat(half_field, ": last_day ", half.last_day(),
@@ -174,7 +163,7 @@ absl::Status ValidateCalendar(const v1::SchoolCalendarSet& calendar, absl::strin
     auto day = ParseDate(closure.date());
     if (!day) {
       return absl::InvalidArgumentError(
-          absl::StrCat(closure_field, ".date: ", Q(closure.date()), " is not a date"));
+          absl::StrCat(closure_field, ".date: ", Quoted(closure.date()), " is not a date"));
     }
     bool inside = false;
     for (auto& [first, last] : spans) inside = inside || (*day >= first && *day <= last);
@@ -194,8 +183,7 @@ absl::Status ValidateCalendar(const v1::SchoolCalendarSet& calendar, absl::strin
                                                        group, " is not between -1 and 14"));
       }
     }
-    if (auto s = CheckName(closure.reason(), closure_field + ".reason", kMaxReasonLength);
-        !s.ok()) {
+    if (auto s = CheckText(closure.reason(), closure_field + ".reason", false); !s.ok()) {
       return s;
     }
   }

@@ -25,8 +25,8 @@ v1::EventEnvelope NewEvent(const std::string& school_id, const std::string& pupi
   return event;
 }
 
-// The school and pupil a pupil-stream command addresses, once the actor is
-// known: NOT_FOUND for an unknown school or pupil.
+// The school and pupil a pupil-stream command addresses: NOT_FOUND for an
+// unknown school or pupil.
 struct PupilTarget {
   SchoolState* school;
   PupilState* pupil;
@@ -34,7 +34,6 @@ struct PupilTarget {
 
 absl::StatusOr<PupilTarget> ResolvePupil(CommandEnv& env, const std::string& school_id,
                                          const std::string& pupil_id, absl::string_view field) {
-  RETURN_IF_ERROR(CheckActor(env.actor));
   auto school = CheckSchool(env.state, school_id);
   if (!school.ok()) return school.status();
   auto pupil = CheckPupil(env.state, **school, pupil_id, field);
@@ -68,7 +67,6 @@ absl::Status AppendAndAnswer(CommandEnv& env, v1::EventEnvelope& event,
 
 absl::Status PrepareRecordMarks(CommandEnv& env, const v1::RecordMarksRequest& request,
                                 v1::RecordMarksResponse& response) {
-  RETURN_IF_ERROR(CheckActor(env.actor));
   auto school = CheckSchool(env.state, request.school_id());
   if (!school.ok()) return school.status();
   if (request.marks().empty()) return absl::InvalidArgumentError("marks: the batch is empty");
@@ -225,7 +223,6 @@ absl::Status PrepareRecordLetter(CommandEnv& env, const v1::RecordLetterRequest&
 
 absl::Status PrepareEnrolPupil(CommandEnv& env, const v1::EnrolPupilRequest& request,
                                v1::WriteResponse& response) {
-  RETURN_IF_ERROR(CheckActor(env.actor));
   auto school = CheckSchool(env.state, request.school_id());
   if (!school.ok()) return school.status();
   RETURN_IF_ERROR(CheckPupilDetails(request.pupil(), "pupil"));
@@ -294,7 +291,6 @@ absl::Status PrepareRemoveFromRoll(CommandEnv& env, const v1::RemoveFromRollRequ
 
 absl::Status PrepareSetSchoolCalendar(CommandEnv& env, const v1::SetSchoolCalendarRequest& request,
                                       v1::WriteResponse& response) {
-  RETURN_IF_ERROR(CheckActor(env.actor));
   auto school = CheckSchool(env.state, request.school_id());
   if (!school.ok()) return school.status();
   RETURN_IF_ERROR(ValidateCalendar(request.calendar(), "calendar"));
@@ -305,7 +301,6 @@ absl::Status PrepareSetSchoolCalendar(CommandEnv& env, const v1::SetSchoolCalend
 
 absl::Status PrepareSetSchoolSettings(CommandEnv& env, const v1::SetSchoolSettingsRequest& request,
                                       v1::WriteResponse& response) {
-  RETURN_IF_ERROR(CheckActor(env.actor));
   RETURN_IF_ERROR(CheckId(request.school_id(), "school_id"));
   RETURN_IF_ERROR(CheckSettings(request.settings(), "settings"));
   SchoolState* school = env.state.FindSchool(request.school_id());

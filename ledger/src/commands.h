@@ -24,6 +24,7 @@ struct CommandEnv {
       current_code;
 };
 
+// The actor was checked when the command was submitted (CheckActor).
 // Each Prepare* validates the whole request first and appends its events to
 // the group only if every check passed, so a rejected command writes nothing.
 absl::Status PrepareRecordMarks(CommandEnv& env, const v1::RecordMarksRequest& request,

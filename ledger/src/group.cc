@@ -1,10 +1,9 @@
 #include "group.h"
 
+#include <algorithm>
 #include <memory>
 
 #include <openssl/evp.h>
-
-#include <algorithm>
 
 #include "keys.h"
 

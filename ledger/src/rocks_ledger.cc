@@ -424,6 +424,11 @@ class RocksLedger final : public Ledger {
     return response;
   }
 
+  static absl::Status BrokenError() {
+    return absl::UnavailableError(
+        "the ledger stopped accepting writes after a storage failure; restart it");
+  }
+
   static absl::Status StoppingError() {
     return absl::UnavailableError("the ledger is shutting down");
   }
@@ -588,8 +593,7 @@ class RocksLedger final : public Ledger {
     Group& group = *prepared.group;
     for (Job* job : prepared.jobs) {
       if (broken_.load()) {
-        job->status = absl::UnavailableError(
-            "the ledger stopped accepting writes after a storage failure; restart it");
+        job->status = BrokenError();
         continue;
       }
       std::string request_key;
@@ -638,8 +642,7 @@ class RocksLedger final : public Ledger {
         // An earlier group failed: this one was prepared on state that
         // included it, so every answer in it (replays and rejections too)
         // may be wrong.
-        s = absl::UnavailableError(
-            "the ledger stopped accepting writes after a storage failure; restart it");
+        s = BrokenError();
       } else if (!group.empty()) {
         rocksdb::WriteOptions write;
         write.sync = options_.sync;

@@ -54,13 +54,14 @@ absl::Status CheckId(absl::string_view value, absl::string_view field) {
   return absl::OkStatus();
 }
 
-absl::Status CheckText(absl::string_view value, absl::string_view field, bool required) {
+absl::Status CheckText(absl::string_view value, absl::string_view field, bool required,
+                       std::size_t max_length) {
   if (required && value.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": must not be empty"));
   }
-  if (value.size() > kMaxTextLength) {
+  if (value.size() > max_length) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ": ", value.size(), " bytes is longer than ", kMaxTextLength));
+        absl::StrCat(field, ": ", value.size(), " bytes is longer than ", max_length));
   }
   return absl::OkStatus();
 }

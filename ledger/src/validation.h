@@ -26,7 +26,8 @@ using MarkLookup =
 // Each check returns OK or an error whose message names the field and value.
 absl::Status CheckActor(const Principal& actor);
 absl::Status CheckId(absl::string_view value, absl::string_view field);
-absl::Status CheckText(absl::string_view value, absl::string_view field, bool required);
+absl::Status CheckText(absl::string_view value, absl::string_view field, bool required,
+                       std::size_t max_length = kMaxTextLength);
 absl::StatusOr<Day> CheckDate(absl::string_view value, absl::string_view field);
 absl::Status CheckSession(v1::Session session, absl::string_view field);
 
