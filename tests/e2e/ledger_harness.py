@@ -11,11 +11,13 @@ that it does not collide with the installed `grpc` package).
 
 import glob
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import unittest
 
 # The standard gRPC health-checking protocol (grpc/grpc doc/health-checking.md).
 _HEALTH_PROTO = """
@@ -174,3 +176,25 @@ def actor(name, role):
 
 def make_temp_dir(prefix):
     return tempfile.mkdtemp(prefix=prefix)
+
+
+def run_tests(label, module_globals, usage):
+    """The body of a test script's main(): parses the arguments, generates
+    the stubs into a temporary folder, sets LEDGERD, PROTO_DIR and STUBS in
+    the test module's globals, runs its unittest cases and exits with their
+    result."""
+    ledgerd, proto_dir, argv = parse_args(sys.argv, usage)
+    module_globals["LEDGERD"] = ledgerd
+    module_globals["PROTO_DIR"] = proto_dir
+    stub_dir = make_temp_dir(f"ledger-{label}-stubs-")
+    try:
+        module_globals["STUBS"] = generate_stubs(proto_dir, stub_dir)
+        program = unittest.main(argv=argv, exit=False, verbosity=2)
+    finally:
+        shutil.rmtree(stub_dir, ignore_errors=True)
+    result = program.result
+    ok = result.wasSuccessful()
+    print(f"{label}: {'PASSED' if ok else 'FAILED'}: {result.testsRun} tests, "
+          f"{len(result.failures)} failures, {len(result.errors)} errors, "
+          f"{len(result.skipped)} skipped")
+    sys.exit(0 if ok else 1)

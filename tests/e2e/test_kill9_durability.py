@@ -346,19 +346,7 @@ class Kill9DurabilityTest(unittest.TestCase):
 
 
 def main():
-    global LEDGERD, PROTO_DIR, STUBS
-    LEDGERD, PROTO_DIR, argv = harness.parse_args(sys.argv, __doc__)
-    stub_dir = harness.make_temp_dir("ledger-kill9-stubs-")
-    try:
-        STUBS = harness.generate_stubs(PROTO_DIR, stub_dir)
-        program = unittest.main(argv=argv, exit=False, verbosity=2)
-    finally:
-        shutil.rmtree(stub_dir, ignore_errors=True)
-    result = program.result
-    ok = result.wasSuccessful()
-    print(f"kill9: {'PASSED' if ok else 'FAILED'}: {result.testsRun} tests, "
-          f"{len(result.failures)} failures, {len(result.errors)} errors")
-    sys.exit(0 if ok else 1)
+    harness.run_tests("kill9", globals(), __doc__)
 
 
 if __name__ == "__main__":

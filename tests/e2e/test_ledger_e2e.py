@@ -410,20 +410,7 @@ class LedgerE2ETest(unittest.TestCase):
 
 
 def main():
-    global LEDGERD, PROTO_DIR, STUBS
-    LEDGERD, PROTO_DIR, argv = harness.parse_args(sys.argv, __doc__)
-    stub_dir = harness.make_temp_dir("ledger-e2e-stubs-")
-    try:
-        STUBS = harness.generate_stubs(PROTO_DIR, stub_dir)
-        program = unittest.main(argv=argv, exit=False, verbosity=2)
-    finally:
-        shutil.rmtree(stub_dir, ignore_errors=True)
-    result = program.result
-    ok = result.wasSuccessful()
-    print(f"e2e: {'PASSED' if ok else 'FAILED'}: {result.testsRun} tests, "
-          f"{len(result.failures)} failures, {len(result.errors)} errors, "
-          f"{len(result.skipped)} skipped")
-    sys.exit(0 if ok else 1)
+    harness.run_tests("e2e", globals(), __doc__)
 
 
 if __name__ == "__main__":
