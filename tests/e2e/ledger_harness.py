@@ -3,7 +3,7 @@ proto/ at run time, and a real `ledgerd` process on a free port.
 
 Runs under Debian's /usr/bin/python3 (python3-grpcio, python3-protobuf).
 grpc_health is not packaged there, so the health stubs are generated from a
-copy of grpc/health/v1/health.proto written by this module, as the module
+copy of proto/grpc/health/v1/health.proto placed by this module as the module
 `ledger_health/health.proto` (the proto package, and so the service name
 grpc.health.v1.Health, is unchanged; only the Python module path differs, so
 that it does not collide with the installed `grpc` package).
@@ -18,21 +18,6 @@ import sys
 import tempfile
 import time
 import unittest
-
-# The standard gRPC health-checking protocol (grpc/grpc doc/health-checking.md).
-_HEALTH_PROTO = """
-syntax = "proto3";
-package grpc.health.v1;
-message HealthCheckRequest { string service = 1; }
-message HealthCheckResponse {
-  enum ServingStatus { UNKNOWN = 0; SERVING = 1; NOT_SERVING = 2; SERVICE_UNKNOWN = 3; }
-  ServingStatus status = 1;
-}
-service Health {
-  rpc Check(HealthCheckRequest) returns (HealthCheckResponse);
-  rpc Watch(HealthCheckRequest) returns (stream HealthCheckResponse);
-}
-"""
 
 GRPC_PYTHON_PLUGIN = "/usr/bin/grpc_python_plugin"
 
@@ -51,8 +36,9 @@ def generate_stubs(proto_dir, out_dir):
     health_dir = os.path.join(out_dir, "_health_src")
     os.makedirs(os.path.join(health_dir, "ledger_health"), exist_ok=True)
     health_proto = os.path.join(health_dir, "ledger_health", "health.proto")
-    with open(health_proto, "w") as f:
-        f.write(_HEALTH_PROTO)
+    # The project's copy of the standard proto, under another Python module
+    # path: a generated `grpc/` folder would clash with grpcio's package.
+    shutil.copyfile(os.path.join(proto_dir, "grpc", "health", "v1", "health.proto"), health_proto)
     for include, files in ((proto_dir, protos), (health_dir, [health_proto])):
         cmd = ["protoc", f"-I{include}", f"--python_out={out_dir}", f"--grpc_python_out={out_dir}",
                f"--plugin=protoc-gen-grpc_python={GRPC_PYTHON_PLUGIN}"] + files
