@@ -1,8 +1,10 @@
 #include "rocks_info_log.h"
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 #include "logger.h"
 
@@ -61,14 +63,15 @@ class SpdlogInfoLog final : public rocksdb::Logger {
     const int n = std::vsnprintf(small, sizeof(small), format, copy);
     va_end(copy);
     if (n < 0) return;
-    if (static_cast<std::size_t>(n) < sizeof(small)) {
-      Log().log(to, "rocksdb: {}", std::string_view(small, static_cast<std::size_t>(n)));
-      return;
+    std::string large;
+    std::string_view line(small, std::min(static_cast<std::size_t>(n), sizeof(small) - 1));
+    if (static_cast<std::size_t>(n) >= sizeof(small)) {
+      large.resize(static_cast<std::size_t>(n) + 1);
+      std::vsnprintf(large.data(), large.size(), format, ap);
+      line = std::string_view(large.data(), static_cast<std::size_t>(n));
     }
-    std::string large(static_cast<std::size_t>(n) + 1, '\0');
-    std::vsnprintf(large.data(), large.size(), format, ap);
-    large.pop_back();
-    Log().log(to, "rocksdb: {}", large);
+    while (!line.empty() && (line.back() == '\n' || line.back() == ' ')) line.remove_suffix(1);
+    Log().log(to, "rocksdb: {}", line);
   }
 };
 

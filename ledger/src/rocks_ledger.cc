@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -153,6 +154,10 @@ class RocksLedger final : public Ledger {
     // fallocate reserved up to ~70 MB ahead for each WAL and SST (1.1 x the
     // write buffer), which made a small disk look full long before it was.
     db_options.allow_fallocate = false;
+    // Created here, not by RocksDB, so that its file tracker does not log an
+    // error about a missing directory on a new ledger's first start.
+    std::error_code dir_error;
+    std::filesystem::create_directories(options_.data_dir, dir_error);
 
     rocksdb::ColumnFamilyOptions log_options;
     log_options.write_buffer_size = 64u << 20;
