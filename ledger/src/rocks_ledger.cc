@@ -4,6 +4,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -14,10 +15,12 @@
 #include "absl/strings/str_cat.h"
 #include "commands.h"
 #include "group.h"
+#include "head_record.h"
 #include "hot_state.h"
 #include "keys.h"
 #include "ledger/ledger.h"
 #include "logger.h"
+#include "rocks_info_log.h"
 #include "rocks_status.h"
 #include "validation.h"
 
@@ -113,6 +116,12 @@ class RocksLedger final : public Ledger {
     queue_cv_.notify_all();
     if (writer_.joinable()) writer_.join();
     if (committer_.joinable()) committer_.join();
+    // [storage] Clean shutdown: the head record names the last commit exactly.
+    if (head_recorder_) {
+      if (auto s = head_recorder_->Stop(); !s.ok()) {
+        SPDLOG_LOGGER_WARN(&Log(), "head record not written at shutdown: {}", s.ToString());
+      }
+    }
     if (db_) {
       for (auto* handle : handles_) db_->DestroyColumnFamilyHandle(handle);
       db_->Close();
@@ -131,6 +140,24 @@ class RocksLedger final : public Ledger {
     // neighbouring keys, which makes most inserts a short step.
     db_options.allow_concurrent_memtable_write = false;
     db_options.enable_write_thread_adaptive_yield = false;
+    // [storage] Corruption and full disks (issue 10).
+    // WAL recovery may drop only an incomplete record at the very end of a
+    // WAL: what a crash or a failed write leaves mid-append. An acknowledged
+    // record was written whole and synced before its answer, and every later
+    // append lands after it, so a crash cannot cut it. A checksum failure
+    // anywhere fails the open (DATA_LOSS); kPointInTimeRecovery, the default,
+    // silently stopped there and dropped every record after it. A truncated
+    // WAL looks like a torn tail to RocksDB: the head record catches that.
+    db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+    // RocksDB's LOG file on the data disk aborted the process when it filled.
+    db_options.info_log = NewSpdlogInfoLog();
+    // fallocate reserved up to ~70 MB ahead for each WAL and SST (1.1 x the
+    // write buffer), which made a small disk look full long before it was.
+    db_options.allow_fallocate = false;
+    // Created here, not by RocksDB, so that its file tracker does not log an
+    // error about a missing directory on a new ledger's first start.
+    std::error_code dir_error;
+    std::filesystem::create_directories(options_.data_dir, dir_error);
 
     rocksdb::ColumnFamilyOptions log_options;
     log_options.write_buffer_size = 64u << 20;
@@ -155,11 +182,12 @@ class RocksLedger final : public Ledger {
             rocksdb::DB::Open(db_options, options_.data_dir, descriptors, &handles_, &db),
             absl::StrCat("open ", options_.data_dir));
         !s.ok()) {
-      return s;
+      return ExplainOpenFailure(options_.data_dir, s);  // [storage]
     }
     db_.reset(db);
     cf_ = {handles_[1], handles_[2], handles_[3], handles_[4], handles_[5]};
     if (auto s = Replay(); !s.ok()) return s;
+    if (auto s = CheckHeadRecord(); !s.ok()) return s;
     writer_ = std::thread([this] { WriterLoop(); });
     committer_ = std::thread([this] { CommitLoop(); });
     return absl::OkStatus();
@@ -403,6 +431,91 @@ class RocksLedger final : public Ledger {
     return absl::OkStatus();
   }
 
+  // [storage] begin: head record and recovery from a full disk (issue 10).
+
+  // Start-up cross-check: the recovered log must contain the head that the
+  // last run recorded (head_record.h); from here on, keep recording it.
+  absl::Status CheckHeadRecord() {
+    const std::string path = HeadRecordPath(options_.data_dir);
+    absl::StatusOr<std::optional<LedgerHead>> recorded = ReadHeadRecord(path);
+    if (!recorded.ok()) return recorded.status();
+    const Position last = committed_.load(std::memory_order_acquire);
+    if (*recorded) {
+      const Position at = (*recorded)->position;
+      std::string hash;
+      if (at == last) {
+        hash = prepared_hash_;
+      } else if (at > 0 && at < last) {
+        std::string value;
+        if (auto s = FromRocks(db_->Get(rocksdb::ReadOptions(), cf_.events, keys::Event(at), &value),
+                               absl::StrCat("read position ", at));
+            !s.ok()) {
+          return s;
+        }
+        hash = value.substr(0, kHashSize);
+      }
+      if (auto s = CheckRecoveredHead(options_.data_dir, **recorded, last, hash); !s.ok()) {
+        SPDLOG_LOGGER_ERROR(&Log(), "{}", s.ToString());
+        return s;
+      }
+    }
+    head_recorder_ = std::make_unique<HeadRecorder>(path, LedgerHead{last, prepared_hash_});
+    return absl::OkStatus();
+  }
+
+  // After a commit failed for want of space, brings writes back without a
+  // restart. Runs on the writer thread, which owns all it rebuilds. Once
+  // every group prepared on the failed state has left the committer, it
+  // resumes RocksDB (DB::Resume flushes the memtables and moves to a new
+  // WAL, so the failed WAL tail is never replayed), rebuilds the hot state
+  // and chain head from the durable log (Replay), forgets the in-flight
+  // records and accepts writes again. While the disk is still full Resume
+  // fails, the group being prepared is answered RESOURCE_EXHAUSTED, and the
+  // next group tries again. Other failures (EIO, a failed fsync) are not
+  // retried: a restart must rebuild from what is really on disk.
+  void RecoverAfterFailure() {
+    {
+      std::lock_guard lock(failure_mu_);
+      if (!absl::IsResourceExhausted(failure_)) return;
+    }
+    {
+      std::unique_lock lock(commit_mu_);
+      commit_cv_.wait(lock, [&] {
+        return finished_seq_.load(std::memory_order_acquire) == prepared_seq_;
+      });
+    }
+    // RocksDB's own SstFileManager also retries every 5 s, once as much
+    // space is free as the largest write buffer (64 MB), which a flush may
+    // need; while it does, Resume is Busy (ABORTED here). Either way the
+    // disk is still too full: keep answering RESOURCE_EXHAUSTED.
+    if (absl::Status s = FromRocks(db_->Resume(), "resume after a full disk"); !s.ok()) {
+      if (!resume_failing_) SPDLOG_LOGGER_WARN(&Log(), "writes still refused: {}", s.ToString());
+      resume_failing_ = true;
+      std::lock_guard lock(failure_mu_);
+      if (!absl::IsResourceExhausted(s) && !absl::IsAborted(s)) failure_ = s;
+      return;
+    }
+    resume_failing_ = false;
+    state_ = HotState(*options_.hot_from);
+    prepared_hash_.clear();
+    inflight_requests_.clear();
+    inflight_cold_marks_.clear();
+    if (absl::Status s = Replay(); !s.ok()) {
+      SPDLOG_LOGGER_ERROR(&Log(), "rebuild after a full disk failed: {}", s.ToString());
+      std::lock_guard lock(failure_mu_);
+      failure_ = s;
+      return;
+    }
+    {
+      std::lock_guard lock(failure_mu_);
+      failure_ = absl::OkStatus();
+    }
+    broken_ = false;
+    SPDLOG_LOGGER_INFO(&Log(), "space is back: writes accepted again after position {}",
+                       committed_.load());
+  }
+  // [storage] end
+
   template <typename Response, typename Request, typename PrepareFn>
   absl::StatusOr<Response> Run(Method method, const Principal& actor, const Request& request,
                                const std::string& school_id, const std::string& request_id,
@@ -424,9 +537,20 @@ class RocksLedger final : public Ledger {
     return response;
   }
 
-  static absl::Status BrokenError() {
-    return absl::UnavailableError(
-        "the ledger stopped accepting writes after a storage failure; restart it");
+  // [storage] The answer to writes while broken_: RESOURCE_EXHAUSTED while
+  // the disk is full (they resume by themselves once space is freed),
+  // UNAVAILABLE after any other storage failure.
+  absl::Status BrokenError() {
+    std::lock_guard lock(failure_mu_);
+    if (absl::IsResourceExhausted(failure_)) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "the data disk is full: writes are refused and resume by themselves once space is "
+          "freed (",
+          failure_.message(), ")"));
+    }
+    return absl::UnavailableError(absl::StrCat(
+        "the ledger stopped accepting writes after a storage failure; restart it (",
+        failure_.message(), ")"));
   }
 
   static absl::Status StoppingError() {
@@ -587,6 +711,7 @@ class RocksLedger final : public Ledger {
   }
 
   void PrepareGroup(Prepared& prepared) {
+    if (broken_.load()) RecoverAfterFailure();  // [storage]
     prepared.seq = ++prepared_seq_;
     const std::int64_t now = options_.now_us ? options_.now_us() : SystemNowUs();
     prepared.group = std::make_unique<Group>(state_, cf_, prepared_hash_, now);
@@ -649,12 +774,17 @@ class RocksLedger final : public Ledger {
         s = FromRocks(db_->Write(write, &group.batch()), "write events");
         if (s.ok()) {
           committed_.store(prepared->last_position, std::memory_order_release);
+          head_recorder_->Advance(prepared->last_position, group.prev_hash());  // [storage]
           std::lock_guard lock(listener_mu_);
           if (listener_) listener_(prepared->last_position);
         } else {
           // The hot state already holds this group's events (and maybe the
           // next groups'); it can no longer be trusted, so refuse writes
-          // until a restart rebuilds it from the log.
+          // until RecoverAfterFailure (a full disk) or a restart rebuilds it.
+          {
+            std::lock_guard failure_lock(failure_mu_);  // [storage]
+            failure_ = s;
+          }
           broken_ = true;
           SPDLOG_LOGGER_ERROR(&Log(), "commit of {} events failed: {}", group.appended(),
                               s.ToString());
@@ -664,6 +794,11 @@ class RocksLedger final : public Ledger {
         for (Job* job : prepared->jobs) job->status = s;
       }
       finished_seq_.store(prepared->seq, std::memory_order_release);
+      if (broken_.load()) {
+        // [storage] RecoverAfterFailure waits for the committer to drain.
+        { std::lock_guard drained_lock(commit_mu_); }
+        commit_cv_.notify_all();
+      }
       Complete(prepared->jobs);
     }
   }
@@ -707,6 +842,13 @@ class RocksLedger final : public Ledger {
 
   std::mutex listener_mu_;
   std::function<void(Position)> listener_;
+
+  // [storage] The head record's writer (set by Open), and the failure that
+  // set broken_ (RESOURCE_EXHAUSTED: RecoverAfterFailure may lift it).
+  std::unique_ptr<HeadRecorder> head_recorder_;
+  std::mutex failure_mu_;
+  absl::Status failure_;
+  bool resume_failing_ = false;  // writer thread
 };
 
 }  // namespace
