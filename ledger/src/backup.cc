@@ -203,6 +203,7 @@ absl::StatusOr<RestoreResult> RestoreBackup(const std::string& backup_dir, std::
   if (staging.filename().empty()) staging = staging.parent_path();
   staging += ".restoring";
   fs::remove_all(staging, error);
+  if (!staging.parent_path().empty()) fs::create_directories(staging.parent_path(), error);
   auto discard = [&](absl::Status s) {
     std::error_code ignored;
     fs::remove_all(staging, ignored);

@@ -172,6 +172,7 @@ TEST_CASE("backups are incremental, listed, restored by id and purged", "[ledger
   // An empty existing directory is a fine target.
   fs::create_directory(f.dir.Sub("one"));
   auto one = ledger::RestoreBackup(backups, 1, f.dir.Sub("one"));
+  CHECK(ledger::RestoreBackup(backups, 2, f.dir.Sub("new/parent/two")).ok());
   REQUIRE(one.ok());
   CHECK(one->last_position == 8);
 

@@ -198,19 +198,20 @@ TEST_CASE("request records are checked against the events they name", "[ledger][
   CHECK_THAT(std::string(status.message()), Contains(expected));
 }
 
-TEST_CASE("a corrupted block in the marks index's table file is DATA_LOSS naming it",
+TEST_CASE("a corrupted block in an index's table file is DATA_LOSS naming the index",
           "[ledger][verify]") {
   LedgerFixture f(3);
   WriteHistory(*f.ledger);
   const std::string path = f.dir.Sub("db");
   f.ledger.reset();
+  const std::string family = GENERATE(std::string("marks"), std::string("requests"));
   std::string table;
   WithRawDb(path, [&](rocksdb::DB& db, RawFamilies& cf) {
-    REQUIRE(db.Flush(rocksdb::FlushOptions(), cf["marks"]).ok());
+    REQUIRE(db.Flush(rocksdb::FlushOptions(), cf[family]).ok());
     std::vector<rocksdb::LiveFileMetaData> files;
     db.GetLiveFilesMetaData(&files);
     for (const auto& file : files) {
-      if (file.column_family_name == "marks") table = file.db_path + file.name;
+      if (file.column_family_name == family) table = file.db_path + file.name;
     }
   });
   REQUIRE_FALSE(table.empty());
@@ -219,7 +220,7 @@ TEST_CASE("a corrupted block in the marks index's table file is DATA_LOSS naming
   CHECK(f.ledger->VerifyChain(1, 0).ok());
   absl::Status status = f.ledger->VerifyIndexes().status();
   CHECK(status.code() == absl::StatusCode::kDataLoss);
-  CHECK_THAT(std::string(status.message()), Contains("marks index"));
+  CHECK_THAT(std::string(status.message()), Contains(family + " index: read"));
   CHECK_THAT(std::string(status.message()), Contains("Corruption"));
 }
 
