@@ -43,15 +43,12 @@ Position Group::Append(v1::EventEnvelope& event, const Principal& actor,
   value.append(hash).append(body_);
   batch_.Put(cf_.events, keys::Event(position), value);
 
-  std::string pos;
-  keys::PutFixed64(pos, position);
-  stream_entries_.emplace_back(
-      keys::Stream(event.school_id(), event.pupil_id(), event.stream_version()), pos);
-
   const v1::MarkRecorded* recorded =
       event.has_mark_recorded() ? &event.mark_recorded() : nullptr;
   const v1::MarkAmended* amended = event.has_mark_amended() ? &event.mark_amended() : nullptr;
   if (recorded || amended) {
+    std::string pos;
+    keys::PutFixed64(pos, position);
     const std::string& date = recorded ? recorded->date() : amended->date();
     const v1::Session session = recorded ? recorded->session() : amended->session();
     const std::string& code = recorded ? recorded->code() : amended->amended_code();
@@ -71,12 +68,9 @@ Position Group::Append(v1::EventEnvelope& event, const Principal& actor,
 
 void Group::Seal() {
   auto by_key = [](const auto& a, const auto& b) { return a.first < b.first; };
-  for (auto [entries, cf] : {std::pair{&stream_entries_, cf_.streams},
-                             std::pair{&mark_entries_, cf_.marks}}) {
-    std::stable_sort(entries->begin(), entries->end(), by_key);
-    for (const auto& [key, value] : *entries) batch_.Put(cf, key, value);
-    entries->clear();
-  }
+  std::stable_sort(mark_entries_.begin(), mark_entries_.end(), by_key);
+  for (const auto& [key, value] : mark_entries_) batch_.Put(cf_.marks, key, value);
+  mark_entries_.clear();
 }
 
 }  // namespace attendance::ledger

@@ -17,7 +17,6 @@ namespace attendance::ledger {
 
 struct ColumnFamilies {
   rocksdb::ColumnFamilyHandle* events = nullptr;
-  rocksdb::ColumnFamilyHandle* streams = nullptr;
   rocksdb::ColumnFamilyHandle* marks = nullptr;
   rocksdb::ColumnFamilyHandle* requests = nullptr;
   rocksdb::ColumnFamilyHandle* checkpoints = nullptr;
@@ -66,7 +65,6 @@ class Group {
   std::size_t appended_ = 0;
   std::string body_;
   absl::flat_hash_map<std::string, std::string> pending_cold_;
-  std::vector<std::pair<std::string, std::string>> stream_entries_;
   std::vector<std::pair<std::string, std::string>> mark_entries_;
 };
 

@@ -5,7 +5,6 @@
 // that no id is a prefix of another's key.
 //
 //   events:      position(8)                               -> hash(32) || envelope
-//   streams:     school | pupil | version(8)                -> position(8)
 //   marks:       school | day(4) | session(1) | pupil       -> position(8) || code
 //
 // Marks are keyed register-first: a register's marks are neighbours, so a
@@ -13,8 +12,12 @@
 // register (school, date, session) is one range scan.
 //   requests:    school | request_id                        -> fingerprint(32) || method(1) || response
 //   checkpoints: name                                       -> position(8) || state
+//
+// A `streams` family (school | pupil | version -> position) was written by
+// earlier versions and never read; Open drops it (kRetiredColumnFamilies).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,11 +29,24 @@ void PutFixed64(std::string& out, std::uint64_t v);
 std::uint64_t GetFixed64(std::string_view in);
 void PutFixed32(std::string& out, std::uint32_t v);
 
+inline constexpr const char* kRetiredColumnFamilies[] = {"streams"};
+
 std::string Event(Position position);
-std::string Stream(std::string_view school, std::string_view pupil, StreamVersion version);
-// Every key of one stream starts with this.
-std::string StreamPrefix(std::string_view school, std::string_view pupil);
 std::string Mark(std::string_view school, std::string_view pupil, Day day, int session);
 std::string Request(std::string_view school, std::string_view request_id);
+
+// Keys taken apart, for messages about a stored entry; nullopt if malformed.
+struct MarkKey {
+  std::string school;
+  Day day = 0;
+  int session = 0;
+  std::string pupil;
+};
+std::optional<MarkKey> DecodeMark(std::string_view key);
+struct RequestKey {
+  std::string school;
+  std::string request_id;
+};
+std::optional<RequestKey> DecodeRequest(std::string_view key);
 
 }  // namespace attendance::ledger::keys

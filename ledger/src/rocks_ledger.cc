@@ -13,6 +13,7 @@
 #include <rocksdb/table.h>
 
 #include "absl/strings/str_cat.h"
+#include "backup_impl.h"
 #include "commands.h"
 #include "group.h"
 #include "head_record.h"
@@ -21,8 +22,10 @@
 #include "ledger/ledger.h"
 #include "logger.h"
 #include "rocks_info_log.h"
+#include "open_db.h"
 #include "rocks_status.h"
 #include "validation.h"
+#include "verify_indexes.h"
 
 namespace attendance::ledger {
 namespace {
@@ -172,20 +175,25 @@ class RocksLedger final : public Ledger {
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
         {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
         {"events", log_options},
-        {"streams", index_options},
         {"marks", index_options},
         {"requests", index_options},
         {"checkpoints", rocksdb::ColumnFamilyOptions()},
     };
     rocksdb::DB* db = nullptr;
-    if (auto s = FromRocks(
-            rocksdb::DB::Open(db_options, options_.data_dir, descriptors, &handles_, &db),
-            absl::StrCat("open ", options_.data_dir));
+    if (auto s = OpenLedgerDb(db_options, options_.data_dir, options_.read_only, descriptors,
+                              &handles_, &db);
         !s.ok()) {
       return ExplainOpenFailure(options_.data_dir, s);  // [storage]
     }
     db_.reset(db);
-    cf_ = {handles_[1], handles_[2], handles_[3], handles_[4], handles_[5]};
+    cf_ = {handles_[1], handles_[2], handles_[3], handles_[4]};
+    // Read-only: no fold and no writer; the head is the last stored key.
+    if (options_.read_only) {
+      auto last = LastStoredPosition(*db_, cf_.events);
+      if (!last.ok()) return last.status();
+      committed_.store(*last, std::memory_order_release);
+      return absl::OkStatus();
+    }
     if (auto s = Replay(); !s.ok()) return s;
     if (auto s = CheckHeadRecord(); !s.ok()) return s;
     writer_ = std::thread([this] { WriterLoop(); });
@@ -224,7 +232,9 @@ class RocksLedger final : public Ledger {
       }
       delete async;
     };
-    absl::Status refused = CheckSubmission(async->actor, job.school_id, job.request_id);
+    absl::Status refused = options_.read_only
+                               ? ReadOnlyError()
+                               : CheckSubmission(async->actor, job.school_id, job.request_id);
     {
       std::lock_guard lock(queue_mu_);
       if (refused.ok() && stopping_) refused = StoppingError();
@@ -331,6 +341,7 @@ class RocksLedger final : public Ledger {
   }
 
   absl::Status SaveCheckpoint(const std::string& name, const Checkpoint& checkpoint) override {
+    if (options_.read_only) return ReadOnlyError();
     std::string value;
     keys::PutFixed64(value, checkpoint.position);
     value.append(checkpoint.state);
@@ -345,6 +356,15 @@ class RocksLedger final : public Ledger {
     if (auto st = FromRocks(s, absl::StrCat("load checkpoint ", name)); !st.ok()) return st;
     if (value.size() < 8) return absl::DataLossError(absl::StrCat("checkpoint ", name, " is short"));
     return Checkpoint{keys::GetFixed64(value), value.substr(8)};
+  }
+
+  absl::StatusOr<IndexVerification> VerifyIndexes() const override {
+    return VerifyLedgerIndexes(*db_, cf_);
+  }
+
+  absl::StatusOr<BackupInfo> CreateBackup(const std::string& backup_dir) override {
+    if (options_.read_only) return ReadOnlyError();
+    return BackupLedgerDb(*db_, LastPosition(), backup_dir);
   }
 
  private:
@@ -520,6 +540,7 @@ class RocksLedger final : public Ledger {
   absl::StatusOr<Response> Run(Method method, const Principal& actor, const Request& request,
                                const std::string& school_id, const std::string& request_id,
                                std::size_t weight, PrepareFn prepare) {
+    if (options_.read_only) return ReadOnlyError();
     if (auto s = CheckSubmission(actor, school_id, request_id); !s.ok()) return s;
     Response response;
     Job job;
@@ -551,6 +572,10 @@ class RocksLedger final : public Ledger {
     return absl::UnavailableError(absl::StrCat(
         "the ledger stopped accepting writes after a storage failure; restart it (",
         failure_.message(), ")"));
+  }
+
+  static absl::Status ReadOnlyError() {
+    return absl::FailedPreconditionError("the ledger was opened read-only");
   }
 
   static absl::Status StoppingError() {

@@ -4,6 +4,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -24,6 +25,33 @@ struct LedgerOptions {
   // Marks with dates on or after this day are validated from memory; older
   // ones cost a RocksDB read. Default: the start of the previous academic year.
   std::optional<Day> hot_from;
+  // Open without a writer, for verification, inspection and tools: no
+  // writer or committer thread starts, nothing is written to data_dir
+  // (RocksDB's info log goes to the ledger's logger instead of LOG), and
+  // every write method returns FAILED_PRECONDITION. Reads see the log as it
+  // was at open. The directory may be a copy of a live one; the log is not
+  // folded at open, so a ledger whose normal open is refused (a gap in the
+  // log) still opens for VerifyChain to name the damage.
+  bool read_only = false;
+};
+
+// What Ledger::VerifyIndexes compared, when every index agreed.
+struct IndexVerification {
+  Position events = 0;         // events read, positions 1..events
+  std::uint64_t marks = 0;     // `marks` entries, each equal to a rebuild from the log
+  std::uint64_t requests = 0;  // `requests` records, each matching the events it names
+  std::uint64_t files = 0;     // table files whose every block checksum verified
+};
+
+// One backup in a backup directory (see ledger/backup.h).
+struct BackupInfo {
+  std::uint32_t id = 0;
+  std::int64_t created_unix_s = 0;
+  std::uint64_t size_bytes = 0;  // the files it uses, some shared with other backups
+  std::uint32_t files = 0;
+  // Every event acknowledged before the backup began is in it: its log is
+  // 1..N for some N >= this.
+  Position acknowledged_before = 0;
 };
 
 // The attendance ledger: an append-only, hash-chained event log in RocksDB
@@ -96,6 +124,28 @@ class Ledger {
   };
   virtual absl::Status SaveCheckpoint(const std::string& name, const Checkpoint& checkpoint) = 0;
   virtual absl::StatusOr<Checkpoint> LoadCheckpoint(const std::string& name) const = 0;
+
+  // Checks that every index agrees with the events, from one snapshot: the
+  // `marks` index equals a rebuild from the MarkRecorded / MarkAmended
+  // events (same keys, each with the last event's position and code), every
+  // `requests` record decodes and names exactly the events that carry its
+  // school and request id, every request id in the log has its record, and
+  // every table file's block checksums verify. DATA_LOSS naming the column
+  // family, the key (school / date / session / pupil, or school / request
+  // id) and the positions of the first disagreement, in key order.
+  virtual absl::StatusOr<IndexVerification> VerifyIndexes() const {
+    return absl::UnimplementedError("VerifyIndexes");
+  }
+
+  // Takes a consistent backup into `backup_dir` (created if missing) while
+  // writes continue: incremental (table files shared between backups) and
+  // checksummed. FAILED_PRECONDITION when opened read-only; UNAVAILABLE /
+  // RESOURCE_EXHAUSTED on storage errors. Restore with RestoreBackup
+  // (ledger/backup.h).
+  virtual absl::StatusOr<BackupInfo> CreateBackup(const std::string& backup_dir) {
+    (void)backup_dir;
+    return absl::UnimplementedError("CreateBackup");
+  }
 };
 
 }  // namespace attendance::ledger

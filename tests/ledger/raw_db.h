@@ -1,0 +1,126 @@
+#pragma once
+
+// Test access to a ledger's RocksDB behind the ledger's back, and a history
+// that uses every command with a request id.
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+#include <rocksdb/db.h>
+
+#include "ledger/ledger.h"
+#include "support/fixtures.h"
+
+namespace attendance::testing {
+
+using RawFamilies = std::map<std::string, rocksdb::ColumnFamilyHandle*>;
+
+// Opens the (closed) ledger's RocksDB directly and runs `fn(db, families)`.
+template <typename Fn>
+void WithRawDb(const std::string& path, Fn fn) {
+  std::vector<std::string> names;
+  REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), path, descriptors, &handles, &db).ok());
+  RawFamilies families;
+  for (std::size_t i = 0; i < names.size(); ++i) families[names[i]] = handles[i];
+  fn(*db, families);
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  delete db;
+}
+
+inline std::vector<std::string> ColumnFamilyNames(const std::string& path) {
+  std::vector<std::string> names;
+  REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
+  return names;
+}
+
+// Every regular file under `dir` with its bytes.
+inline std::map<std::string, std::string> DirectoryContents(const std::string& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    files[entry.path().lexically_relative(dir).string()] =
+        std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  return files;
+}
+
+// XORs one byte of `path` at `offset` with 0xff.
+inline void FlipByte(const std::string& path, std::uintmax_t offset) {
+  std::fstream file(path, std::ios::in | std::ios::out | std::ios::binary);
+  REQUIRE(file.good());
+  file.seekg(static_cast<std::streamoff>(offset));
+  char byte = 0;
+  file.read(&byte, 1);
+  byte = static_cast<char>(byte ^ 0xff);
+  file.seekp(static_cast<std::streamoff>(offset));
+  file.write(&byte, 1);
+  REQUIRE(file.good());
+}
+
+inline void Check(const absl::Status& s) { REQUIRE(s.ok()); }
+
+// School "s2" made through every command, each with a request id: settings,
+// calendar, two enrolments, marks, an amendment, a letter, an update and a
+// removal from roll.
+inline void RecordEveryCommand(ledger::Ledger& ledger) {
+  auto settings = Settings("s2");
+  settings.set_request_id("settings-1");
+  Check(ledger.SetSchoolSettings(kOfficer, settings).status());
+  auto calendar = Calendar2025("s2");
+  calendar.set_request_id("calendar-1");
+  Check(ledger.SetSchoolCalendar(kOfficer, calendar).status());
+  for (const char* pupil : {"q1", "q2"}) {
+    auto enrol = Enrol("s2", pupil);
+    enrol.set_request_id(std::string("enrol-") + pupil);
+    Check(ledger.EnrolPupil(kOfficer, enrol).status());
+  }
+  v1::RecordMarksRequest marks;
+  marks.set_school_id("s2");
+  marks.set_request_id("marks-1");
+  *marks.add_marks() = MakeMark("q1", "2025-09-08", v1::AM, "N");
+  *marks.add_marks() = MakeMark("q2", "2025-09-08", v1::AM, "/");
+  *marks.add_marks() = MakeMark("q1", "2025-09-08", v1::PM, "/");
+  Check(ledger.RecordMarks(kTeacher, marks).status());
+  v1::AmendMarkRequest amend;
+  amend.set_school_id("s2");
+  amend.set_request_id("amend-1");
+  amend.set_pupil_id("q1");
+  amend.set_date("2025-09-08");
+  amend.set_session(v1::AM);
+  amend.set_amended_code("I");
+  amend.set_reason("parent phoned: illness");
+  Check(ledger.AmendMark(kOfficer, amend).status());
+  v1::RecordLetterRequest letter;
+  letter.set_school_id("s2");
+  letter.set_request_id("letter-1");
+  letter.set_pupil_id("q1");
+  letter.set_letter_id("letter_1");
+  letter.set_channel(v1::POST);
+  letter.set_sent_on("2025-09-09");
+  Check(ledger.RecordLetter(kOfficer, letter).status());
+  v1::UpdatePupilRequest update;
+  update.set_school_id("s2");
+  update.set_request_id("update-1");
+  *update.mutable_pupil() = Enrol("s2", "q2").pupil();
+  update.mutable_pupil()->set_class_name("7B");
+  update.set_effective_from("2025-09-10");
+  Check(ledger.UpdatePupil(kOfficer, update).status());
+  v1::RemoveFromRollRequest leave;
+  leave.set_school_id("s2");
+  leave.set_request_id("leave-1");
+  leave.set_pupil_id("q2");
+  leave.set_last_day_on_roll("2025-09-30");
+  leave.set_reason("moved school");
+  Check(ledger.RemoveFromRoll(kOfficer, leave).status());
+}
+
+}  // namespace attendance::testing
