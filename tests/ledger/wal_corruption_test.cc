@@ -136,7 +136,7 @@ TEST_CASE("a normal reopen passes the head check", "[ledger][storage]") {
   CHECK(f.ledger->LastPosition() == acknowledged + 1);
 }
 
-TEST_CASE("a head record that lags the log is accepted; one from another log is not",
+TEST_CASE("a head record that lags the log is accepted but one from another log is not",
           "[ledger][storage]") {
   LedgerFixture f(3);
   const std::string head = f.dir.Sub("db") + "/LEDGER-HEAD";
