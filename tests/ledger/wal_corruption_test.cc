@@ -118,6 +118,38 @@ TEST_CASE("a truncated WAL stops the ledger from opening with DATA_LOSS", "[ledg
   }
 }
 
+TEST_CASE("a torn last record, as a crash leaves it, is dropped only if unacknowledged",
+          "[ledger][storage]") {
+  LedgerFixture f(3);
+  const std::string head = f.dir.Sub("db") + "/LEDGER-HEAD";
+  const ledger::Position before = WriteLetters(*f.ledger);
+  f.ledger.reset();
+  const std::string head_before = Text(head);  // exact after a clean shutdown
+  f.Reopen();  // recovery moves the letters to an SST and starts a new WAL
+  REQUIRE(f.ledger->RecordLetter(kOfficer, Letter(kLetters)).ok());
+  f.ledger.reset();
+  // Cut the new WAL's only record short, as a crash mid-write would.
+  const fs::path wal = NewestWal(f.dir.Sub("db"));
+  fs::resize_file(wal, fs::file_size(wal) - 10);
+
+  SECTION("the head record had not reached it: the torn record is dropped") {
+    // A crash between the write and its answer (or before the background
+    // writer recorded it) leaves the head record behind the torn record.
+    std::ofstream(head, std::ios::trunc) << head_before;
+    auto reopened = OpenAt(f.dir.Sub("db"));
+    REQUIRE(reopened.ok());
+    CHECK((*reopened)->LastPosition() == before);
+    CHECK((*reopened)->VerifyChain(1, 0).ok());
+  }
+  SECTION("the head record names it as acknowledged: DATA_LOSS") {
+    auto reopened = OpenAt(f.dir.Sub("db"));
+    REQUIRE_FALSE(reopened.ok());
+    CHECK(reopened.status().code() == absl::StatusCode::kDataLoss);
+    CHECK_THAT(std::string(reopened.status().message()),
+               Catch::Contains("records position " + std::to_string(before + 1)));
+  }
+}
+
 TEST_CASE("a normal reopen passes the head check", "[ledger][storage]") {
   LedgerFixture f(3);
   const ledger::Position acknowledged = WriteLetters(*f.ledger);
@@ -136,7 +168,7 @@ TEST_CASE("a normal reopen passes the head check", "[ledger][storage]") {
   CHECK(f.ledger->LastPosition() == acknowledged + 1);
 }
 
-TEST_CASE("a head record that lags the log is accepted; one from another log is not",
+TEST_CASE("a head record that lags the log is accepted but one from another log is not",
           "[ledger][storage]") {
   LedgerFixture f(3);
   const std::string head = f.dir.Sub("db") + "/LEDGER-HEAD";
