@@ -160,7 +160,7 @@ class RocksLedger final : public Ledger {
     // Created here, not by RocksDB, so that its file tracker does not log an
     // error about a missing directory on a new ledger's first start.
     std::error_code dir_error;
-    std::filesystem::create_directories(options_.data_dir, dir_error);
+    if (!options_.read_only) std::filesystem::create_directories(options_.data_dir, dir_error);
 
     rocksdb::ColumnFamilyOptions log_options;
     log_options.write_buffer_size = 64u << 20;
