@@ -1,4 +1,5 @@
 // ledgerd: the attendance ledger's gRPC server on an embedded RocksDB.
+#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -28,6 +29,7 @@ struct Flags {
   std::string port_file;
   bool demo = false;
   bool verify = false;
+  attendance::services::ServerLimits limits;
 };
 
 constexpr const char* kUsage = R"(usage: ledgerd [flags]
@@ -37,6 +39,11 @@ constexpr const char* kUsage = R"(usage: ledgerd [flags]
   --log-level LEVEL    trace, debug, info, warn, error (default info)
   --port-file FILE     write the bound port to FILE once serving
   --verify             verify the hash chain of the whole log, print the result and exit
+  --max-streams-per-connection N  calls open at once on one connection (default 100)
+  --max-calls N        calls in flight over all connections (default 256)
+  --max-mark-streams N StreamMarks streams open over all connections (default 64)
+  --max-threads N      threads of the synchronous gRPC server (default 128)
+  --max-idle-ms N      close connections without calls after N ms (default 300000)
 )";
 
 bool ParseFlags(int argc, char** argv, Flags& flags) {
@@ -50,6 +57,19 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
       out = argv[++i];
       return true;
     };
+    auto positive = [&](int& out) {
+      std::string text;
+      if (!value(text)) return false;
+      int parsed = 0;
+      const char* end = text.data() + text.size();
+      auto [ptr, error] = std::from_chars(text.data(), end, parsed);
+      if (error != std::errc() || ptr != end || parsed <= 0) {
+        std::cerr << "ledgerd: " << arg << ": \"" << text << "\" is not a positive number\n";
+        return false;
+      }
+      out = parsed;
+      return true;
+    };
     if (arg == "--listen") {
       if (!value(flags.listen)) return false;
     } else if (arg == "--data") {
@@ -58,6 +78,16 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
       if (!value(flags.log_level)) return false;
     } else if (arg == "--port-file") {
       if (!value(flags.port_file)) return false;
+    } else if (arg == "--max-streams-per-connection") {
+      if (!positive(flags.limits.max_streams_per_connection)) return false;
+    } else if (arg == "--max-calls") {
+      if (!positive(flags.limits.max_calls)) return false;
+    } else if (arg == "--max-mark-streams") {
+      if (!positive(flags.limits.max_mark_streams)) return false;
+    } else if (arg == "--max-threads") {
+      if (!positive(flags.limits.max_threads)) return false;
+    } else if (arg == "--max-idle-ms") {
+      if (!positive(flags.limits.max_connection_idle_ms)) return false;
     } else if (arg == "--demo") {
       flags.demo = true;
     } else if (arg == "--verify") {
@@ -139,7 +169,8 @@ int main(int argc, char** argv) {
   attendance::services::LedgerServiceImpl ledger_service(**ledger);
   attendance::services::ProjectionsServiceImpl projections_service(&live);
   auto server =
-      attendance::services::Server::Start(flags.listen, {&ledger_service, &projections_service});
+      attendance::services::Server::Start(flags.listen, {&ledger_service, &projections_service},
+                                          flags.limits);
   if (!server.ok()) {
     spdlog::error("{}", server.status().ToString());
     return 1;
