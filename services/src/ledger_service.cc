@@ -103,7 +103,8 @@ class MarksStream final : public MarksReactor {
   };
 
   // On the ledger's writer thread: must be quick.
-  void OnBatchDone(Slot* slot, std::uint64_t index, absl::StatusOr<v1::RecordMarksResponse> result) {
+  void OnBatchDone(Slot* slot, std::uint64_t index,
+                   absl::StatusOr<v1::RecordMarksResponse> result) {
     std::unique_lock lock(mu_);
     if (result.ok()) {
       *slot->response.mutable_result() = std::move(*result);
@@ -163,10 +164,10 @@ class MarksStream final : public MarksReactor {
   std::uint64_t next_index_ = 0;
   std::uint64_t batches_ = 0;
   std::uint64_t marks_ = 0;
-  int pending_ = 0;          // batches submitted whose result has not come back
-  bool reading_ = false;     // a read is outstanding
-  bool read_done_ = false;   // the client half-closed (or the call ended)
-  bool writing_ = false;     // an answer is being written
+  int pending_ = 0;         // batches submitted whose result has not come back
+  bool reading_ = false;    // a read is outstanding
+  bool read_done_ = false;  // the client half-closed (or the call ended)
+  bool writing_ = false;    // an answer is being written
   bool write_failed_ = false;
   bool cancelled_ = false;
   bool finished_ = false;

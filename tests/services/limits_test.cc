@@ -11,9 +11,9 @@
 #include <thread>
 #include <vector>
 
-#include <catch2/catch.hpp>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
+#include <catch2/catch.hpp>
 
 #include "attendance/v1/ledger_service.grpc.pb.h"
 #include "services/ledger_service.h"
@@ -38,7 +38,8 @@ int ThreadCount() {
 }
 
 struct LimitsFixture : LedgerFixture {
-  explicit LimitsFixture(const services::ServerLimits& limits) : LedgerFixture(3), service(*ledger) {
+  explicit LimitsFixture(const services::ServerLimits& limits)
+      : LedgerFixture(3), service(*ledger) {
     auto started = services::Server::Start("127.0.0.1:0", {&service}, limits);
     REQUIRE(started.ok());
     server = std::move(*started);
@@ -58,8 +59,8 @@ struct LimitsFixture : LedgerFixture {
   // The server has let go of every call: the counts drop when gRPC destroys
   // a call, a moment after the client has its status.
   void WaitForCallsToEnd() {
-    for (int i = 0; i < 2000 && (server->calls().calls_in_flight() > 0 ||
-                                 server->calls().mark_streams() > 0);
+    for (int i = 0;
+         i < 2000 && (server->calls().calls_in_flight() > 0 || server->calls().mark_streams() > 0);
          ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
@@ -127,8 +128,7 @@ TEST_CASE("400 StreamMarks streams on one connection cost no thread each", "[ser
   }
   REQUIRE(f.server->calls().mark_streams() == kStreams);
   const int during = ThreadCount();
-  WARN("threads: " << before << " before, " << during << " with " << kStreams
-                   << " streams open");
+  WARN("threads: " << before << " before, " << during << " with " << kStreams << " streams open");
   // One thread per stream (the old handler used two) would add 400 or more.
   CHECK(during - before < 40);
 
@@ -162,8 +162,8 @@ TEST_CASE("a StreamMarks stream over --max-mark-streams is refused; the others g
   CHECK_FALSE(refused->Read(&none));
   grpc::Status status = refused->Finish();
   CHECK(status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
-  CHECK_THAT(status.error_message(), Catch::Contains("--max-mark-streams") &&
-                                         Catch::Contains("2 StreamMarks streams"));
+  CHECK_THAT(status.error_message(),
+             Catch::Contains("--max-mark-streams") && Catch::Contains("2 StreamMarks streams"));
   CHECK(f.ledger->LastPosition() == position);
 
   // The two admitted streams are unaffected.
@@ -192,10 +192,11 @@ TEST_CASE("calls over --max-calls are refused and write nothing", "[services][li
   const auto position = f.ledger->LastPosition();
 
   v1::RecordMarksResponse response;
-  grpc::Status status = f.stub->RecordMarks(f.Context().get(),
-                                            OneMark("u1", "p3", "2025-09-08", "/"), &response);
+  grpc::Status status =
+      f.stub->RecordMarks(f.Context().get(), OneMark("u1", "p3", "2025-09-08", "/"), &response);
   CHECK(status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED);
-  CHECK_THAT(status.error_message(), Catch::Contains("--max-calls") && Catch::Contains("limit of 2"));
+  CHECK_THAT(status.error_message(),
+             Catch::Contains("--max-calls") && Catch::Contains("limit of 2"));
 
   auto context = f.Context();
   auto refused = f.stub->StreamMarks(context.get());
@@ -210,8 +211,8 @@ TEST_CASE("calls over --max-calls are refused and write nothing", "[services][li
   CHECK(Close(a).ok());
   CHECK(Close(b).ok());
   f.WaitForCallsToEnd();
-  status = f.stub->RecordMarks(f.Context().get(), OneMark("u1", "p3", "2025-09-08", "/"),
-                               &response);
+  status =
+      f.stub->RecordMarks(f.Context().get(), OneMark("u1", "p3", "2025-09-08", "/"), &response);
   REQUIRE(status.ok());
   CHECK(response.recorded() == 1);
 }

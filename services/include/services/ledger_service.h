@@ -53,9 +53,8 @@ class LedgerServiceImpl final
   // Runs one unary write: checks the calls limit, logs it, maps the status,
   // fills the response.
   template <typename Response, typename Call>
-  grpc::Status Unary(const char* method, grpc::ServerContext* context,
-                     const std::string& school_id, const std::string& request_id,
-                     Response* response, Call call);
+  grpc::Status Unary(const char* method, grpc::ServerContext* context, const std::string& school_id,
+                     const std::string& request_id, Response* response, Call call);
 
   ledger::Ledger& ledger_;
   std::atomic<CallLimiter*> limiter_{nullptr};
