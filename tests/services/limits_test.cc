@@ -217,6 +217,23 @@ TEST_CASE("calls over --max-calls are refused and write nothing", "[services][li
   CHECK(response.recorded() == 1);
 }
 
+TEST_CASE("a StreamMarks stream whose client goes away is let go", "[services][limits]") {
+  LimitsFixture f(services::ServerLimits{});
+  OpenStream open = Open(f, OneMark("a1", "p1", "2025-09-08", "/"));
+  // Batches in flight when the client cancels: the server waits for their
+  // results before it lets go of the stream.
+  for (int i = 0; i < 8; ++i) {
+    open.stream->Write(OneMark("b" + std::to_string(i), "p2", "2025-09-08", "ZZ"));
+  }
+  open.context->TryCancel();
+  CHECK(open.stream->Finish().error_code() == grpc::StatusCode::CANCELLED);
+  f.WaitForCallsToEnd();
+  OpenStream next = Open(f, OneMark("c1", "p3", "2025-09-08", "/"));
+  CHECK(next.first.result().recorded() == 1);
+  CHECK(Close(next).ok());
+  f.WaitForCallsToEnd();
+}
+
 // Server reflection is a synchronous bidi stream that holds a server thread
 // for as long as it is open: a stand-in for any flood of synchronous calls.
 struct HeldSyncCall {
