@@ -217,6 +217,30 @@ TEST_CASE("calls over --max-calls are refused and write nothing", "[services][li
   CHECK(response.recorded() == 1);
 }
 
+TEST_CASE("calls over --max-streams-per-connection wait on the client's side",
+          "[services][limits]") {
+  services::ServerLimits limits;
+  limits.max_streams_per_connection = 2;
+  LimitsFixture f(limits);
+  OpenStream a = Open(f, OneMark("a1", "p1", "2025-09-08", "/"));
+  OpenStream b = Open(f, OneMark("b1", "p2", "2025-09-08", "/"));
+  // A third call on the same connection is never sent while both are open:
+  // it can only run out of time, however long the deadline.
+  auto context = f.Context();
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
+  v1::RecordMarksResponse response;
+  grpc::Status status =
+      f.stub->RecordMarks(context.get(), OneMark("c1", "p3", "2025-09-08", "/"), &response);
+  CHECK(status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED);
+  CHECK(f.server->calls().calls_in_flight() == 2);
+  CHECK(Close(a).ok());
+  CHECK(Close(b).ok());
+  REQUIRE(f.stub->RecordMarks(f.Context().get(), OneMark("c2", "p3", "2025-09-08", "/"), &response)
+              .ok());
+  CHECK(response.recorded() == 1);
+  f.WaitForCallsToEnd();
+}
+
 TEST_CASE("a StreamMarks stream whose client goes away is let go", "[services][limits]") {
   LimitsFixture f(services::ServerLimits{});
   OpenStream open = Open(f, OneMark("a1", "p1", "2025-09-08", "/"));
