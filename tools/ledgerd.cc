@@ -1,4 +1,5 @@
 // ledgerd: the attendance ledger's gRPC server on an embedded RocksDB.
+#include <charconv>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -35,6 +36,7 @@ struct Flags {
   std::string backup_dir;
   int backup_every_min = 60;
   int backup_keep = 48;
+  attendance::services::ServerLimits limits;
 };
 
 constexpr const char* kUsage = R"(usage: ledgerd [flags]
@@ -48,6 +50,11 @@ constexpr const char* kUsage = R"(usage: ledgerd [flags]
   --backup-keep N      backups kept in --backup-dir, the newest (default 48)
   --verify             open read-only, verify the hash chain and every index, print what was
                        checked (or the first failure) and exit
+  --max-streams-per-connection N  calls open at once on one connection (default 100)
+  --max-calls N        calls in flight over all connections (default 256)
+  --max-mark-streams N StreamMarks streams open over all connections (default 64)
+  --max-threads N      threads of the synchronous gRPC server (default 128)
+  --max-idle-ms N      close connections without calls after N ms (default 300000)
 )";
 
 bool ParseFlags(int argc, char** argv, Flags& flags) {
@@ -59,6 +66,19 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
         return false;
       }
       out = argv[++i];
+      return true;
+    };
+    auto positive = [&](int& out) {
+      std::string text;
+      if (!value(text)) return false;
+      int parsed = 0;
+      const char* end = text.data() + text.size();
+      auto [ptr, error] = std::from_chars(text.data(), end, parsed);
+      if (error != std::errc() || ptr != end || parsed <= 0) {
+        std::cerr << "ledgerd: " << arg << ": \"" << text << "\" is not a positive number\n";
+        return false;
+      }
+      out = parsed;
       return true;
     };
     if (arg == "--listen") {
@@ -78,6 +98,16 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
         std::cerr << "ledgerd: " << arg << " needs a whole number of at least 1\n";
         return false;
       }
+    } else if (arg == "--max-streams-per-connection") {
+      if (!positive(flags.limits.max_streams_per_connection)) return false;
+    } else if (arg == "--max-calls") {
+      if (!positive(flags.limits.max_calls)) return false;
+    } else if (arg == "--max-mark-streams") {
+      if (!positive(flags.limits.max_mark_streams)) return false;
+    } else if (arg == "--max-threads") {
+      if (!positive(flags.limits.max_threads)) return false;
+    } else if (arg == "--max-idle-ms") {
+      if (!positive(flags.limits.max_connection_idle_ms)) return false;
     } else if (arg == "--demo") {
       flags.demo = true;
     } else if (arg == "--verify") {
@@ -203,7 +233,8 @@ int main(int argc, char** argv) {
   attendance::services::LedgerServiceImpl ledger_service(**ledger);
   attendance::services::ProjectionsServiceImpl projections_service(&live);
   auto server =
-      attendance::services::Server::Start(flags.listen, {&ledger_service, &projections_service});
+      attendance::services::Server::Start(flags.listen, {&ledger_service, &projections_service},
+                                          flags.limits);
   if (!server.ok()) {
     spdlog::error("{}", server.status().ToString());
     return 1;

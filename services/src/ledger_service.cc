@@ -1,9 +1,7 @@
 #include "services/ledger_service.h"
 
-#include <condition_variable>
 #include <deque>
 #include <mutex>
-#include <thread>
 
 #include "absl/container/flat_hash_set.h"
 #include "logger.h"
@@ -16,14 +14,178 @@ namespace {
 // Batches a StreamMarks call may have in flight before it stops reading.
 constexpr std::size_t kStreamWindow = 16;
 
-// Runs one unary write: logs it, maps the status, fills the response.
+using MarksReactor = grpc::ServerBidiReactor<v1::RecordMarksRequest, v1::StreamMarksResponse>;
+
+// A StreamMarks call refused before it reads anything (over a limit).
+class RefusedStream final : public MarksReactor {
+ public:
+  explicit RefusedStream(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
+// One StreamMarks call on gRPC's callback API: no thread of its own. Each
+// batch read is handed to Ledger::RecordMarksAsync at once, so batches in
+// flight share WAL syncs; answers are written in batch order as their
+// results come back (from the ledger's writer thread). At most
+// kStreamWindow batches are unanswered: beyond that it stops reading, and
+// the client's flow control pushes back. It finishes once the client has
+// half-closed and every batch is answered, or, if the client went away,
+// once every batch submitted has come back (the ledger's callbacks hold
+// `this`). Deletes itself in OnDone.
+//
+// Every gRPC operation is started outside `mu_`: Advance() decides under
+// the lock and acts after releasing it, and nothing touches `this` after
+// Finish().
+class MarksStream final : public MarksReactor {
+ public:
+  MarksStream(ledger::Ledger& ledger, ledger::Principal actor, CallLimiter::Ticket stream_ticket)
+      : ledger_(ledger), actor_(std::move(actor)), stream_ticket_(std::move(stream_ticket)) {
+    reading_ = true;
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client half-closed, or the call is over
+      std::unique_lock lock(mu_);
+      reading_ = false;
+      read_done_ = true;
+      Advance(std::move(lock));
+      return;
+    }
+    Slot* slot;
+    std::uint64_t index;
+    {
+      std::unique_lock lock(mu_);
+      if (cancelled_ || write_failed_) {  // nobody to answer: do not write it
+        reading_ = false;
+        Advance(std::move(lock));
+        return;
+      }
+      index = next_index_++;
+      slot = &window_.emplace_back();  // deque: references stay valid
+      slot->response.set_batch_index(index);
+      slot->response.set_request_id(request_.request_id());
+      ++pending_;
+      ++batches_;
+      marks_ += static_cast<std::uint64_t>(request_.marks_size());
+    }
+    // Without the lock: a batch refused at submission is answered inline.
+    ledger_.RecordMarksAsync(actor_, std::move(request_),
+                             [this, slot, index](absl::StatusOr<v1::RecordMarksResponse> result) {
+                               OnBatchDone(slot, index, std::move(result));
+                             });
+    request_ = v1::RecordMarksRequest();  // frees what the move left behind
+    std::unique_lock lock(mu_);
+    reading_ = false;
+    Advance(std::move(lock));
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::unique_lock lock(mu_);
+    writing_ = false;
+    window_.pop_front();
+    if (!ok) write_failed_ = true;
+    Advance(std::move(lock));
+  }
+
+  void OnCancel() override {
+    std::unique_lock lock(mu_);
+    cancelled_ = true;
+    Advance(std::move(lock));
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  struct Slot {
+    v1::StreamMarksResponse response;
+    bool ready = false;
+  };
+
+  // On the ledger's writer thread: must be quick.
+  void OnBatchDone(Slot* slot, std::uint64_t index,
+                   absl::StatusOr<v1::RecordMarksResponse> result) {
+    std::unique_lock lock(mu_);
+    if (result.ok()) {
+      *slot->response.mutable_result() = std::move(*result);
+    } else {
+      grpc::Status status = ToGrpcStatus(result.status());
+      slot->response.set_error_code(status.error_code());
+      slot->response.set_error_message(status.error_message());
+      SPDLOG_LOGGER_WARN(&Log(), "StreamMarks batch {} rejected: {}", index,
+                         result.status().ToString());
+    }
+    slot->ready = true;
+    --pending_;
+    Advance(std::move(lock));
+  }
+
+  // Starts the next read, the next answer or the end of the call, whichever
+  // are due; takes the lock held and releases it before starting them.
+  void Advance(std::unique_lock<std::mutex> lock) {
+    const bool gone = cancelled_ || write_failed_;
+    const bool start_read = !reading_ && !read_done_ && !gone && window_.size() < kStreamWindow;
+    if (start_read) reading_ = true;
+    const v1::StreamMarksResponse* answer = nullptr;
+    if (!writing_ && !gone && !window_.empty() && window_.front().ready) {
+      writing_ = true;
+      answer = &window_.front().response;
+    }
+    const bool idle = !reading_ && !writing_ && pending_ == 0;
+    const bool finish = !finished_ && idle && (gone || (read_done_ && window_.empty()));
+    grpc::Status status;
+    if (finish) {
+      finished_ = true;
+      SPDLOG_LOGGER_INFO(&Log(), "StreamMarks ended: {} batches, {} marks, actor={}", batches_,
+                         marks_, actor_.name);
+      if (write_failed_) {
+        status = {grpc::StatusCode::CANCELLED, "the client stopped reading"};
+      } else if (cancelled_) {
+        status = {grpc::StatusCode::CANCELLED, "the client went away"};
+      }
+    }
+    lock.unlock();
+    if (answer != nullptr) StartWrite(answer);
+    if (start_read) StartRead(&request_);
+    if (finish) {
+      // Before Finish: a client told the stream is over may open the next.
+      stream_ticket_.Release();
+      Finish(status);
+    }
+  }
+
+  ledger::Ledger& ledger_;
+  const ledger::Principal actor_;
+  CallLimiter::Ticket stream_ticket_;
+  v1::RecordMarksRequest request_;  // the read in progress; only its reactions touch it
+
+  std::mutex mu_;
+  std::deque<Slot> window_;  // batches not yet answered, in order
+  std::uint64_t next_index_ = 0;
+  std::uint64_t batches_ = 0;
+  std::uint64_t marks_ = 0;
+  int pending_ = 0;         // batches submitted whose result has not come back
+  bool reading_ = false;    // a read is outstanding
+  bool read_done_ = false;  // the client half-closed (or the call ended)
+  bool writing_ = false;    // an answer is being written
+  bool write_failed_ = false;
+  bool cancelled_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace
+
 template <typename Response, typename Call>
-grpc::Status Unary(const char* method, grpc::ServerContext* context, const std::string& school_id,
-                   const std::string& request_id, Response* response, Call call) {
+grpc::Status LedgerServiceImpl::Unary(const char* method, grpc::ServerContext* context,
+                                      const std::string& school_id, const std::string& request_id,
+                                      Response* response, Call call) {
   const ledger::Principal actor = PrincipalOf(*context);
   SPDLOG_LOGGER_DEBUG(&Log(), "{} school={} request_id={} actor={}/{}", method, school_id,
                       request_id, actor.name, actor.role);
-  absl::StatusOr<Response> result = call(actor);
+  absl::Status admitted = absl::OkStatus();
+  if (CallLimiter* limiter = limiter_.load()) admitted = limiter->CheckCalls();
+  absl::StatusOr<Response> result =
+      admitted.ok() ? call(actor) : absl::StatusOr<Response>(std::move(admitted));
   if (!result.ok()) {
     SPDLOG_LOGGER_WARN(&Log(), "{} rejected: school={} request_id={} actor={} status={}", method,
                        school_id, request_id, actor.name, result.status().ToString());
@@ -32,8 +194,6 @@ grpc::Status Unary(const char* method, grpc::ServerContext* context, const std::
   *response = std::move(*result);
   return grpc::Status::OK;
 }
-
-}  // namespace
 
 grpc::Status LedgerServiceImpl::RecordMarks(grpc::ServerContext* context,
                                             const v1::RecordMarksRequest* request,
@@ -51,88 +211,19 @@ grpc::Status LedgerServiceImpl::RecordMarks(grpc::ServerContext* context,
   return status;
 }
 
-grpc::Status LedgerServiceImpl::StreamMarks(
-    grpc::ServerContext* context,
-    grpc::ServerReaderWriter<v1::StreamMarksResponse, v1::RecordMarksRequest>* stream) {
-  const ledger::Principal actor = PrincipalOf(*context);
-  // Answers are written in batch order by this thread while the handler
-  // thread keeps reading, so that several batches share one WAL sync.
-  struct Slot {
-    v1::StreamMarksResponse response;
-    bool ready = false;
-  };
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<Slot> window;  // slots of batches not yet answered, in order
-  std::uint64_t next_index = 0;
-  bool reading_done = false;
-  bool write_failed = false;
-
-  std::thread writer([&] {
-    for (;;) {
-      v1::StreamMarksResponse response;
-      {
-        std::unique_lock lock(mu);
-        cv.wait(lock, [&] { return (!window.empty() && window.front().ready) ||
-                                   (reading_done && window.empty()); });
-        if (window.empty()) return;
-        response = std::move(window.front().response);
-        window.pop_front();
-      }
-      cv.notify_all();
-      if (!write_failed && !stream->Write(response)) {
-        std::lock_guard lock(mu);
-        write_failed = true;
-      }
+grpc::ServerBidiReactor<v1::RecordMarksRequest, v1::StreamMarksResponse>*
+LedgerServiceImpl::StreamMarks(grpc::CallbackServerContext* context) {
+  CallLimiter::Ticket stream_ticket;
+  if (CallLimiter* limiter = limiter_.load()) {
+    absl::Status admitted = limiter->CheckCalls();
+    if (admitted.ok()) admitted = limiter->EnterMarkStream(stream_ticket);
+    if (!admitted.ok()) {
+      SPDLOG_LOGGER_WARN(&Log(), "StreamMarks refused: actor={} status={}",
+                         PrincipalOf(*context).name, admitted.ToString());
+      return new RefusedStream(ToGrpcStatus(admitted));
     }
-  });
-
-  v1::RecordMarksRequest request;
-  std::uint64_t batches = 0, marks = 0;
-  while (stream->Read(&request)) {
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return window.size() < kStreamWindow || write_failed; });
-    if (write_failed) break;
-    const std::uint64_t index = next_index++;
-    window.push_back({});
-    Slot* slot = &window.back();  // deque::push_back keeps references valid
-    lock.unlock();
-    slot->response.set_batch_index(index);
-    slot->response.set_request_id(request.request_id());
-    ++batches;
-    marks += static_cast<std::uint64_t>(request.marks_size());
-    ledger_.RecordMarksAsync(
-        actor, std::move(request),
-        [&, slot, index](absl::StatusOr<v1::RecordMarksResponse> result) {
-          {
-            std::lock_guard slot_lock(mu);
-            if (result.ok()) {
-              *slot->response.mutable_result() = std::move(*result);
-            } else {
-              grpc::Status status = ToGrpcStatus(result.status());
-              slot->response.set_error_code(status.error_code());
-              slot->response.set_error_message(status.error_message());
-              SPDLOG_LOGGER_WARN(&Log(), "StreamMarks batch {} rejected: {}", index,
-                                 result.status().ToString());
-            }
-            slot->ready = true;
-            // Notify under the lock: once it is released the handler may
-            // return and destroy `cv`.
-            cv.notify_all();
-          }
-        });
-    request = v1::RecordMarksRequest();
   }
-  {
-    std::unique_lock lock(mu);
-    reading_done = true;
-    cv.notify_all();
-  }
-  writer.join();
-  SPDLOG_LOGGER_INFO(&Log(), "StreamMarks ended: {} batches, {} marks, actor={}", batches, marks,
-                     actor.name);
-  if (write_failed) return {grpc::StatusCode::CANCELLED, "the client stopped reading"};
-  return grpc::Status::OK;
+  return new MarksStream(ledger_, PrincipalOf(*context), std::move(stream_ticket));
 }
 
 grpc::Status LedgerServiceImpl::AmendMark(grpc::ServerContext* context,

@@ -1,22 +1,34 @@
 #pragma once
 
+#include <atomic>
+#include <string>
+
 #include "attendance/v1/ledger_service.grpc.pb.h"
 #include "ledger/ledger.h"
+#include "services/limits.h"
 
 namespace attendance::services {
 
-// attendance.v1.Ledger over the synchronous gRPC API: thin handlers that
-// take the principal from the call, run the ledger command and map the
-// status. Thread-safe, as the Ledger is.
-class LedgerServiceImpl final : public v1::Ledger::Service {
+// attendance.v1.Ledger: thin handlers that take the principal from the
+// call, run the ledger command and map the status. Unary methods and
+// ReadEvents use the synchronous API (a thread of the server's bounded pool
+// per call in progress); StreamMarks uses the callback API, so an open
+// stream costs no thread (ledger_service.cc, MarksStream). Thread-safe, as
+// the Ledger is. With a CallLimiter (given by Server::Start), unary writes
+// and StreamMarks answer RESOURCE_EXHAUSTED over --max-calls, and StreamMarks
+// over --max-mark-streams.
+class LedgerServiceImpl final
+    : public v1::Ledger::WithCallbackMethod_StreamMarks<v1::Ledger::Service>,
+      public LimitedService {
  public:
   explicit LedgerServiceImpl(ledger::Ledger& ledger) : ledger_(ledger) {}
 
+  void SetCallLimiter(CallLimiter* limiter) override { limiter_.store(limiter); }
+
   grpc::Status RecordMarks(grpc::ServerContext* context, const v1::RecordMarksRequest* request,
                            v1::RecordMarksResponse* response) override;
-  grpc::Status StreamMarks(
-      grpc::ServerContext* context,
-      grpc::ServerReaderWriter<v1::StreamMarksResponse, v1::RecordMarksRequest>* stream) override;
+  grpc::ServerBidiReactor<v1::RecordMarksRequest, v1::StreamMarksResponse>* StreamMarks(
+      grpc::CallbackServerContext* context) override;
   grpc::Status AmendMark(grpc::ServerContext* context, const v1::AmendMarkRequest* request,
                          v1::AmendMarkResponse* response) override;
   grpc::Status RecordLetter(grpc::ServerContext* context, const v1::RecordLetterRequest* request,
@@ -38,7 +50,14 @@ class LedgerServiceImpl final : public v1::Ledger::Service {
                           grpc::ServerWriter<v1::EventEnvelope>* writer) override;
 
  private:
+  // Runs one unary write: checks the calls limit, logs it, maps the status,
+  // fills the response.
+  template <typename Response, typename Call>
+  grpc::Status Unary(const char* method, grpc::ServerContext* context, const std::string& school_id,
+                     const std::string& request_id, Response* response, Call call);
+
   ledger::Ledger& ledger_;
+  std::atomic<CallLimiter*> limiter_{nullptr};
 };
 
 }  // namespace attendance::services
