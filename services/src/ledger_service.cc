@@ -8,7 +8,6 @@
 #include "absl/container/flat_hash_set.h"
 #include "logger.h"
 #include "services/grpc_status.h"
-#include "services/principal.h"
 
 namespace attendance::services {
 namespace {
@@ -16,11 +15,15 @@ namespace {
 // Batches a StreamMarks call may have in flight before it stops reading.
 constexpr std::size_t kStreamWindow = 16;
 
-// Runs one unary write: logs it, maps the status, fills the response.
+// Runs one unary write: authorises it, logs it, maps the status, fills the
+// response. A refused caller gets nothing read or written.
 template <typename Response, typename Call>
-grpc::Status Unary(const char* method, grpc::ServerContext* context, const std::string& school_id,
+grpc::Status Unary(const Authenticator& auth, const char* method, Action action,
+                   grpc::ServerContext* context, const std::string& school_id,
                    const std::string& request_id, Response* response, Call call) {
-  const ledger::Principal actor = PrincipalOf(*context);
+  absl::StatusOr<Caller> caller = auth.Authorize(*context, method, action, school_id);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  const ledger::Principal actor = ToPrincipal(*caller);
   SPDLOG_LOGGER_DEBUG(&Log(), "{} school={} request_id={} actor={}/{}", method, school_id,
                       request_id, actor.name, actor.role);
   absl::StatusOr<Response> result = call(actor);
@@ -38,8 +41,9 @@ grpc::Status Unary(const char* method, grpc::ServerContext* context, const std::
 grpc::Status LedgerServiceImpl::RecordMarks(grpc::ServerContext* context,
                                             const v1::RecordMarksRequest* request,
                                             v1::RecordMarksResponse* response) {
-  grpc::Status status = Unary("RecordMarks", context, request->school_id(), request->request_id(),
-                              response, [&](const ledger::Principal& actor) {
+  grpc::Status status = Unary(*auth_, "RecordMarks", Action::kRecordMarks, context,
+                              request->school_id(), request->request_id(), response,
+                              [&](const ledger::Principal& actor) {
                                 return ledger_.RecordMarks(actor, *request);
                               });
   if (status.ok()) {
@@ -54,7 +58,9 @@ grpc::Status LedgerServiceImpl::RecordMarks(grpc::ServerContext* context,
 grpc::Status LedgerServiceImpl::StreamMarks(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<v1::StreamMarksResponse, v1::RecordMarksRequest>* stream) {
-  const ledger::Principal actor = PrincipalOf(*context);
+  absl::StatusOr<Caller> caller = auth_->Authenticate(*context, "StreamMarks");
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  const ledger::Principal actor = ToPrincipal(*caller);
   // Answers are written in batch order by this thread while the handler
   // thread keeps reading, so that several batches share one WAL sync.
   struct Slot {
@@ -101,6 +107,21 @@ grpc::Status LedgerServiceImpl::StreamMarks(
     slot->response.set_request_id(request.request_id());
     ++batches;
     marks += static_cast<std::uint64_t>(request.marks_size());
+    // Each batch names its school, so each is authorised on its own.
+    if (absl::Status allowed = services::Authorize(*caller, Action::kRecordMarks,
+                                                   request.school_id());
+        !allowed.ok()) {
+      SPDLOG_LOGGER_WARN(&Log(), "denied StreamMarks batch {}: caller=\"{}\" school={}: {}",
+                         index, caller->name, ledger::Quoted(request.school_id()),
+                         std::string(allowed.message()));
+      std::lock_guard slot_lock(mu);
+      slot->response.set_error_code(grpc::StatusCode::PERMISSION_DENIED);
+      slot->response.set_error_message(std::string(allowed.message()));
+      slot->ready = true;
+      cv.notify_all();
+      request = v1::RecordMarksRequest();
+      continue;
+    }
     ledger_.RecordMarksAsync(
         actor, std::move(request),
         [&, slot, index](absl::StatusOr<v1::RecordMarksResponse> result) {
@@ -138,8 +159,9 @@ grpc::Status LedgerServiceImpl::StreamMarks(
 grpc::Status LedgerServiceImpl::AmendMark(grpc::ServerContext* context,
                                           const v1::AmendMarkRequest* request,
                                           v1::AmendMarkResponse* response) {
-  grpc::Status status = Unary("AmendMark", context, request->school_id(), request->request_id(),
-                              response, [&](const ledger::Principal& actor) {
+  grpc::Status status = Unary(*auth_, "AmendMark", Action::kAmendMark, context,
+                              request->school_id(), request->request_id(), response,
+                              [&](const ledger::Principal& actor) {
                                 return ledger_.AmendMark(actor, *request);
                               });
   if (status.ok()) {
@@ -151,24 +173,30 @@ grpc::Status LedgerServiceImpl::AmendMark(grpc::ServerContext* context,
   return status;
 }
 
-#define ATTENDANCE_UNARY_WRITE(Method, Request)                                             \
+#define ATTENDANCE_UNARY_WRITE(Method, Request, Needs)                                      \
   grpc::Status LedgerServiceImpl::Method(grpc::ServerContext* context, const Request* request, \
                                          v1::WriteResponse* response) {                     \
-    return Unary(#Method, context, request->school_id(), request->request_id(), response,    \
+    return Unary(*auth_, #Method, Needs, context, request->school_id(), request->request_id(), \
+                 response,                                                                   \
                  [&](const ledger::Principal& actor) { return ledger_.Method(actor, *request); }); \
   }
 
-ATTENDANCE_UNARY_WRITE(RecordLetter, v1::RecordLetterRequest)
-ATTENDANCE_UNARY_WRITE(EnrolPupil, v1::EnrolPupilRequest)
-ATTENDANCE_UNARY_WRITE(UpdatePupil, v1::UpdatePupilRequest)
-ATTENDANCE_UNARY_WRITE(RemoveFromRoll, v1::RemoveFromRollRequest)
-ATTENDANCE_UNARY_WRITE(SetSchoolCalendar, v1::SetSchoolCalendarRequest)
-ATTENDANCE_UNARY_WRITE(SetSchoolSettings, v1::SetSchoolSettingsRequest)
+ATTENDANCE_UNARY_WRITE(RecordLetter, v1::RecordLetterRequest, Action::kRecordLetter)
+ATTENDANCE_UNARY_WRITE(EnrolPupil, v1::EnrolPupilRequest, Action::kManagePupils)
+ATTENDANCE_UNARY_WRITE(UpdatePupil, v1::UpdatePupilRequest, Action::kManagePupils)
+ATTENDANCE_UNARY_WRITE(RemoveFromRoll, v1::RemoveFromRollRequest, Action::kManagePupils)
+ATTENDANCE_UNARY_WRITE(SetSchoolCalendar, v1::SetSchoolCalendarRequest, Action::kSetCalendar)
+ATTENDANCE_UNARY_WRITE(SetSchoolSettings, v1::SetSchoolSettingsRequest, Action::kSetSettings)
 #undef ATTENDANCE_UNARY_WRITE
 
 grpc::Status LedgerServiceImpl::ReadEvents(grpc::ServerContext* context,
                                            const v1::ReadEventsRequest* request,
                                            grpc::ServerWriter<v1::EventEnvelope>* writer) {
+  absl::StatusOr<Caller> caller =
+      auth_->Authorize(*context, "ReadEvents", Action::kReadEvents, request->school_id());
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  const bool redact = !SeesPersonalData(*caller);
+  v1::EventEnvelope redacted;
   absl::flat_hash_set<int> types;
   for (int i = 0; i < request->event_types_size(); ++i) {
     const int type = request->event_types(i);
@@ -190,7 +218,13 @@ grpc::Status LedgerServiceImpl::ReadEvents(grpc::ServerContext* context,
         }
         if (!request->school_id().empty() && event.school_id() != request->school_id()) return true;
         if (!types.empty() && !types.contains(static_cast<int>(event.payload_case()))) return true;
-        if (!writer->Write(event)) {
+        const v1::EventEnvelope* out = &event;
+        if (redact && (event.has_pupil_enrolled() || event.has_pupil_updated())) {
+          redacted = event;
+          RedactEvent(redacted);
+          out = &redacted;
+        }
+        if (!writer->Write(*out)) {
           client_gone = true;
           return false;
         }

@@ -11,13 +11,15 @@ namespace attendance::services {
 // Large enough for a 10,000-mark batch with comments.
 constexpr int kMaxMessageBytes = 16 << 20;
 
-absl::StatusOr<std::unique_ptr<Server>> Server::Start(const std::string& listen,
-                                                      const std::vector<grpc::Service*>& services) {
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(
+    const std::string& listen, const std::vector<grpc::Service*>& services,
+    std::shared_ptr<grpc::ServerCredentials> credentials) {
+  if (!credentials) credentials = grpc::InsecureServerCredentials();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(listen, credentials, &port);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   for (grpc::Service* service : services) builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

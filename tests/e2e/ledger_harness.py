@@ -162,7 +162,22 @@ def parse_args(argv, usage):
 
 
 def actor(name, role):
+    """Metadata a local-mode server ignores (it names every caller "local
+    admin"); kept so that old clients' calls still go through."""
     return (("x-actor-name", name), ("x-actor-role", role))
+
+
+def bearer(token):
+    return (("authorization", f"Bearer {token}"),)
+
+
+def write_tokens(path, entries):
+    """A tokens file for `ledgerd --tokens`: entries of (token, role,
+    schools, name); the file holds only the tokens' SHA-256 hashes."""
+    import hashlib
+    with open(path, "w") as f:
+        for token, role, schools, name in entries:
+            f.write(f"{hashlib.sha256(token.encode()).hexdigest()} {role} {schools} {name}\n")
 
 
 def make_temp_dir(prefix):

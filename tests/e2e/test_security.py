@@ -212,7 +212,7 @@ class SecurityTest(unittest.TestCase):
                 metadata=m, timeout=10),
             "RecordLetter": lambda m: self.ledger.RecordLetter(pb.RecordLetterRequest(
                 school_id=school, request_id=rid("letter"), pupil_id=pm,
-                letter_id="letter_1", sent_on=PAST_DAYS[1]),
+                letter_id="letter_1", channel=ev.POST, sent_on=PAST_DAYS[1]),
                 metadata=m, timeout=10),
             "EnrolPupil": lambda m: self.ledger.EnrolPupil(pb.EnrolPupilRequest(
                 school_id=school, request_id=rid("enrol"),
@@ -337,7 +337,7 @@ class SecurityTest(unittest.TestCase):
             # Another school's officer sending a letter and taking a pupil off roll.
             lambda: self.ledger.RecordLetter(pb.RecordLetterRequest(
                 school_id=OWN, request_id="atk-3", pupil_id="admin-m",
-                letter_id="letter_1", sent_on=PAST_DAYS[1]),
+                letter_id="letter_1", channel=ev.POST, sent_on=PAST_DAYS[1]),
                 metadata=self.md("attendance_officer", OTHER) + forged_actor, timeout=10),
             lambda: self.ledger.RemoveFromRoll(pb.RemoveFromRollRequest(
                 school_id=OWN, request_id="atk-4", pupil_id="admin-x",
@@ -360,7 +360,7 @@ class SecurityTest(unittest.TestCase):
         officer = self.md("attendance_officer") + forged_actor
         r = self.ledger.RecordLetter(pb.RecordLetterRequest(
             school_id=OWN, request_id="named-letter", pupil_id="admin-m",
-            letter_id="praise", sent_on=PAST_DAYS[2]),
+            letter_id="praise", channel=ev.POST, sent_on=PAST_DAYS[2]),
             metadata=officer, timeout=10)
         event = list(self.ledger.ReadEvents(pb.ReadEventsRequest(
             from_position=r.position, max_events=1), metadata=self.md("admin"), timeout=10))[0]
@@ -370,7 +370,7 @@ class SecurityTest(unittest.TestCase):
         with self.assertRaises(grpc.RpcError) as ctx:
             self.ledger.RecordLetter(pb.RecordLetterRequest(
                 school_id=OWN, request_id="named-letter", pupil_id="admin-m",
-                letter_id="praise", sent_on=PAST_DAYS[2]),
+                letter_id="praise", channel=ev.POST, sent_on=PAST_DAYS[2]),
                 metadata=(("authorization", "Bearer tok-officer-2"),), timeout=10)
         self.assertEqual(ctx.exception.code(), grpc.StatusCode.ALREADY_EXISTS)
 

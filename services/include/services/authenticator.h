@@ -19,8 +19,8 @@ namespace attendance::services {
 // token or an unknown one is UNAUTHENTICATED, a role or school that may not
 // is PERMISSION_DENIED, and every denial is logged with the caller, the
 // method and the school. Without one (local mode: ledgerd on a loopback
-// address with no tokens file), every caller is a local admin, named by the
-// `x-actor-name` metadata if given, for the demo and development only.
+// address with no tokens file), every caller is "local admin", for the demo
+// and development only; `x-actor-*` metadata is ignored in both modes.
 class Authenticator {
  public:
   static std::unique_ptr<Authenticator> WithTokens(std::shared_ptr<const TokenStore> tokens);

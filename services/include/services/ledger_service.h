@@ -2,15 +2,20 @@
 
 #include "attendance/v1/ledger_service.grpc.pb.h"
 #include "ledger/ledger.h"
+#include "services/authenticator.h"
 
 namespace attendance::services {
 
 // attendance.v1.Ledger over the synchronous gRPC API: thin handlers that
-// take the principal from the call, run the ledger command and map the
+// authorise the caller, run the ledger command and map the
 // status. Thread-safe, as the Ledger is.
 class LedgerServiceImpl final : public v1::Ledger::Service {
  public:
-  explicit LedgerServiceImpl(ledger::Ledger& ledger) : ledger_(ledger) {}
+  // `auth` decides who may call what (default: local mode, every caller an
+  // admin; ledgerd passes a token authenticator when it has a tokens file).
+  explicit LedgerServiceImpl(ledger::Ledger& ledger,
+                             std::shared_ptr<const Authenticator> auth = Authenticator::LocalAdmin())
+      : ledger_(ledger), auth_(std::move(auth)) {}
 
   grpc::Status RecordMarks(grpc::ServerContext* context, const v1::RecordMarksRequest* request,
                            v1::RecordMarksResponse* response) override;
@@ -39,6 +44,7 @@ class LedgerServiceImpl final : public v1::Ledger::Service {
 
  private:
   ledger::Ledger& ledger_;
+  std::shared_ptr<const Authenticator> auth_;
 };
 
 }  // namespace attendance::services

@@ -14,8 +14,10 @@ namespace attendance::services {
 // and server reflection. `listen` is "HOST:PORT"; port 0 picks a free port.
 class Server {
  public:
-  static absl::StatusOr<std::unique_ptr<Server>> Start(const std::string& listen,
-                                                       const std::vector<grpc::Service*>& services);
+  // `credentials`: TLS (services/tls.h); null = plaintext.
+  static absl::StatusOr<std::unique_ptr<Server>> Start(
+      const std::string& listen, const std::vector<grpc::Service*>& services,
+      std::shared_ptr<grpc::ServerCredentials> credentials = nullptr);
   ~Server();
 
   // The port actually bound.
