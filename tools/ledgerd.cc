@@ -11,6 +11,7 @@
 
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <functional>
 #include <random>
 #include <vector>
@@ -172,6 +173,12 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (flags.demo && !flags.verify) {
+    // Before the security set-up, so that --demo --tokens DIR/demo-tokens
+    // works on the very first start.
+    std::filesystem::create_directories(flags.data);
+    PrintDemoTokens(flags.data);
+  }
   auto security = attendance::services::SetUpSecurity(flags.security, flags.listen);
   if (!flags.verify && !security.ok()) {
     std::cerr << "ledgerd: " << security.status().message() << "\n";
@@ -232,7 +239,6 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  if (flags.demo) PrintDemoTokens(flags.data);
   if (security->local) {
     spdlog::warn("*** UNAUTHENTICATED: no --tokens file, so every caller on {} is treated as a "
                  "local admin. For anything but local use give --tokens, --tls-cert and "
