@@ -12,15 +12,26 @@
 #include <limits>
 #include <mutex>
 
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <functional>
+#include <random>
+#include <vector>
+
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/numbers.h"
 #include "ledger/backup.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+
 #include "ledger/ledger.h"
 #include "projections/live_attendance.h"
 #include "projections/projection_runner.h"
 #include "services/ledger_service.h"
 #include "services/projections_service.h"
+#include "services/security.h"
 #include "services/server.h"
 #include "demo/demo_school.h"
 
@@ -31,6 +42,8 @@ struct Flags {
   std::string data = "./data";
   std::string log_level = "info";
   std::string port_file;
+  std::string now;
+  attendance::services::SecurityFlags security;
   bool demo = false;
   bool verify = false;
   std::string backup_dir;
@@ -55,6 +68,13 @@ constexpr const char* kUsage = R"(usage: ledgerd [flags]
   --max-mark-streams N StreamMarks streams open over all connections (default 64)
   --max-threads N      threads of the synchronous gRPC server (default 128)
   --max-idle-ms N      close connections without calls after N ms (default 300000)
+  --tokens FILE        bearer tokens file (hashes, roles, schools; reloaded on SIGHUP)
+  --tls-cert FILE      TLS certificate (PEM); with --tls-key
+  --tls-key FILE       TLS private key (PEM)
+  --tls-client-ca FILE require client certificates signed by this CA (mutual TLS)
+  --now YYYY-MM-DDTHH:MM  run the clock from this local time in England (tests, demos)
+Without --tokens every caller is a local admin, so only a loopback address is
+served; any other address needs --tls-cert, --tls-key and --tokens.
 )";
 
 bool ParseFlags(int argc, char** argv, Flags& flags) {
@@ -108,6 +128,16 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
       if (!positive(flags.limits.max_threads)) return false;
     } else if (arg == "--max-idle-ms") {
       if (!positive(flags.limits.max_connection_idle_ms)) return false;
+    } else if (arg == "--tokens") {
+      if (!value(flags.security.tokens_file)) return false;
+    } else if (arg == "--tls-cert") {
+      if (!value(flags.security.tls.cert_file)) return false;
+    } else if (arg == "--tls-key") {
+      if (!value(flags.security.tls.key_file)) return false;
+    } else if (arg == "--tls-client-ca") {
+      if (!value(flags.security.tls.client_ca_file)) return false;
+    } else if (arg == "--now") {
+      if (!value(flags.now)) return false;
     } else if (arg == "--demo") {
       flags.demo = true;
     } else if (arg == "--verify") {
@@ -124,6 +154,58 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
 }
 
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_reload{false};
+
+// A clock that starts at `start` (local time in England) and runs from there.
+std::function<std::int64_t()> ClockFrom(const std::string& start) {
+  absl::TimeZone london;
+  absl::Time parsed;
+  std::string error;
+  if (!absl::LoadTimeZone("Europe/London", &london) ||
+      !absl::ParseTime("%Y-%m-%dT%H:%M", start, london, &parsed, &error)) {
+    return nullptr;
+  }
+  const std::int64_t base_us = absl::ToUnixMicros(parsed);
+  const auto steady_start = std::chrono::steady_clock::now();
+  return [base_us, steady_start] {
+    return base_us + std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::steady_clock::now() - steady_start)
+                         .count();
+  };
+}
+
+// The demo's tokens, one per role for the demo school, made once per data
+// directory: DIR/demo-tokens holds their hashes (give it to --tokens), and
+// DIR/demo-tokens.plain (mode 0600) the tokens themselves, printed at start.
+void PrintDemoTokens(const std::string& data_dir) {
+  const std::string plain_path = data_dir + "/demo-tokens.plain";
+  const std::string hashes_path = data_dir + "/demo-tokens";
+  static constexpr const char* kRoles[] = {"register", "attendance_officer", "auditor",
+                                           "reporter", "admin"};
+  std::vector<std::pair<std::string, std::string>> tokens;  // role, token
+  if (std::ifstream in(plain_path); in) {
+    std::string role, token;
+    while (in >> role >> token) tokens.emplace_back(role, token);
+  }
+  if (tokens.empty()) {
+    std::random_device random;
+    std::ofstream plain(plain_path), hashes(hashes_path);
+    ::chmod(plain_path.c_str(), 0600);
+    hashes << "# demo tokens: sha256(token) role schools name\n";
+    for (const char* role : kRoles) {
+      std::string token = std::string("demo-") + role + "-";
+      for (int i = 0; i < 4; ++i) token += absl::StrFormat("%08x", random());
+      tokens.emplace_back(role, token);
+      plain << role << " " << token << "\n";
+      hashes << attendance::services::TokenStore::HashToken(token) << " " << role << " "
+             << (std::string(role) == "admin" ? "*" : "demo-school") << " Demo " << role << "\n";
+    }
+  }
+  std::cout << "demo tokens (enforced when ledgerd runs with --tokens " << hashes_path
+            << "; send \"authorization: Bearer <token>\"):\n";
+  for (const auto& [role, token] : tokens) std::cout << "  " << role << "\t" << token << "\n";
+  std::cout.flush();
+}
 
 // Online backups while the server serves: one now, then one every
 // `every_min` minutes until `stop`, keeping the newest `keep`. A failed
@@ -157,11 +239,32 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(flags.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
 
+  std::function<std::int64_t()> clock;
+  if (!flags.now.empty()) {
+    clock = ClockFrom(flags.now);
+    if (!clock) {
+      std::cerr << "ledgerd: --now " << flags.now << " is not YYYY-MM-DDTHH:MM\n";
+      return 2;
+    }
+  }
+  if (flags.demo && !flags.verify) {
+    // Before the security set-up, so that --demo --tokens DIR/demo-tokens
+    // works on the very first start.
+    std::filesystem::create_directories(flags.data);
+    PrintDemoTokens(flags.data);
+  }
+  auto security = attendance::services::SetUpSecurity(flags.security, flags.listen);
+  if (!flags.verify && !security.ok()) {
+    std::cerr << "ledgerd: " << security.status().message() << "\n";
+    return 2;
+  }
+
   attendance::ledger::LedgerOptions options;
   options.data_dir = flags.data;
   // Verification only reads: read-only opens a copy, or a ledger whose
   // normal open is refused, and writes nothing to it.
   options.read_only = flags.verify;
+  options.now_us = clock;
   auto ledger = attendance::ledger::Ledger::Open(options);
   if (!ledger.ok()) {
     if (flags.verify) std::cout << "FAILED: cannot open: " << ledger.status().message() << "\n";
@@ -230,11 +333,19 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  attendance::services::LedgerServiceImpl ledger_service(**ledger);
-  attendance::services::ProjectionsServiceImpl projections_service(&live);
-  auto server =
-      attendance::services::Server::Start(flags.listen, {&ledger_service, &projections_service},
-                                          flags.limits);
+  if (security->local) {
+    spdlog::warn("*** UNAUTHENTICATED: no --tokens file, so every caller on {} is treated as a "
+                 "local admin. For anything but local use give --tokens, --tls-cert and "
+                 "--tls-key. ***",
+                 flags.listen);
+  } else {
+    spdlog::info("{} tokens loaded from {}; transport {}", security->tokens->size(),
+                 flags.security.tokens_file, security->credentials ? "TLS" : "plaintext (loopback)");
+  }
+  attendance::services::LedgerServiceImpl ledger_service(**ledger, security->auth);
+  attendance::services::ProjectionsServiceImpl projections_service(&live, clock, security->auth);
+  auto server = attendance::services::Server::Start(
+      flags.listen, {&ledger_service, &projections_service}, flags.limits, security->credentials);
   if (!server.ok()) {
     spdlog::error("{}", server.status().ToString());
     return 1;
@@ -257,7 +368,19 @@ int main(int argc, char** argv) {
 
   std::signal(SIGINT, [](int) { g_stop = true; });
   std::signal(SIGTERM, [](int) { g_stop = true; });
-  while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::signal(SIGHUP, [](int) { g_reload = true; });
+  while (!g_stop) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (g_reload.exchange(false) && security->tokens) {
+      if (absl::Status s = security->tokens->Reload(); s.ok()) {
+        spdlog::info("SIGHUP: {} tokens reloaded from {}", security->tokens->size(),
+                     flags.security.tokens_file);
+      } else {
+        spdlog::error("SIGHUP: tokens not reloaded, the old ones stay in force: {}",
+                      s.ToString());
+      }
+    }
+  }
   spdlog::info("shutting down");
   if (backups.joinable()) {
     {

@@ -61,8 +61,9 @@ struct Flags {
   int window = 8;
   int first_year = 0;  // 0 = the academic year before the current one
   std::string run_id;
-  std::string actor_name = "Load Generator";
-  std::string actor_role = "teacher";
+  // Bearer token (ledgerd --tokens); default $LEDGER_TOKEN. None: a server
+  // in local mode records everything as "local admin".
+  std::string token;
   int deadline_s = 120;
 };
 
@@ -78,12 +79,12 @@ constexpr const char* kUsage = R"(usage: loadgen [flags]
   --setup              create the school, its calendars and enrol the pupils first
   --first-year Y       first academic year used (default: the year before the current one)
   --run-id S           part of every marks request id (default: from the clock)
-  --actor-name S, --actor-role S   x-actor-name / x-actor-role (default Load Generator / teacher)
+  --token T            bearer token of an attendance_officer or admin (default: $LEDGER_TOKEN)
 )";
 
 const std::string kValueFlags =
     " --target --school --pupils --batch --clients --mode --window --marks --first-year --run-id"
-    " --actor-name --actor-role --deadline ";
+    " --token --deadline ";
 
 bool ParseFlags(int argc, char** argv, Flags& f) {
   for (int i = 1; i < argc; ++i) {
@@ -134,10 +135,8 @@ bool ParseFlags(int argc, char** argv, Flags& f) {
       ok = to_int(f.first_year);
     else if (arg == "--run-id")
       f.run_id = value;
-    else if (arg == "--actor-name")
-      f.actor_name = value;
-    else if (arg == "--actor-role")
-      f.actor_role = value;
+    else if (arg == "--token")
+      f.token = value;
     else if (arg == "--deadline")
       ok = to_int(f.deadline_s);
     else if (arg == "--help" || arg == "-h") {
@@ -244,8 +243,7 @@ int CurrentAcademicYear() {
 std::string PupilId(int i) { return absl::StrFormat("LG%06d", i); }
 
 void AddActor(grpc::ClientContext& ctx, const Flags& f, int deadline_s) {
-  ctx.AddMetadata("x-actor-name", f.actor_name);
-  ctx.AddMetadata("x-actor-role", f.actor_role);
+  if (!f.token.empty()) ctx.AddMetadata("authorization", "Bearer " + f.token);
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(deadline_s));
 }
 
@@ -461,6 +459,7 @@ double Percentile(const std::vector<double>& sorted, double q) {
 
 int Main(int argc, char** argv) {
   Flags f;
+  if (const char* token = std::getenv("LEDGER_TOKEN")) f.token = token;
   if (!ParseFlags(argc, argv, f)) return 2;
   if (f.run_id.empty()) {
     f.run_id = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -2,6 +2,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "ledger/codes.h"
 #include "validation.h"
 
@@ -55,6 +57,34 @@ absl::StatusOr<Day> CheckRecordDate(const CommandEnv& env, const std::string& va
   return day;
 }
 
+// A register-taker's marks: today's registers that have not closed yet
+// (school-local time in England). Later marks and corrections are the
+// attendance office's, through its own role.
+absl::Status CheckOpenRegister(const CommandEnv& env, const SchoolState& school, Day day,
+                               v1::Session session, absl::string_view prefix) {
+  static const absl::TimeZone london = [] {
+    absl::TimeZone zone;
+    absl::LoadTimeZone("Europe/London", &zone);
+    return zone;
+  }();
+  const absl::CivilMinute local =
+      absl::ToCivilMinute(absl::FromUnixMicros(env.group.now_us()), london);
+  const Day today = DayFromCivil(static_cast<int>(local.year()), static_cast<unsigned>(local.month()),
+                                 static_cast<unsigned>(local.day()));
+  const std::string& closes = session == v1::AM ? school.settings.am_register_closes()
+                                                : school.settings.pm_register_closes();
+  const std::optional<int> close_minute = ParseTimeOfDay(closes);
+  const int now_minute = local.hour() * 60 + local.minute();
+  if (day != today || (close_minute && now_minute > *close_minute)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        prefix, "date: ", env.actor.name, " (role ", env.actor.role, ") records marks only for ",
+        "today's open registers; the ", SessionName(session), " register of ", FormatDate(day),
+        day == today ? absl::StrCat(" closed at ", closes) : std::string(" is not today's"),
+        " (ask the attendance office to record it)"));
+  }
+  return absl::OkStatus();
+}
+
 // Appends the command's one event and answers with where it went.
 absl::Status AppendAndAnswer(CommandEnv& env, v1::EventEnvelope& event,
                              v1::WriteResponse& response) {
@@ -96,6 +126,9 @@ absl::Status PrepareRecordMarks(CommandEnv& env, const v1::RecordMarksRequest& r
     RETURN_IF_ERROR(CheckCodeOnDay(**school, **pupil, *day, mark.session(), mark.code(),
                                    mark.minutes_late(), prefix));
     RETURN_IF_ERROR(CheckText(mark.comment(), prefix + "comment", false));
+    if (env.actor.open_registers_only) {
+      RETURN_IF_ERROR(CheckOpenRegister(env, **school, *day, mark.session(), prefix));
+    }
     const std::uint64_t key = (static_cast<std::uint64_t>((*pupil)->index) << 32) |
                               (static_cast<std::uint64_t>(static_cast<std::uint32_t>(*day)) << 2) |
                               static_cast<std::uint64_t>(mark.session());
@@ -302,8 +335,13 @@ absl::Status PrepareSetSchoolCalendar(CommandEnv& env, const v1::SetSchoolCalend
 absl::Status PrepareSetSchoolSettings(CommandEnv& env, const v1::SetSchoolSettingsRequest& request,
                                       v1::WriteResponse& response) {
   RETURN_IF_ERROR(CheckId(request.school_id(), "school_id"));
-  RETURN_IF_ERROR(CheckSettings(request.settings(), "settings"));
   SchoolState* school = env.state.FindSchool(request.school_id());
+  if (school == nullptr && !env.actor.may_create_schools) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("school_id: ", Quoted(request.school_id()),
+                     " is not a school yet, and only an admin may create one"));
+  }
+  RETURN_IF_ERROR(CheckSettings(request.settings(), "settings"));
   v1::EventEnvelope event = NewEvent(request.school_id(), "", school ? school->version : 0);
   *event.mutable_school_settings_set()->mutable_settings() = request.settings();
   return AppendAndAnswer(env, event, response);

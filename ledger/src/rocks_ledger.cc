@@ -76,8 +76,13 @@ struct AsyncMarks {
   Job job;
 };
 
-std::string Fingerprint(Method method, const google::protobuf::Message& request) {
+// A request id answers only a retry of the same request by the same caller:
+// another caller replaying the id gets ALREADY_EXISTS, not the response.
+std::string Fingerprint(Method method, const Principal& actor,
+                        const google::protobuf::Message& request) {
   std::string bytes(1, static_cast<char>(method));
+  bytes.append(actor.name);
+  bytes.push_back('\0');
   {
     google::protobuf::io::StringOutputStream out(&bytes);
     google::protobuf::io::CodedOutputStream coded(&out);
@@ -223,7 +228,7 @@ class RocksLedger final : public Ledger {
     job.prepare = [async](CommandEnv& env) {
       return PrepareRecordMarks(env, async->request, async->response);
     };
-    if (!job.request_id.empty()) job.fingerprint = Fingerprint(job.method, async->request);
+    if (!job.request_id.empty()) job.fingerprint = Fingerprint(job.method, async->actor, async->request);
     job.on_done = [async](Job& finished) {
       if (finished.status.ok()) {
         async->done(std::move(async->response));
@@ -552,7 +557,7 @@ class RocksLedger final : public Ledger {
     job.request_id = request_id;
     job.weight = weight;
     job.prepare = [&](CommandEnv& env) { return prepare(env, request, response); };
-    if (!request_id.empty()) job.fingerprint = Fingerprint(method, request);
+    if (!request_id.empty()) job.fingerprint = Fingerprint(method, actor, request);
     Submit(job);
     if (!job.status.ok()) return job.status;
     return response;

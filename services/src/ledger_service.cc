@@ -6,7 +6,6 @@
 #include "absl/container/flat_hash_set.h"
 #include "logger.h"
 #include "services/grpc_status.h"
-#include "services/principal.h"
 
 namespace attendance::services {
 namespace {
@@ -38,8 +37,11 @@ class RefusedStream final : public MarksReactor {
 // Finish().
 class MarksStream final : public MarksReactor {
  public:
-  MarksStream(ledger::Ledger& ledger, ledger::Principal actor, CallLimiter::Ticket stream_ticket)
-      : ledger_(ledger), actor_(std::move(actor)), stream_ticket_(std::move(stream_ticket)) {
+  MarksStream(ledger::Ledger& ledger, Caller caller, CallLimiter::Ticket stream_ticket)
+      : ledger_(ledger),
+        caller_(std::move(caller)),
+        actor_(ToPrincipal(caller_)),
+        stream_ticket_(std::move(stream_ticket)) {
     reading_ = true;
     StartRead(&request_);
   }
@@ -68,6 +70,18 @@ class MarksStream final : public MarksReactor {
       ++pending_;
       ++batches_;
       marks_ += static_cast<std::uint64_t>(request_.marks_size());
+    }
+    if (absl::Status allowed = Authorize(caller_, Action::kRecordMarks, request_.school_id());
+        !allowed.ok()) {
+      SPDLOG_LOGGER_WARN(&Log(), "denied StreamMarks batch {}: caller=\"{}\" school={}: {}", index,
+                         caller_.name, ledger::Quoted(request_.school_id()),
+                         std::string(allowed.message()));
+      request_ = v1::RecordMarksRequest();
+      OnBatchDone(slot, index, allowed);
+      std::unique_lock lock(mu_);
+      reading_ = false;
+      Advance(std::move(lock));
+      return;
     }
     // Without the lock: a batch refused at submission is answered inline.
     ledger_.RecordMarksAsync(actor_, std::move(request_),
@@ -155,6 +169,7 @@ class MarksStream final : public MarksReactor {
   }
 
   ledger::Ledger& ledger_;
+  const Caller caller_;
   const ledger::Principal actor_;
   CallLimiter::Ticket stream_ticket_;
   v1::RecordMarksRequest request_;  // the read in progress; only its reactions touch it
@@ -176,10 +191,13 @@ class MarksStream final : public MarksReactor {
 }  // namespace
 
 template <typename Response, typename Call>
-grpc::Status LedgerServiceImpl::Unary(const char* method, grpc::ServerContext* context,
-                                      const std::string& school_id, const std::string& request_id,
-                                      Response* response, Call call) {
-  const ledger::Principal actor = PrincipalOf(*context);
+grpc::Status LedgerServiceImpl::Unary(const char* method, Action action,
+                                      grpc::ServerContext* context, const std::string& school_id,
+                                      const std::string& request_id, Response* response,
+                                      Call call) {
+  absl::StatusOr<Caller> caller = auth_->Authorize(*context, method, action, school_id);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  const ledger::Principal actor = ToPrincipal(*caller);
   SPDLOG_LOGGER_DEBUG(&Log(), "{} school={} request_id={} actor={}/{}", method, school_id,
                       request_id, actor.name, actor.role);
   absl::Status admitted = absl::OkStatus();
@@ -198,8 +216,9 @@ grpc::Status LedgerServiceImpl::Unary(const char* method, grpc::ServerContext* c
 grpc::Status LedgerServiceImpl::RecordMarks(grpc::ServerContext* context,
                                             const v1::RecordMarksRequest* request,
                                             v1::RecordMarksResponse* response) {
-  grpc::Status status = Unary("RecordMarks", context, request->school_id(), request->request_id(),
-                              response, [&](const ledger::Principal& actor) {
+  grpc::Status status = Unary("RecordMarks", Action::kRecordMarks, context,
+                              request->school_id(), request->request_id(), response,
+                              [&](const ledger::Principal& actor) {
                                 return ledger_.RecordMarks(actor, *request);
                               });
   if (status.ok()) {
@@ -213,24 +232,29 @@ grpc::Status LedgerServiceImpl::RecordMarks(grpc::ServerContext* context,
 
 grpc::ServerBidiReactor<v1::RecordMarksRequest, v1::StreamMarksResponse>*
 LedgerServiceImpl::StreamMarks(grpc::CallbackServerContext* context) {
+  // Authenticated once per stream; each batch names its school and is
+  // authorised on its own (MarksStream::OnReadDone).
+  absl::StatusOr<Caller> caller = auth_->Authenticate(*context, "StreamMarks");
+  if (!caller.ok()) return new RefusedStream(ToGrpcStatus(caller.status()));
   CallLimiter::Ticket stream_ticket;
   if (CallLimiter* limiter = limiter_.load()) {
     absl::Status admitted = limiter->CheckCalls();
     if (admitted.ok()) admitted = limiter->EnterMarkStream(stream_ticket);
     if (!admitted.ok()) {
-      SPDLOG_LOGGER_WARN(&Log(), "StreamMarks refused: actor={} status={}",
-                         PrincipalOf(*context).name, admitted.ToString());
+      SPDLOG_LOGGER_WARN(&Log(), "StreamMarks refused: actor={} status={}", caller->name,
+                         admitted.ToString());
       return new RefusedStream(ToGrpcStatus(admitted));
     }
   }
-  return new MarksStream(ledger_, PrincipalOf(*context), std::move(stream_ticket));
+  return new MarksStream(ledger_, *std::move(caller), std::move(stream_ticket));
 }
 
 grpc::Status LedgerServiceImpl::AmendMark(grpc::ServerContext* context,
                                           const v1::AmendMarkRequest* request,
                                           v1::AmendMarkResponse* response) {
-  grpc::Status status = Unary("AmendMark", context, request->school_id(), request->request_id(),
-                              response, [&](const ledger::Principal& actor) {
+  grpc::Status status = Unary("AmendMark", Action::kAmendMark, context,
+                              request->school_id(), request->request_id(), response,
+                              [&](const ledger::Principal& actor) {
                                 return ledger_.AmendMark(actor, *request);
                               });
   if (status.ok()) {
@@ -242,24 +266,30 @@ grpc::Status LedgerServiceImpl::AmendMark(grpc::ServerContext* context,
   return status;
 }
 
-#define ATTENDANCE_UNARY_WRITE(Method, Request)                                             \
+#define ATTENDANCE_UNARY_WRITE(Method, Request, Needs)                                      \
   grpc::Status LedgerServiceImpl::Method(grpc::ServerContext* context, const Request* request, \
                                          v1::WriteResponse* response) {                     \
-    return Unary(#Method, context, request->school_id(), request->request_id(), response,    \
+    return Unary(#Method, Needs, context, request->school_id(), request->request_id(),        \
+                 response,                                                                   \
                  [&](const ledger::Principal& actor) { return ledger_.Method(actor, *request); }); \
   }
 
-ATTENDANCE_UNARY_WRITE(RecordLetter, v1::RecordLetterRequest)
-ATTENDANCE_UNARY_WRITE(EnrolPupil, v1::EnrolPupilRequest)
-ATTENDANCE_UNARY_WRITE(UpdatePupil, v1::UpdatePupilRequest)
-ATTENDANCE_UNARY_WRITE(RemoveFromRoll, v1::RemoveFromRollRequest)
-ATTENDANCE_UNARY_WRITE(SetSchoolCalendar, v1::SetSchoolCalendarRequest)
-ATTENDANCE_UNARY_WRITE(SetSchoolSettings, v1::SetSchoolSettingsRequest)
+ATTENDANCE_UNARY_WRITE(RecordLetter, v1::RecordLetterRequest, Action::kRecordLetter)
+ATTENDANCE_UNARY_WRITE(EnrolPupil, v1::EnrolPupilRequest, Action::kManagePupils)
+ATTENDANCE_UNARY_WRITE(UpdatePupil, v1::UpdatePupilRequest, Action::kManagePupils)
+ATTENDANCE_UNARY_WRITE(RemoveFromRoll, v1::RemoveFromRollRequest, Action::kManagePupils)
+ATTENDANCE_UNARY_WRITE(SetSchoolCalendar, v1::SetSchoolCalendarRequest, Action::kSetCalendar)
+ATTENDANCE_UNARY_WRITE(SetSchoolSettings, v1::SetSchoolSettingsRequest, Action::kSetSettings)
 #undef ATTENDANCE_UNARY_WRITE
 
 grpc::Status LedgerServiceImpl::ReadEvents(grpc::ServerContext* context,
                                            const v1::ReadEventsRequest* request,
                                            grpc::ServerWriter<v1::EventEnvelope>* writer) {
+  absl::StatusOr<Caller> caller =
+      auth_->Authorize(*context, "ReadEvents", Action::kReadEvents, request->school_id());
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  const bool redact = !SeesPersonalData(*caller);
+  v1::EventEnvelope redacted;
   absl::flat_hash_set<int> types;
   for (int i = 0; i < request->event_types_size(); ++i) {
     const int type = request->event_types(i);
@@ -281,7 +311,13 @@ grpc::Status LedgerServiceImpl::ReadEvents(grpc::ServerContext* context,
         }
         if (!request->school_id().empty() && event.school_id() != request->school_id()) return true;
         if (!types.empty() && !types.contains(static_cast<int>(event.payload_case()))) return true;
-        if (!writer->Write(event)) {
+        const v1::EventEnvelope* out = &event;
+        if (redact && (event.has_pupil_enrolled() || event.has_pupil_updated())) {
+          redacted = event;
+          RedactEvent(redacted);
+          out = &redacted;
+        }
+        if (!writer->Write(*out)) {
           client_gone = true;
           return false;
         }

@@ -5,6 +5,7 @@
 
 #include "projections/attendance_queries.h"
 #include "projections/uk_time.h"
+#include "absl/strings/str_cat.h"
 #include "services/grpc_status.h"
 
 namespace attendance::services {
@@ -19,8 +20,10 @@ grpc::Status Finish(absl::StatusOr<Response> result, Response* response) {
 }  // namespace
 
 ProjectionsServiceImpl::ProjectionsServiceImpl(const projections::LiveAttendance* live,
-                                               std::function<std::int64_t()> now_us)
-    : live_(live), now_us_(std::move(now_us)) {
+                                               std::function<std::int64_t()> now_us,
+                                               std::shared_ptr<const Authenticator> auth)
+    : live_(live), now_us_(std::move(now_us)), auth_(std::move(auth)) {
+  if (!auth_) auth_ = Authenticator::LocalAdmin();
   if (!now_us_) {
     now_us_ = [] {
       return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -32,29 +35,58 @@ ProjectionsServiceImpl::ProjectionsServiceImpl(const projections::LiveAttendance
 
 ledger::Day ProjectionsServiceImpl::Today() const { return projections::UkLocalDay(now_us_()); }
 
-grpc::Status ProjectionsServiceImpl::GetPupilAttendance(grpc::ServerContext*,
+grpc::Status ProjectionsServiceImpl::GetPupilAttendance(grpc::ServerContext* context,
                                                         const v1::GetPupilAttendanceRequest* req,
                                                         v1::PupilAttendance* resp) {
+  absl::StatusOr<Caller> caller =
+      auth_->Authorize(*context, "GetPupilAttendance", Action::kReadProjections, req->school_id());
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   const ledger::Day today = Today();
-  return Finish(live_->Read([&](const projections::AttendanceState& state) {
+  grpc::Status status = Finish(live_->Read([&](const projections::AttendanceState& state) {
     return projections::QueryPupilAttendance(state, *req, today);
   }),
-                resp);
+                               resp);
+  if (status.ok() && !SeesPersonalData(*caller)) RedactPupil(*resp->mutable_pupil());
+  return status;
 }
 
-grpc::Status ProjectionsServiceImpl::ListPupilAttendance(grpc::ServerContext*,
+grpc::Status ProjectionsServiceImpl::ListPupilAttendance(grpc::ServerContext* context,
                                                          const v1::ListPupilAttendanceRequest* req,
                                                          v1::ListPupilAttendanceResponse* resp) {
+  absl::StatusOr<Caller> caller = auth_->Authorize(*context, "ListPupilAttendance",
+                                                   Action::kReadProjections, req->school_id());
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  const bool personal = SeesPersonalData(*caller);
+  if (!personal) {
+    // A list filtered by a pupil's characteristic discloses it pupil by pupil.
+    for (int i = 0; i < req->cohort_size(); ++i) {
+      const v1::CohortAttribute attribute = req->cohort(i).attribute();
+      if (attribute != v1::YEAR_GROUP && attribute != v1::CLASS_NAME) {
+        return {grpc::StatusCode::PERMISSION_DENIED,
+                absl::StrCat("cohort[", i, "].attribute: ", v1::CohortAttribute_Name(attribute),
+                             " filters pupils by personal data, which ", caller->name,
+                             " (role reporter) is not granted")};
+      }
+    }
+  }
   const ledger::Day today = Today();
-  return Finish(live_->Read([&](const projections::AttendanceState& state) {
+  grpc::Status status = Finish(live_->Read([&](const projections::AttendanceState& state) {
     return projections::QueryPupilList(state, *req, today);
   }),
-                resp);
+                               resp);
+  if (status.ok() && !personal) {
+    for (v1::PupilRow& row : *resp->mutable_pupils()) RedactPupil(*row.mutable_pupil());
+  }
+  return status;
 }
 
-grpc::Status ProjectionsServiceImpl::GetCohortAttendance(grpc::ServerContext*,
+grpc::Status ProjectionsServiceImpl::GetCohortAttendance(grpc::ServerContext* context,
                                                          const v1::GetCohortAttendanceRequest* req,
                                                          v1::CohortAttendanceResponse* resp) {
+  // Cohort figures are sums over groups, so a reporter may see them.
+  absl::StatusOr<Caller> caller = auth_->Authorize(*context, "GetCohortAttendance",
+                                                   Action::kReadProjections, req->school_id());
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
   const ledger::Day today = Today();
   return Finish(live_->Read([&](const projections::AttendanceState& state) {
     return projections::QueryCohorts(state, *req, today);

@@ -65,17 +65,18 @@ absl::Status CheckLimits(const ServerLimits& limits) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Server>> Server::Start(const std::string& listen,
-                                                      const std::vector<grpc::Service*>& services,
-                                                      const ServerLimits& limits) {
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(
+    const std::string& listen, const std::vector<grpc::Service*>& services,
+    const ServerLimits& limits, std::shared_ptr<grpc::ServerCredentials> credentials) {
   if (absl::Status s = CheckLimits(limits); !s.ok()) return s;
+  if (!credentials) credentials = grpc::InsecureServerCredentials();
   std::unique_ptr<Server> result(new Server());
   result->limiter_ = std::make_unique<CallLimiter>(limits);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &result->port_);
+  builder.AddListeningPort(listen, credentials, &result->port_);
   builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, limits.max_streams_per_connection);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, limits.keepalive_time_ms);

@@ -23,8 +23,9 @@ GRPC_PYTHON_PLUGIN = "/usr/bin/grpc_python_plugin"
 
 
 class Stubs:
-    """The generated modules: pb (events + ledger_service messages), svc
-    (ledger_service_pb2_grpc), health_pb and health_svc."""
+    """The generated modules: events, pb (ledger_service messages), svc
+    (ledger_service_pb2_grpc), proj and proj_svc (projections_service),
+    health_pb and health_svc."""
 
 
 def generate_stubs(proto_dir, out_dir):
@@ -49,12 +50,16 @@ def generate_stubs(proto_dir, out_dir):
     import attendance.v1.events_pb2 as events_pb2  # noqa: E402
     import attendance.v1.ledger_service_pb2 as ledger_pb2  # noqa: E402
     import attendance.v1.ledger_service_pb2_grpc as ledger_grpc  # noqa: E402
+    import attendance.v1.projections_service_pb2 as projections_pb2  # noqa: E402
+    import attendance.v1.projections_service_pb2_grpc as projections_grpc  # noqa: E402
     from ledger_health import health_pb2, health_pb2_grpc  # noqa: E402
 
     stubs = Stubs()
     stubs.events = events_pb2
     stubs.pb = ledger_pb2
     stubs.svc = ledger_grpc
+    stubs.proj = projections_pb2
+    stubs.proj_svc = projections_grpc
     stubs.health_pb = health_pb2
     stubs.health_svc = health_pb2_grpc
     return stubs
@@ -157,7 +162,22 @@ def parse_args(argv, usage):
 
 
 def actor(name, role):
+    """Metadata a local-mode server ignores (it names every caller "local
+    admin"); kept so that old clients' calls still go through."""
     return (("x-actor-name", name), ("x-actor-role", role))
+
+
+def bearer(token):
+    return (("authorization", f"Bearer {token}"),)
+
+
+def write_tokens(path, entries):
+    """A tokens file for `ledgerd --tokens`: entries of (token, role,
+    schools, name); the file holds only the tokens' SHA-256 hashes."""
+    import hashlib
+    with open(path, "w") as f:
+        for token, role, schools, name in entries:
+            f.write(f"{hashlib.sha256(token.encode()).hexdigest()} {role} {schools} {name}\n")
 
 
 def make_temp_dir(prefix):

@@ -23,9 +23,14 @@ import ledger_harness as harness
 LEDGERD = PROTO_DIR = None
 STUBS = None
 
-TEACHER = harness.actor("Miss C. Patel", "teacher")
-OFFICER = harness.actor("Mrs A. Office", "attendance_officer")
-ADMIN = harness.actor("E2E Admin", "admin")
+# Callers by bearer token (ledgerd --tokens): the names and roles events
+# record come from the tokens file, not from the request.
+TOKENS = [("t-teacher", "attendance_officer", "e2e-school", "Miss C. Patel"),
+          ("t-officer", "attendance_officer", "e2e-school", "Mrs A. Office"),
+          ("t-admin", "admin", "*", "E2E Admin")]
+TEACHER = harness.bearer("t-teacher")
+OFFICER = harness.bearer("t-officer")
+ADMIN = harness.bearer("t-admin")
 
 SCHOOL = "e2e-school"
 PUPILS = ["E001", "E002", "E003", "E004"]
@@ -57,7 +62,10 @@ class LedgerE2ETest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.work = harness.make_temp_dir("ledger-e2e-")
-        cls.server = harness.LedgerProcess(LEDGERD, os.path.join(cls.work, "data"), cls.work)
+        tokens = os.path.join(cls.work, "tokens")
+        harness.write_tokens(tokens, TOKENS)
+        cls.server = harness.LedgerProcess(LEDGERD, os.path.join(cls.work, "data"), cls.work,
+                                           ["--tokens", tokens])
         cls.server.start()
         cls.connect()
 
@@ -85,7 +93,7 @@ class LedgerE2ETest(unittest.TestCase):
     def read_events(self, school_id=SCHOOL, from_position=0, types=()):
         req = STUBS.pb.ReadEventsRequest(from_position=from_position, school_id=school_id,
                                          event_types=list(types))
-        return list(self.stub.ReadEvents(req, timeout=30))
+        return list(self.stub.ReadEvents(req, metadata=ADMIN, timeout=30))
 
     def last_position(self):
         events = self.read_events(school_id="")
@@ -232,8 +240,12 @@ class LedgerE2ETest(unittest.TestCase):
         self.assertIn("NOPE", details)
         req.school_id = "no-such-school"
         req.request_id = "e2e-bad-school"
-        self.assert_rpc_error(grpc.StatusCode.NOT_FOUND, self.stub.RecordMarks, req,
+        # Another school is not the teacher's to write to; for an admin it
+        # is simply not there.
+        self.assert_rpc_error(grpc.StatusCode.PERMISSION_DENIED, self.stub.RecordMarks, req,
                               metadata=TEACHER, timeout=10)
+        self.assert_rpc_error(grpc.StatusCode.NOT_FOUND, self.stub.RecordMarks, req,
+                              metadata=ADMIN, timeout=10)
         # Before the pupil is on roll.
         enrol = pb.EnrolPupilRequest(
             school_id=SCHOOL, request_id="e2e-enrol-late",
@@ -342,7 +354,7 @@ class LedgerE2ETest(unittest.TestCase):
                 self.assertNotIn(key, marks)
                 marks[key] = e
                 self.assertEqual(e.actor.name, "Miss C. Patel")
-                self.assertEqual(e.actor.role, "teacher")
+                self.assertEqual(e.actor.role, "attendance_officer")
                 self.assertEqual(m.taken_by.name, "Miss C. Patel")
                 self.assertEqual(e.school_id, SCHOOL)
                 self.assertEqual(e.pupil_id, m.pupil_id)
@@ -373,7 +385,7 @@ class LedgerE2ETest(unittest.TestCase):
         only = self.read_events(types=[pb.MARK_AMENDED])
         self.assertEqual([e.position for e in only], [amended[0].position])
         limited = list(self.stub.ReadEvents(
-            pb.ReadEventsRequest(school_id=SCHOOL, max_events=3), timeout=10))
+            pb.ReadEventsRequest(school_id=SCHOOL, max_events=3), metadata=ADMIN, timeout=10))
         self.assertEqual([e.position for e in limited], [e.position for e in events[:3]])
         tail = self.read_events(from_position=events[-1].position)
         self.assertEqual([e.position for e in tail], [events[-1].position])

@@ -19,6 +19,12 @@ using Day = std::int32_t;
 struct Principal {
   std::string name;
   std::string role;
+  // Set by the transport from the caller's role (services/access.h). The
+  // defaults suit in-process callers (tests, the demo loader).
+  // Only an admin may create a school (its first SetSchoolSettings).
+  bool may_create_schools = true;
+  // A register-taker records marks for today's open registers only.
+  bool open_registers_only = false;
 };
 
 // "YYYY-MM-DD" -> Day; nullopt if malformed or not a real calendar date.

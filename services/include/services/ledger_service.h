@@ -5,14 +5,15 @@
 
 #include "attendance/v1/ledger_service.grpc.pb.h"
 #include "ledger/ledger.h"
+#include "services/authenticator.h"
 #include "services/limits.h"
 
 namespace attendance::services {
 
-// attendance.v1.Ledger: thin handlers that take the principal from the
-// call, run the ledger command and map the status. Unary methods and
-// ReadEvents use the synchronous API (a thread of the server's bounded pool
-// per call in progress); StreamMarks uses the callback API, so an open
+// attendance.v1.Ledger: thin handlers that authorise the caller (the
+// Authenticator), run the ledger command and map the status. Unary methods
+// and ReadEvents use the synchronous API (a thread of the server's bounded
+// pool per call in progress); StreamMarks uses the callback API, so an open
 // stream costs no thread (ledger_service.cc, MarksStream). Thread-safe, as
 // the Ledger is. With a CallLimiter (given by Server::Start), unary writes
 // and StreamMarks answer RESOURCE_EXHAUSTED over --max-calls, and StreamMarks
@@ -21,7 +22,11 @@ class LedgerServiceImpl final
     : public v1::Ledger::WithCallbackMethod_StreamMarks<v1::Ledger::Service>,
       public LimitedService {
  public:
-  explicit LedgerServiceImpl(ledger::Ledger& ledger) : ledger_(ledger) {}
+  // `auth` decides who may call what (default: local mode, every caller an
+  // admin; ledgerd passes a token authenticator when it has a tokens file).
+  explicit LedgerServiceImpl(ledger::Ledger& ledger,
+                             std::shared_ptr<const Authenticator> auth = Authenticator::LocalAdmin())
+      : ledger_(ledger), auth_(std::move(auth)) {}
 
   void SetCallLimiter(CallLimiter* limiter) override { limiter_.store(limiter); }
 
@@ -50,14 +55,17 @@ class LedgerServiceImpl final
                           grpc::ServerWriter<v1::EventEnvelope>* writer) override;
 
  private:
-  // Runs one unary write: checks the calls limit, logs it, maps the status,
-  // fills the response.
+  // Runs one unary write: authorises it, checks the calls limit, logs it,
+  // maps the status, fills the response. A refused caller gets nothing read
+  // or written.
   template <typename Response, typename Call>
-  grpc::Status Unary(const char* method, grpc::ServerContext* context, const std::string& school_id,
-                     const std::string& request_id, Response* response, Call call);
+  grpc::Status Unary(const char* method, Action action, grpc::ServerContext* context,
+                     const std::string& school_id, const std::string& request_id,
+                     Response* response, Call call);
 
   ledger::Ledger& ledger_;
   std::atomic<CallLimiter*> limiter_{nullptr};
+  std::shared_ptr<const Authenticator> auth_;
 };
 
 }  // namespace attendance::services

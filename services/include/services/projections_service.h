@@ -7,6 +7,7 @@
 
 #include "attendance/v1/projections_service.grpc.pb.h"
 #include "projections/live_attendance.h"
+#include "services/authenticator.h"
 
 namespace attendance::services {
 
@@ -17,14 +18,17 @@ namespace attendance::services {
 // projections/attendance_queries.h. Reads never block ledger writes.
 //
 // Status codes: INVALID_ARGUMENT naming the field and value; NOT_FOUND for
-// an unknown school or pupil. Thread-safe.
+// an unknown school or pupil; UNAUTHENTICATED / PERMISSION_DENIED from the
+// authenticator. Thread-safe.
 class ProjectionsServiceImpl final : public v1::Projections::Service {
  public:
   // `now_us` (microseconds since the epoch) gives "today" (UK date) for
   // requests without as_of; default: the system clock. `live` must outlive
   // the service.
+  // `auth`: who may read (default: local mode, every caller an admin).
   explicit ProjectionsServiceImpl(const projections::LiveAttendance* live,
-                                  std::function<std::int64_t()> now_us = {});
+                                  std::function<std::int64_t()> now_us = {},
+                                  std::shared_ptr<const Authenticator> auth = nullptr);
 
   grpc::Status GetPupilAttendance(grpc::ServerContext* context,
                                   const v1::GetPupilAttendanceRequest* request,
@@ -41,6 +45,7 @@ class ProjectionsServiceImpl final : public v1::Projections::Service {
 
   const projections::LiveAttendance* live_;
   std::function<std::int64_t()> now_us_;
+  std::shared_ptr<const Authenticator> auth_;
 };
 
 }  // namespace attendance::services

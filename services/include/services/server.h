@@ -19,9 +19,11 @@ namespace attendance::services {
 class Server {
  public:
   // INVALID_ARGUMENT: a limit that is not positive. UNAVAILABLE: cannot listen.
-  static absl::StatusOr<std::unique_ptr<Server>> Start(const std::string& listen,
-                                                       const std::vector<grpc::Service*>& services,
-                                                       const ServerLimits& limits = {});
+  // `credentials`: TLS (services/tls.h); null = plaintext.
+  static absl::StatusOr<std::unique_ptr<Server>> Start(
+      const std::string& listen, const std::vector<grpc::Service*>& services,
+      const ServerLimits& limits = {},
+      std::shared_ptr<grpc::ServerCredentials> credentials = nullptr);
   ~Server();
 
   // The port actually bound.
