@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "ledger/clock.h"
 #include "ledger/ledger.h"
 #include "projections/live_attendance.h"
 #include "projections/projection_runner.h"
@@ -83,8 +84,12 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(flags.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
 
+  // One clock for the ledger's validation, the projections' "today" and the
+  // demo: school-local time in England.
+  const attendance::ledger::Clock clock;
   attendance::ledger::LedgerOptions options;
   options.data_dir = flags.data;
+  options.clock = clock;
   auto ledger = attendance::ledger::Ledger::Open(options);
   if (!ledger.ok()) {
     spdlog::error("cannot open ledger: {}", ledger.status().ToString());
@@ -105,9 +110,7 @@ int main(int argc, char** argv) {
   if (flags.demo && (*ledger)->LastPosition() == 0) {
     // The current academic year up to today, so that "year to date" and
     // "this half-term" figures have data the moment the server starts.
-    const auto today = static_cast<attendance::ledger::Day>(
-        std::chrono::duration_cast<std::chrono::hours>(
-            std::chrono::system_clock::now().time_since_epoch()).count() / 24);
+    const attendance::ledger::Day today = clock.Today();
     attendance::demo::DemoOptions demo;
     demo.academic_year = attendance::ledger::AcademicYearOf(today);
     // Up to yesterday: today's registers are left for the newcomer to take.
@@ -137,7 +140,7 @@ int main(int argc, char** argv) {
   }
 
   attendance::services::LedgerServiceImpl ledger_service(**ledger);
-  attendance::services::ProjectionsServiceImpl projections_service(&live);
+  attendance::services::ProjectionsServiceImpl projections_service(&live, clock);
   auto server =
       attendance::services::Server::Start(flags.listen, {&ledger_service, &projections_service});
   if (!server.ok()) {

@@ -2,6 +2,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "ledger/clock.h"
 #include "ledger/codes.h"
 #include "validation.h"
 
@@ -47,7 +48,7 @@ absl::StatusOr<Day> CheckRecordDate(const CommandEnv& env, const std::string& va
                                     absl::string_view field) {
   auto day = CheckDate(value, field);
   if (!day.ok()) return day;
-  const auto today = static_cast<Day>(env.group.now_us() / 86'400'000'000LL);
+  const Day today = SchoolLocalDay(env.group.now_us());
   if (*day > today + 366) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": ", value, " is more than a year from today"));
@@ -80,6 +81,9 @@ absl::Status PrepareRecordMarks(CommandEnv& env, const v1::RecordMarksRequest& r
     PupilState* pupil;
     Day day;
   };
+  // One instant for the whole batch: every mark is judged against the same
+  // school-local time.
+  const LocalTime now = SchoolLocalTime(env.group.now_us());
   std::vector<Checked> checked;
   checked.reserve(static_cast<std::size_t>(request.marks_size()));
   // (pupil index, day, session) -> index in the batch, for repeats.
@@ -95,6 +99,8 @@ absl::Status PrepareRecordMarks(CommandEnv& env, const v1::RecordMarksRequest& r
     RETURN_IF_ERROR(CheckSession(mark.session(), prefix + "session"));
     RETURN_IF_ERROR(CheckCodeOnDay(**school, **pupil, *day, mark.session(), mark.code(),
                                    mark.minutes_late(), prefix));
+    RETURN_IF_ERROR(CheckSessionHasBegun((*school)->settings, *day, mark.session(), mark.code(),
+                                         now, prefix + "date"));
     RETURN_IF_ERROR(CheckText(mark.comment(), prefix + "comment", false));
     const std::uint64_t key = (static_cast<std::uint64_t>((*pupil)->index) << 32) |
                               (static_cast<std::uint64_t>(static_cast<std::uint32_t>(*day)) << 2) |
@@ -176,6 +182,9 @@ absl::Status PrepareAmendMark(CommandEnv& env, const v1::AmendMarkRequest& reque
   }
   RETURN_IF_ERROR(CheckCodeOnDay(*school, *pupil, *day, request.session(),
                                  request.amended_code(), request.minutes_late(), "amended_"));
+  RETURN_IF_ERROR(CheckSessionHasBegun(school->settings, *day, request.session(),
+                                       request.amended_code(),
+                                       SchoolLocalTime(env.group.now_us()), "date"));
 
   v1::EventEnvelope event = NewEvent(request.school_id(), request.pupil_id(), pupil->version);
   v1::MarkAmended* amended = event.mutable_mark_amended();

@@ -1,10 +1,8 @@
 #include "services/projections_service.h"
 
-#include <chrono>
 #include <utility>
 
 #include "projections/attendance_queries.h"
-#include "projections/uk_time.h"
 #include "services/grpc_status.h"
 
 namespace attendance::services {
@@ -19,18 +17,10 @@ grpc::Status Finish(absl::StatusOr<Response> result, Response* response) {
 }  // namespace
 
 ProjectionsServiceImpl::ProjectionsServiceImpl(const projections::LiveAttendance* live,
-                                               std::function<std::int64_t()> now_us)
-    : live_(live), now_us_(std::move(now_us)) {
-  if (!now_us_) {
-    now_us_ = [] {
-      return std::chrono::duration_cast<std::chrono::microseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-          .count();
-    };
-  }
-}
+                                               ledger::Clock clock)
+    : live_(live), clock_(std::move(clock)) {}
 
-ledger::Day ProjectionsServiceImpl::Today() const { return projections::UkLocalDay(now_us_()); }
+ledger::Day ProjectionsServiceImpl::Today() const { return clock_.Today(); }
 
 grpc::Status ProjectionsServiceImpl::GetPupilAttendance(grpc::ServerContext*,
                                                         const v1::GetPupilAttendanceRequest* req,

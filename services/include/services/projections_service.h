@@ -2,10 +2,8 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <cstdint>
-#include <functional>
-
 #include "attendance/v1/projections_service.grpc.pb.h"
+#include "ledger/clock.h"
 #include "projections/live_attendance.h"
 
 namespace attendance::services {
@@ -20,11 +18,11 @@ namespace attendance::services {
 // an unknown school or pupil. Thread-safe.
 class ProjectionsServiceImpl final : public v1::Projections::Service {
  public:
-  // `now_us` (microseconds since the epoch) gives "today" (UK date) for
-  // requests without as_of; default: the system clock. `live` must outlive
-  // the service.
+  // `clock` gives "today" (the school-local date in England) for requests
+  // without as_of: the same clock the ledger validates with. `live` must
+  // outlive the service.
   explicit ProjectionsServiceImpl(const projections::LiveAttendance* live,
-                                  std::function<std::int64_t()> now_us = {});
+                                  ledger::Clock clock = {});
 
   grpc::Status GetPupilAttendance(grpc::ServerContext* context,
                                   const v1::GetPupilAttendanceRequest* request,
@@ -40,7 +38,7 @@ class ProjectionsServiceImpl final : public v1::Projections::Service {
   ledger::Day Today() const;
 
   const projections::LiveAttendance* live_;
-  std::function<std::int64_t()> now_us_;
+  ledger::Clock clock_;
 };
 
 }  // namespace attendance::services
