@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ccache pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev rocksdb-tools libspdlog-dev libfmt-dev catch2 libssl-dev
-  python3-grpcio python3-protobuf
+  python3-grpcio python3-protobuf tzdata
   e2fsprogs
 )
 

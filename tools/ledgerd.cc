@@ -22,10 +22,10 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/numbers.h"
-#include "ledger/backup.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
-
+#include "ledger/backup.h"
+#include "ledger/clock.h"
 #include "ledger/ledger.h"
 #include "projections/live_attendance.h"
 #include "projections/projection_runner.h"
@@ -239,13 +239,16 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(flags.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
 
-  std::function<std::int64_t()> clock;
+  // One clock for the ledger's validation, the projections' "today" and the
+  // demo: school-local time in England (--now starts it at a given time).
+  attendance::ledger::Clock clock;
   if (!flags.now.empty()) {
-    clock = ClockFrom(flags.now);
-    if (!clock) {
+    std::function<std::int64_t()> from = ClockFrom(flags.now);
+    if (!from) {
       std::cerr << "ledgerd: --now " << flags.now << " is not YYYY-MM-DDTHH:MM\n";
       return 2;
     }
+    clock = attendance::ledger::Clock(std::move(from));
   }
   if (flags.demo && !flags.verify) {
     // Before the security set-up, so that --demo --tokens DIR/demo-tokens
@@ -264,7 +267,7 @@ int main(int argc, char** argv) {
   // Verification only reads: read-only opens a copy, or a ledger whose
   // normal open is refused, and writes nothing to it.
   options.read_only = flags.verify;
-  options.now_us = clock;
+  options.clock = clock;
   auto ledger = attendance::ledger::Ledger::Open(options);
   if (!ledger.ok()) {
     if (flags.verify) std::cout << "FAILED: cannot open: " << ledger.status().message() << "\n";
@@ -302,9 +305,7 @@ int main(int argc, char** argv) {
   if (flags.demo && (*ledger)->LastPosition() == 0) {
     // The current academic year up to today, so that "year to date" and
     // "this half-term" figures have data the moment the server starts.
-    const auto today = static_cast<attendance::ledger::Day>(
-        std::chrono::duration_cast<std::chrono::hours>(
-            std::chrono::system_clock::now().time_since_epoch()).count() / 24);
+    const attendance::ledger::Day today = clock.Today();
     attendance::demo::DemoOptions demo;
     demo.academic_year = attendance::ledger::AcademicYearOf(today);
     // Up to yesterday: today's registers are left for the newcomer to take.

@@ -7,7 +7,8 @@
 // Every mark is a distinct (pupil, date, session): pupils are partitioned
 // across clients, and each client walks its pupils session by session over
 // the school days of as many academic years as the total needs (2 x 190-ish
-// sessions per pupil per year). --setup first creates the school (settings),
+// sessions per pupil per year), by default ending with the last complete
+// academic year: the ledger refuses present marks for sessions to come. --setup first creates the school (settings),
 // a calendar for each of those years and enrols the pupils; setup requests
 // carry fixed request ids, so running --setup again is harmless. Marks
 // requests carry ids unique to the run (--run-id), and a second run over the
@@ -59,7 +60,7 @@ struct Flags {
   long long marks = 200000;
   bool setup = false;
   int window = 8;
-  int first_year = 0;  // 0 = the academic year before the current one
+  int first_year = 0;  // 0 = years ending with the one before the current one
   std::string run_id;
   // Bearer token (ledgerd --tokens); default $LEDGER_TOKEN. None: a server
   // in local mode records everything as "local admin".
@@ -77,7 +78,8 @@ constexpr const char* kUsage = R"(usage: loadgen [flags]
   --window N           stream mode: batches in flight per stream (default 8)
   --marks N            total marks to send (default 200000)
   --setup              create the school, its calendars and enrol the pupils first
-  --first-year Y       first academic year used (default: the year before the current one)
+  --first-year Y       first academic year used (default: as many as needed, ending with
+                       the year before the current one, so that every session has happened)
   --run-id S           part of every marks request id (default: from the clock)
   --token T            bearer token of an attendance_officer or admin (default: $LEDGER_TOKEN)
 )";
@@ -466,22 +468,28 @@ int Main(int argc, char** argv) {
                                   std::chrono::system_clock::now().time_since_epoch())
                                   .count());
   }
-  if (f.first_year == 0) f.first_year = CurrentAcademicYear() - 1;
-
   // As many academic years as the total needs; each client gets an equal
-  // share of the marks and of the pupils.
+  // share of the marks and of the pupils. By default the years end with the
+  // last complete one, so that every register sent has happened (the ledger
+  // refuses present marks for sessions that have not begun).
   std::vector<int> years;
   std::vector<std::string> days;
   const long long per_client_pupils_min = f.pupils / f.clients;
   const long long per_client_marks = (f.marks + f.clients - 1) / f.clients;
-  while (static_cast<long long>(days.size()) * 2 * per_client_pupils_min < per_client_marks) {
-    const int year = f.first_year + static_cast<int>(years.size());
+  std::size_t day_count = 0;
+  while (static_cast<long long>(day_count) * 2 * per_client_pupils_min < per_client_marks) {
+    const int year = f.first_year != 0 ? f.first_year + static_cast<int>(years.size())
+                                       : CurrentAcademicYear() - 1 - static_cast<int>(years.size());
     years.push_back(year);
-    for (std::string& d : SchoolDays(year)) days.push_back(std::move(d));
+    day_count += SchoolDays(year).size();
     if (years.size() > 50) {
       std::fprintf(stderr, "loadgen: --marks needs more than 50 academic years; add pupils\n");
       return 2;
     }
+  }
+  std::sort(years.begin(), years.end());
+  for (int year : years) {
+    for (std::string& d : SchoolDays(year)) days.push_back(std::move(d));
   }
 
   if (f.setup) {

@@ -82,7 +82,8 @@ namespace {
 constexpr int kMaxTerms = 6;
 constexpr int kMaxHalfTermsPerTerm = 6;
 constexpr int kMaxClosures = 400;
-constexpr std::size_t kMaxNameLength = 100;
+// Year groups run from -1 (nursery) to 14: 16 values, each at most once.
+constexpr int kMaxClosureYearGroups = 16;
 
 }  // namespace
 
@@ -176,11 +177,24 @@ absl::Status ValidateCalendar(const v1::SchoolCalendarSet& calendar, absl::strin
       return absl::InvalidArgumentError(
           absl::StrCat(closure_field, ".session: ", closure.session(), " is not AM or PM"));
     }
+    if (closure.year_groups_size() > kMaxClosureYearGroups) {
+      return absl::InvalidArgumentError(absl::StrCat(closure_field, ".year_groups: ",
+                                                     closure.year_groups_size(),
+                                                     " year groups is more than ",
+                                                     kMaxClosureYearGroups));
+    }
     for (int y = 0; y < closure.year_groups_size(); ++y) {
       const int group = closure.year_groups(y);
       if (group < -1 || group > 14) {
         return absl::InvalidArgumentError(absl::StrCat(closure_field, ".year_groups[", y, "]: ",
                                                        group, " is not between -1 and 14"));
+      }
+      for (int earlier = 0; earlier < y; ++earlier) {
+        if (closure.year_groups(earlier) == group) {
+          return absl::InvalidArgumentError(absl::StrCat(closure_field, ".year_groups[", y,
+                                                         "]: ", group, " repeats [", earlier,
+                                                         "]"));
+        }
       }
     }
     if (auto s = CheckText(closure.reason(), closure_field + ".reason", false); !s.ok()) {

@@ -2,8 +2,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/civil_time.h"
-#include "absl/time/time.h"
+#include "ledger/clock.h"
 #include "ledger/codes.h"
 #include "validation.h"
 
@@ -49,7 +48,7 @@ absl::StatusOr<Day> CheckRecordDate(const CommandEnv& env, const std::string& va
                                     absl::string_view field) {
   auto day = CheckDate(value, field);
   if (!day.ok()) return day;
-  const auto today = static_cast<Day>(env.group.now_us() / 86'400'000'000LL);
+  const Day today = SchoolLocalDay(env.group.now_us());
   if (*day > today + 366) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": ", value, " is more than a year from today"));
@@ -62,25 +61,17 @@ absl::StatusOr<Day> CheckRecordDate(const CommandEnv& env, const std::string& va
 // attendance office's, through its own role.
 absl::Status CheckOpenRegister(const CommandEnv& env, const SchoolState& school, Day day,
                                v1::Session session, absl::string_view prefix) {
-  static const absl::TimeZone london = [] {
-    absl::TimeZone zone;
-    absl::LoadTimeZone("Europe/London", &zone);
-    return zone;
-  }();
-  const absl::CivilMinute local =
-      absl::ToCivilMinute(absl::FromUnixMicros(env.group.now_us()), london);
-  const Day today = DayFromCivil(static_cast<int>(local.year()), static_cast<unsigned>(local.month()),
-                                 static_cast<unsigned>(local.day()));
+  const LocalTime now = SchoolLocalTime(env.group.now_us());
   const std::string& closes = session == v1::AM ? school.settings.am_register_closes()
                                                 : school.settings.pm_register_closes();
   const std::optional<int> close_minute = ParseTimeOfDay(closes);
-  const int now_minute = local.hour() * 60 + local.minute();
-  if (day != today || (close_minute && now_minute > *close_minute)) {
+  const bool open = day == now.day && now.minute_of_day >= RegisterOpens(school.settings, session) &&
+                    (!close_minute || now.minute_of_day <= *close_minute);
+  if (!open) {
     return absl::PermissionDeniedError(absl::StrCat(
         prefix, "date: ", env.actor.name, " (role ", env.actor.role, ") records marks only for ",
         "today's open registers; the ", SessionName(session), " register of ", FormatDate(day),
-        day == today ? absl::StrCat(" closed at ", closes) : std::string(" is not today's"),
-        " (ask the attendance office to record it)"));
+        " is not open now (ask the attendance office to record it)"));
   }
   return absl::OkStatus();
 }
@@ -110,6 +101,9 @@ absl::Status PrepareRecordMarks(CommandEnv& env, const v1::RecordMarksRequest& r
     PupilState* pupil;
     Day day;
   };
+  // One instant for the whole batch: every mark is judged against the same
+  // school-local time.
+  const LocalTime now = SchoolLocalTime(env.group.now_us());
   std::vector<Checked> checked;
   checked.reserve(static_cast<std::size_t>(request.marks_size()));
   // (pupil index, day, session) -> index in the batch, for repeats.
@@ -125,6 +119,8 @@ absl::Status PrepareRecordMarks(CommandEnv& env, const v1::RecordMarksRequest& r
     RETURN_IF_ERROR(CheckSession(mark.session(), prefix + "session"));
     RETURN_IF_ERROR(CheckCodeOnDay(**school, **pupil, *day, mark.session(), mark.code(),
                                    mark.minutes_late(), prefix));
+    RETURN_IF_ERROR(CheckSessionHasBegun((*school)->settings, *day, mark.session(), mark.code(),
+                                         now, prefix + "date"));
     RETURN_IF_ERROR(CheckText(mark.comment(), prefix + "comment", false));
     if (env.actor.open_registers_only) {
       RETURN_IF_ERROR(CheckOpenRegister(env, **school, *day, mark.session(), prefix));
@@ -209,6 +205,9 @@ absl::Status PrepareAmendMark(CommandEnv& env, const v1::AmendMarkRequest& reque
   }
   RETURN_IF_ERROR(CheckCodeOnDay(*school, *pupil, *day, request.session(),
                                  request.amended_code(), request.minutes_late(), "amended_"));
+  RETURN_IF_ERROR(CheckSessionHasBegun(school->settings, *day, request.session(),
+                                       request.amended_code(),
+                                       SchoolLocalTime(env.group.now_us()), "date"));
 
   v1::EventEnvelope event = NewEvent(request.school_id(), request.pupil_id(), pupil->version);
   v1::MarkAmended* amended = event.mutable_mark_amended();

@@ -97,12 +97,6 @@ void MarkReplayed(google::protobuf::Message& response) {
   if (field != nullptr) response.GetReflection()->SetBool(&response, field, true);
 }
 
-std::int64_t SystemNowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // A group prepared by the writer thread, waiting for the committer.
 struct Prepared {
   std::uint64_t seq = 0;
@@ -593,13 +587,20 @@ class RocksLedger final : public Ledger {
                                       const std::string& request_id) {
     if (auto s = CheckActor(actor); !s.ok()) return s;
     if (request_id.empty()) return absl::OkStatus();
-    if (request_id.size() > 128) {
+    // Limits count characters, and values are quoted by Quoted, so that a
+    // message never splits a multi-byte character (issue 10, finding 5).
+    if (const std::size_t chars = Utf8Length(request_id); chars > 128) {
       return absl::InvalidArgumentError(
-          absl::StrCat("request_id: ", request_id.size(), " bytes is longer than 128"));
+          absl::StrCat("request_id: ", chars, " characters is longer than 128"));
     }
-    if (school_id.empty() || school_id.size() > 64) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "school_id: \"", school_id.substr(0, 80), "\" must be 1 to 64 characters"));
+    if (!IsValidUtf8(request_id)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("request_id: ", Quoted(request_id), " is not valid UTF-8"));
+    }
+    if (school_id.empty() || Utf8Length(school_id) > kMaxIdLength) {
+      return absl::InvalidArgumentError(absl::StrCat("school_id: ", Quoted(school_id),
+                                                     " must be 1 to ", kMaxIdLength,
+                                                     " characters"));
     }
     return absl::OkStatus();
   }
@@ -743,7 +744,7 @@ class RocksLedger final : public Ledger {
   void PrepareGroup(Prepared& prepared) {
     if (broken_.load()) RecoverAfterFailure();  // [storage]
     prepared.seq = ++prepared_seq_;
-    const std::int64_t now = options_.now_us ? options_.now_us() : SystemNowUs();
+    const std::int64_t now = options_.clock.NowUs();
     prepared.group = std::make_unique<Group>(state_, cf_, prepared_hash_, now);
     Group& group = *prepared.group;
     for (Job* job : prepared.jobs) {
@@ -885,9 +886,11 @@ class RocksLedger final : public Ledger {
 
 absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
   if (options.data_dir.empty()) return absl::InvalidArgumentError("data_dir: must not be empty");
+  // Validation judges dates by the school's local date: without the zone
+  // it would silently use UTC.
+  if (auto s = CheckSchoolTimeZone(); !s.ok()) return s;
   if (!options.hot_from) {
-    const auto today = static_cast<Day>(SystemNowUs() / 86'400'000'000LL);
-    options.hot_from = AcademicYearStart(AcademicYearOf(today) - 1);
+    options.hot_from = AcademicYearStart(AcademicYearOf(options.clock.Today()) - 1);
   }
   auto ledger = std::make_unique<RocksLedger>(std::move(options));
   if (auto s = ledger->Open(); !s.ok()) return s;

@@ -1,5 +1,6 @@
 #include "ledger/types.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace attendance::ledger {
@@ -44,6 +45,36 @@ bool Digits(std::string_view s, int& out) {
 
 bool IsLeap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
+// The length of the well-formed UTF-8 sequence starting at text[i], or 0 if
+// the byte there does not start one (RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF).
+std::size_t SequenceAt(std::string_view text, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[i + k]); };
+  const unsigned char b0 = byte(0);
+  if (b0 < 0x80) return 1;
+  std::size_t n;
+  unsigned char lo = 0x80, hi = 0xbf;  // the range of the second byte
+  if (b0 >= 0xc2 && b0 <= 0xdf) {
+    n = 2;
+  } else if (b0 >= 0xe0 && b0 <= 0xef) {
+    n = 3;
+    if (b0 == 0xe0) lo = 0xa0;
+    if (b0 == 0xed) hi = 0x9f;
+  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
+    n = 4;
+    if (b0 == 0xf0) lo = 0x90;
+    if (b0 == 0xf4) hi = 0x8f;
+  } else {
+    return 0;
+  }
+  if (i + n > text.size()) return 0;
+  if (byte(1) < lo || byte(1) > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k) {
+    if (byte(k) < 0x80 || byte(k) > 0xbf) return 0;
+  }
+  return n;
+}
+
 }  // namespace
 
 std::optional<Day> ParseDate(std::string_view text) {
@@ -86,11 +117,46 @@ int AcademicYearOf(Day day) {
 
 Day AcademicYearStart(int academic_year) { return DaysFromCivil(academic_year, 8, 1); }
 
+bool IsValidUtf8(std::string_view text) {
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t n = SequenceAt(text, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+std::size_t Utf8Length(std::string_view text) {
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < text.size(); ++chars) i += std::max<std::size_t>(1, SequenceAt(text, i));
+  return chars;
+}
+
+std::string Printable(std::string_view text, std::size_t max_chars) {
+  std::string out;
+  out.reserve(std::min(text.size(), std::size_t{256}));
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < text.size() && chars < max_chars; ++chars) {
+    const std::size_t n = SequenceAt(text, i);
+    const auto b = static_cast<unsigned char>(text[i]);
+    if (n == 0 || b < 0x20 || b == 0x7f) {
+      char escape[5];
+      std::snprintf(escape, sizeof escape, "\\x%02x", b);
+      out.append(escape);
+      ++i;
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
 std::string Quoted(std::string_view value) {
-  constexpr std::size_t kMax = 80;
+  constexpr std::size_t kMaxChars = 80;
   std::string out = "\"";
-  out.append(value.substr(0, kMax));
-  if (value.size() > kMax) out.append("...");
+  out.append(Printable(value, kMaxChars));
+  if (Utf8Length(value) > kMaxChars) out.append("...");
   out.push_back('"');
   return out;
 }

@@ -1,5 +1,8 @@
 #include "validation.h"
 
+#include <cstdio>
+#include <tuple>
+
 #include "absl/strings/str_cat.h"
 #include "ledger/codes.h"
 
@@ -23,9 +26,14 @@ absl::Status CheckActor(const Principal& actor) {
   // Stored in every event the actor writes: keep them short and printable.
   for (const auto& [what, value] : {std::pair{"x-actor-name", &actor.name},
                                     std::pair{"x-actor-role", &actor.role}}) {
-    if (value->size() > 200) {
+    if (const std::size_t chars = Utf8Length(*value); chars > kMaxActorLength) {
+      return absl::UnauthenticatedError(absl::StrCat(what, ": ", chars,
+                                                     " characters is longer than ",
+                                                     kMaxActorLength));
+    }
+    if (!IsValidUtf8(*value)) {
       return absl::UnauthenticatedError(
-          absl::StrCat(what, ": ", value->size(), " bytes is longer than 200"));
+          absl::StrCat(what, ": ", Quoted(*value), " is not valid UTF-8"));
     }
     for (char c : *value) {
       if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
@@ -39,9 +47,9 @@ absl::Status CheckActor(const Principal& actor) {
 
 absl::Status CheckId(absl::string_view value, absl::string_view field) {
   if (value.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": must not be empty"));
-  if (value.size() > kMaxIdLength) {
+  if (Utf8Length(std::string_view(value.data(), value.size())) > kMaxIdLength) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ": ", Q(value), " is longer than ", kMaxIdLength));
+        absl::StrCat(field, ": ", Q(value), " is longer than ", kMaxIdLength, " characters"));
   }
   for (char c : value) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -59,9 +67,15 @@ absl::Status CheckText(absl::string_view value, absl::string_view field, bool re
   if (required && value.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": must not be empty"));
   }
-  if (value.size() > max_length) {
+  const std::string_view text(value.data(), value.size());
+  // Stored in a proto3 string, which readers in other languages refuse to
+  // parse unless it is UTF-8.
+  if (!IsValidUtf8(text)) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": ", Q(value), " is not valid UTF-8"));
+  }
+  if (const std::size_t chars = Utf8Length(text); chars > max_length) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ": ", value.size(), " bytes is longer than ", max_length));
+        absl::StrCat(field, ": ", chars, " characters is longer than ", max_length));
   }
   return absl::OkStatus();
 }
@@ -152,17 +166,95 @@ absl::Status CheckCodeOnDay(const SchoolState& school, const PupilState& pupil, 
   return absl::OkStatus();
 }
 
+bool IsPlannedCode(absl::string_view code) {
+  static constexpr absl::string_view kPlanned[] = {"C",  "C1", "C2", "J1", "S", "M", "R", "E",
+                                                   "K",  "V",  "P",  "W",  "B", "D", "X", "#"};
+  for (absl::string_view planned : kPlanned) {
+    if (code == planned) return true;
+  }
+  return false;
+}
+
+namespace {
+
+std::string TimeOfDay(int minute) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%02d:%02d", minute / 60, minute % 60);
+  return buf;
+}
+
+std::uint32_t PlannedHorizonDays(const v1::SchoolSettings& settings) {
+  return settings.planned_codes_horizon_days() == 0 ? kDefaultPlannedCodesHorizonDays
+                                                    : settings.planned_codes_horizon_days();
+}
+
+}  // namespace
+
+int RegisterOpens(const v1::SchoolSettings& settings, v1::Session session) {
+  const std::string& set =
+      session == v1::AM ? settings.am_register_opens() : settings.pm_register_opens();
+  const char* fallback = session == v1::AM ? kDefaultAmRegisterOpens : kDefaultPmRegisterOpens;
+  return ParseTimeOfDay(set).value_or(*ParseTimeOfDay(fallback));
+}
+
+absl::Status CheckSessionHasBegun(const v1::SchoolSettings& settings, Day day,
+                                  v1::Session session, absl::string_view code,
+                                  const LocalTime& now, absl::string_view date_field) {
+  const int opens = RegisterOpens(settings, session);
+  if (day < now.day || (day == now.day && now.minute_of_day >= opens)) return absl::OkStatus();
+  const char* session_name = session == v1::AM ? "AM" : "PM";
+  const std::string when = absl::StrCat(FormatDate(day), " ", session_name);
+  if (!IsPlannedCode(code)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        date_field, ": ", when, " has not begun (its register opens at ", TimeOfDay(opens), " ",
+        kSchoolTimeZone, " time; now ", FormatDate(now.day), " ", TimeOfDay(now.minute_of_day),
+        "): a register records what happened, so ", Q(code),
+        " cannot be entered ahead; only planned codes (C C1 C2 J1 S M R E K V P W B D X #) can"));
+  }
+  const std::uint32_t horizon = PlannedHorizonDays(settings);
+  if (day - now.day > static_cast<Day>(horizon)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        date_field, ": ", when, " is ", day - now.day, " days ahead of ", FormatDate(now.day),
+        "; the planned code ", Q(code), " may be entered at most ", horizon,
+        " days ahead (settings.planned_codes_horizon_days)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckSettings(const v1::SchoolSettings& settings, absl::string_view field) {
   if (auto s = CheckText(settings.school_name(), absl::StrCat(field, ".school_name"), true);
       !s.ok()) {
     return s;
   }
-  for (auto [name, value] : {std::pair{"am_register_closes", &settings.am_register_closes()},
+  for (auto [name, value] : {std::pair{"am_register_opens", &settings.am_register_opens()},
+                             std::pair{"am_register_closes", &settings.am_register_closes()},
+                             std::pair{"pm_register_opens", &settings.pm_register_opens()},
                              std::pair{"pm_register_closes", &settings.pm_register_closes()}}) {
     if (!value->empty() && !ParseTimeOfDay(*value)) {
       return absl::InvalidArgumentError(
           absl::StrCat(field, ".", name, ": ", Quoted(*value), " is not a time (HH:MM)"));
     }
+  }
+  const int am_opens = RegisterOpens(settings, v1::AM);
+  const int pm_opens = RegisterOpens(settings, v1::PM);
+  if (am_opens >= pm_opens) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ".pm_register_opens: ", TimeOfDay(pm_opens), " is not after the AM register opens (",
+        TimeOfDay(am_opens), ")"));
+  }
+  for (auto [name, value, opens] :
+       {std::tuple{"am_register_closes", &settings.am_register_closes(), am_opens},
+        std::tuple{"pm_register_closes", &settings.pm_register_closes(), pm_opens}}) {
+    if (!value->empty() && *ParseTimeOfDay(*value) <= opens) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ".", name, ": ", *value,
+                                                     " is not after the register opens (",
+                                                     TimeOfDay(opens), ")"));
+    }
+  }
+  if (settings.planned_codes_horizon_days() > kMaxPlannedCodesHorizonDays) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ".planned_codes_horizon_days: ", settings.planned_codes_horizon_days(),
+        " is more than ", kMaxPlannedCodesHorizonDays));
   }
   if (settings.retention_years() != 0 && settings.retention_years() < 3) {
     return absl::InvalidArgumentError(absl::StrCat(field, ".retention_years: ",
@@ -202,10 +294,13 @@ absl::Status CheckSettings(const v1::SchoolSettings& settings, absl::string_view
 
 absl::Status CheckPupilDetails(const v1::Pupil& pupil, absl::string_view field) {
   if (auto s = CheckId(pupil.pupil_id(), absl::StrCat(field, ".pupil_id")); !s.ok()) return s;
-  if (auto s = CheckText(pupil.given_name(), absl::StrCat(field, ".given_name"), true); !s.ok()) {
+  if (auto s = CheckText(pupil.given_name(), absl::StrCat(field, ".given_name"), true,
+                         kMaxNameLength);
+      !s.ok()) {
     return s;
   }
-  if (auto s = CheckText(pupil.family_name(), absl::StrCat(field, ".family_name"), true);
+  if (auto s = CheckText(pupil.family_name(), absl::StrCat(field, ".family_name"), true,
+                         kMaxNameLength);
       !s.ok()) {
     return s;
   }
@@ -219,7 +314,9 @@ absl::Status CheckPupilDetails(const v1::Pupil& pupil, absl::string_view field) 
     return absl::InvalidArgumentError(absl::StrCat(field, ".year_group: ", pupil.year_group(),
                                                    " is not between -1 (nursery) and 14"));
   }
-  if (auto s = CheckText(pupil.class_name(), absl::StrCat(field, ".class_name"), false); !s.ok()) {
+  if (auto s = CheckText(pupil.class_name(), absl::StrCat(field, ".class_name"), false,
+                         kMaxNameLength);
+      !s.ok()) {
     return s;
   }
   if (!v1::Sex_IsValid(pupil.sex())) {

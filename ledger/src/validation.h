@@ -11,13 +11,29 @@
 #include "attendance/v1/events.pb.h"
 #include "attendance/v1/ledger_service.pb.h"
 #include "hot_state.h"
+#include "ledger/clock.h"
 
 namespace attendance::ledger {
 
+// Limits on what a client may send (README, "Limits"). Lengths count UTF-8
+// characters, not bytes.
 inline constexpr int kMaxMarksPerBatch = 10000;
 inline constexpr std::uint32_t kMaxMinutesLate = 300;
 inline constexpr std::size_t kMaxIdLength = 64;
 inline constexpr std::size_t kMaxTextLength = 2000;
+inline constexpr std::size_t kMaxActorLength = 200;
+// Names (pupils' given and family names, class names): short enough that a
+// page of 1,000 pupils stays a small reply.
+inline constexpr std::size_t kMaxNameLength = 100;
+
+// When a session begins, for the rule that a register records what has
+// happened (SchoolSettings.am_register_opens / pm_register_opens).
+inline constexpr char kDefaultAmRegisterOpens[] = "08:00";
+inline constexpr char kDefaultPmRegisterOpens[] = "12:00";
+// How far ahead planned codes may be entered
+// (SchoolSettings.planned_codes_horizon_days).
+inline constexpr std::uint32_t kDefaultPlannedCodesHorizonDays = 28;
+inline constexpr std::uint32_t kMaxPlannedCodesHorizonDays = 366;
 
 // The current code of a session (empty if none), whether hot or cold.
 using MarkLookup =
@@ -42,6 +58,26 @@ absl::StatusOr<PupilState*> CheckPupil(HotState& state, SchoolState& school,
 absl::Status CheckCodeOnDay(const SchoolState& school, const PupilState& pupil, Day day,
                             v1::Session session, absl::string_view code, std::uint32_t minutes_late,
                             absl::string_view prefix);
+
+// Codes that may be entered for a session that has not begun: approved
+// leave (C C1 C2 J1 S), other absences known ahead (M appointment, R
+// religious observance, E suspension), planned educational activities
+// (K V P W B), attendance not required (D dual registration, X non-compulsory
+// age) and the planned closure (#).
+bool IsPlannedCode(absl::string_view code);
+
+// A register records what happened: for a session that has not begun (a
+// later school-local date, or today before the session's register opens)
+// only a planned code, and only up to the school's horizon. `now` is the
+// school-local time of the command. FAILED_PRECONDITION naming the date, the
+// session and the rule.
+// The minute of the school-local day a session's register opens (the
+// school's setting, or the default).
+int RegisterOpens(const v1::SchoolSettings& settings, v1::Session session);
+
+absl::Status CheckSessionHasBegun(const v1::SchoolSettings& settings, Day day,
+                                  v1::Session session, absl::string_view code,
+                                  const LocalTime& now, absl::string_view date_field);
 
 absl::Status CheckSettings(const v1::SchoolSettings& settings, absl::string_view field);
 absl::Status CheckPupilDetails(const v1::Pupil& pupil, absl::string_view field);

@@ -333,7 +333,7 @@ int RunLedger(int pupils, int years) {
     ledger::LedgerOptions options;
     options.data_dir = dir + "/db";
     options.sync = false;
-    options.now_us = [&] { return now.load(); };
+    options.clock = ledger::Clock([&] { return now.load(); });
     options.hot_from = ledger::AcademicYearStart(first_year);
     auto opened = ledger::Ledger::Open(options);
     if (!opened.ok()) {

@@ -10,8 +10,15 @@
 namespace attendance::projections {
 namespace {
 
+// Limits on requests and replies (projections_service.proto, README
+// "Limits"), so that a query's cost is bounded by the school's size and not
+// by what the client sends.
 constexpr std::uint32_t kDefaultPageSize = 100;
 constexpr std::uint32_t kMaxPageSize = 1000;
+// Cohort filters and group_by attributes: each attribute at most once.
+constexpr int kMaxCohortFilters = 10;
+constexpr int kMaxGroupBy = 4;
+constexpr std::size_t kMaxCohortRows = 2000;
 
 absl::StatusOr<Day> AsOf(const std::string& text, Day today) {
   if (text.empty()) return today;
@@ -72,6 +79,22 @@ absl::Status CheckFilterValue(const v1::CohortFilter& f, const std::string& fiel
     return absl::InvalidArgumentError(absl::StrCat(field, ".value: ", ledger::Quoted(f.value()),
                                                    " is not a value of ",
                                                    v1::CohortAttribute_Name(f.attribute())));
+  }
+  return absl::OkStatus();
+}
+
+// An attribute used twice would only repeat a filter or a key column.
+template <typename Repeated, typename AttributeOf>
+absl::Status CheckNotRepeated(const Repeated& entries, int i, absl::string_view field,
+                              AttributeOf attribute_of) {
+  const int attribute = static_cast<int>(attribute_of(entries[i]));
+  for (int earlier = 0; earlier < i; ++earlier) {
+    if (static_cast<int>(attribute_of(entries[earlier])) == attribute) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, "[", i, "]: ",
+                       v1::CohortAttribute_Name(static_cast<v1::CohortAttribute>(attribute)),
+                       " repeats ", field, "[", earlier, "]"));
+    }
   }
   return absl::OkStatus();
 }
@@ -233,8 +256,18 @@ absl::StatusOr<v1::ListPupilAttendanceResponse> QueryPupilList(
     return absl::InvalidArgumentError(absl::StrCat("min_percent, max_percent: [", lo, ", ", hi,
                                                    "] is not a band within [0, 100]"));
   }
+  if (req.cohort_size() > kMaxCohortFilters) {
+    return absl::InvalidArgumentError(absl::StrCat("cohort: ", req.cohort_size(),
+                                                   " filters is more than the limit of ",
+                                                   kMaxCohortFilters));
+  }
   for (int i = 0; i < req.cohort_size(); ++i) {
     if (absl::Status s = CheckFilterValue(req.cohort(i), absl::StrCat("cohort[", i, "]"));
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = CheckNotRepeated(req.cohort(), i, "cohort",
+                                          [](const v1::CohortFilter& f) { return f.attribute(); });
         !s.ok()) {
       return s;
     }
@@ -310,8 +343,18 @@ absl::StatusOr<v1::CohortAttendanceResponse> QueryCohorts(const AttendanceState&
   if (!as_of.ok()) return as_of.status();
   absl::StatusOr<WindowSpec> spec = WindowSpecFromProto(req.window(), "window");
   if (!spec.ok()) return spec.status();
+  if (req.group_by_size() > kMaxGroupBy) {
+    return absl::InvalidArgumentError(absl::StrCat("group_by: ", req.group_by_size(),
+                                                   " attributes is more than the limit of ",
+                                                   kMaxGroupBy));
+  }
   for (int i = 0; i < req.group_by_size(); ++i) {
     if (absl::Status s = CheckAttribute(req.group_by(i), absl::StrCat("group_by[", i, "]"));
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = CheckNotRepeated(req.group_by(), i, "group_by",
+                                          [](int attribute) { return attribute; });
         !s.ok()) {
       return s;
     }
@@ -342,6 +385,11 @@ absl::StatusOr<v1::CohortAttendanceResponse> QueryCohorts(const AttendanceState&
       key.push_back(AttributeValue(p, static_cast<v1::CohortAttribute>(attribute)));
     }
     groups[key].Add(counts, ctx.thresholds);
+    if (groups.size() > kMaxCohortRows) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "group_by: crossing ", req.group_by_size(), " attributes gives more than the limit of ",
+          kMaxCohortRows, " cohorts; group by fewer attributes"));
+    }
   }
   v1::CohortAttendanceResponse out;
   WindowToProto(w, out.mutable_window());

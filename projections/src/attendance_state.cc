@@ -4,7 +4,7 @@
 #include <limits>
 #include <optional>
 
-#include "projections/uk_time.h"
+#include "ledger/clock.h"
 
 namespace attendance::projections {
 namespace {
@@ -209,7 +209,7 @@ void AttendanceState::ApplyMark(SchoolState& school, std::string_view pupil_id,
 void AttendanceState::Apply(const v1::EventEnvelope& event) {
   position_ = event.position();
   if (event.school_id().empty()) return;
-  const Day recorded = UkLocalDay(event.recorded_at_us());
+  const Day recorded = ledger::SchoolLocalDay(event.recorded_at_us());
   auto or_envelope = [&](const std::string& id) -> const std::string& {
     return id.empty() ? event.pupil_id() : id;
   };
@@ -222,7 +222,7 @@ void AttendanceState::Apply(const v1::EventEnvelope& event) {
     }
     case v1::EventEnvelope::kMarkAmended: {
       const v1::MarkAmended& m = event.mark_amended();
-      const Day at = m.amended_at_us() != 0 ? UkLocalDay(m.amended_at_us()) : recorded;
+      const Day at = m.amended_at_us() != 0 ? ledger::SchoolLocalDay(m.amended_at_us()) : recorded;
       ApplyMark(School(event.school_id()), or_envelope(m.pupil_id()), m.date(), m.session(),
                 m.amended_code(), at);
       break;

@@ -290,6 +290,13 @@ grpc::Status LedgerServiceImpl::ReadEvents(grpc::ServerContext* context,
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   const bool redact = !SeesPersonalData(*caller);
   v1::EventEnvelope redacted;
+  // One entry per event type at most (README, "Limits").
+  constexpr int kMaxEventTypes = 8;
+  if (request->event_types_size() > kMaxEventTypes) {
+    return {grpc::StatusCode::INVALID_ARGUMENT,
+            "event_types: " + std::to_string(request->event_types_size()) +
+                " types is more than the limit of " + std::to_string(kMaxEventTypes)};
+  }
   absl::flat_hash_set<int> types;
   for (int i = 0; i < request->event_types_size(); ++i) {
     const int type = request->event_types(i);

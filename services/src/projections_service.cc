@@ -1,10 +1,8 @@
 #include "services/projections_service.h"
 
-#include <chrono>
 #include <utility>
 
 #include "projections/attendance_queries.h"
-#include "projections/uk_time.h"
 #include "absl/strings/str_cat.h"
 #include "services/grpc_status.h"
 
@@ -20,20 +18,13 @@ grpc::Status Finish(absl::StatusOr<Response> result, Response* response) {
 }  // namespace
 
 ProjectionsServiceImpl::ProjectionsServiceImpl(const projections::LiveAttendance* live,
-                                               std::function<std::int64_t()> now_us,
+                                               ledger::Clock clock,
                                                std::shared_ptr<const Authenticator> auth)
-    : live_(live), now_us_(std::move(now_us)), auth_(std::move(auth)) {
+    : live_(live), clock_(std::move(clock)), auth_(std::move(auth)) {
   if (!auth_) auth_ = Authenticator::LocalAdmin();
-  if (!now_us_) {
-    now_us_ = [] {
-      return std::chrono::duration_cast<std::chrono::microseconds>(
-                 std::chrono::system_clock::now().time_since_epoch())
-          .count();
-    };
-  }
 }
 
-ledger::Day ProjectionsServiceImpl::Today() const { return projections::UkLocalDay(now_us_()); }
+ledger::Day ProjectionsServiceImpl::Today() const { return clock_.Today(); }
 
 grpc::Status ProjectionsServiceImpl::GetPupilAttendance(grpc::ServerContext* context,
                                                         const v1::GetPupilAttendanceRequest* req,

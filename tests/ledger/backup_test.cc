@@ -129,7 +129,7 @@ TEST_CASE("a backup taken while writers write restores a verified prefix holding
 
   ledger::LedgerOptions options;
   options.data_dir = restored_dir;
-  options.now_us = [] { return std::int64_t{1'760'000'000'000'000}; };
+  options.clock = ledger::Clock::Fixed(1'760'000'000'000'000);
   options.hot_from = ledger::AcademicYearStart(2024);
   auto copy = ledger::Ledger::Open(options);
   REQUIRE(copy.ok());

@@ -101,7 +101,7 @@ class Filler {
 absl::StatusOr<std::unique_ptr<ledger::Ledger>> OpenAt(const std::string& path) {
   ledger::LedgerOptions options;
   options.data_dir = path;
-  options.now_us = [] { return std::int64_t{1'760'000'000'000'000}; };
+  options.clock = ledger::Clock::Fixed(1'760'000'000'000'000);
   options.hot_from = ledger::AcademicYearStart(2024);
   return ledger::Ledger::Open(options);
 }

@@ -287,6 +287,42 @@ TEST_CASE("bad enrolments, calendars and settings are refused", "[ledger][valida
     CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
     CHECK_THAT(std::string(r.status().message()), Contains("closures[1].year_groups[1]: 99"));
   }
+  SECTION("a closure listing a year group twice, or more year groups than exist") {
+    auto c = Calendar2025("s1");
+    c.mutable_calendar()->mutable_closures(1)->add_year_groups(7);
+    auto r = f.ledger->SetSchoolCalendar(kOfficer, c);
+    CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK(std::string(r.status().message()) ==
+          "calendar.closures[1].year_groups[1]: 7 repeats [0]");
+    for (int i = 0; i < 1'000'000; ++i) c.mutable_calendar()->mutable_closures(1)->add_year_groups(7);
+    r = f.ledger->SetSchoolCalendar(kOfficer, c);
+    CHECK(std::string(r.status().message()) ==
+          "calendar.closures[1].year_groups: 1000002 year groups is more than 16");
+  }
+  SECTION("more closures, terms or half-terms than the limits") {
+    auto c = Calendar2025("s1");
+    for (int i = 0; i < 400; ++i) *c.mutable_calendar()->add_closures() = c.calendar().closures(0);
+    auto r = f.ledger->SetSchoolCalendar(kOfficer, c);
+    CHECK(std::string(r.status().message()) == "calendar.closures: 402 closures is more than 400");
+    c = Calendar2025("s1");
+    for (int i = 0; i < 6; ++i) *c.mutable_calendar()->add_terms() = c.calendar().terms(0);
+    r = f.ledger->SetSchoolCalendar(kOfficer, c);
+    CHECK(std::string(r.status().message()) == "calendar.terms: 7 terms is more than 6");
+    c = Calendar2025("s1");
+    for (int i = 0; i < 5; ++i) {
+      *c.mutable_calendar()->mutable_terms(0)->add_half_terms() = c.calendar().terms(0).half_terms(0);
+    }
+    r = f.ledger->SetSchoolCalendar(kOfficer, c);
+    CHECK(std::string(r.status().message()) ==
+          "calendar.terms[0].half_terms: 7 half-terms is more than 6");
+  }
+  SECTION("a pupil name over 100 characters") {
+    auto e = Enrol("s1", "p9");
+    e.mutable_pupil()->set_given_name(std::string(101, 'x'));
+    auto r = f.ledger->EnrolPupil(kOfficer, e);
+    CHECK(std::string(r.status().message()) ==
+          "pupil.given_name: 101 characters is longer than 100");
+  }
   SECTION("a term name of a megabyte") {
     auto c = Calendar2025("s1");
     c.mutable_calendar()->mutable_terms(0)->set_name(std::string(1 << 20, 'x'));

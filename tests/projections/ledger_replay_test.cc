@@ -22,7 +22,7 @@ struct RealLedger {
     ledger::LedgerOptions options;
     options.data_dir = dir;
     options.sync = false;
-    options.now_us = [this] { return now_us.load(); };
+    options.clock = ledger::Clock([this] { return now_us.load(); });
     auto opened = ledger::Ledger::Open(options);
     REQUIRE(opened.ok());
     ledger = std::move(*opened);

@@ -7,6 +7,7 @@
 
 #include "event_builders.h"
 #include "projections/live_attendance.h"
+#include "services/server.h"
 
 namespace attendance::services {
 namespace {
@@ -16,15 +17,15 @@ using projections::testing::D;
 class ServiceFixture {
  public:
   ServiceFixture()
-      : service_(&live_, [] { return projections::testing::NoonUs(D("2025-09-12")); }) {
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(&service_);
-    server_ = builder.BuildAndStart();
-    REQUIRE(server_ != nullptr);
-    stub_ = v1::Projections::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                                                         grpc::InsecureChannelCredentials()));
+      : service_(&live_, ledger::Clock::Fixed(projections::testing::NoonUs(D("2025-09-12")))) {
+    // The server ledgerd runs (its message size limit too), on a free port.
+    auto server = Server::Start("127.0.0.1:0", {&service_});
+    REQUIRE(server.ok());
+    server_ = std::move(*server);
+    grpc::ChannelArguments args;
+    args.SetMaxSendMessageSize(64 << 20);
+    stub_ = v1::Projections::NewStub(grpc::CreateCustomChannel(
+        "127.0.0.1:" + std::to_string(server_->port()), grpc::InsecureChannelCredentials(), args));
 
     projections::testing::EventLog log;
     log.Calendar(projections::testing::StandardCalendar(2025), D("2025-08-01"));
@@ -44,7 +45,7 @@ class ServiceFixture {
   using Day = ledger::Day;
   projections::LiveAttendance live_;
   ProjectionsServiceImpl service_;
-  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<Server> server_;
   std::unique_ptr<v1::Projections::Stub> stub_;
 };
 
@@ -111,6 +112,85 @@ TEST_CASE("Projections maps errors to INVALID_ARGUMENT and NOT_FOUND", "[project
     const grpc::Status s = f.stub().GetCohortAttendance(&ctx, cohort, &out);
     CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
     CHECK(s.error_message().rfind("group_by[0]", 0) == 0);
+  }
+}
+
+// Issue 10, finding 1: a 1 MB request repeating group_by a million times
+// built a 487 MB reply. Now every repeated field has a cap, checked before
+// anything is done per entry.
+TEST_CASE("Projections refuses oversized repeated fields with the field and the limit",
+          "[projections][services][limits]") {
+  ServiceFixture f;
+  SECTION("a million group_by entries") {
+    v1::GetCohortAttendanceRequest req;
+    req.set_school_id("school-1");
+    for (int i = 0; i < 1'000'000; ++i) req.add_group_by(v1::YEAR_GROUP);
+    v1::CohortAttendanceResponse out;
+    grpc::ClientContext ctx;
+    const grpc::Status s = f.stub().GetCohortAttendance(&ctx, req, &out);
+    CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(s.error_message() == "group_by: 1000000 attributes is more than the limit of 4");
+    CHECK(out.rows_size() == 0);
+  }
+  SECTION("a repeated group_by attribute") {
+    v1::GetCohortAttendanceRequest req;
+    req.set_school_id("school-1");
+    req.add_group_by(v1::SEX);
+    req.add_group_by(v1::YEAR_GROUP);
+    req.add_group_by(v1::SEX);
+    v1::CohortAttendanceResponse out;
+    grpc::ClientContext ctx;
+    const grpc::Status s = f.stub().GetCohortAttendance(&ctx, req, &out);
+    CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(s.error_message() == "group_by[2]: SEX repeats group_by[0]");
+  }
+  SECTION("four distinct attributes are accepted") {
+    v1::GetCohortAttendanceRequest req;
+    req.set_school_id("school-1");
+    for (auto a : {v1::YEAR_GROUP, v1::CLASS_NAME, v1::SEX, v1::SEND}) req.add_group_by(a);
+    v1::CohortAttendanceResponse out;
+    grpc::ClientContext ctx;
+    REQUIRE(f.stub().GetCohortAttendance(&ctx, req, &out).ok());
+    REQUIRE(out.rows_size() == 1);
+    CHECK(out.rows(0).key_size() == 4);
+  }
+  SECTION("a million cohort filters") {
+    v1::ListPupilAttendanceRequest req;
+    req.set_school_id("school-1");
+    for (int i = 0; i < 1'000'000; ++i) {
+      v1::CohortFilter* filter = req.add_cohort();
+      filter->set_attribute(v1::YEAR_GROUP);
+      filter->set_value("7");
+    }
+    v1::ListPupilAttendanceResponse out;
+    grpc::ClientContext ctx;
+    const grpc::Status s = f.stub().ListPupilAttendance(&ctx, req, &out);
+    CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(s.error_message() == "cohort: 1000000 filters is more than the limit of 10");
+  }
+  SECTION("a repeated filter attribute") {
+    v1::ListPupilAttendanceRequest req;
+    req.set_school_id("school-1");
+    for (const char* year : {"7", "8"}) {
+      v1::CohortFilter* filter = req.add_cohort();
+      filter->set_attribute(v1::YEAR_GROUP);
+      filter->set_value(year);
+    }
+    v1::ListPupilAttendanceResponse out;
+    grpc::ClientContext ctx;
+    const grpc::Status s = f.stub().ListPupilAttendance(&ctx, req, &out);
+    CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(s.error_message() == "cohort[1]: YEAR_GROUP repeats cohort[0]");
+  }
+  SECTION("a page over 1,000 pupils") {
+    v1::ListPupilAttendanceRequest req;
+    req.set_school_id("school-1");
+    req.set_page_size(1001);
+    v1::ListPupilAttendanceResponse out;
+    grpc::ClientContext ctx;
+    const grpc::Status s = f.stub().ListPupilAttendance(&ctx, req, &out);
+    CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK(s.error_message() == "page_size: 1001 is not in 1..1000");
   }
 }
 

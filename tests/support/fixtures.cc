@@ -81,7 +81,7 @@ void LedgerFixture::Reopen() {
   ledger.reset();
   ledger::LedgerOptions options;
   options.data_dir = dir.Sub("db");
-  options.now_us = [] { return std::int64_t{1'760'000'000'000'000}; };
+  options.clock = ledger::Clock([this] { return now_us.load(); });
   options.hot_from = ledger::AcademicYearStart(2024);
   auto opened = ledger::Ledger::Open(options);
   if (!opened.ok()) throw std::runtime_error(opened.status().ToString());

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -29,6 +31,9 @@ struct LedgerFixture {
   void Reopen();
 
   TempDir dir;
+  // The ledger's clock (microseconds since the epoch); tests may move it.
+  // Default 2025-10-09 08:53:20 UTC (09:53 BST), a Thursday in Autumn 1.
+  std::atomic<std::int64_t> now_us{1'760'000'000'000'000};
   std::unique_ptr<ledger::Ledger> ledger;
 };
 

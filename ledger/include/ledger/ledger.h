@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "attendance/v1/events.pb.h"
 #include "attendance/v1/ledger_service.pb.h"
+#include "ledger/clock.h"
 #include "ledger/types.h"
 
 namespace attendance::ledger {
@@ -19,11 +20,13 @@ struct LedgerOptions {
   // Sync the WAL before acknowledging a write. Only tests of other modules
   // may turn this off; the server never does.
   bool sync = true;
-  // Clock for recorded_at / amended_at, microseconds since the epoch.
+  // The one clock: recorded_at / amended_at, and the school-local "today"
+  // and time of day that validation judges dates and sessions against.
   // Default: the system clock.
-  std::function<std::int64_t()> now_us;
+  Clock clock;
   // Marks with dates on or after this day are validated from memory; older
-  // ones cost a RocksDB read. Default: the start of the previous academic year.
+  // ones cost a RocksDB read. Default: the start of the previous academic
+  // year (of the clock's local date).
   std::optional<Day> hot_from;
   // Open without a writer, for verification, inspection and tools: no
   // writer or committer thread starts, nothing is written to data_dir

@@ -40,9 +40,22 @@ int Weekday(Day day);
 // calendar year: 2025-09-08 -> 2025.
 int AcademicYearOf(Day day);
 Day AcademicYearStart(int academic_year);
-// A client's value for an error message: in double quotes, cut to 80 bytes
-// (with "...") so that a huge field cannot inflate the reply or the log.
+// A client's value for an error message: in double quotes, cut to 80
+// characters (with "...") so that a huge field cannot inflate the reply or
+// the log, never inside a multi-byte character, and written by Printable so
+// that the message is valid UTF-8 whatever the client sent.
 std::string Quoted(std::string_view value);
+
+// Whether `text` is well-formed UTF-8 (shortest forms, no surrogates, at most
+// U+10FFFF).
+bool IsValidUtf8(std::string_view text);
+// Characters (code points) in `text`, the unit of every length limit; a
+// byte that is not part of well-formed UTF-8 counts as one character.
+std::size_t Utf8Length(std::string_view text);
+// `text` with each byte that is not well-formed UTF-8, and each control
+// character, written as \xNN: always valid UTF-8, safe in a status message
+// and a log line. Stops after `max_chars` characters.
+std::string Printable(std::string_view text, std::size_t max_chars = std::string_view::npos);
 
 // "HH:MM" -> minutes after midnight; nullopt if malformed.
 std::optional<int> ParseTimeOfDay(std::string_view text);

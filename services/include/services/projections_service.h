@@ -2,10 +2,8 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <cstdint>
-#include <functional>
-
 #include "attendance/v1/projections_service.grpc.pb.h"
+#include "ledger/clock.h"
 #include "projections/live_attendance.h"
 #include "services/authenticator.h"
 
@@ -22,12 +20,12 @@ namespace attendance::services {
 // authenticator. Thread-safe.
 class ProjectionsServiceImpl final : public v1::Projections::Service {
  public:
-  // `now_us` (microseconds since the epoch) gives "today" (UK date) for
-  // requests without as_of; default: the system clock. `live` must outlive
+  // `clock` gives "today" (the school-local date in England) for requests
+  // without as_of: the same clock the ledger validates with. `auth`: who may
+  // read (default: local mode, every caller an admin). `live` must outlive
   // the service.
-  // `auth`: who may read (default: local mode, every caller an admin).
   explicit ProjectionsServiceImpl(const projections::LiveAttendance* live,
-                                  std::function<std::int64_t()> now_us = {},
+                                  ledger::Clock clock = {},
                                   std::shared_ptr<const Authenticator> auth = nullptr);
 
   grpc::Status GetPupilAttendance(grpc::ServerContext* context,
@@ -44,7 +42,7 @@ class ProjectionsServiceImpl final : public v1::Projections::Service {
   ledger::Day Today() const;
 
   const projections::LiveAttendance* live_;
-  std::function<std::int64_t()> now_us_;
+  ledger::Clock clock_;
   std::shared_ptr<const Authenticator> auth_;
 };
 
