@@ -13,8 +13,10 @@
 
 #include "ledger/ledger.h"
 #include "projections/live_attendance.h"
-#include "projections/projection_runner.h"
+#include "services/attendance_read_model.h"
 #include "services/ledger_service.h"
+#include "services/mark_history_read_model.h"
+#include "services/read_model_host.h"
 #include "services/projections_service.h"
 #include "services/server.h"
 #include "demo/demo_school.h"
@@ -127,17 +129,37 @@ int main(int argc, char** argv) {
     spdlog::info("demo loaded: {} events", (*ledger)->LastPosition());
   }
 
-  // Projections: loaded from their checkpoint and caught up before serving,
-  // then kept current by the runner's thread.
+  // Read models: each restored from its own checkpoint and caught up before
+  // serving, then fed from the log's tail by the host. One that fails is
+  // logged by name and stops alone; the ledger keeps taking writes.
   attendance::projections::LiveAttendance live;
-  attendance::projections::ProjectionRunner runner(ledger->get(), &live);
-  if (absl::Status s = runner.Start(); !s.ok()) {
-    spdlog::error("cannot start projections: {}", s.ToString());
+  attendance::services::AttendanceReadModel attendance_model(&live);
+  attendance::services::MarkHistoryReadModel mark_history;
+  attendance::services::ReadModelHost read_models(ledger->get());
+  for (auto [model, every] : {std::pair<attendance::services::ReadModel*, std::uint64_t>{
+                                  &attendance_model, 0},
+                              {&mark_history, 1}}) {
+    if (absl::Status s = read_models.Add(model, every); !s.ok()) {
+      spdlog::error("cannot host read model {}: {}", model->name(), s.ToString());
+      return 1;
+    }
+  }
+  if (absl::Status s = read_models.Start(); !s.ok()) {
+    spdlog::error("cannot start read models: {}", s.ToString());
     return 1;
+  }
+  for (const auto& status : read_models.Statuses()) {
+    if (!status.status.ok()) {
+      spdlog::error("read model {} is not available: {}", status.name, status.status.ToString());
+    }
   }
 
   attendance::services::LedgerServiceImpl ledger_service(**ledger);
-  attendance::services::ProjectionsServiceImpl projections_service(&live);
+  attendance::services::ProjectionsServiceImpl projections_service(
+      &live, {}, [&read_models, &attendance_model](attendance::ledger::Position position,
+                                std::chrono::steady_clock::time_point deadline) {
+        return read_models.WaitFor(attendance_model.name(), position, deadline);
+      });
   auto server =
       attendance::services::Server::Start(flags.listen, {&ledger_service, &projections_service});
   if (!server.ok()) {
@@ -156,6 +178,6 @@ int main(int argc, char** argv) {
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   spdlog::info("shutting down");
   (*server)->Shutdown();
-  runner.Stop();
+  read_models.Stop();
   return 0;
 }

@@ -1,5 +1,6 @@
 // The RocksDB-backed Ledger: one DB, one WAL, a column family per key space
 // (see keys.h), and a single writer thread that group-commits commands.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -13,6 +14,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "commands.h"
+#include "commit_signal.h"
+#include "read_model_store.h"
 #include "group.h"
 #include "hot_state.h"
 #include "keys.h"
@@ -28,6 +31,9 @@ namespace {
 // not wait on an unbounded amount of work.
 constexpr std::size_t kMaxJobsPerGroup = 256;
 constexpr std::size_t kMaxEventsPerGroup = 50000;
+// Events read through one RocksDB iterator by ForEachEvent: bounds how long
+// one iterator (and the memtables it pins) lives while its reader works.
+constexpr Position kEventsPerIterator = 1000;
 
 enum class Method : char {
   kRecordMarks = 'M',
@@ -149,6 +155,7 @@ class RocksLedger final : public Ledger {
         {"marks", index_options},
         {"requests", index_options},
         {"checkpoints", rocksdb::ColumnFamilyOptions()},
+        {"read_models", index_options},  // read models' keyed state (read_model_store.cc)
     };
     rocksdb::DB* db = nullptr;
     if (auto s = FromRocks(
@@ -159,6 +166,7 @@ class RocksLedger final : public Ledger {
     }
     db_.reset(db);
     cf_ = {handles_[1], handles_[2], handles_[3], handles_[4], handles_[5]};
+    read_models_cf_ = handles_[6];
     if (auto s = Replay(); !s.ok()) return s;
     writer_ = std::thread([this] { WriterLoop(); });
     committer_ = std::thread([this] { CommitLoop(); });
@@ -249,27 +257,80 @@ class RocksLedger final : public Ledger {
 
   Position LastPosition() const override { return committed_.load(std::memory_order_acquire); }
 
+  // --- Reading and following the log (tail.cc, commit_signal.h) ---
+  // No snapshot: events are immutable and reads never go past the committed
+  // head, so each chunk's short-lived iterator sees the same bytes a
+  // snapshot would, and a slow reader pins no memtable.
   absl::Status ForEachEvent(
       Position from, const std::function<bool(const v1::EventEnvelope&)>& visit) const override {
     const Position last = LastPosition();
     if (from == 0) from = 1;
-    if (from > last) return absl::OkStatus();
-    const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
     v1::EventEnvelope envelope;
-    absl::Status status = Scan(snapshot, from, last, [&](Position, std::string_view hash,
+    while (from <= last) {
+      const Position to = std::min(last, from + kEventsPerIterator - 1);
+      absl::Status status = Scan(nullptr, from, to, [&](Position, std::string_view hash,
                                                         std::string_view prev_hash,
                                                         std::string_view body) -> absl::Status {
-      envelope.Clear();
-      if (!envelope.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+        envelope.Clear();
+        if (!envelope.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+          return absl::DataLossError("undecodable event");
+        }
+        envelope.set_hash(hash.data(), hash.size());
+        envelope.set_prev_hash(prev_hash.data(), prev_hash.size());
+        return visit(envelope) ? absl::OkStatus() : absl::CancelledError();
+      });
+      if (absl::IsCancelled(status)) return absl::OkStatus();
+      if (!status.ok()) return status;
+      from = to + 1;
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ReadChunk(Position from, ChunkLimits limits, EventChunk& chunk) const override {
+    chunk.events.Clear();
+    chunk.ends_commit = false;
+    const Position head = LastPosition();
+    if (from == 0) from = 1;
+    if (from > head) return absl::OkStatus();
+    const Position to = std::min<Position>(head, from + std::max<std::size_t>(limits.max_events, 1) - 1);
+    std::size_t bytes = 0;
+    absl::Status status = Scan(nullptr, from, to, [&](Position, std::string_view hash,
+                                                      std::string_view prev_hash,
+                                                      std::string_view body) -> absl::Status {
+      if (!chunk.events.empty() && bytes + body.size() > limits.max_bytes) {
+        return absl::CancelledError();
+      }
+      bytes += body.size();
+      v1::EventEnvelope* envelope = chunk.events.Add();
+      if (!envelope->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
         return absl::DataLossError("undecodable event");
       }
-      envelope.set_hash(hash.data(), hash.size());
-      envelope.set_prev_hash(prev_hash.data(), prev_hash.size());
-      return visit(envelope) ? absl::OkStatus() : absl::CancelledError();
+      envelope->set_hash(hash.data(), hash.size());
+      envelope->set_prev_hash(prev_hash.data(), prev_hash.size());
+      return absl::OkStatus();
     });
-    db_->ReleaseSnapshot(snapshot);
-    return absl::IsCancelled(status) ? absl::OkStatus() : status;
+    if (!status.ok() && !absl::IsCancelled(status)) {
+      chunk.events.Clear();
+      return status;
+    }
+    // End the chunk where a commit ends if one is known inside it, so that
+    // readers who publish at chunk ends never show half of a request.
+    const Position last = chunk.events.rbegin()->position();
+    if (last == head) {
+      chunk.ends_commit = true;
+    } else if (const Position cut = commit_signal_.LastKnownEndIn(from, last); cut != 0) {
+      while (chunk.events.rbegin()->position() > cut) chunk.events.RemoveLast();
+      chunk.ends_commit = true;
+    }
+    return absl::OkStatus();
   }
+
+  Position WaitForCommit(Position after,
+                         std::chrono::steady_clock::time_point deadline) const override {
+    commit_signal_.Wait(deadline, [&] { return LastPosition() > after; });
+    return LastPosition();
+  }
+  // --- end of reading and following the log ---
 
   absl::Status VerifyChain(Position from, Position to) const override {
     const Position last = LastPosition();
@@ -297,11 +358,6 @@ class RocksLedger final : public Ledger {
     return status;
   }
 
-  void SetCommitListener(std::function<void(Position)> listener) override {
-    std::lock_guard lock(listener_mu_);
-    listener_ = std::move(listener);
-  }
-
   absl::Status SaveCheckpoint(const std::string& name, const Checkpoint& checkpoint) override {
     std::string value;
     keys::PutFixed64(value, checkpoint.position);
@@ -317,6 +373,11 @@ class RocksLedger final : public Ledger {
     if (auto st = FromRocks(s, absl::StrCat("load checkpoint ", name)); !st.ok()) return st;
     if (value.size() < 8) return absl::DataLossError(absl::StrCat("checkpoint ", name, " is short"));
     return Checkpoint{keys::GetFixed64(value), value.substr(8)};
+  }
+
+  absl::StatusOr<std::unique_ptr<ReadModelStore>> OpenReadModelStore(
+      const std::string& name) override {
+    return NewRocksReadModelStore(db_.get(), read_models_cf_, cf_.checkpoints, name);
   }
 
  private:
@@ -649,8 +710,7 @@ class RocksLedger final : public Ledger {
         s = FromRocks(db_->Write(write, &group.batch()), "write events");
         if (s.ok()) {
           committed_.store(prepared->last_position, std::memory_order_release);
-          std::lock_guard lock(listener_mu_);
-          if (listener_) listener_(prepared->last_position);
+          commit_signal_.Committed(prepared->last_position);  // wakes followers of the log
         } else {
           // The hot state already holds this group's events (and maybe the
           // next groups'); it can no longer be trusted, so refuse writes
@@ -672,6 +732,7 @@ class RocksLedger final : public Ledger {
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   ColumnFamilies cf_;
+  rocksdb::ColumnFamilyHandle* read_models_cf_ = nullptr;
 
   // Owned by the writer thread (and by Open before it starts): the state
   // and chain head including every prepared group, durable or not yet.
@@ -705,8 +766,7 @@ class RocksLedger final : public Ledger {
   bool stopping_ = false;
   std::thread writer_;
 
-  std::mutex listener_mu_;
-  std::function<void(Position)> listener_;
+  CommitSignal commit_signal_;  // followers of the log (ReadChunk, WaitForCommit)
 };
 
 }  // namespace

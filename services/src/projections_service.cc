@@ -3,6 +3,7 @@
 #include <chrono>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "projections/attendance_queries.h"
 #include "projections/uk_time.h"
 #include "services/grpc_status.h"
@@ -19,8 +20,9 @@ grpc::Status Finish(absl::StatusOr<Response> result, Response* response) {
 }  // namespace
 
 ProjectionsServiceImpl::ProjectionsServiceImpl(const projections::LiveAttendance* live,
-                                               std::function<std::int64_t()> now_us)
-    : live_(live), now_us_(std::move(now_us)) {
+                                               std::function<std::int64_t()> now_us,
+                                               PositionWaiter wait_for)
+    : live_(live), now_us_(std::move(now_us)), wait_for_(std::move(wait_for)) {
   if (!now_us_) {
     now_us_ = [] {
       return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -32,9 +34,31 @@ ProjectionsServiceImpl::ProjectionsServiceImpl(const projections::LiveAttendance
 
 ledger::Day ProjectionsServiceImpl::Today() const { return projections::UkLocalDay(now_us_()); }
 
-grpc::Status ProjectionsServiceImpl::GetPupilAttendance(grpc::ServerContext*,
+absl::Status ProjectionsServiceImpl::AwaitPosition(const grpc::ServerContext& context,
+                                                   ledger::Position min_position) const {
+  if (min_position == 0 || live_->position() >= min_position) return absl::OkStatus();
+  if (!wait_for_) {
+    return absl::UnavailableError(absl::StrCat("projection at position ", live_->position(),
+                                               ", asked for ", min_position));
+  }
+  // The call's deadline, bounded by the server's maximum; gRPC gives the
+  // deadline on the system clock, the waiter takes the steady one.
+  const auto now_system = std::chrono::system_clock::now();
+  const auto now_steady = std::chrono::steady_clock::now();
+  auto wait = std::chrono::duration_cast<std::chrono::steady_clock::duration>(kMaxPositionWait);
+  if (context.deadline() < now_system + kMaxPositionWait) {
+    wait = std::chrono::duration_cast<std::chrono::steady_clock::duration>(context.deadline() -
+                                                                           now_system);
+  }
+  return wait_for_(min_position, now_steady + wait);
+}
+
+grpc::Status ProjectionsServiceImpl::GetPupilAttendance(grpc::ServerContext* context,
                                                         const v1::GetPupilAttendanceRequest* req,
                                                         v1::PupilAttendance* resp) {
+  if (absl::Status s = AwaitPosition(*context, req->min_position()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
   const ledger::Day today = Today();
   return Finish(live_->Read([&](const projections::AttendanceState& state) {
     return projections::QueryPupilAttendance(state, *req, today);
@@ -42,9 +66,12 @@ grpc::Status ProjectionsServiceImpl::GetPupilAttendance(grpc::ServerContext*,
                 resp);
 }
 
-grpc::Status ProjectionsServiceImpl::ListPupilAttendance(grpc::ServerContext*,
+grpc::Status ProjectionsServiceImpl::ListPupilAttendance(grpc::ServerContext* context,
                                                          const v1::ListPupilAttendanceRequest* req,
                                                          v1::ListPupilAttendanceResponse* resp) {
+  if (absl::Status s = AwaitPosition(*context, req->min_position()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
   const ledger::Day today = Today();
   return Finish(live_->Read([&](const projections::AttendanceState& state) {
     return projections::QueryPupilList(state, *req, today);
@@ -52,9 +79,12 @@ grpc::Status ProjectionsServiceImpl::ListPupilAttendance(grpc::ServerContext*,
                 resp);
 }
 
-grpc::Status ProjectionsServiceImpl::GetCohortAttendance(grpc::ServerContext*,
+grpc::Status ProjectionsServiceImpl::GetCohortAttendance(grpc::ServerContext* context,
                                                          const v1::GetCohortAttendanceRequest* req,
                                                          v1::CohortAttendanceResponse* resp) {
+  if (absl::Status s = AwaitPosition(*context, req->min_position()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
   const ledger::Day today = Today();
   return Finish(live_->Read([&](const projections::AttendanceState& state) {
     return projections::QueryCohorts(state, *req, today);

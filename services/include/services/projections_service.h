@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 
@@ -17,14 +18,26 @@ namespace attendance::services {
 // projections/attendance_queries.h. Reads never block ledger writes.
 //
 // Status codes: INVALID_ARGUMENT naming the field and value; NOT_FOUND for
-// an unknown school or pupil. Thread-safe.
+// an unknown school or pupil; for a request with min_position the
+// projection has not reached in time, DEADLINE_EXCEEDED or UNAVAILABLE
+// "read model N at position X, asked for Y". Thread-safe.
 class ProjectionsServiceImpl final : public v1::Projections::Service {
  public:
   // `now_us` (microseconds since the epoch) gives "today" (UK date) for
   // requests without as_of; default: the system clock. `live` must outlive
   // the service.
+  //
+  // `wait_for` blocks until the projection has published a position or a
+  // deadline passes (ReadModelHost::WaitFor); without it, a request whose
+  // min_position is not yet folded fails at once with UNAVAILABLE.
+  using PositionWaiter =
+      std::function<absl::Status(ledger::Position, std::chrono::steady_clock::time_point)>;
   explicit ProjectionsServiceImpl(const projections::LiveAttendance* live,
-                                  std::function<std::int64_t()> now_us = {});
+                                  std::function<std::int64_t()> now_us = {},
+                                  PositionWaiter wait_for = {});
+
+  // The longest a call waits for min_position, whatever its deadline.
+  static constexpr std::chrono::seconds kMaxPositionWait{10};
 
   grpc::Status GetPupilAttendance(grpc::ServerContext* context,
                                   const v1::GetPupilAttendanceRequest* request,
@@ -38,9 +51,13 @@ class ProjectionsServiceImpl final : public v1::Projections::Service {
 
  private:
   ledger::Day Today() const;
+  // OK once the projection reflects `min_position` (0: at once).
+  absl::Status AwaitPosition(const grpc::ServerContext& context,
+                             ledger::Position min_position) const;
 
   const projections::LiveAttendance* live_;
   std::function<std::int64_t()> now_us_;
+  PositionWaiter wait_for_;
 };
 
 }  // namespace attendance::services
