@@ -136,10 +136,9 @@ int main(int argc, char** argv) {
   attendance::services::AttendanceReadModel attendance_model(&live);
   attendance::services::MarkHistoryReadModel mark_history;
   attendance::services::ReadModelHost read_models(ledger->get());
-  for (auto [model, every] : {std::pair<attendance::services::ReadModel*, std::uint64_t>{
-                                  &attendance_model, 0},
-                              {&mark_history, 1}}) {
-    if (absl::Status s = read_models.Add(model, every); !s.ok()) {
+  for (attendance::services::ReadModel* model :
+       std::initializer_list<attendance::services::ReadModel*>{&attendance_model, &mark_history}) {
+    if (absl::Status s = read_models.Add(model); !s.ok()) {
       spdlog::error("cannot host read model {}: {}", model->name(), s.ToString());
       return 1;
     }

@@ -46,6 +46,8 @@ absl::Status ReadModelHost::Add(ReadModel* model, std::uint64_t checkpoint_every
   hosted->model = model;
   hosted->checkpoint_every =
       checkpoint_every_events != 0 ? checkpoint_every_events : options_.checkpoint_every_events;
+  // Its readers see only what is written, so it is written at every publish.
+  if (model->reads_from_store()) hosted->checkpoint_every = 1;
   hosted->store = std::move(*store);
   model->Attach(hosted->store.get());
   models_.push_back(std::move(hosted));
@@ -182,13 +184,17 @@ absl::Status ReadModelHost::Publish(Hosted& hosted, bool force_checkpoint) {
     std::lock_guard lock(mu_);
     checkpointed = hosted.checkpointed;
   }
-  const ledger::Position position = hosted.model->position();
+  ledger::Position position = hosted.model->position();
   if ((force_checkpoint && position != checkpointed) ||
       position - checkpointed >= hosted.checkpoint_every) {
     status = Checkpoint(hosted);
   }
-  // After the checkpoint: a model whose readers read its keyed state sees
-  // it written once its position is published.
+  // A model whose readers read its keyed state is visible up to what was
+  // written, so a reader that waited for a position finds it there.
+  if (hosted.model->reads_from_store()) {
+    std::lock_guard lock(mu_);
+    position = hosted.checkpointed;
+  }
   hosted.published.store(position, std::memory_order_release);
   { std::lock_guard lock(mu_); }
   changed_.notify_all();

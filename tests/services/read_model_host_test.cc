@@ -146,7 +146,7 @@ TEST_CASE(
     MarkHistoryReadModel history;
     ReadModelHost host(f.ledger.get(), options);
     REQUIRE(host.Add(&attendance).ok());
-    REQUIRE(host.Add(&history, 1).ok());
+    REQUIRE(host.Add(&history).ok());
     REQUIRE(host.Start().ok());
     std::thread writers([&] {
       WriteRegistersConcurrently(*f.ledger, 4, 20, {"/", "N", "\\"}, "2025-09-03", "2025-09-19");
@@ -177,7 +177,7 @@ TEST_CASE(
   Recording attendance_seen(attendance), history_seen(history);
   ReadModelHost host(f.ledger.get(), options);
   REQUIRE(host.Add(&attendance_seen).ok());
-  REQUIRE(host.Add(&history_seen, 1).ok());
+  REQUIRE(host.Add(&history_seen).ok());
   REQUIRE(host.Start().ok());
   const ledger::Position head = f.ledger->LastPosition();
 
@@ -262,7 +262,7 @@ TEST_CASE("ignore_checkpoints rebuilds every read model from position 1", "[serv
   options.ignore_checkpoints = true;
   ReadModelHost host(f.ledger.get(), options);
   REQUIRE(host.Add(&attendance_seen).ok());
-  REQUIRE(host.Add(&history_seen, 1).ok());
+  REQUIRE(host.Add(&history_seen).ok());
   REQUIRE(host.Start().ok());
   CHECK(attendance_seen.was_reset);
   CHECK(history_seen.was_reset);

@@ -14,9 +14,10 @@ namespace attendance::services {
 // read model whose state is keyed, on disk, in the ledger's read-model key
 // space: millions of entries, no blob. Entries are buffered between
 // checkpoints and written with the position in one batch, so after a crash
-// the keys and the position agree. Host it with checkpoint_every_events 1
-// so that History, which reads what is written, is current at every
-// publish. No gRPC for it yet (the audit issue adds it).
+// the keys and the position agree. It reads_from_store(), so the host
+// writes it at every publish and History, which reads what is written, is
+// current at every published position. No gRPC for it yet (the audit issue
+// adds it).
 class MarkHistoryReadModel final : public ReadModel {
  public:
   static constexpr const char* kName = "audit.mark_history.v1";
@@ -31,6 +32,7 @@ class MarkHistoryReadModel final : public ReadModel {
   absl::Status Apply(const v1::EventEnvelope& event) override;
   absl::Status Encode(ledger::ReadModelWrite& write) override;
   void Saved() override { pending_.clear(); }
+  bool reads_from_store() const override { return true; }
 
   // One session's first mark and amendments in log order, as of the last
   // checkpoint. Thread-safe. DATA_LOSS for an undecodable entry.

@@ -47,6 +47,10 @@ class ReadModel {
   // with the position. Called after Publish.
   virtual absl::Status Encode(ledger::ReadModelWrite& write) = 0;
 
+  // True when readers read the model's keyed state rather than memory: the
+  // host then publishes only positions whose checkpoint write succeeded.
+  virtual bool reads_from_store() const { return false; }
+
   // The write of the last Encode is durable in the ledger's store (it is
   // not when a write fails: the next Encode must then cover it again).
   virtual void Saved() {}

@@ -54,7 +54,8 @@ class ReadModelHost {
   ReadModelHost(const ReadModelHost&) = delete;
   ReadModelHost& operator=(const ReadModelHost&) = delete;
 
-  // Before Start. `checkpoint_every_events` 0 = the host's option.
+  // Before Start. `checkpoint_every_events` 0 = the host's option; a model
+  // that reads_from_store() is checkpointed at every publish.
   // INVALID_ARGUMENT: a name already added, or one the ledger refuses.
   absl::Status Add(ReadModel* model, std::uint64_t checkpoint_every_events = 0);
 
