@@ -13,6 +13,7 @@
 // register (school, date, session) is one range scan.
 //   requests:    school | request_id                        -> fingerprint(32) || method(1) || response
 //   checkpoints: name                                       -> position(8) || state
+//   read_models: name | 0x00 | key                          -> value (read_model_store.cc)
 
 #include <cstdint>
 #include <string>

@@ -13,7 +13,7 @@ namespace attendance::services {
 
 // attendance.v1.Projections: attendance figures read from the live
 // projection (projections::LiveAttendance, kept current by a
-// projections::ProjectionRunner). Handlers only parse, query under the
+// services::ReadModelHost through AttendanceReadModel). Handlers only parse, query under the
 // projection's shared lock, and map statuses: the work is in
 // projections/attendance_queries.h. Reads never block ledger writes.
 //
