@@ -13,8 +13,8 @@ namespace attendance::services {
 
 // attendance.v1.Projections: attendance figures read from the live
 // projection (projections::LiveAttendance, kept current by a
-// services::ReadModelHost through AttendanceReadModel). Handlers only parse, query under the
-// projection's shared lock, and map statuses: the work is in
+// services::ReadModelHost through AttendanceReadModel). Handlers only
+// parse, query under the projection's shared lock, and map statuses: the work is in
 // projections/attendance_queries.h. Reads never block ledger writes.
 //
 // Status codes: INVALID_ARGUMENT naming the field and value; NOT_FOUND for
