@@ -407,7 +407,10 @@ class RocksLedger final : public Ledger {
     const std::string upper = keys::Event(to + 1);
     rocksdb::Slice upper_slice(upper);
     read.iterate_upper_bound = &upper_slice;
-    read.readahead_size = 2 << 20;
+    // Read ahead about what the range holds (events are ~150-300 bytes), up
+    // to 2 MB: chunked readers open one iterator per 1,000 events.
+    read.readahead_size = static_cast<std::size_t>(
+        std::min<Position>(2u << 20, std::max<Position>(64u << 10, (to - from + 1) * 512)));
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, cf_.events));
     Position expected = from;
     for (it->Seek(keys::Event(from)); it->Valid(); it->Next()) {

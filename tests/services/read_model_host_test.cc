@@ -57,6 +57,7 @@ class Recording final : public ReadModel {
   void Publish() override { inner_.Publish(); }
   absl::Status Encode(ledger::ReadModelWrite& write) override { return inner_.Encode(write); }
   void Saved() override { inner_.Saved(); }
+  bool reads_from_store() const override { return inner_.reads_from_store(); }
 
   bool was_reset = false;
   ledger::Position first_applied = 0;
