@@ -28,9 +28,9 @@ class RocksReadModelStore final : public ReadModelStore {
     return value;
   }
 
-  absl::Status Scan(std::string_view prefix,
-                    const std::function<bool(std::string_view, std::string_view)>& visit)
-      const override {
+  absl::Status Scan(
+      std::string_view prefix,
+      const std::function<bool(std::string_view, std::string_view)>& visit) const override {
     const std::string start = prefix_ + std::string(prefix);
     rocksdb::ReadOptions read;
     read.prefix_same_as_start = false;
@@ -81,8 +81,8 @@ absl::StatusOr<std::unique_ptr<ReadModelStore>> NewRocksReadModelStore(
     rocksdb::DB* db, rocksdb::ColumnFamilyHandle* read_models,
     rocksdb::ColumnFamilyHandle* checkpoints, const std::string& name) {
   if (name.empty() || name.size() > 128 || name.find('\0') != std::string::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("read model name: \"", name.substr(0, 130), "\" must be 1 to 128 bytes, no NUL"));
+    return absl::InvalidArgumentError(absl::StrCat("read model name: \"", name.substr(0, 130),
+                                                   "\" must be 1 to 128 bytes, no NUL"));
   }
   return std::unique_ptr<ReadModelStore>(
       new RocksReadModelStore(db, read_models, checkpoints, name));

@@ -1,9 +1,9 @@
 #pragma once
 
+#include <rocksdb/db.h>
+
 #include <memory>
 #include <string>
-
-#include <rocksdb/db.h>
 
 #include "absl/status/statusor.h"
 #include "ledger/ledger.h"

@@ -292,7 +292,8 @@ class RocksLedger final : public Ledger {
     const Position head = LastPosition();
     if (from == 0) from = 1;
     if (from > head) return absl::OkStatus();
-    const Position to = std::min<Position>(head, from + std::max<std::size_t>(limits.max_events, 1) - 1);
+    const Position to =
+        std::min<Position>(head, from + std::max<std::size_t>(limits.max_events, 1) - 1);
     std::size_t bytes = 0;
     absl::Status status = Scan(nullptr, from, to, [&](Position, std::string_view hash,
                                                       std::string_view prev_hash,

@@ -61,8 +61,8 @@ absl::StatusOr<MarkHistoryEntry> DecodeMarkHistoryEntry(std::string_view value) 
   entry.recorded_at_us = event.recorded_at_us();
   if (event.has_mark_recorded()) {
     entry.code = event.mark_recorded().code();
-    entry.actor = event.mark_recorded().has_taken_by() ? event.mark_recorded().taken_by()
-                                                       : event.actor();
+    entry.actor =
+        event.mark_recorded().has_taken_by() ? event.mark_recorded().taken_by() : event.actor();
   } else {
     const v1::MarkAmended& amended = event.mark_amended();
     entry.amendment = true;

@@ -30,7 +30,8 @@ absl::Status AttendanceReadModel::Apply(const v1::EventEnvelope& event) {
 
 absl::Status AttendanceReadModel::Encode(ledger::ReadModelWrite& write) {
   lock_.reset();
-  write.state = live_->Read([](const projections::AttendanceState& state) { return state.Encode(); });
+  write.state =
+      live_->Read([](const projections::AttendanceState& state) { return state.Encode(); });
   return absl::OkStatus();
 }
 

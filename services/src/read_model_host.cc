@@ -107,7 +107,8 @@ absl::Status ReadModelHost::Prepare(Hosted& hosted) {
         hosted.checkpointed = checkpoint->position;
         return absl::OkStatus();
       }
-      SPDLOG_LOGGER_WARN(&Log(), "read model {}: checkpoint unusable ({}); rebuilding from position 1",
+      SPDLOG_LOGGER_WARN(&Log(),
+                         "read model {}: checkpoint unusable ({}); rebuilding from position 1",
                          model.name(), restored.ToString());
     } else if (!absl::IsNotFound(checkpoint.status())) {
       return checkpoint.status();
@@ -156,7 +157,7 @@ void ReadModelHost::Run(Hosted& hosted) {
       if (!s.ok()) {
         model.Publish();
         return Fail(hosted, absl::Status(s.code(), absl::StrCat("at position ", event.position(),
-                                                                 ": ", s.message())));
+                                                                ": ", s.message())));
       }
     }
     since_publish += static_cast<std::uint64_t>(chunk.events.size());
@@ -166,7 +167,7 @@ void ReadModelHost::Run(Hosted& hosted) {
     // (An empty chunk means the model stood at the head, a commit end.)
     if ((chunk.ends_commit || chunk.events.empty()) &&
         (since_publish >= options_.events_per_publish ||
-                              tail.next_position() > ledger_->LastPosition())) {
+         tail.next_position() > ledger_->LastPosition())) {
       since_publish = 0;
       if (absl::Status s = Publish(hosted, false); !s.ok()) {
         SPDLOG_LOGGER_WARN(&Log(), "read model {}: checkpoint failed: {}", model.name(),
@@ -260,8 +261,8 @@ std::vector<ReadModelStatus> ReadModelHost::Statuses() const {
   std::vector<ReadModelStatus> statuses;
   std::lock_guard lock(mu_);
   for (const auto& hosted : models_) {
-    statuses.push_back({hosted->model->name(), hosted->published.load(), hosted->checkpointed,
-                        hosted->status});
+    statuses.push_back(
+        {hosted->model->name(), hosted->published.load(), hosted->checkpointed, hosted->status});
   }
   return statuses;
 }

@@ -2,10 +2,9 @@
 // and in order while writers write, and a stalled one holds one bounded
 // chunk and slows no one.
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <thread>
 #include <vector>
-
-#include <catch2/catch.hpp>
 
 #include "ledger/ledger.h"
 #include "support/fixtures.h"
@@ -103,7 +102,8 @@ TEST_CASE("ten followers of the tail each see every event once, in order, while 
   Record(resumed, stalled_chunk);
   while (stalled.next_position() <= head) {
     REQUIRE(stalled.Next(Clock::now(), stalled_chunk).ok());
-    CHECK(static_cast<std::size_t>(stalled_chunk.events.size()) <= ledger::ChunkLimits{}.max_events);
+    CHECK(static_cast<std::size_t>(stalled_chunk.events.size()) <=
+          ledger::ChunkLimits{}.max_events);
     Record(resumed, stalled_chunk);
   }
   CHECK(resumed.events == head);
@@ -111,8 +111,7 @@ TEST_CASE("ten followers of the tail each see every event once, in order, while 
   CHECK(resumed.broken_links == 0);
 }
 
-TEST_CASE("a follower at the head waits for the next commit and is woken by it",
-          "[ledger][tail]") {
+TEST_CASE("a follower at the head waits for the next commit and is woken by it", "[ledger][tail]") {
   LedgerFixture f(1);
   const ledger::Position head = f.ledger->LastPosition();
   ledger::LogTail tail(*f.ledger, head + 1);

@@ -4,11 +4,11 @@
 // the real gRPC server.
 #include "services/read_model_host.h"
 
-#include <map>
-#include <thread>
+#include <grpcpp/grpcpp.h>
 
 #include <catch2/catch.hpp>
-#include <grpcpp/grpcpp.h>
+#include <map>
+#include <thread>
 
 #include "attendance/v1/ledger_service.grpc.pb.h"
 #include "attendance/v1/projections_service.grpc.pb.h"
