@@ -28,8 +28,10 @@
 #include "ledger/clock.h"
 #include "ledger/ledger.h"
 #include "projections/live_attendance.h"
-#include "projections/projection_runner.h"
+#include "services/attendance_read_model.h"
 #include "services/ledger_service.h"
+#include "services/mark_history_read_model.h"
+#include "services/read_model_host.h"
 #include "services/projections_service.h"
 #include "services/security.h"
 #include "services/server.h"
@@ -325,13 +327,28 @@ int main(int argc, char** argv) {
     spdlog::info("demo loaded: {} events", (*ledger)->LastPosition());
   }
 
-  // Projections: loaded from their checkpoint and caught up before serving,
-  // then kept current by the runner's thread.
+  // Read models: each restored from its own checkpoint and caught up before
+  // serving, then fed from the log's tail by the host. One that fails is
+  // logged by name and stops alone; the ledger keeps taking writes.
   attendance::projections::LiveAttendance live;
-  attendance::projections::ProjectionRunner runner(ledger->get(), &live);
-  if (absl::Status s = runner.Start(); !s.ok()) {
-    spdlog::error("cannot start projections: {}", s.ToString());
+  attendance::services::AttendanceReadModel attendance_model(&live);
+  attendance::services::MarkHistoryReadModel mark_history;
+  attendance::services::ReadModelHost read_models(ledger->get());
+  for (attendance::services::ReadModel* model :
+       std::initializer_list<attendance::services::ReadModel*>{&attendance_model, &mark_history}) {
+    if (absl::Status s = read_models.Add(model); !s.ok()) {
+      spdlog::error("cannot host read model {}: {}", model->name(), s.ToString());
+      return 1;
+    }
+  }
+  if (absl::Status s = read_models.Start(); !s.ok()) {
+    spdlog::error("cannot start read models: {}", s.ToString());
     return 1;
+  }
+  for (const auto& status : read_models.Statuses()) {
+    if (!status.status.ok()) {
+      spdlog::error("read model {} is not available: {}", status.name, status.status.ToString());
+    }
   }
 
   if (security->local) {
@@ -344,7 +361,12 @@ int main(int argc, char** argv) {
                  flags.security.tokens_file, security->credentials ? "TLS" : "plaintext (loopback)");
   }
   attendance::services::LedgerServiceImpl ledger_service(**ledger, security->auth);
-  attendance::services::ProjectionsServiceImpl projections_service(&live, clock, security->auth);
+  attendance::services::ProjectionsServiceImpl projections_service(
+      &live, clock, security->auth,
+      [&read_models, &attendance_model](attendance::ledger::Position position,
+                                        std::chrono::steady_clock::time_point deadline) {
+        return read_models.WaitFor(attendance_model.name(), position, deadline);
+      });
   auto server = attendance::services::Server::Start(
       flags.listen, {&ledger_service, &projections_service}, flags.limits, security->credentials);
   if (!server.ok()) {
@@ -392,6 +414,6 @@ int main(int argc, char** argv) {
     backups.join();
   }
   (*server)->Shutdown();
-  runner.Stop();
+  read_models.Stop();
   return 0;
 }

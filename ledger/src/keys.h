@@ -15,6 +15,7 @@
 //
 // A `streams` family (school | pupil | version -> position) was written by
 // earlier versions and never read; Open drops it (kRetiredColumnFamilies).
+//   read_models: name | 0x00 | key                          -> value (read_model_store.cc)
 
 #include <cstdint>
 #include <optional>

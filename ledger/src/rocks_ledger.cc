@@ -1,5 +1,6 @@
 // The RocksDB-backed Ledger: one DB, one WAL, a column family per key space
 // (see keys.h), and a single writer thread that group-commits commands.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -15,6 +16,8 @@
 #include "absl/strings/str_cat.h"
 #include "backup_impl.h"
 #include "commands.h"
+#include "commit_signal.h"
+#include "read_model_store.h"
 #include "group.h"
 #include "head_record.h"
 #include "hot_state.h"
@@ -34,6 +37,9 @@ namespace {
 // not wait on an unbounded amount of work.
 constexpr std::size_t kMaxJobsPerGroup = 256;
 constexpr std::size_t kMaxEventsPerGroup = 50000;
+// Events read through one RocksDB iterator by ForEachEvent: bounds how long
+// one iterator (and the memtables it pins) lives while its reader works.
+constexpr Position kEventsPerIterator = 1000;
 
 enum class Method : char {
   kRecordMarks = 'M',
@@ -177,6 +183,7 @@ class RocksLedger final : public Ledger {
         {"marks", index_options},
         {"requests", index_options},
         {"checkpoints", rocksdb::ColumnFamilyOptions()},
+        {"read_models", index_options},  // read models' keyed state (read_model_store.cc)
     };
     rocksdb::DB* db = nullptr;
     if (auto s = OpenLedgerDb(db_options, options_.data_dir, options_.read_only, descriptors,
@@ -186,11 +193,13 @@ class RocksLedger final : public Ledger {
     }
     db_.reset(db);
     cf_ = {handles_[1], handles_[2], handles_[3], handles_[4]};
+    read_models_cf_ = handles_[5];
     // Read-only: no fold and no writer; the head is the last stored key.
     if (options_.read_only) {
       auto last = LastStoredPosition(*db_, cf_.events);
       if (!last.ok()) return last.status();
       committed_.store(*last, std::memory_order_release);
+      commit_signal_.Committed(*last);
       return absl::OkStatus();
     }
     if (auto s = Replay(); !s.ok()) return s;
@@ -286,27 +295,81 @@ class RocksLedger final : public Ledger {
 
   Position LastPosition() const override { return committed_.load(std::memory_order_acquire); }
 
+  // --- Reading and following the log (tail.cc, commit_signal.h) ---
+  // No snapshot: events are immutable and reads never go past the committed
+  // head, so each chunk's short-lived iterator sees the same bytes a
+  // snapshot would, and a slow reader pins no memtable.
   absl::Status ForEachEvent(
       Position from, const std::function<bool(const v1::EventEnvelope&)>& visit) const override {
     const Position last = LastPosition();
     if (from == 0) from = 1;
-    if (from > last) return absl::OkStatus();
-    const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
     v1::EventEnvelope envelope;
-    absl::Status status = Scan(snapshot, from, last, [&](Position, std::string_view hash,
+    while (from <= last) {
+      const Position to = std::min(last, from + kEventsPerIterator - 1);
+      absl::Status status = Scan(nullptr, from, to, [&](Position, std::string_view hash,
                                                         std::string_view prev_hash,
                                                         std::string_view body) -> absl::Status {
-      envelope.Clear();
-      if (!envelope.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+        envelope.Clear();
+        if (!envelope.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+          return absl::DataLossError("undecodable event");
+        }
+        envelope.set_hash(hash.data(), hash.size());
+        envelope.set_prev_hash(prev_hash.data(), prev_hash.size());
+        return visit(envelope) ? absl::OkStatus() : absl::CancelledError();
+      });
+      if (absl::IsCancelled(status)) return absl::OkStatus();
+      if (!status.ok()) return status;
+      from = to + 1;
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ReadChunk(Position from, ChunkLimits limits, EventChunk& chunk) const override {
+    chunk.events.Clear();
+    chunk.ends_commit = false;
+    const Position head = LastPosition();
+    if (from == 0) from = 1;
+    if (from > head) return absl::OkStatus();
+    const Position to =
+        std::min<Position>(head, from + std::max<std::size_t>(limits.max_events, 1) - 1);
+    std::size_t bytes = 0;
+    absl::Status status = Scan(nullptr, from, to, [&](Position, std::string_view hash,
+                                                      std::string_view prev_hash,
+                                                      std::string_view body) -> absl::Status {
+      if (!chunk.events.empty() && bytes + body.size() > limits.max_bytes) {
+        return absl::CancelledError();
+      }
+      bytes += body.size();
+      v1::EventEnvelope* envelope = chunk.events.Add();
+      if (!envelope->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
         return absl::DataLossError("undecodable event");
       }
-      envelope.set_hash(hash.data(), hash.size());
-      envelope.set_prev_hash(prev_hash.data(), prev_hash.size());
-      return visit(envelope) ? absl::OkStatus() : absl::CancelledError();
+      envelope->set_hash(hash.data(), hash.size());
+      envelope->set_prev_hash(prev_hash.data(), prev_hash.size());
+      return absl::OkStatus();
     });
-    db_->ReleaseSnapshot(snapshot);
-    return absl::IsCancelled(status) ? absl::OkStatus() : status;
+    if (!status.ok() && !absl::IsCancelled(status)) {
+      chunk.events.Clear();
+      return status;
+    }
+    // End the chunk where a commit ends if one is known inside it, so that
+    // readers who publish at chunk ends never show half of a request.
+    const Position last = chunk.events.rbegin()->position();
+    if (last == head) {
+      chunk.ends_commit = true;
+    } else if (const Position cut = commit_signal_.LastKnownEndIn(from, last); cut != 0) {
+      while (chunk.events.rbegin()->position() > cut) chunk.events.RemoveLast();
+      chunk.ends_commit = true;
+    }
+    return absl::OkStatus();
   }
+
+  Position WaitForCommit(Position after,
+                         std::chrono::steady_clock::time_point deadline) const override {
+    commit_signal_.Wait(deadline, [&] { return LastPosition() > after; });
+    return LastPosition();
+  }
+  // --- end of reading and following the log ---
 
   absl::Status VerifyChain(Position from, Position to) const override {
     const Position last = LastPosition();
@@ -332,11 +395,6 @@ class RocksLedger final : public Ledger {
              });
     db_->ReleaseSnapshot(snapshot);
     return status;
-  }
-
-  void SetCommitListener(std::function<void(Position)> listener) override {
-    std::lock_guard lock(listener_mu_);
-    listener_ = std::move(listener);
   }
 
   absl::Status SaveCheckpoint(const std::string& name, const Checkpoint& checkpoint) override {
@@ -366,6 +424,11 @@ class RocksLedger final : public Ledger {
     return BackupLedgerDb(*db_, LastPosition(), backup_dir);
   }
 
+  absl::StatusOr<std::unique_ptr<ReadModelStore>> OpenReadModelStore(
+      const std::string& name) override {
+    return NewRocksReadModelStore(db_.get(), read_models_cf_, cf_.checkpoints, name);
+  }
+
  private:
   using ScanFn = std::function<absl::Status(Position, std::string_view hash,
                                             std::string_view prev_hash, std::string_view body)>;
@@ -393,7 +456,10 @@ class RocksLedger final : public Ledger {
     const std::string upper = keys::Event(to + 1);
     rocksdb::Slice upper_slice(upper);
     read.iterate_upper_bound = &upper_slice;
-    read.readahead_size = 2 << 20;
+    // Read ahead about what the range holds (events are ~150-300 bytes), up
+    // to 2 MB: chunked readers open one iterator per 1,000 events.
+    read.readahead_size = static_cast<std::size_t>(
+        std::min<Position>(2u << 20, std::max<Position>(64u << 10, (to - from + 1) * 512)));
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, cf_.events));
     Position expected = from;
     for (it->Seek(keys::Event(from)); it->Valid(); it->Next()) {
@@ -806,8 +872,7 @@ class RocksLedger final : public Ledger {
         if (s.ok()) {
           committed_.store(prepared->last_position, std::memory_order_release);
           head_recorder_->Advance(prepared->last_position, group.prev_hash());  // [storage]
-          std::lock_guard lock(listener_mu_);
-          if (listener_) listener_(prepared->last_position);
+          commit_signal_.Committed(prepared->last_position);  // wakes followers of the log
         } else {
           // The hot state already holds this group's events (and maybe the
           // next groups'); it can no longer be trusted, so refuse writes
@@ -838,6 +903,7 @@ class RocksLedger final : public Ledger {
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   ColumnFamilies cf_;
+  rocksdb::ColumnFamilyHandle* read_models_cf_ = nullptr;
 
   // Owned by the writer thread (and by Open before it starts): the state
   // and chain head including every prepared group, durable or not yet.
@@ -871,15 +937,14 @@ class RocksLedger final : public Ledger {
   bool stopping_ = false;
   std::thread writer_;
 
-  std::mutex listener_mu_;
-  std::function<void(Position)> listener_;
-
   // [storage] The head record's writer (set by Open), and the failure that
   // set broken_ (RESOURCE_EXHAUSTED: RecoverAfterFailure may lift it).
   std::unique_ptr<HeadRecorder> head_recorder_;
   std::mutex failure_mu_;
   absl::Status failure_;
   bool resume_failing_ = false;  // writer thread
+
+  CommitSignal commit_signal_;  // followers of the log (ReadChunk, WaitForCommit)
 };
 
 }  // namespace

@@ -14,7 +14,7 @@
 // - checkpoint encode / decode and size; memory per pupil-year;
 // - with --ledger 1: the same school written through a real RocksDB ledger
 //   (in a temp dir, WAL sync off), then a full rebuild through
-//   ProjectionRunner::Start (Ledger::ForEachEvent from position 1), and a
+//   services::ReadModelHost::Start (the log's tail from position 1), and a
 //   restart from the checkpoint.
 // Single-threaded throughout. The README records a run.
 #include <algorithm>
@@ -32,7 +32,8 @@
 #include "ledger/ledger.h"
 #include "projections/attendance_queries.h"
 #include "projections/attendance_state.h"
-#include "projections/projection_runner.h"
+#include "services/attendance_read_model.h"
+#include "services/read_model_host.h"
 
 namespace attendance::projections {
 namespace {
@@ -434,7 +435,9 @@ int RunLedger(int pupils, int years) {
 
     {
       LiveAttendance live;
-      ProjectionRunner runner(log.get(), &live);
+      services::AttendanceReadModel model(&live);
+      services::ReadModelHost runner(log.get());
+      if (!runner.Add(&model).ok()) rc = 1;
       const auto r0 = Clock::now();
       if (!runner.Start().ok()) rc = 1;
       const double rebuild_s = Seconds(r0, Clock::now());
@@ -444,7 +447,9 @@ int RunLedger(int pupils, int years) {
     }
     {
       LiveAttendance live;
-      ProjectionRunner runner(log.get(), &live);
+      services::AttendanceReadModel model(&live);
+      services::ReadModelHost runner(log.get());
+      if (!runner.Add(&model).ok()) rc = 1;
       const auto r0 = Clock::now();
       if (!runner.Start().ok() || live.position() != last) rc = 1;
       std::printf("restart from the checkpoint: %.0f ms\n", Seconds(r0, Clock::now()) * 1e3);

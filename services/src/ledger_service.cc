@@ -1,6 +1,8 @@
 #include "services/ledger_service.h"
 
+#include <chrono>
 #include <deque>
+#include <limits>
 #include <mutex>
 
 #include "absl/container/flat_hash_set.h"
@@ -308,29 +310,49 @@ grpc::Status LedgerServiceImpl::ReadEvents(grpc::ServerContext* context,
     // EventType numbers follow the payload's field numbers (20 + type - 1).
     types.insert(19 + type);
   }
+  // The tail reads from disk one bounded chunk at a time and pins no
+  // snapshot, so a client that stops reading costs one chunk, not the log.
+  const ledger::Position stop_after =
+      request->follow() ? std::numeric_limits<ledger::Position>::max() : ledger_.LastPosition();
+  ledger::LogTail tail(ledger_, request->from_position());
+  ledger::EventChunk chunk;
   std::uint64_t sent = 0;
   bool client_gone = false;
-  absl::Status status =
-      ledger_.ForEachEvent(request->from_position(), [&](const v1::EventEnvelope& event) {
-        if (context->IsCancelled()) {
-          client_gone = true;
-          return false;
-        }
-        if (!request->school_id().empty() && event.school_id() != request->school_id()) return true;
-        if (!types.empty() && !types.contains(static_cast<int>(event.payload_case()))) return true;
-        const v1::EventEnvelope* out = &event;
-        if (redact && (event.has_pupil_enrolled() || event.has_pupil_updated())) {
-          redacted = event;
-          RedactEvent(redacted);
-          out = &redacted;
-        }
-        if (!writer->Write(*out)) {
-          client_gone = true;
-          return false;
-        }
-        ++sent;
-        return request->max_events() == 0 || sent < request->max_events();
-      });
+  bool done = false;
+  absl::Status status;
+  while (!done && tail.next_position() <= stop_after) {
+    if (context->IsCancelled()) {
+      client_gone = true;
+      break;
+    }
+    // Wake now and then to notice a cancelled call or a passed deadline.
+    status = tail.Next(std::chrono::steady_clock::now() + kFollowPoll, chunk);
+    if (!status.ok()) break;
+    for (const v1::EventEnvelope& event : chunk.events) {
+      if (event.position() > stop_after) {
+        done = true;
+        break;
+      }
+      if (!request->school_id().empty() && event.school_id() != request->school_id()) continue;
+      if (!types.empty() && !types.contains(static_cast<int>(event.payload_case()))) continue;
+      const v1::EventEnvelope* out = &event;
+      if (redact && (event.has_pupil_enrolled() || event.has_pupil_updated())) {
+        redacted = event;
+        RedactEvent(redacted);
+        out = &redacted;
+      }
+      if (!writer->Write(*out)) {
+        client_gone = true;
+        done = true;
+        break;
+      }
+      ++sent;
+      if (request->max_events() != 0 && sent >= request->max_events()) {
+        done = true;
+        break;
+      }
+    }
+  }
   SPDLOG_LOGGER_DEBUG(&Log(), "ReadEvents from={} school={} sent={}", request->from_position(),
                       request->school_id(), sent);
   if (!status.ok()) return ToGrpcStatus(status);

@@ -285,14 +285,5 @@ TEST_CASE("checkpoints of read models survive a reopen", "[ledger]") {
   CHECK(loaded->state == "state-bytes");
 }
 
-TEST_CASE("the commit listener hears each durable commit", "[ledger]") {
-  LedgerFixture f(1);
-  std::atomic<ledger::Position> heard{0};
-  f.ledger->SetCommitListener([&](ledger::Position p) { heard = p; });
-  REQUIRE(f.ledger->RecordMarks(kTeacher, Batch("r1", {MakeMark("p1", "2025-09-08", v1::AM, "/")}))
-              .ok());
-  CHECK(heard == f.ledger->LastPosition());
-}
-
 }  // namespace
 }  // namespace attendance::testing

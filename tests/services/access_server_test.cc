@@ -68,7 +68,7 @@ struct TlsFixture : LedgerFixture {
     REQUIRE(security.ok());
     ledger_service = std::make_unique<services::LedgerServiceImpl>(*ledger, security->auth);
     projections_service =
-        std::make_unique<services::ProjectionsServiceImpl>(&live, nullptr, security->auth);
+        std::make_unique<services::ProjectionsServiceImpl>(&live, ledger::Clock(), security->auth);
     auto started = services::Server::Start(
         "127.0.0.1:0", {ledger_service.get(), projections_service.get()}, {},
         security->credentials);

@@ -1,6 +1,7 @@
 // attendance.v1.Ledger through a real gRPC server on 127.0.0.1 port 0 and a
 // real stub: status codes and messages as a client sees them, streaming, and
 // the standard health and reflection services.
+#include <chrono>
 #include <memory>
 
 #include <catch2/catch.hpp>
@@ -183,6 +184,59 @@ TEST_CASE("ReadEvents streams the log, filtered by school and type", "[services]
   REQUIRE(middle.size() == 2);
   CHECK(middle[0].position() == 3);
   CHECK(middle[0].prev_hash() == all[1].hash());
+}
+
+TEST_CASE("ReadEvents with follow sends new commits after catching up, until cancelled",
+          "[services]") {
+  ServiceFixture f;
+  const ledger::Position head = f.ledger->LastPosition();
+  grpc::ClientContext context;
+  // A deadline far away: the stream must end by cancellation, not by it.
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
+  v1::ReadEventsRequest request;
+  request.set_follow(true);
+  request.add_event_types(v1::MARK_RECORDED);
+  auto reader = f.stub->ReadEvents(&context, request);
+
+  std::vector<v1::EventEnvelope> seen;
+  v1::EventEnvelope event;
+  // Two commits after the call began, one per register session.
+  for (v1::Session session : {v1::AM, v1::PM}) {
+    v1::RecordMarksResponse recorded;
+    REQUIRE(f.stub->RecordMarks(f.Context().get(),
+                                Batch(std::string("f-") + v1::Session_Name(session),
+                                      {MakeMark("p1", "2025-09-08", session, "/"),
+                                       MakeMark("p2", "2025-09-08", session, "/")}),
+                                &recorded)
+                .ok());
+    for (int i = 0; i < 2; ++i) {
+      REQUIRE(reader->Read(&event));
+      seen.push_back(event);
+    }
+  }
+  REQUIRE(seen.size() == 4);
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    CHECK(seen[i].position() == head + 1 + i);
+    CHECK(seen[i].has_mark_recorded());
+  }
+  context.TryCancel();
+  while (reader->Read(&event)) {
+  }
+  CHECK(reader->Finish().error_code() == grpc::StatusCode::CANCELLED);
+}
+
+TEST_CASE("ReadEvents with follow ends at the call's deadline", "[services]") {
+  ServiceFixture f;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
+  v1::ReadEventsRequest request;
+  request.set_follow(true);
+  auto reader = f.stub->ReadEvents(&context, request);
+  v1::EventEnvelope event;
+  std::size_t read = 0;
+  while (reader->Read(&event)) ++read;
+  CHECK(read == f.ledger->LastPosition());
+  CHECK(reader->Finish().error_code() == grpc::StatusCode::DEADLINE_EXCEEDED);
 }
 
 TEST_CASE("the standard health service answers SERVING", "[services]") {

@@ -1,9 +1,14 @@
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -14,6 +19,59 @@
 #include "ledger/types.h"
 
 namespace attendance::ledger {
+
+// A run of committed events read from disk in one bounded pass and then
+// released by the store: a follower that holds a chunk pins nothing in the
+// store (no snapshot, no iterator, no memtable).
+struct EventChunk {
+  // Consecutive positions, ascending, each with hash and prev_hash set. A
+  // RepeatedPtrField so that a chunk read again reuses its envelopes.
+  google::protobuf::RepeatedPtrField<v1::EventEnvelope> events;
+  // The last event is the last of a commit (known for recent commits and
+  // for the head): a reader that publishes its state only at such ends never
+  // shows half of a request.
+  bool ends_commit = false;
+};
+
+struct ChunkLimits {
+  std::size_t max_events = 1000;
+  // Stored bytes; a chunk always holds at least one event.
+  std::size_t max_bytes = 4u << 20;
+};
+
+// One atomic write of a read model's state: its keyed entries and its
+// checkpoint (position and blob) together, so that after a crash the keyed
+// state and the position it reflects are always from the same write.
+struct ReadModelWrite {
+  // Remove every key of the read model before applying `puts` (a rebuild).
+  bool clear = false;
+  // Key (within the read model's own key space) and value; a value of
+  // nullopt deletes the key. Applied in order.
+  std::vector<std::pair<std::string, std::optional<std::string>>> puts;
+  Position position = 0;
+  // The read model's checkpoint blob (may be empty).
+  std::string state;
+};
+
+// The keyed state of one read model, kept in the ledger's RocksDB beside the
+// log (its own column family, keys prefixed by the read model's name), read
+// and written without RocksDB types. Writes are not synced: the state is
+// derived from the log and a lost tail is re-derived from the checkpoint
+// position, which is written in the same batch. Thread-safe.
+class ReadModelStore {
+ public:
+  virtual ~ReadModelStore() = default;
+  // NOT_FOUND if absent.
+  virtual absl::StatusOr<std::string> Get(std::string_view key) const = 0;
+  // Entries whose key starts with `prefix`, in key order; `visit` returns
+  // false to stop. Reads through one short-lived iterator: keep `visit` quick.
+  virtual absl::Status Scan(
+      std::string_view prefix,
+      const std::function<bool(std::string_view key, std::string_view value)>& visit) const = 0;
+  // The entries and the checkpoint, in one WriteBatch. The checkpoint is the
+  // one Ledger::LoadCheckpoint(name) returns.
+  virtual absl::Status Write(const ReadModelWrite& write) = 0;
+};
 
 struct LedgerOptions {
   std::string data_dir;
@@ -104,20 +162,30 @@ class Ledger {
   virtual Position LastPosition() const = 0;
 
   // Calls `visit` for each event with position >= `from`, in order, up to
-  // the last position committed when the call began, from one consistent
-  // snapshot. `visit` gets a reused envelope (copy what you keep) with hash
-  // and prev_hash set, and returns false to stop early. DATA_LOSS if a stored
-  // event cannot be decoded.
+  // the last position committed when the call began. Reads in chunks
+  // (ReadChunk), so a slow `visit` pins no snapshot: events are immutable
+  // and never read past the committed head, so the chunks are consistent.
+  // `visit` gets an envelope with hash and prev_hash set (copy what you
+  // keep), and returns false to stop early. DATA_LOSS if a stored event
+  // cannot be decoded or a position is missing.
   virtual absl::Status ForEachEvent(
       Position from, const std::function<bool(const v1::EventEnvelope&)>& visit) const = 0;
+
+  // --- Following the log (tail) ---
+  // Replaces `chunk` with committed events from `from` (0 = 1), at most
+  // `limits` of them; empty when `from` is past the head. Errors as
+  // ForEachEvent.
+  virtual absl::Status ReadChunk(Position from, ChunkLimits limits, EventChunk& chunk) const = 0;
+
+  // Blocks until the committed head is past `after` or `deadline` passes,
+  // and returns the head. The commit path only publishes the new head and
+  // wakes waiters; it never waits for a follower.
+  virtual Position WaitForCommit(Position after,
+                                 std::chrono::steady_clock::time_point deadline) const = 0;
 
   // Recomputes the hash chain over [from, to] (to = 0: the last event).
   // DATA_LOSS naming the first position that does not verify or is missing.
   virtual absl::Status VerifyChain(Position from, Position to) const = 0;
-
-  // Called on the writer thread after each durable commit with the last
-  // position written. Must be quick (signal another thread, do not read).
-  virtual void SetCommitListener(std::function<void(Position)> listener) = 0;
 
   // Durable state of a read model, stored beside the log so that a restart
   // resumes from `position` instead of position 1. NOT_FOUND if none saved.
@@ -149,6 +217,34 @@ class Ledger {
     (void)backup_dir;
     return absl::UnimplementedError("CreateBackup");
   }
+  // The keyed state of read model `name` (1 to 128 bytes, no NUL): its
+  // checkpoint is the same as SaveCheckpoint(name)'s. INVALID_ARGUMENT for a
+  // bad name. The store must not outlive the ledger.
+  virtual absl::StatusOr<std::unique_ptr<ReadModelStore>> OpenReadModelStore(
+      const std::string& name) = 0;
+};
+
+// One follower of the log: reads what is stored from a position in bounded
+// chunks, then follows new commits as they become durable. Any number of
+// LogTails may follow one ledger at once, each at its own pace; a stalled
+// follower holds only the chunk it was last given, and never slows the
+// writer. Not thread-safe (one per follower); the ledger must outlive it.
+class LogTail {
+ public:
+  LogTail(const Ledger& ledger, Position from, ChunkLimits limits = {});
+
+  // Replaces `chunk` with the next events: at once if events at or after
+  // next_position() are stored, else waits for a commit until `deadline`
+  // (then `chunk` may be empty). Errors as Ledger::ForEachEvent; after an
+  // error the tail stays where it was, so Next may be retried.
+  absl::Status Next(std::chrono::steady_clock::time_point deadline, EventChunk& chunk);
+
+  Position next_position() const { return next_; }
+
+ private:
+  const Ledger& ledger_;
+  Position next_;
+  ChunkLimits limits_;
 };
 
 }  // namespace attendance::ledger

@@ -10,7 +10,7 @@
 
 namespace attendance::projections {
 
-// The attendance projection shared by one writer (ProjectionRunner, or a test)
+// The attendance projection shared by one writer (services::AttendanceReadModel, or a test)
 // and many readers (the Projections gRPC handlers).
 //
 // Readers take a shared lock for the length of one query (a pupil: about a

@@ -1,21 +1,33 @@
-// The projection on the real RocksDB ledger: follow commits, checkpoint
-// beside the log, reopen and resume, and end equal to a rebuild from
-// position 1 (the style guide's "reopen" and "replay" cases).
+// The attendance projection hosted on the real RocksDB ledger: follow
+// commits, checkpoint beside the log, reopen and resume, and end equal to a
+// rebuild from position 1 (the style guide's "reopen" and "replay" cases).
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 
-#include "event_builders.h"
+#include "projections/event_builders.h"
 #include "ledger/ledger.h"
 #include "projections/attendance_queries.h"
-#include "projections/projection_runner.h"
+#include "services/attendance_read_model.h"
+#include "services/read_model_host.h"
 #include "support/fixtures.h"
 #include "support/temp_dir.h"
 
 namespace attendance::projections {
 namespace {
 
+using services::AttendanceReadModel;
+using services::ReadModelHost;
 using testing::D;
+
+// Waits (generously: it returns as soon as the model is there) for the
+// attendance read model to reach `position`.
+bool WaitFor(const ReadModelHost& host, ledger::Position position) {
+  return host
+      .WaitFor(AttendanceReadModel::kName, position,
+               std::chrono::steady_clock::now() + std::chrono::seconds(60))
+      .ok();
+}
 
 struct RealLedger {
   explicit RealLedger(const std::string& dir) {
@@ -96,7 +108,9 @@ SCENARIO("the projection follows the real ledger and resumes from its checkpoint
       RecordDays(l, D("2025-09-03"), D("2025-09-12"), {"/", "O"});
 
       LiveAttendance live;
-      ProjectionRunner runner(l.ledger.get(), &live);
+      AttendanceReadModel model(&live);
+      ReadModelHost runner(l.ledger.get());
+      REQUIRE(runner.Add(&model).ok());
       REQUIRE(runner.Start().ok());
       CHECK(live.position() == l.ledger->LastPosition());
 
@@ -112,7 +126,7 @@ SCENARIO("the projection follows the real ledger and resumes from its checkpoint
         amend.set_reason("dentist; letter received");
         amend.set_expected_code("O");
         REQUIRE(l.ledger->AmendMark(attendance::testing::kOfficer, amend).ok());
-        REQUIRE(runner.WaitFor(l.ledger->LastPosition(), std::chrono::seconds(60)));
+        REQUIRE(WaitFor(runner, l.ledger->LastPosition()));
         THEN("the projection has them, without anyone asking it to catch up") {
           v1::GetPupilAttendanceRequest req;
           req.set_school_id("s1");
@@ -143,13 +157,15 @@ SCENARIO("the projection follows the real ledger and resumes from its checkpoint
     WHEN(
         "the ledger is reopened, more marks arrive while the projection is down, and it restarts") {
       RealLedger l(db);
-      auto checkpoint = l.ledger->LoadCheckpoint(ProjectionRunnerOptions{}.checkpoint_name);
+      auto checkpoint = l.ledger->LoadCheckpoint(AttendanceReadModel::kName);
       REQUIRE(checkpoint.ok());
       CHECK(checkpoint->position == first_run_position);
       RecordDays(l, D("2025-09-22"), D("2025-09-26"), {"N"});
 
       LiveAttendance live;
-      ProjectionRunner runner(l.ledger.get(), &live);
+      AttendanceReadModel model(&live);
+      ReadModelHost runner(l.ledger.get());
+      REQUIRE(runner.Add(&model).ok());
       REQUIRE(runner.Start().ok());
       THEN("it catches up from the checkpoint to the state a rebuild from position 1 gives") {
         CHECK(live.position() == l.ledger->LastPosition());

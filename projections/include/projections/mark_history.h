@@ -1,0 +1,48 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "attendance/v1/events.pb.h"
+#include "ledger/types.h"
+
+namespace attendance::projections {
+
+// The history of one register session of one pupil: the first mark and
+// every amendment after it, in log order (the start of the audit trail).
+// Pure: keys and values only; the keyed store that holds them is the
+// caller's (services::MarkHistoryReadModel keeps them in the ledger's
+// read-model key space).
+//
+// Key:   school | pupil | day(4) | session(1) | position(8)
+//        (ids length-prefixed, integers big-endian), so one session's
+//        entries are neighbours in log order and a prefix scan of
+//        MarkHistorySessionKey lists them.
+// Value: the stored event (an EventEnvelope without its hashes): position,
+//        code, actor, reason, when.
+struct MarkHistoryEntry {
+  ledger::Position position = 0;
+  std::string code;           // the mark's code after this entry
+  std::string original_code;  // empty for the first mark
+  v1::Actor actor;
+  std::string reason;  // empty for the first mark
+  std::int64_t recorded_at_us = 0;
+  bool amendment = false;
+};
+
+// The key prefix of one session's entries.
+std::string MarkHistorySessionKey(std::string_view school, std::string_view pupil, ledger::Day day,
+                                  v1::Session session);
+
+// The entry an event adds, as (key, value); nullopt for events that are not
+// marks or amendments (or whose date does not parse).
+std::optional<std::pair<std::string, std::string>> MarkHistoryPut(const v1::EventEnvelope& event);
+
+// DATA_LOSS if `value` is not a value MarkHistoryPut wrote.
+absl::StatusOr<MarkHistoryEntry> DecodeMarkHistoryEntry(std::string_view value);
+
+}  // namespace attendance::projections
