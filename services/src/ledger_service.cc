@@ -15,6 +15,10 @@ namespace {
 // Batches a StreamMarks call may have in flight before it stops reading.
 constexpr std::size_t kStreamWindow = 16;
 
+// How long a following ReadEvents waits for a commit before it looks again
+// at whether its call was cancelled.
+constexpr auto kFollowPoll = std::chrono::milliseconds(200);
+
 using MarksReactor = grpc::ServerBidiReactor<v1::RecordMarksRequest, v1::StreamMarksResponse>;
 
 // A StreamMarks call refused before it reads anything (over a limit).

@@ -283,7 +283,7 @@ struct ServerFixture : LedgerFixture {
         host(ledger.get()),
         ledger_service(*ledger),
         projections_service(
-            &live, [] { return std::int64_t{1'760'000'000'000'000}; },
+            &live, ledger::Clock::Fixed(1'760'000'000'000'000), nullptr,
             [this](ledger::Position p, std::chrono::steady_clock::time_point deadline) {
               return host.WaitFor(attendance.name(), p, deadline);
             }) {
