@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "commands.h"
+#include "fault/power_loss_fs.h"
 #include "group.h"
 #include "hot_state.h"
 #include "keys.h"
@@ -131,6 +132,7 @@ class RocksLedger final : public Ledger {
     // neighbouring keys, which makes most inserts a short step.
     db_options.allow_concurrent_memtable_write = false;
     db_options.enable_write_thread_adaptive_yield = false;
+    if (options_.power_loss != nullptr) db_options.env = fault::PowerLossEnv(*options_.power_loss);
 
     rocksdb::ColumnFamilyOptions log_options;
     log_options.write_buffer_size = 64u << 20;
@@ -141,6 +143,11 @@ class RocksLedger final : public Ledger {
     rocksdb::ColumnFamilyOptions index_options;
     index_options.write_buffer_size = 32u << 20;
     index_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(point_table));
+    if (options_.memtable_bytes != 0) {
+      log_options.write_buffer_size = index_options.write_buffer_size = options_.memtable_bytes;
+      log_options.level0_file_num_compaction_trigger = 2;
+      index_options.level0_file_num_compaction_trigger = 2;
+    }
 
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
         {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -13,6 +14,8 @@
 
 namespace attendance::ledger {
 
+class PowerLossSimulator;  // ledger/power_loss.h
+
 struct LedgerOptions {
   std::string data_dir;
   // Sync the WAL before acknowledging a write. Only tests of other modules
@@ -24,6 +27,13 @@ struct LedgerOptions {
   // Marks with dates on or after this day are validated from memory; older
   // ones cost a RocksDB read. Default: the start of the previous academic year.
   std::optional<Day> hot_from;
+  // Tests only: file I/O through a simulated power cut (ledger/power_loss.h).
+  // Not owned; must outlive the ledger.
+  PowerLossSimulator* power_loss = nullptr;
+  // Tests only: memtable bytes per column family (0: the defaults), and
+  // compaction from two level-0 files, to make flushes and compactions
+  // happen on little data.
+  std::size_t memtable_bytes = 0;
 };
 
 // The attendance ledger: an append-only, hash-chained event log in RocksDB
