@@ -28,6 +28,7 @@ struct Flags {
   std::string port_file;
   bool demo = false;
   bool verify = false;
+  bool rebuild_read_models = false;
 };
 
 constexpr const char* kUsage = R"(usage: ledgerd [flags]
@@ -37,6 +38,7 @@ constexpr const char* kUsage = R"(usage: ledgerd [flags]
   --log-level LEVEL    trace, debug, info, warn, error (default info)
   --port-file FILE     write the bound port to FILE once serving
   --verify             verify the hash chain of the whole log, print the result and exit
+  --rebuild-read-models  ignore stored read-model checkpoints and rebuild them from position 1
 )";
 
 bool ParseFlags(int argc, char** argv, Flags& flags) {
@@ -62,6 +64,8 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
       flags.demo = true;
     } else if (arg == "--verify") {
       flags.verify = true;
+    } else if (arg == "--rebuild-read-models") {
+      flags.rebuild_read_models = true;
     } else if (arg == "--help" || arg == "-h") {
       std::cout << kUsage;
       std::exit(0);
@@ -130,7 +134,9 @@ int main(int argc, char** argv) {
   // Projections: loaded from their checkpoint and caught up before serving,
   // then kept current by the runner's thread.
   attendance::projections::LiveAttendance live;
-  attendance::projections::ProjectionRunner runner(ledger->get(), &live);
+  attendance::projections::ProjectionRunnerOptions runner_options;
+  runner_options.ignore_checkpoint = flags.rebuild_read_models;
+  attendance::projections::ProjectionRunner runner(ledger->get(), &live, runner_options);
   if (absl::Status s = runner.Start(); !s.ok()) {
     spdlog::error("cannot start projections: {}", s.ToString());
     return 1;

@@ -20,8 +20,13 @@ absl::Status ProjectionRunner::Start() {
     std::lock_guard lock(mu_);
     if (started_) return absl::FailedPreconditionError("projection runner already started");
   }
-  absl::StatusOr<ledger::Ledger::Checkpoint> checkpoint =
-      ledger_->LoadCheckpoint(options_.checkpoint_name);
+  absl::StatusOr<ledger::Ledger::Checkpoint> checkpoint = absl::NotFoundError("not loaded");
+  if (options_.ignore_checkpoint) {
+    SPDLOG_LOGGER_INFO(&Log(), "ignoring checkpoint {}; rebuilding from position 1",
+                       options_.checkpoint_name);
+  } else {
+    checkpoint = ledger_->LoadCheckpoint(options_.checkpoint_name);
+  }
   if (checkpoint.ok()) {
     absl::StatusOr<AttendanceState> state = AttendanceState::Decode(checkpoint->state);
     if (!state.ok()) {

@@ -60,6 +60,17 @@ SCENARIO("a restarted runner resumes from its checkpoint", "[projections][runner
         CHECK(Encoded(live) == Rebuild(events));
       }
     }
+    WHEN("the runner is told to ignore the checkpoint (ledgerd --rebuild-read-models)") {
+      LiveAttendance live;
+      ProjectionRunnerOptions runner_options;
+      runner_options.ignore_checkpoint = true;
+      ProjectionRunner runner(&ledger, &live, runner_options);
+      REQUIRE(runner.Start().ok());
+      THEN("it reads the log from position 1 and reaches the same state") {
+        CHECK(ledger.read_from().back() == 1);
+        CHECK(Encoded(live) == Rebuild(events));
+      }
+    }
   }
 }
 

@@ -23,6 +23,9 @@ struct ProjectionRunnerOptions {
   std::uint64_t checkpoint_every_events = 250'000;
   // Events applied per exclusive lock hold while catching up.
   std::uint32_t events_per_lock = 1024;
+  // Start from position 1 whatever checkpoint is stored (which the next
+  // checkpoint then replaces): `ledgerd --rebuild-read-models`.
+  bool ignore_checkpoint = false;
 };
 
 // Keeps a LiveAttendance up to date with a Ledger.
