@@ -52,6 +52,7 @@ struct Flags {
   int backup_every_min = 60;
   int backup_keep = 48;
   attendance::services::ServerLimits limits;
+  bool rebuild_read_models = false;
 };
 
 constexpr const char* kUsage = R"(usage: ledgerd [flags]
@@ -77,6 +78,7 @@ constexpr const char* kUsage = R"(usage: ledgerd [flags]
   --now YYYY-MM-DDTHH:MM  run the clock from this local time in England (tests, demos)
 Without --tokens every caller is a local admin, so only a loopback address is
 served; any other address needs --tls-cert, --tls-key and --tokens.
+  --rebuild-read-models  ignore stored read-model checkpoints and rebuild them from position 1
 )";
 
 bool ParseFlags(int argc, char** argv, Flags& flags) {
@@ -144,6 +146,8 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
       flags.demo = true;
     } else if (arg == "--verify") {
       flags.verify = true;
+    } else if (arg == "--rebuild-read-models") {
+      flags.rebuild_read_models = true;
     } else if (arg == "--help" || arg == "-h") {
       std::cout << kUsage;
       std::exit(0);
@@ -333,7 +337,9 @@ int main(int argc, char** argv) {
   attendance::projections::LiveAttendance live;
   attendance::services::AttendanceReadModel attendance_model(&live);
   attendance::services::MarkHistoryReadModel mark_history;
-  attendance::services::ReadModelHost read_models(ledger->get());
+  attendance::services::ReadModelHostOptions host_options;
+  host_options.ignore_checkpoints = flags.rebuild_read_models;
+  attendance::services::ReadModelHost read_models(ledger->get(), host_options);
   for (attendance::services::ReadModel* model :
        std::initializer_list<attendance::services::ReadModel*>{&attendance_model, &mark_history}) {
     if (absl::Status s = read_models.Add(model); !s.ok()) {

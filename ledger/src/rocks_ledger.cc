@@ -18,6 +18,7 @@
 #include "commands.h"
 #include "commit_signal.h"
 #include "read_model_store.h"
+#include "fault/power_loss_fs.h"
 #include "group.h"
 #include "head_record.h"
 #include "hot_state.h"
@@ -166,6 +167,7 @@ class RocksLedger final : public Ledger {
     // error about a missing directory on a new ledger's first start.
     std::error_code dir_error;
     if (!options_.read_only) std::filesystem::create_directories(options_.data_dir, dir_error);
+    if (options_.power_loss != nullptr) db_options.env = fault::PowerLossEnv(*options_.power_loss);
 
     rocksdb::ColumnFamilyOptions log_options;
     log_options.write_buffer_size = 64u << 20;
@@ -176,6 +178,11 @@ class RocksLedger final : public Ledger {
     rocksdb::ColumnFamilyOptions index_options;
     index_options.write_buffer_size = 32u << 20;
     index_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(point_table));
+    if (options_.memtable_bytes != 0) {
+      log_options.write_buffer_size = index_options.write_buffer_size = options_.memtable_bytes;
+      log_options.level0_file_num_compaction_trigger = 2;
+      index_options.level0_file_num_compaction_trigger = 2;
+    }
 
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
         {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},

@@ -72,6 +72,7 @@ class ReadModelStore {
   // one Ledger::LoadCheckpoint(name) returns.
   virtual absl::Status Write(const ReadModelWrite& write) = 0;
 };
+class PowerLossSimulator;  // ledger/power_loss.h
 
 struct LedgerOptions {
   std::string data_dir;
@@ -113,6 +114,13 @@ struct BackupInfo {
   // Every event acknowledged before the backup began is in it: its log is
   // 1..N for some N >= this.
   Position acknowledged_before = 0;
+  // Tests only: file I/O through a simulated power cut (ledger/power_loss.h).
+  // Not owned; must outlive the ledger.
+  PowerLossSimulator* power_loss = nullptr;
+  // Tests only: memtable bytes per column family (0: the defaults), and
+  // compaction from two level-0 files, to make flushes and compactions
+  // happen on little data.
+  std::size_t memtable_bytes = 0;
 };
 
 // The attendance ledger: an append-only, hash-chained event log in RocksDB
