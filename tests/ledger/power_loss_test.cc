@@ -219,7 +219,7 @@ void RequireReset(ledger::PowerLossSimulator& sim) {
 ledger::LedgerOptions Options(const std::string& data_dir, ledger::PowerLossSimulator& sim) {
   ledger::LedgerOptions options;
   options.data_dir = data_dir;
-  options.now_us = [] { return std::int64_t{1'760'000'000'000'000}; };
+  options.clock = ledger::Clock::Fixed(1'760'000'000'000'000);
   options.hot_from = ledger::AcademicYearStart(2024);
   options.power_loss = &sim;
   options.memtable_bytes = kMemtableBytes;
@@ -494,7 +494,12 @@ TEST_CASE("a power cut loses what was not synced and keeps what was", "[ledger][
     opened->reset();
     RequireReset(sim);
     auto reopened = ledger::Ledger::Open(options);
-    REQUIRE(reopened.ok());
+    // The head record (LEDGER-HEAD, written and synced outside RocksDB) may
+    // have seen acknowledged positions the WAL lost: DATA_LOSS, 0 survived.
+    if (!reopened.ok()) {
+      CHECK(reopened.status().code() == absl::StatusCode::kDataLoss);
+      return std::pair{written, ledger::Position{0}};
+    }
     CHECK((*reopened)->VerifyChain(1, 0).ok());
     return std::pair{written, (*reopened)->LastPosition()};
   };
@@ -503,6 +508,8 @@ TEST_CASE("a power cut loses what was not synced and keeps what was", "[ledger][
     CHECK(survived == written);
   }
   SECTION("acknowledged without a sync (what the sweep below would catch): the tail is gone") {
+    // Either the reopened log is short, or the head record names the loss
+    // and the open is refused.
     options.sync = false;
     auto [written, survived] = write_and_crash();
     CHECK(written > 0);

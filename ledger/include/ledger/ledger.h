@@ -95,6 +95,13 @@ struct LedgerOptions {
   // folded at open, so a ledger whose normal open is refused (a gap in the
   // log) still opens for VerifyChain to name the damage.
   bool read_only = false;
+  // Tests only: file I/O through a simulated power cut (ledger/power_loss.h).
+  // Not owned; must outlive the ledger.
+  PowerLossSimulator* power_loss = nullptr;
+  // Tests only: memtable bytes per column family (0: the defaults), and
+  // compaction from two level-0 files, to make flushes and compactions
+  // happen on little data.
+  std::size_t memtable_bytes = 0;
 };
 
 // What Ledger::VerifyIndexes compared, when every index agreed.
@@ -114,13 +121,6 @@ struct BackupInfo {
   // Every event acknowledged before the backup began is in it: its log is
   // 1..N for some N >= this.
   Position acknowledged_before = 0;
-  // Tests only: file I/O through a simulated power cut (ledger/power_loss.h).
-  // Not owned; must outlive the ledger.
-  PowerLossSimulator* power_loss = nullptr;
-  // Tests only: memtable bytes per column family (0: the defaults), and
-  // compaction from two level-0 files, to make flushes and compactions
-  // happen on little data.
-  std::size_t memtable_bytes = 0;
 };
 
 // The attendance ledger: an append-only, hash-chained event log in RocksDB
