@@ -8,6 +8,7 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev rocksdb-tools libspdlog-dev libfmt-dev catch2 libssl-dev
   python3-grpcio python3-protobuf
+  clang libclang-rt-14-dev  # the fuzz targets: libFuzzer and the sanitizer runtimes
 )
 
 missing=()
