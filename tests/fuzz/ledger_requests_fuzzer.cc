@@ -19,6 +19,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "fuzz_support.h"
+#include "proto_mutator.h"
 #include "request_kinds.h"
 
 namespace attendance::fuzz {
@@ -211,8 +212,39 @@ void VerifyNewEvents(ledger::Ledger& ledger) {
   verified = last;
 }
 
+std::unique_ptr<google::protobuf::Message> RequestOfKind(std::uint8_t header) {
+  switch (static_cast<RequestKind>((header & 0x0f) % kNumRequestKinds)) {
+    case kRecordMarks:
+    case kRecordMarksAsync:
+      return std::make_unique<v1::RecordMarksRequest>();
+    case kAmendMark:
+      return std::make_unique<v1::AmendMarkRequest>();
+    case kRecordLetter:
+      return std::make_unique<v1::RecordLetterRequest>();
+    case kEnrolPupil:
+      return std::make_unique<v1::EnrolPupilRequest>();
+    case kUpdatePupil:
+      return std::make_unique<v1::UpdatePupilRequest>();
+    case kRemoveFromRoll:
+      return std::make_unique<v1::RemoveFromRollRequest>();
+    case kSetSchoolCalendar:
+      return std::make_unique<v1::SetSchoolCalendarRequest>();
+    case kSetSchoolSettings:
+      return std::make_unique<v1::SetSchoolSettingsRequest>();
+    case kNumRequestKinds:
+      break;
+  }
+  return nullptr;
+}
+
 }  // namespace
 }  // namespace attendance::fuzz
+
+extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t size,
+                                               std::size_t max_size, unsigned int seed) {
+  return attendance::fuzz::MutateRequest(data, size, max_size, seed,
+                                         attendance::fuzz::RequestOfKind);
+}
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   attendance::fuzz::QuietLogs();

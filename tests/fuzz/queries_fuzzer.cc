@@ -11,6 +11,7 @@
 #include "fuzz_support.h"
 #include "projections/attendance_queries.h"
 #include "projections/attendance_state.h"
+#include "proto_mutator.h"
 #include "query_checks.h"
 #include "request_kinds.h"
 
@@ -26,7 +27,27 @@ const attendance::projections::AttendanceState& FixedState() {
   return *state;
 }
 
+std::unique_ptr<google::protobuf::Message> QueryOfKind(std::uint8_t header) {
+  using namespace attendance;
+  switch (static_cast<fuzz::QueryKind>(header % fuzz::kNumQueryKinds)) {
+    case fuzz::kPupilAttendance:
+      return std::make_unique<v1::GetPupilAttendanceRequest>();
+    case fuzz::kPupilList:
+      return std::make_unique<v1::ListPupilAttendanceRequest>();
+    case fuzz::kCohorts:
+      return std::make_unique<v1::GetCohortAttendanceRequest>();
+    case fuzz::kNumQueryKinds:
+      break;
+  }
+  return nullptr;
+}
+
 }  // namespace
+
+extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t size,
+                                               std::size_t max_size, unsigned int seed) {
+  return attendance::fuzz::MutateRequest(data, size, max_size, seed, QueryOfKind);
+}
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   attendance::fuzz::QuietLogs();
