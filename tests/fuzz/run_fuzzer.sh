@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run_fuzzer.sh <fuzzer> <work dir> [libFuzzer flags...] <corpus dirs...>
 # Runs a fuzz target from its corpus dirs (missing ones are skipped) with a
-# fixed seed (override with ATTENDANCE_FUZZ_SEED), so that a run is
+# fixed seed (ATTENDANCE_FUZZ_SEED overrides it; 0 = random), so that a run is
 # repeatable. New inputs go to <work dir>/corpus, emptied first, never into
 # the repository; a failing input is kept in <work dir>/artifacts/ and the
 # exit code is non-zero.
