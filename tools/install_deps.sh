@@ -8,7 +8,8 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev rocksdb-tools libspdlog-dev libfmt-dev catch2 libssl-dev
   python3-grpcio python3-protobuf tzdata
-  e2fsprogs
+  e2fsprogs openssl  # mkfs.ext4 for the full-disk tests; throwaway TLS certificates
+  clang libclang-rt-14-dev clang-format  # the fuzz targets (libFuzzer, sanitizer runtimes); format check
 )
 
 missing=()

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/stubs/common.h"
 #include "projections/attendance_state.h"
 
 namespace attendance::projections {
@@ -92,6 +93,18 @@ class Reader {
     std::string_view b = Bytes();
     if (ok_ && !m->ParseFromArray(b.data(), static_cast<int>(b.size()))) Fail();
   }
+  // A decoded value the state cannot hold (the queries index arrays by it).
+  void Require(bool valid) {
+    if (!valid) Fail();
+  }
+  // A school or pupil id: replies carry it in proto3 strings, so it must pass
+  // the UTF-8 check protobuf applies to them (every id Encode writes does).
+  std::string_view Id() {
+    std::string_view id = Bytes();
+    Require(google::protobuf::internal::IsStructurallyValidUTF8(id.data(),
+                                                                static_cast<int>(id.size())));
+    return id;
+  }
   // A count of items that each take at least one byte: bounds allocations
   // on corrupt input.
   std::size_t Count() {
@@ -140,7 +153,7 @@ void EncodePupil(const PupilState& p, Writer& w) {
 }
 
 void DecodePupil(Reader& r, PupilState& p) {
-  p.id = std::string(r.Bytes());
+  p.id = std::string(r.Id());
   p.attributes.resize(r.Count());
   for (AttributeVersion& v : p.attributes) {
     v.effective_from = r.D();
@@ -158,11 +171,15 @@ void DecodePupil(Reader& r, PupilState& p) {
     y.academic_year = static_cast<int>(r.S());
     y.max_recorded = r.D();
     r.Raw(y.codes.data(), y.codes.size());
+    for (CodeIndex code : y.codes) r.Require(code < kNumCodes);
     y.changes.resize(r.Count());
     for (PupilYear::Change& c : y.changes) {
-      c.slot = static_cast<std::uint16_t>(r.U());
+      const std::uint64_t slot = r.U();
       c.recorded = r.D();
-      c.code = static_cast<CodeIndex>(r.U());
+      const std::uint64_t code = r.U();
+      r.Require(slot < kSlotsPerYear && code < kNumCodes);
+      c.slot = static_cast<std::uint16_t>(slot);
+      c.code = static_cast<CodeIndex>(code);
     }
   }
 }
@@ -208,7 +225,7 @@ absl::StatusOr<AttendanceState> AttendanceState::Decode(std::string_view bytes) 
   const std::size_t schools = r.Count();
   for (std::size_t i = 0; i < schools && r.ok(); ++i) {
     auto school = std::make_unique<SchoolState>();
-    school->id = std::string(r.Bytes());
+    school->id = std::string(r.Id());
     school->calendar_history.resize(r.Count());
     for (auto& [recorded, c] : school->calendar_history) {
       recorded = r.D();

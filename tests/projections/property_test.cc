@@ -285,6 +285,21 @@ TEST_CASE("a rebuild from position 1 equals the incremental fold restarted from 
     bytes[4] = 9;  // version
     CHECK(AttendanceState::Decode(bytes).status().code() == absl::StatusCode::kDataLoss);
     CHECK(AttendanceState::Decode("").status().code() == absl::StatusCode::kDataLoss);
+
+    // Found by tests/fuzz (checkpoint_decode): a session code outside the
+    // code table, which the queries index by.
+    testing::EventLog one_mark;
+    one_mark.Mark("p1", D("2025-09-08"), v1::AM, "/");
+    AttendanceState small;
+    for (const v1::EventEnvelope& e : one_mark.events()) small.Apply(e);
+    std::string encoded = small.Encode();
+    REQUIRE(AttendanceState::Decode(encoded).ok());
+    encoded[encoded.size() - 2] = static_cast<char>(200);  // the year's last session; no changes
+    CHECK(AttendanceState::Decode(encoded).status().code() == absl::StatusCode::kDataLoss);
+    // A pupil id that is not UTF-8, which no reply could carry.
+    std::string bad_id = small.Encode();
+    bad_id[bad_id.find("p1")] = '\xff';
+    CHECK(AttendanceState::Decode(bad_id).status().code() == absl::StatusCode::kDataLoss);
   }
 }
 
