@@ -96,8 +96,7 @@ std::string Time(std::int64_t unix_s) {
 
 void Print(const ledger::BackupInfo& b) {
   std::cout << "backup " << b.id << "  " << Time(b.created_unix_s) << "  " << b.files << " files  "
-            << b.size_bytes << " bytes  positions 1.." << b.acknowledged_before
-            << " or more\n";
+            << b.size_bytes << " bytes  positions 1.." << b.acknowledged_before << " or more\n";
 }
 
 int Fail(const absl::Status& s) {
@@ -136,8 +135,8 @@ int List(const Flags& flags) {
 
 int Verify(const Flags& flags) {
   if (auto s = ledger::VerifyBackup(flags.backup_dir, flags.id); !s.ok()) return Fail(s);
-  std::cout << "OK: every file of backup " << (flags.id == 0 ? std::string("(latest)")
-                                                             : std::to_string(flags.id))
+  std::cout << "OK: every file of backup "
+            << (flags.id == 0 ? std::string("(latest)") : std::to_string(flags.id))
             << " matches its size and checksum\n";
   if (!flags.deep) return 0;
   char scratch[] = "/tmp/ledger-backup-verify-XXXXXX";
@@ -147,9 +146,9 @@ int Verify(const Flags& flags) {
   std::error_code ignored;
   std::filesystem::remove_all(scratch, ignored);
   if (!restored.ok()) return Fail(restored.status());
-  std::cout << "OK: restored and verified: hash chain over positions 1.."
-            << restored->last_position << ", " << restored->verified.marks << " marks, "
-            << restored->verified.requests << " request ids\n";
+  std::cout << "OK: restored and verified: hash chain over positions 1.." << restored->last_position
+            << ", " << restored->verified.marks << " marks, " << restored->verified.requests
+            << " request ids\n";
   return 0;
 }
 

@@ -1,16 +1,16 @@
 // ledgerd: the attendance ledger's gRPC server on an embedded RocksDB.
+#include <atomic>
 #include <charconv>
+#include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <string>
-#include <thread>
-#include <chrono>
-#include <atomic>
-#include <condition_variable>
 #include <limits>
 #include <mutex>
+#include <string>
+#include <thread>
 
 #include <sys/stat.h>
 
@@ -24,6 +24,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "demo/demo_school.h"
 #include "ledger/backup.h"
 #include "ledger/clock.h"
 #include "ledger/ledger.h"
@@ -31,11 +32,10 @@
 #include "services/attendance_read_model.h"
 #include "services/ledger_service.h"
 #include "services/mark_history_read_model.h"
-#include "services/read_model_host.h"
 #include "services/projections_service.h"
+#include "services/read_model_host.h"
 #include "services/security.h"
 #include "services/server.h"
-#include "demo/demo_school.h"
 
 namespace {
 
@@ -186,8 +186,8 @@ std::function<std::int64_t()> ClockFrom(const std::string& start) {
 void PrintDemoTokens(const std::string& data_dir) {
   const std::string plain_path = data_dir + "/demo-tokens.plain";
   const std::string hashes_path = data_dir + "/demo-tokens";
-  static constexpr const char* kRoles[] = {"register", "attendance_officer", "auditor",
-                                           "reporter", "admin"};
+  static constexpr const char* kRoles[] = {"register", "attendance_officer", "auditor", "reporter",
+                                           "admin"};
   std::vector<std::pair<std::string, std::string>> tokens;  // role, token
   if (std::ifstream in(plain_path); in) {
     std::string role, token;
@@ -285,16 +285,17 @@ int main(int argc, char** argv) {
     const auto last = (*ledger)->LastPosition();
     const auto started = std::chrono::steady_clock::now();
     auto seconds = [&] {
-      return std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                           started).count()) + " s";
+      return std::to_string(
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+                     .count()) +
+             " s";
     };
     absl::Status status = (*ledger)->VerifyChain(1, 0);
     if (!status.ok()) {
       std::cout << "FAILED: hash chain: " << status.message() << "\n";
       return 1;
     }
-    std::cout << "OK: hash chain verifies over positions 1.." << last << " (" << seconds()
-              << ")\n";
+    std::cout << "OK: hash chain verifies over positions 1.." << last << " (" << seconds() << ")\n";
     auto indexes = (*ledger)->VerifyIndexes();
     if (!indexes.ok()) {
       std::cout << "FAILED: " << indexes.status().message() << "\n";
@@ -358,13 +359,15 @@ int main(int argc, char** argv) {
   }
 
   if (security->local) {
-    spdlog::warn("*** UNAUTHENTICATED: no --tokens file, so every caller on {} is treated as a "
-                 "local admin. For anything but local use give --tokens, --tls-cert and "
-                 "--tls-key. ***",
-                 flags.listen);
+    spdlog::warn(
+        "*** UNAUTHENTICATED: no --tokens file, so every caller on {} is treated as a "
+        "local admin. For anything but local use give --tokens, --tls-cert and "
+        "--tls-key. ***",
+        flags.listen);
   } else {
     spdlog::info("{} tokens loaded from {}; transport {}", security->tokens->size(),
-                 flags.security.tokens_file, security->credentials ? "TLS" : "plaintext (loopback)");
+                 flags.security.tokens_file,
+                 security->credentials ? "TLS" : "plaintext (loopback)");
   }
   attendance::services::LedgerServiceImpl ledger_service(**ledger, security->auth);
   attendance::services::ProjectionsServiceImpl projections_service(
@@ -391,8 +394,7 @@ int main(int argc, char** argv) {
   bool backup_stop = false;
   std::thread backups;
   if (!flags.backup_dir.empty()) {
-    backups = std::thread(
-        [&] { BackupLoop(**ledger, flags, backup_mu, backup_cv, backup_stop); });
+    backups = std::thread([&] { BackupLoop(**ledger, flags, backup_mu, backup_cv, backup_stop); });
   }
 
   std::signal(SIGINT, [](int) { g_stop = true; });
@@ -405,8 +407,7 @@ int main(int argc, char** argv) {
         spdlog::info("SIGHUP: {} tokens reloaded from {}", security->tokens->size(),
                      flags.security.tokens_file);
       } else {
-        spdlog::error("SIGHUP: tokens not reloaded, the old ones stay in force: {}",
-                      s.ToString());
+        spdlog::error("SIGHUP: tokens not reloaded, the old ones stay in force: {}", s.ToString());
       }
     }
   }

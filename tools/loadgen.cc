@@ -8,12 +8,11 @@
 // across clients, and each client walks its pupils session by session over
 // the school days of as many academic years as the total needs (2 x 190-ish
 // sessions per pupil per year), by default ending with the last complete
-// academic year: the ledger refuses present marks for sessions to come. --setup first creates the school (settings),
-// a calendar for each of those years and enrols the pupils; setup requests
-// carry fixed request ids, so running --setup again is harmless. Marks
-// requests carry ids unique to the run (--run-id), and a second run over the
-// same school and dates is refused with ALREADY_EXISTS: use a fresh data
-// directory, another --school or another --first-year.
+// academic year: the ledger refuses present marks for sessions to come. --setup first creates the
+// school (settings), a calendar for each of those years and enrols the pupils; setup requests carry
+// fixed request ids, so running --setup again is harmless. Marks requests carry ids unique to the
+// run (--run-id), and a second run over the same school and dates is refused with ALREADY_EXISTS:
+// use a fresh data directory, another --school or another --first-year.
 //
 // --mode batch: each client makes unary RecordMarks calls, one at a time;
 //   latency is per RPC.

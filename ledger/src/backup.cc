@@ -54,10 +54,10 @@ absl::StatusOr<std::unique_ptr<rocksdb::BackupEngineReadOnly>> OpenForReading(
     return absl::NotFoundError(absl::StrCat("backup dir ", backup_dir, ": no such directory"));
   }
   rocksdb::BackupEngineReadOnly* engine = nullptr;
-  if (auto s = FromRocks(rocksdb::BackupEngineReadOnly::Open(
-                             rocksdb::Env::Default(), rocksdb::BackupEngineOptions(backup_dir),
-                             &engine),
-                         absl::StrCat("open backup dir ", backup_dir));
+  if (auto s =
+          FromRocks(rocksdb::BackupEngineReadOnly::Open(
+                        rocksdb::Env::Default(), rocksdb::BackupEngineOptions(backup_dir), &engine),
+                    absl::StrCat("open backup dir ", backup_dir));
       !s.ok()) {
     return s;
   }
@@ -72,8 +72,9 @@ absl::StatusOr<rocksdb::BackupInfo> VerifiedBackup(const rocksdb::BackupEngineRe
   rocksdb::BackupInfo info;
   rocksdb::Status s = id == 0 ? engine.GetLatestBackupInfo(&info) : engine.GetBackupInfo(id, &info);
   if (s.IsNotFound()) {
-    return absl::NotFoundError(id == 0 ? absl::StrCat("backup dir ", backup_dir, ": no backups")
-                                       : absl::StrCat("backup dir ", backup_dir, ": no backup ", id));
+    return absl::NotFoundError(id == 0
+                                   ? absl::StrCat("backup dir ", backup_dir, ": no backups")
+                                   : absl::StrCat("backup dir ", backup_dir, ": no backup ", id));
   }
   if (!s.ok()) {
     return absl::DataLossError(
@@ -82,9 +83,8 @@ absl::StatusOr<rocksdb::BackupInfo> VerifiedBackup(const rocksdb::BackupEngineRe
   rocksdb::IOStatus verified = engine.VerifyBackup(info.backup_id, /*verify_with_checksum=*/true);
   if (!verified.ok()) {
     // A missing file, a wrong size or checksum: the backup cannot be trusted.
-    return absl::DataLossError(absl::StrCat("backup dir ", backup_dir, ": backup ",
-                                            info.backup_id, " does not verify: ",
-                                            verified.ToString()));
+    return absl::DataLossError(absl::StrCat("backup dir ", backup_dir, ": backup ", info.backup_id,
+                                            " does not verify: ", verified.ToString()));
   }
   return info;
 }
@@ -122,9 +122,10 @@ absl::StatusOr<BackupInfo> BackupLedgerDb(rocksdb::DB& db, Position acknowledged
   // with sync off.
   if (auto s = FromRocks(db.FlushWAL(/*sync=*/true), "flush the WAL"); !s.ok()) return s;
   rocksdb::BackupEngine* raw = nullptr;
-  if (auto s = FromRocks(rocksdb::BackupEngine::Open(rocksdb::Env::Default(),
-                                                     rocksdb::BackupEngineOptions(backup_dir), &raw),
-                         absl::StrCat("open backup dir ", backup_dir));
+  if (auto s =
+          FromRocks(rocksdb::BackupEngine::Open(rocksdb::Env::Default(),
+                                                rocksdb::BackupEngineOptions(backup_dir), &raw),
+                    absl::StrCat("open backup dir ", backup_dir));
       !s.ok()) {
     return s;
   }
@@ -139,8 +140,7 @@ absl::StatusOr<BackupInfo> BackupLedgerDb(rocksdb::DB& db, Position acknowledged
     return s;
   }
   rocksdb::BackupInfo info;
-  if (auto s = FromRocks(engine->GetBackupInfo(id, &info), "read the new backup's info");
-      !s.ok()) {
+  if (auto s = FromRocks(engine->GetBackupInfo(id, &info), "read the new backup's info"); !s.ok()) {
     return s;
   }
   SPDLOG_LOGGER_INFO(&Log(), "backup {} in {}: {} files, {} bytes, positions 1..{} at least", id,
@@ -153,7 +153,8 @@ absl::StatusOr<std::vector<BackupInfo>> ListBackups(const std::string& backup_di
   if (!engine.ok()) return engine.status();
   std::vector<rocksdb::BackupInfo> infos;
   (*engine)->GetBackupInfo(&infos);
-  if (infos.empty()) return absl::NotFoundError(absl::StrCat("backup dir ", backup_dir, ": no backups"));
+  if (infos.empty())
+    return absl::NotFoundError(absl::StrCat("backup dir ", backup_dir, ": no backups"));
   std::vector<BackupInfo> out;
   for (const auto& info : infos) out.push_back(ToBackupInfo(info));
   return out;
@@ -173,9 +174,10 @@ absl::Status PurgeBackups(const std::string& backup_dir, std::uint32_t keep) {
     return absl::NotFoundError(absl::StrCat("backup dir ", backup_dir, ": no such directory"));
   }
   rocksdb::BackupEngine* raw = nullptr;
-  if (auto s = FromRocks(rocksdb::BackupEngine::Open(rocksdb::Env::Default(),
-                                                     rocksdb::BackupEngineOptions(backup_dir), &raw),
-                         absl::StrCat("open backup dir ", backup_dir));
+  if (auto s =
+          FromRocks(rocksdb::BackupEngine::Open(rocksdb::Env::Default(),
+                                                rocksdb::BackupEngineOptions(backup_dir), &raw),
+                    absl::StrCat("open backup dir ", backup_dir));
       !s.ok()) {
     return s;
   }
@@ -230,8 +232,8 @@ absl::StatusOr<RestoreResult> RestoreBackup(const std::string& backup_dir, std::
   }
   SyncDirectory(target.parent_path().empty() ? fs::path(".") : target.parent_path());
   checked->backup = ToBackupInfo(*info);
-  SPDLOG_LOGGER_INFO(&Log(), "restored backup {} to {}: positions 1..{}, verified",
-                     info->backup_id, to, checked->last_position);
+  SPDLOG_LOGGER_INFO(&Log(), "restored backup {} to {}: positions 1..{}, verified", info->backup_id,
+                     to, checked->last_position);
   return checked;
 }
 

@@ -21,8 +21,9 @@ void SchoolCalendar::Set(const v1::SchoolCalendarSet& calendar) {
   for (const v1::Closure& closure : calendar.closures()) {
     auto day = ParseDate(closure.date());
     if (!day) continue;
-    year.closures.emplace(*day, ClosureSpan{closure.session(), {closure.year_groups().begin(),
-                                                                 closure.year_groups().end()}});
+    year.closures.emplace(
+        *day, ClosureSpan{closure.session(),
+                          {closure.year_groups().begin(), closure.year_groups().end()}});
   }
   years_[calendar.academic_year()] = std::move(year);
 }
@@ -99,8 +100,8 @@ absl::Status ValidateCalendar(const v1::SchoolCalendarSet& calendar, absl::strin
     return absl::InvalidArgumentError(absl::StrCat(field, ".terms: a calendar needs terms"));
   }
   if (calendar.terms_size() > kMaxTerms) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ".terms: ", calendar.terms_size(),
-                                                   " terms is more than ", kMaxTerms));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".terms: ", calendar.terms_size(), " terms is more than ", kMaxTerms));
   }
   if (calendar.closures_size() > kMaxClosures) {
     return absl::InvalidArgumentError(absl::StrCat(field, ".closures: ", calendar.closures_size(),
@@ -114,14 +115,13 @@ absl::Status ValidateCalendar(const v1::SchoolCalendarSet& calendar, absl::strin
       return s;
     }
     if (term.half_terms().empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(term_field, ".half_terms: term ", Quoted(term.name()), " has no half-terms"));
+      return absl::InvalidArgumentError(absl::StrCat(term_field, ".half_terms: term ",
+                                                     Quoted(term.name()), " has no half-terms"));
     }
     if (term.half_terms_size() > kMaxHalfTermsPerTerm) {
-      return absl::InvalidArgumentError(absl::StrCat(term_field, ".half_terms: ",
-                                                     term.half_terms_size(),
-                                                     " half-terms is more than ",
-                                                     kMaxHalfTermsPerTerm));
+      return absl::InvalidArgumentError(
+          absl::StrCat(term_field, ".half_terms: ", term.half_terms_size(),
+                       " half-terms is more than ", kMaxHalfTermsPerTerm));
     }
     for (int h = 0; h < term.half_terms_size(); ++h) {
       const v1::HalfTerm& half = term.half_terms(h);
@@ -132,8 +132,8 @@ absl::Status ValidateCalendar(const v1::SchoolCalendarSet& calendar, absl::strin
       auto first = ParseDate(half.first_day());
       auto last = ParseDate(half.last_day());
       if (!first) {
-        return absl::InvalidArgumentError(absl::StrCat(half_field, ".first_day: ",
-                                                       Quoted(half.first_day()), " is not a date"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(half_field, ".first_day: ", Quoted(half.first_day()), " is not a date"));
       }
       if (!last) {
         return absl::InvalidArgumentError(
@@ -154,8 +154,8 @@ absl::Status ValidateCalendar(const v1::SchoolCalendarSet& calendar, absl::strin
   std::sort(spans.begin(), spans.end());
   for (size_t i = 1; i < spans.size(); ++i) {
     if (spans[i].first <= spans[i - 1].second) {
-      return absl::InvalidArgumentError(absl::StrCat(field, ".terms: half-terms overlap at ",
-                                                     FormatDate(spans[i].first)));
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".terms: half-terms overlap at ", FormatDate(spans[i].first)));
     }
   }
   for (int c = 0; c < calendar.closures_size(); ++c) {
@@ -169,8 +169,8 @@ absl::Status ValidateCalendar(const v1::SchoolCalendarSet& calendar, absl::strin
     bool inside = false;
     for (auto& [first, last] : spans) inside = inside || (*day >= first && *day <= last);
     if (!inside) {
-      return absl::InvalidArgumentError(absl::StrCat(closure_field, ".date: ", closure.date(),
-                                                     " is not inside any half-term"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(closure_field, ".date: ", closure.date(), " is not inside any half-term"));
     }
     if (closure.session() != v1::SESSION_UNSPECIFIED && closure.session() != v1::AM &&
         closure.session() != v1::PM) {
@@ -178,22 +178,20 @@ absl::Status ValidateCalendar(const v1::SchoolCalendarSet& calendar, absl::strin
           absl::StrCat(closure_field, ".session: ", closure.session(), " is not AM or PM"));
     }
     if (closure.year_groups_size() > kMaxClosureYearGroups) {
-      return absl::InvalidArgumentError(absl::StrCat(closure_field, ".year_groups: ",
-                                                     closure.year_groups_size(),
-                                                     " year groups is more than ",
-                                                     kMaxClosureYearGroups));
+      return absl::InvalidArgumentError(
+          absl::StrCat(closure_field, ".year_groups: ", closure.year_groups_size(),
+                       " year groups is more than ", kMaxClosureYearGroups));
     }
     for (int y = 0; y < closure.year_groups_size(); ++y) {
       const int group = closure.year_groups(y);
       if (group < -1 || group > 14) {
-        return absl::InvalidArgumentError(absl::StrCat(closure_field, ".year_groups[", y, "]: ",
-                                                       group, " is not between -1 and 14"));
+        return absl::InvalidArgumentError(absl::StrCat(closure_field, ".year_groups[", y,
+                                                       "]: ", group, " is not between -1 and 14"));
       }
       for (int earlier = 0; earlier < y; ++earlier) {
         if (closure.year_groups(earlier) == group) {
           return absl::InvalidArgumentError(absl::StrCat(closure_field, ".year_groups[", y,
-                                                         "]: ", group, " repeats [", earlier,
-                                                         "]"));
+                                                         "]: ", group, " repeats [", earlier, "]"));
         }
       }
     }

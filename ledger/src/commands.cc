@@ -9,8 +9,8 @@
 namespace attendance::ledger {
 namespace {
 
-#define RETURN_IF_ERROR(expr)            \
-  do {                                   \
+#define RETURN_IF_ERROR(expr)                          \
+  do {                                                 \
     if (absl::Status _s = (expr); !_s.ok()) return _s; \
   } while (0)
 
@@ -65,7 +65,8 @@ absl::Status CheckOpenRegister(const CommandEnv& env, const SchoolState& school,
   const std::string& closes = session == v1::AM ? school.settings.am_register_closes()
                                                 : school.settings.pm_register_closes();
   const std::optional<int> close_minute = ParseTimeOfDay(closes);
-  const bool open = day == now.day && now.minute_of_day >= RegisterOpens(school.settings, session) &&
+  const bool open = day == now.day &&
+                    now.minute_of_day >= RegisterOpens(school.settings, session) &&
                     (!close_minute || now.minute_of_day <= *close_minute);
   if (!open) {
     return absl::PermissionDeniedError(absl::StrCat(
@@ -129,26 +130,26 @@ absl::Status PrepareRecordMarks(CommandEnv& env, const v1::RecordMarksRequest& r
                               (static_cast<std::uint64_t>(static_cast<std::uint32_t>(*day)) << 2) |
                               static_cast<std::uint64_t>(mark.session());
     if (auto [it, inserted] = seen.emplace(key, i); !inserted) {
-      return absl::InvalidArgumentError(absl::StrCat("marks[", i, "]: repeats marks[", it->second,
-                                                     "] (pupil \"", mark.pupil_id(), "\", ",
-                                                     mark.date(), " ", SessionName(mark.session()),
-                                                     ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("marks[", i, "]: repeats marks[", it->second, "] (pupil \"", mark.pupil_id(),
+                       "\", ", mark.date(), " ", SessionName(mark.session()), ")"));
     }
     auto existing =
         env.current_code(request.school_id(), mark.pupil_id(), **pupil, *day, mark.session());
     if (!existing.ok()) return existing.status();
     if (!existing->empty()) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "marks[", i, "]: pupil \"", mark.pupil_id(), "\" already has mark \"", *existing,
-          "\" for ", mark.date(), " ", SessionName(mark.session()), "; use AmendMark to change it"));
+      return absl::AlreadyExistsError(absl::StrCat("marks[", i, "]: pupil \"", mark.pupil_id(),
+                                                   "\" already has mark \"", *existing, "\" for ",
+                                                   mark.date(), " ", SessionName(mark.session()),
+                                                   "; use AmendMark to change it"));
     }
     checked.push_back({*pupil, *day});
   }
 
   for (int i = 0; i < request.marks_size(); ++i) {
     const v1::Mark& mark = request.marks(i);
-    v1::EventEnvelope event =
-        NewEvent(request.school_id(), mark.pupil_id(), checked[static_cast<std::size_t>(i)].pupil->version);
+    v1::EventEnvelope event = NewEvent(request.school_id(), mark.pupil_id(),
+                                       checked[static_cast<std::size_t>(i)].pupil->version);
     v1::MarkRecorded* recorded = event.mutable_mark_recorded();
     recorded->set_pupil_id(mark.pupil_id());
     recorded->set_date(mark.date());
@@ -194,20 +195,19 @@ absl::Status PrepareAmendMark(CommandEnv& env, const v1::AmendMarkRequest& reque
   }
   if (request.expected_stream_version() != 0 &&
       request.expected_stream_version() != pupil->version) {
-    return absl::AbortedError(absl::StrCat("expected_stream_version: ",
-                                           request.expected_stream_version(),
-                                           " but the pupil's stream is at version ",
-                                           pupil->version, "; re-read and retry"));
+    return absl::AbortedError(absl::StrCat(
+        "expected_stream_version: ", request.expected_stream_version(),
+        " but the pupil's stream is at version ", pupil->version, "; re-read and retry"));
   }
   if (request.amended_code() == *current) {
     return absl::InvalidArgumentError(absl::StrCat("amended_code: ", Quoted(request.amended_code()),
                                                    " is already the mark's code"));
   }
-  RETURN_IF_ERROR(CheckCodeOnDay(*school, *pupil, *day, request.session(),
-                                 request.amended_code(), request.minutes_late(), "amended_"));
+  RETURN_IF_ERROR(CheckCodeOnDay(*school, *pupil, *day, request.session(), request.amended_code(),
+                                 request.minutes_late(), "amended_"));
   RETURN_IF_ERROR(CheckSessionHasBegun(school->settings, *day, request.session(),
-                                       request.amended_code(),
-                                       SchoolLocalTime(env.group.now_us()), "date"));
+                                       request.amended_code(), SchoolLocalTime(env.group.now_us()),
+                                       "date"));
 
   v1::EventEnvelope event = NewEvent(request.school_id(), request.pupil_id(), pupil->version);
   v1::MarkAmended* amended = event.mutable_mark_amended();
@@ -235,8 +235,8 @@ absl::Status PrepareRecordLetter(CommandEnv& env, const v1::RecordLetterRequest&
   RETURN_IF_ERROR(CheckId(request.letter_id(), "letter_id"));
   if (request.channel() == v1::LETTER_CHANNEL_UNSPECIFIED ||
       !v1::LetterChannel_IsValid(request.channel())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "channel: ", static_cast<int>(request.channel()), " is not POST, EMAIL, APP or HAND"));
+    return absl::InvalidArgumentError(absl::StrCat("channel: ", static_cast<int>(request.channel()),
+                                                   " is not POST, EMAIL, APP or HAND"));
   }
   if (auto d = CheckRecordDate(env, request.sent_on(), "sent_on"); !d.ok()) return d.status();
   RETURN_IF_ERROR(CheckText(request.note(), "note", false));
@@ -266,13 +266,12 @@ absl::Status PrepareEnrolPupil(CommandEnv& env, const v1::EnrolPupilRequest& req
                                                  "\" is already on the school's roll"));
   }
   if (existing != nullptr && !existing->roll.empty() && *from <= existing->roll.back().second) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("on_roll_from: ", request.on_roll_from(),
-                     " is not after the pupil's last day on roll, ",
-                     FormatDate(existing->roll.back().second)));
+    return absl::InvalidArgumentError(absl::StrCat("on_roll_from: ", request.on_roll_from(),
+                                                   " is not after the pupil's last day on roll, ",
+                                                   FormatDate(existing->roll.back().second)));
   }
-  v1::EventEnvelope event = NewEvent(request.school_id(), request.pupil().pupil_id(),
-                                     existing ? existing->version : 0);
+  v1::EventEnvelope event =
+      NewEvent(request.school_id(), request.pupil().pupil_id(), existing ? existing->version : 0);
   *event.mutable_pupil_enrolled()->mutable_pupil() = request.pupil();
   event.mutable_pupil_enrolled()->set_on_roll_from(request.on_roll_from());
   return AppendAndAnswer(env, event, response);
@@ -308,10 +307,9 @@ absl::Status PrepareRemoveFromRoll(CommandEnv& env, const v1::RemoveFromRollRequ
         absl::StrCat("pupil_id: \"", request.pupil_id(), "\" is not on the roll"));
   }
   if (*last < pupil->roll.back().first) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("last_day_on_roll: ", request.last_day_on_roll(),
-                     " is before the pupil joined the roll on ",
-                     FormatDate(pupil->roll.back().first)));
+    return absl::InvalidArgumentError(absl::StrCat("last_day_on_roll: ", request.last_day_on_roll(),
+                                                   " is before the pupil joined the roll on ",
+                                                   FormatDate(pupil->roll.back().first)));
   }
   v1::EventEnvelope event = NewEvent(request.school_id(), request.pupil_id(), pupil->version);
   v1::PupilLeftRoll* left = event.mutable_pupil_left_roll();

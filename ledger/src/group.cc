@@ -43,8 +43,7 @@ Position Group::Append(v1::EventEnvelope& event, const Principal& actor,
   value.append(hash).append(body_);
   batch_.Put(cf_.events, keys::Event(position), value);
 
-  const v1::MarkRecorded* recorded =
-      event.has_mark_recorded() ? &event.mark_recorded() : nullptr;
+  const v1::MarkRecorded* recorded = event.has_mark_recorded() ? &event.mark_recorded() : nullptr;
   const v1::MarkAmended* amended = event.has_mark_amended() ? &event.mark_amended() : nullptr;
   if (recorded || amended) {
     std::string pos;

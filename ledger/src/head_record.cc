@@ -26,7 +26,8 @@ constexpr char kMagic[] = "attendance ledger head v1";
 // The check line guards against a torn or edited file being taken for a
 // head record: the first 8 bytes of SHA-256 over the lines above it.
 std::string CheckOf(absl::string_view body) {
-  return absl::BytesToHexString(ChainHash("", std::string_view(body.data(), body.size())).substr(0, 8));
+  return absl::BytesToHexString(
+      ChainHash("", std::string_view(body.data(), body.size())).substr(0, 8));
 }
 
 std::string Body(const LedgerHead& head) {
@@ -190,9 +191,8 @@ absl::Status ExplainOpenFailure(const std::string& data_dir, const absl::Status&
   }
   std::string acknowledged = "no head record";
   if (auto head = ReadHeadRecord(HeadRecordPath(data_dir)); head.ok() && *head) {
-    acknowledged = absl::StrCat(HeadRecordPath(data_dir), " records position ",
-                                (*head)->position, " (hash ", Short((*head)->hash),
-                                "...) as acknowledged");
+    acknowledged = absl::StrCat(HeadRecordPath(data_dir), " records position ", (*head)->position,
+                                " (hash ", Short((*head)->hash), "...) as acknowledged");
   }
   return absl::DataLossError(absl::StrCat(
       status.message(), ". ", acknowledged, "; WAL files: ", wals.empty() ? "none" : wals,

@@ -62,7 +62,8 @@ void HotState::Apply(const v1::EventEnvelope& event) {
     case v1::EventEnvelope::kMarkRecorded: {
       const auto& m = event.mark_recorded();
       auto day = ParseDate(m.date());
-      if (pupil && day && IsHot(*day)) marks_[MarkKey(*pupil, *day, m.session())] = PackCode(m.code());
+      if (pupil && day && IsHot(*day))
+        marks_[MarkKey(*pupil, *day, m.session())] = PackCode(m.code());
       break;
     }
     case v1::EventEnvelope::kMarkAmended: {
@@ -84,8 +85,8 @@ void HotState::Apply(const v1::EventEnvelope& event) {
       break;
     case v1::EventEnvelope::kPupilLeftRoll:
       if (!pupil->roll.empty()) {
-        pupil->roll.back().second =
-            ParseDate(event.pupil_left_roll().last_day_on_roll()).value_or(pupil->roll.back().first);
+        pupil->roll.back().second = ParseDate(event.pupil_left_roll().last_day_on_roll())
+                                        .value_or(pupil->roll.back().first);
       }
       break;
     case v1::EventEnvelope::kSchoolCalendarSet:

@@ -10,8 +10,8 @@
 // Marks are keyed register-first: a register's marks are neighbours, so a
 // batch of one session's marks inserts as one sorted run, and a whole
 // register (school, date, session) is one range scan.
-//   requests:    school | request_id                        -> fingerprint(32) || method(1) || response
-//   checkpoints: name                                       -> position(8) || state
+//   requests:    school | request_id                        -> fingerprint(32) || method(1) ||
+//   response checkpoints: name                                       -> position(8) || state
 //
 // A `streams` family (school | pupil | version -> position) was written by
 // earlier versions and never read; Open drops it (kRetiredColumnFamilies).

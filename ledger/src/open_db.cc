@@ -34,9 +34,8 @@ absl::Status OpenLedgerDb(rocksdb::DBOptions db_options, const std::string& dir,
     db_options.info_log = std::make_shared<SpdlogInfoLog>();
     db_options.create_if_missing = false;
     // A subset of the families is allowed read-only: retired ones stay shut.
-    return FromRocks(
-        rocksdb::DB::OpenForReadOnly(db_options, dir, descriptors, handles, db),
-        absl::StrCat("open ", dir, " read-only"));
+    return FromRocks(rocksdb::DB::OpenForReadOnly(db_options, dir, descriptors, handles, db),
+                     absl::StrCat("open ", dir, " read-only"));
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> all = descriptors;
   std::vector<std::string> existing;

@@ -17,7 +17,6 @@
 #include "backup_impl.h"
 #include "commands.h"
 #include "commit_signal.h"
-#include "read_model_store.h"
 #include "fault/power_loss_fs.h"
 #include "group.h"
 #include "head_record.h"
@@ -25,8 +24,9 @@
 #include "keys.h"
 #include "ledger/ledger.h"
 #include "logger.h"
-#include "rocks_info_log.h"
 #include "open_db.h"
+#include "read_model_store.h"
+#include "rocks_info_log.h"
 #include "rocks_status.h"
 #include "validation.h"
 #include "verify_indexes.h"
@@ -218,10 +218,9 @@ class RocksLedger final : public Ledger {
 
   absl::StatusOr<v1::RecordMarksResponse> RecordMarks(
       const Principal& actor, const v1::RecordMarksRequest& request) override {
-    return Run<v1::RecordMarksResponse>(Method::kRecordMarks, actor, request, request.school_id(),
-                                        request.request_id(),
-                                        static_cast<std::size_t>(request.marks_size()),
-                                        PrepareRecordMarks);
+    return Run<v1::RecordMarksResponse>(
+        Method::kRecordMarks, actor, request, request.school_id(), request.request_id(),
+        static_cast<std::size_t>(request.marks_size()), PrepareRecordMarks);
   }
   void RecordMarksAsync(
       Principal actor, v1::RecordMarksRequest request,
@@ -238,7 +237,8 @@ class RocksLedger final : public Ledger {
     job.prepare = [async](CommandEnv& env) {
       return PrepareRecordMarks(env, async->request, async->response);
     };
-    if (!job.request_id.empty()) job.fingerprint = Fingerprint(job.method, async->actor, async->request);
+    if (!job.request_id.empty())
+      job.fingerprint = Fingerprint(job.method, async->actor, async->request);
     job.on_done = [async](Job& finished) {
       if (finished.status.ok()) {
         async->done(std::move(async->response));
@@ -313,17 +313,18 @@ class RocksLedger final : public Ledger {
     v1::EventEnvelope envelope;
     while (from <= last) {
       const Position to = std::min(last, from + kEventsPerIterator - 1);
-      absl::Status status = Scan(nullptr, from, to, [&](Position, std::string_view hash,
-                                                        std::string_view prev_hash,
-                                                        std::string_view body) -> absl::Status {
-        envelope.Clear();
-        if (!envelope.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
-          return absl::DataLossError("undecodable event");
-        }
-        envelope.set_hash(hash.data(), hash.size());
-        envelope.set_prev_hash(prev_hash.data(), prev_hash.size());
-        return visit(envelope) ? absl::OkStatus() : absl::CancelledError();
-      });
+      absl::Status status =
+          Scan(nullptr, from, to,
+               [&](Position, std::string_view hash, std::string_view prev_hash,
+                   std::string_view body) -> absl::Status {
+                 envelope.Clear();
+                 if (!envelope.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+                   return absl::DataLossError("undecodable event");
+                 }
+                 envelope.set_hash(hash.data(), hash.size());
+                 envelope.set_prev_hash(prev_hash.data(), prev_hash.size());
+                 return visit(envelope) ? absl::OkStatus() : absl::CancelledError();
+               });
       if (absl::IsCancelled(status)) return absl::OkStatus();
       if (!status.ok()) return status;
       from = to + 1;
@@ -340,21 +341,22 @@ class RocksLedger final : public Ledger {
     const Position to =
         std::min<Position>(head, from + std::max<std::size_t>(limits.max_events, 1) - 1);
     std::size_t bytes = 0;
-    absl::Status status = Scan(nullptr, from, to, [&](Position, std::string_view hash,
-                                                      std::string_view prev_hash,
-                                                      std::string_view body) -> absl::Status {
-      if (!chunk.events.empty() && bytes + body.size() > limits.max_bytes) {
-        return absl::CancelledError();
-      }
-      bytes += body.size();
-      v1::EventEnvelope* envelope = chunk.events.Add();
-      if (!envelope->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
-        return absl::DataLossError("undecodable event");
-      }
-      envelope->set_hash(hash.data(), hash.size());
-      envelope->set_prev_hash(prev_hash.data(), prev_hash.size());
-      return absl::OkStatus();
-    });
+    absl::Status status =
+        Scan(nullptr, from, to,
+             [&](Position, std::string_view hash, std::string_view prev_hash,
+                 std::string_view body) -> absl::Status {
+               if (!chunk.events.empty() && bytes + body.size() > limits.max_bytes) {
+                 return absl::CancelledError();
+               }
+               bytes += body.size();
+               v1::EventEnvelope* envelope = chunk.events.Add();
+               if (!envelope->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+                 return absl::DataLossError("undecodable event");
+               }
+               envelope->set_hash(hash.data(), hash.size());
+               envelope->set_prev_hash(prev_hash.data(), prev_hash.size());
+               return absl::OkStatus();
+             });
     if (!status.ok() && !absl::IsCancelled(status)) {
       chunk.events.Clear();
       return status;
@@ -418,7 +420,8 @@ class RocksLedger final : public Ledger {
     rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_.checkpoints, name, &value);
     if (s.IsNotFound()) return absl::NotFoundError(absl::StrCat("no checkpoint ", name));
     if (auto st = FromRocks(s, absl::StrCat("load checkpoint ", name)); !st.ok()) return st;
-    if (value.size() < 8) return absl::DataLossError(absl::StrCat("checkpoint ", name, " is short"));
+    if (value.size() < 8)
+      return absl::DataLossError(absl::StrCat("checkpoint ", name, " is short"));
     return Checkpoint{keys::GetFixed64(value), value.substr(8)};
   }
 
@@ -451,8 +454,8 @@ class RocksLedger final : public Ledger {
       if (auto s = FromRocks(db_->Get(read, cf_.events, keys::Event(from - 1), &value),
                              absl::StrCat("read position ", from - 1));
           !s.ok()) {
-        return absl::IsNotFound(s) ? absl::DataLossError(absl::StrCat(
-                                         "position ", from - 1, " is missing from the log"))
+        return absl::IsNotFound(s) ? absl::DataLossError(absl::StrCat("position ", from - 1,
+                                                                      " is missing from the log"))
                                    : s;
       }
       if (value.size() < kHashSize) {
@@ -472,8 +475,8 @@ class RocksLedger final : public Ledger {
     for (it->Seek(keys::Event(from)); it->Valid(); it->Next()) {
       const Position position = keys::GetFixed64(it->key().ToStringView());
       if (position != expected) {
-        return absl::DataLossError(
-            absl::StrCat("position ", expected, " is missing from the log (next is ", position, ")"));
+        return absl::DataLossError(absl::StrCat(
+            "position ", expected, " is missing from the log (next is ", position, ")"));
       }
       const std::string_view value = it->value().ToStringView();
       if (value.size() < kHashSize) {
@@ -539,8 +542,9 @@ class RocksLedger final : public Ledger {
         hash = prepared_hash_;
       } else if (at > 0 && at < last) {
         std::string value;
-        if (auto s = FromRocks(db_->Get(rocksdb::ReadOptions(), cf_.events, keys::Event(at), &value),
-                               absl::StrCat("read position ", at));
+        if (auto s =
+                FromRocks(db_->Get(rocksdb::ReadOptions(), cf_.events, keys::Event(at), &value),
+                          absl::StrCat("read position ", at));
             !s.ok()) {
           return s;
         }
@@ -572,9 +576,8 @@ class RocksLedger final : public Ledger {
     }
     {
       std::unique_lock lock(commit_mu_);
-      commit_cv_.wait(lock, [&] {
-        return finished_seq_.load(std::memory_order_acquire) == prepared_seq_;
-      });
+      commit_cv_.wait(
+          lock, [&] { return finished_seq_.load(std::memory_order_acquire) == prepared_seq_; });
     }
     // RocksDB's own SstFileManager also retries every 5 s, once as much
     // space is free as the largest write buffer (64 MB), which a flush may
@@ -641,9 +644,9 @@ class RocksLedger final : public Ledger {
           "freed (",
           failure_.message(), ")"));
     }
-    return absl::UnavailableError(absl::StrCat(
-        "the ledger stopped accepting writes after a storage failure; restart it (",
-        failure_.message(), ")"));
+    return absl::UnavailableError(
+        absl::StrCat("the ledger stopped accepting writes after a storage failure; restart it (",
+                     failure_.message(), ")"));
   }
 
   static absl::Status ReadOnlyError() {
@@ -671,9 +674,8 @@ class RocksLedger final : public Ledger {
           absl::StrCat("request_id: ", Quoted(request_id), " is not valid UTF-8"));
     }
     if (school_id.empty() || Utf8Length(school_id) > kMaxIdLength) {
-      return absl::InvalidArgumentError(absl::StrCat("school_id: ", Quoted(school_id),
-                                                     " must be 1 to ", kMaxIdLength,
-                                                     " characters"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "school_id: ", Quoted(school_id), " must be 1 to ", kMaxIdLength, " characters"));
     }
     return absl::OkStatus();
   }

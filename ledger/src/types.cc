@@ -128,7 +128,8 @@ bool IsValidUtf8(std::string_view text) {
 
 std::size_t Utf8Length(std::string_view text) {
   std::size_t chars = 0;
-  for (std::size_t i = 0; i < text.size(); ++chars) i += std::max<std::size_t>(1, SequenceAt(text, i));
+  for (std::size_t i = 0; i < text.size(); ++chars)
+    i += std::max<std::size_t>(1, SequenceAt(text, i));
   return chars;
 }
 

@@ -9,10 +9,12 @@
 namespace attendance::ledger {
 namespace {
 
-constexpr const char* kWeekdays[] = {"Monday", "Tuesday", "Wednesday", "Thursday",
+constexpr const char* kWeekdays[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
                                      "Friday", "Saturday", "Sunday"};
 
-std::string YearName(int year) { return absl::StrCat(year, "-", (year + 1) % 100 < 10 ? "0" : "", (year + 1) % 100); }
+std::string YearName(int year) {
+  return absl::StrCat(year, "-", (year + 1) % 100 < 10 ? "0" : "", (year + 1) % 100);
+}
 
 std::string Q(absl::string_view v) { return Quoted(std::string_view(v.data(), v.size())); }
 
@@ -24,12 +26,11 @@ absl::Status CheckActor(const Principal& actor) {
         "no authenticated actor: send call metadata x-actor-name and x-actor-role");
   }
   // Stored in every event the actor writes: keep them short and printable.
-  for (const auto& [what, value] : {std::pair{"x-actor-name", &actor.name},
-                                    std::pair{"x-actor-role", &actor.role}}) {
+  for (const auto& [what, value] :
+       {std::pair{"x-actor-name", &actor.name}, std::pair{"x-actor-role", &actor.role}}) {
     if (const std::size_t chars = Utf8Length(*value); chars > kMaxActorLength) {
-      return absl::UnauthenticatedError(absl::StrCat(what, ": ", chars,
-                                                     " characters is longer than ",
-                                                     kMaxActorLength));
+      return absl::UnauthenticatedError(
+          absl::StrCat(what, ": ", chars, " characters is longer than ", kMaxActorLength));
     }
     if (!IsValidUtf8(*value)) {
       return absl::UnauthenticatedError(
@@ -55,8 +56,8 @@ absl::Status CheckId(absl::string_view value, absl::string_view field) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                     c == '-' || c == '_' || c == '.' || c == ':';
     if (!ok) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field, ": ", Q(value), " may only contain letters, digits and - _ . :"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": ", Q(value), " may only contain letters, digits and - _ . :"));
     }
   }
   return absl::OkStatus();
@@ -101,8 +102,8 @@ absl::StatusOr<SchoolState*> CheckSchool(HotState& state, absl::string_view scho
   if (auto s = CheckId(school_id, "school_id"); !s.ok()) return s;
   SchoolState* school = state.FindSchool(school_id);
   if (school == nullptr) {
-    return absl::NotFoundError(absl::StrCat("school_id: \"", school_id,
-                                            "\" is not a known school (SetSchoolSettings creates it)"));
+    return absl::NotFoundError(absl::StrCat(
+        "school_id: \"", school_id, "\" is not a known school (SetSchoolSettings creates it)"));
   }
   return school;
 }
@@ -129,10 +130,10 @@ absl::Status CheckCodeOnDay(const SchoolState& school, const PupilState& pupil, 
       return absl::InvalidArgumentError(
           absl::StrCat(prefix, "code: ", Q(code), " is not an attendance code"));
     }
-    return absl::InvalidArgumentError(absl::StrCat(
-        prefix, "code: ", Q(code), " is not valid for a session on ", date,
-        day >= CodeSet2024Start() ? " (removed from the code set on 2024-08-19)"
-                                  : " (a 2024 code, valid from 2024-08-19)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(prefix, "code: ", Q(code), " is not valid for a session on ", date,
+                     day >= CodeSet2024Start() ? " (removed from the code set on 2024-08-19)"
+                                               : " (a 2024 code, valid from 2024-08-19)"));
   }
   if (minutes_late > 0 && !TakesMinutesLate(code_sv)) {
     return absl::InvalidArgumentError(absl::StrCat(prefix, "minutes_late: ", minutes_late,
@@ -150,9 +151,9 @@ absl::Status CheckCodeOnDay(const SchoolState& school, const PupilState& pupil, 
                                                       YearName(year), " (SetSchoolCalendar)"));
   }
   if (!school.calendar.IsTermDay(day)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        prefix, "date: ", date, " is not a school day (",
-        Weekday(day) >= 5 ? kWeekdays[Weekday(day)] : "outside term time", ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(prefix, "date: ", date, " is not a school day (",
+                     Weekday(day) >= 5 ? kWeekdays[Weekday(day)] : "outside term time", ")"));
   }
   if (code != "#" && school.calendar.IsClosed(day, session, pupil.year_group)) {
     return absl::InvalidArgumentError(absl::StrCat(prefix, "code: \"", code, "\" on ", date,
@@ -167,8 +168,8 @@ absl::Status CheckCodeOnDay(const SchoolState& school, const PupilState& pupil, 
 }
 
 bool IsPlannedCode(absl::string_view code) {
-  static constexpr absl::string_view kPlanned[] = {"C",  "C1", "C2", "J1", "S", "M", "R", "E",
-                                                   "K",  "V",  "P",  "W",  "B", "D", "X", "#"};
+  static constexpr absl::string_view kPlanned[] = {"C", "C1", "C2", "J1", "S", "M", "R", "E",
+                                                   "K", "V",  "P",  "W",  "B", "D", "X", "#"};
   for (absl::string_view planned : kPlanned) {
     if (code == planned) return true;
   }
@@ -197,9 +198,9 @@ int RegisterOpens(const v1::SchoolSettings& settings, v1::Session session) {
   return ParseTimeOfDay(set).value_or(*ParseTimeOfDay(fallback));
 }
 
-absl::Status CheckSessionHasBegun(const v1::SchoolSettings& settings, Day day,
-                                  v1::Session session, absl::string_view code,
-                                  const LocalTime& now, absl::string_view date_field) {
+absl::Status CheckSessionHasBegun(const v1::SchoolSettings& settings, Day day, v1::Session session,
+                                  absl::string_view code, const LocalTime& now,
+                                  absl::string_view date_field) {
   const int opens = RegisterOpens(settings, session);
   if (day < now.day || (day == now.day && now.minute_of_day >= opens)) return absl::OkStatus();
   const char* session_name = session == v1::AM ? "AM" : "PM";
@@ -238,9 +239,9 @@ absl::Status CheckSettings(const v1::SchoolSettings& settings, absl::string_view
   const int am_opens = RegisterOpens(settings, v1::AM);
   const int pm_opens = RegisterOpens(settings, v1::PM);
   if (am_opens >= pm_opens) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ".pm_register_opens: ", TimeOfDay(pm_opens), " is not after the AM register opens (",
-        TimeOfDay(am_opens), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".pm_register_opens: ", TimeOfDay(pm_opens),
+                     " is not after the AM register opens (", TimeOfDay(am_opens), ")"));
   }
   for (auto [name, value, opens] :
        {std::tuple{"am_register_closes", &settings.am_register_closes(), am_opens},
@@ -252,40 +253,39 @@ absl::Status CheckSettings(const v1::SchoolSettings& settings, absl::string_view
     }
   }
   if (settings.planned_codes_horizon_days() > kMaxPlannedCodesHorizonDays) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ".planned_codes_horizon_days: ", settings.planned_codes_horizon_days(),
-        " is more than ", kMaxPlannedCodesHorizonDays));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".planned_codes_horizon_days: ", settings.planned_codes_horizon_days(),
+                     " is more than ", kMaxPlannedCodesHorizonDays));
   }
   if (settings.retention_years() != 0 && settings.retention_years() < 3) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ".retention_years: ",
-                                                   settings.retention_years(),
-                                                   " is below the 3-year minimum"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ".retention_years: ", settings.retention_years(), " is below the 3-year minimum"));
   }
   if (settings.n_code_deadline_school_days() > 30) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ".n_code_deadline_school_days: ",
-                                                   settings.n_code_deadline_school_days(),
-                                                   " is more than 30"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ".n_code_deadline_school_days: ", settings.n_code_deadline_school_days(),
+        " is more than 30"));
   }
   if (settings.min_possible_sessions() > 400) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ".min_possible_sessions: ",
-                                                   settings.min_possible_sessions(),
-                                                   " is more than a year's 380 sessions"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".min_possible_sessions: ", settings.min_possible_sessions(),
+                     " is more than a year's 380 sessions"));
   }
   if (settings.rolling_window_weeks_size() > 8) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ".rolling_window_weeks: ",
-                                                   settings.rolling_window_weeks_size(),
-                                                   " windows is more than 8"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".rolling_window_weeks: ", settings.rolling_window_weeks_size(),
+                     " windows is more than 8"));
   }
   for (int i = 0; i < settings.rolling_window_weeks_size(); ++i) {
     const auto weeks = settings.rolling_window_weeks(i);
     if (weeks < 1 || weeks > 52) {
-      return absl::InvalidArgumentError(absl::StrCat(field, ".rolling_window_weeks[", i, "]: ",
-                                                     weeks, " is not between 1 and 52"));
+      return absl::InvalidArgumentError(absl::StrCat(field, ".rolling_window_weeks[", i,
+                                                     "]: ", weeks, " is not between 1 and 52"));
     }
     for (int j = 0; j < i; ++j) {
       if (settings.rolling_window_weeks(j) == weeks) {
-        return absl::InvalidArgumentError(absl::StrCat(field, ".rolling_window_weeks[", i,
-                                                       "]: ", weeks, " repeats [", j, "]"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, ".rolling_window_weeks[", i, "]: ", weeks, " repeats [", j, "]"));
       }
     }
   }
@@ -294,19 +294,18 @@ absl::Status CheckSettings(const v1::SchoolSettings& settings, absl::string_view
 
 absl::Status CheckPupilDetails(const v1::Pupil& pupil, absl::string_view field) {
   if (auto s = CheckId(pupil.pupil_id(), absl::StrCat(field, ".pupil_id")); !s.ok()) return s;
-  if (auto s = CheckText(pupil.given_name(), absl::StrCat(field, ".given_name"), true,
-                         kMaxNameLength);
+  if (auto s =
+          CheckText(pupil.given_name(), absl::StrCat(field, ".given_name"), true, kMaxNameLength);
       !s.ok()) {
     return s;
   }
-  if (auto s = CheckText(pupil.family_name(), absl::StrCat(field, ".family_name"), true,
-                         kMaxNameLength);
+  if (auto s =
+          CheckText(pupil.family_name(), absl::StrCat(field, ".family_name"), true, kMaxNameLength);
       !s.ok()) {
     return s;
   }
   if (!pupil.date_of_birth().empty()) {
-    if (auto d = CheckDate(pupil.date_of_birth(), absl::StrCat(field, ".date_of_birth"));
-        !d.ok()) {
+    if (auto d = CheckDate(pupil.date_of_birth(), absl::StrCat(field, ".date_of_birth")); !d.ok()) {
       return d.status();
     }
   }
@@ -314,8 +313,8 @@ absl::Status CheckPupilDetails(const v1::Pupil& pupil, absl::string_view field) 
     return absl::InvalidArgumentError(absl::StrCat(field, ".year_group: ", pupil.year_group(),
                                                    " is not between -1 (nursery) and 14"));
   }
-  if (auto s = CheckText(pupil.class_name(), absl::StrCat(field, ".class_name"), false,
-                         kMaxNameLength);
+  if (auto s =
+          CheckText(pupil.class_name(), absl::StrCat(field, ".class_name"), false, kMaxNameLength);
       !s.ok()) {
     return s;
   }

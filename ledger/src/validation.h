@@ -6,8 +6,8 @@
 #include <string_view>
 
 #include "absl/status/status.h"
-#include "absl/strings/string_view.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "attendance/v1/events.pb.h"
 #include "attendance/v1/ledger_service.pb.h"
 #include "hot_state.h"
@@ -36,8 +36,7 @@ inline constexpr std::uint32_t kDefaultPlannedCodesHorizonDays = 28;
 inline constexpr std::uint32_t kMaxPlannedCodesHorizonDays = 366;
 
 // The current code of a session (empty if none), whether hot or cold.
-using MarkLookup =
-    std::function<absl::StatusOr<std::string>(const PupilState&, Day, v1::Session)>;
+using MarkLookup = std::function<absl::StatusOr<std::string>(const PupilState&, Day, v1::Session)>;
 
 // Each check returns OK or an error whose message names the field and value.
 absl::Status CheckActor(const Principal& actor);
@@ -75,9 +74,9 @@ bool IsPlannedCode(absl::string_view code);
 // school's setting, or the default).
 int RegisterOpens(const v1::SchoolSettings& settings, v1::Session session);
 
-absl::Status CheckSessionHasBegun(const v1::SchoolSettings& settings, Day day,
-                                  v1::Session session, absl::string_view code,
-                                  const LocalTime& now, absl::string_view date_field);
+absl::Status CheckSessionHasBegun(const v1::SchoolSettings& settings, Day day, v1::Session session,
+                                  absl::string_view code, const LocalTime& now,
+                                  absl::string_view date_field);
 
 absl::Status CheckSettings(const v1::SchoolSettings& settings, absl::string_view field);
 absl::Status CheckPupilDetails(const v1::Pupil& pupil, absl::string_view field);

@@ -58,8 +58,7 @@ absl::Status MarksError(std::string_view key, const std::string& what) {
 }
 
 absl::Status RequestsError(std::string_view key, const std::string& what) {
-  return absl::DataLossError(
-      absl::StrCat("requests index: ", DescribeRequestKey(key), ": ", what));
+  return absl::DataLossError(absl::StrCat("requests index: ", DescribeRequestKey(key), ": ", what));
 }
 
 // The positions a stored response names. The method bytes are the ones
@@ -115,8 +114,8 @@ absl::Status ReadLog(rocksdb::DB& db, const ColumnFamilies& cf, const rocksdb::R
     if (position == 0 || value.size() < kHashSize ||
         !event.ParseFromArray(value.data() + kHashSize,
                               static_cast<int>(value.size() - kHashSize))) {
-      return absl::DataLossError(absl::StrCat("events: position ", position,
-                                              " (key 0x", absl::BytesToHexString(Absl(key)),
+      return absl::DataLossError(absl::StrCat("events: position ", position, " (key 0x",
+                                              absl::BytesToHexString(Absl(key)),
                                               ") does not decode"));
     }
     const v1::MarkRecorded* recorded = event.has_mark_recorded() ? &event.mark_recorded() : nullptr;
@@ -125,9 +124,9 @@ absl::Status ReadLog(rocksdb::DB& db, const ColumnFamilies& cf, const rocksdb::R
       // The same key and value group.cc writes.
       const std::string& date = recorded ? recorded->date() : amended->date();
       const v1::Session session = recorded ? recorded->session() : amended->session();
-      marks.push_back({keys::Mark(event.school_id(), event.pupil_id(),
-                                  ParseDate(date).value_or(0), session),
-                       position, recorded ? recorded->code() : amended->amended_code()});
+      marks.push_back(
+          {keys::Mark(event.school_id(), event.pupil_id(), ParseDate(date).value_or(0), session),
+           position, recorded ? recorded->code() : amended->amended_code()});
     }
     if (!event.request_id().empty()) {
       LogRequest& request = requests[keys::Request(event.school_id(), event.request_id())];
@@ -163,9 +162,9 @@ absl::Status CompareMarks(rocksdb::DB& db, const ColumnFamilies& cf,
       if (auto s = FromRocks(it->status(), "marks index: read"); !s.ok()) return s;
       if (i == log.size()) break;
     }
-    const int order = !it->Valid()        ? 1
-                      : i == log.size()  ? -1
-                                         : it->key().compare(rocksdb::Slice(log[i].key));
+    const int order = !it->Valid()      ? 1
+                      : i == log.size() ? -1
+                                        : it->key().compare(rocksdb::Slice(log[i].key));
     if (order > 0) {
       return MarksError(log[i].key,
                         absl::StrCat("missing from the index; the log's mark is position ",
@@ -177,13 +176,13 @@ absl::Status CompareMarks(rocksdb::DB& db, const ColumnFamilies& cf,
     const Position stored = keys::GetFixed64(value);
     const std::string_view code = value.substr(8);
     if (order < 0) {
-      return MarksError(key, absl::StrCat("the index has position ", stored, " code ",
-                                          Quoted(code), ", but no event in the log marks it"));
+      return MarksError(key, absl::StrCat("the index has position ", stored, " code ", Quoted(code),
+                                          ", but no event in the log marks it"));
     }
     if (stored != log[i].position || code != log[i].code) {
-      return MarksError(key, absl::StrCat("the index has position ", stored, " code ",
-                                          Quoted(code), ", the log has position ",
-                                          log[i].position, " code ", Quoted(log[i].code)));
+      return MarksError(key, absl::StrCat("the index has position ", stored, " code ", Quoted(code),
+                                          ", the log has position ", log[i].position, " code ",
+                                          Quoted(log[i].code)));
     }
     ++report.marks;
     ++i;
@@ -206,8 +205,9 @@ absl::Status CompareRequests(rocksdb::DB& db, const ColumnFamilies& cf,
     if (!named) return RequestsError(key, "the stored response does not decode");
     auto found = log.find(std::string(key));
     if (found == log.end()) {
-      return RequestsError(key, absl::StrCat("the record names ", Range(named->first, named->second),
-                                             ", but no event carries this request id"));
+      return RequestsError(key,
+                           absl::StrCat("the record names ", Range(named->first, named->second),
+                                        ", but no event carries this request id"));
     }
     LogRequest& events = found->second;
     if (events.first != named->first || events.last != named->second ||
@@ -229,11 +229,11 @@ absl::Status CompareRequests(rocksdb::DB& db, const ColumnFamilies& cf,
     }
   }
   if (first_missing != nullptr) {
-    return RequestsError(first_missing->first,
-                         absl::StrCat("no record, but ",
-                                      Range(first_missing->second.first,
-                                            first_missing->second.last),
-                                      " carry this request id (a retry would write them again)"));
+    return RequestsError(
+        first_missing->first,
+        absl::StrCat("no record, but ",
+                     Range(first_missing->second.first, first_missing->second.last),
+                     " carry this request id (a retry would write them again)"));
   }
   return absl::OkStatus();
 }

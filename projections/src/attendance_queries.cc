@@ -91,8 +91,8 @@ absl::Status CheckNotRepeated(const Repeated& entries, int i, absl::string_view 
   for (int earlier = 0; earlier < i; ++earlier) {
     if (static_cast<int>(attribute_of(entries[earlier])) == attribute) {
       return absl::InvalidArgumentError(
-          absl::StrCat(field, "[", i, "]: ",
-                       v1::CohortAttribute_Name(static_cast<v1::CohortAttribute>(attribute)),
+          absl::StrCat(field, "[", i,
+                       "]: ", v1::CohortAttribute_Name(static_cast<v1::CohortAttribute>(attribute)),
                        " repeats ", field, "[", earlier, "]"));
     }
   }
@@ -257,9 +257,8 @@ absl::StatusOr<v1::ListPupilAttendanceResponse> QueryPupilList(
                                                    "] is not a band within [0, 100]"));
   }
   if (req.cohort_size() > kMaxCohortFilters) {
-    return absl::InvalidArgumentError(absl::StrCat("cohort: ", req.cohort_size(),
-                                                   " filters is more than the limit of ",
-                                                   kMaxCohortFilters));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "cohort: ", req.cohort_size(), " filters is more than the limit of ", kMaxCohortFilters));
   }
   for (int i = 0; i < req.cohort_size(); ++i) {
     if (absl::Status s = CheckFilterValue(req.cohort(i), absl::StrCat("cohort[", i, "]"));
@@ -282,7 +281,8 @@ absl::StatusOr<v1::ListPupilAttendanceResponse> QueryPupilList(
     const std::string& t = req.page_token();
     auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), offset);
     if (ec != std::errc() || end != t.data() + t.size()) {
-      return absl::InvalidArgumentError(absl::StrCat("page_token: ", ledger::Quoted(t), " is not a token"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("page_token: ", ledger::Quoted(t), " is not a token"));
     }
   }
   absl::StatusOr<const SchoolState*> school = School(state, req.school_id());
@@ -322,8 +322,8 @@ absl::StatusOr<v1::ListPupilAttendanceResponse> QueryPupilList(
   out.set_total_size(static_cast<std::uint32_t>(rows.size()));
   WindowToProto(w, out.mutable_window());
   if (offset > rows.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("page_token: ", offset, " is past the last of ",
-                                                   rows.size(), " pupils"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_token: ", offset, " is past the last of ", rows.size(), " pupils"));
   }
   for (std::size_t i = offset; i < rows.size() && i - offset < page_size; ++i) {
     v1::PupilRow* row = out.add_pupils();
@@ -344,9 +344,8 @@ absl::StatusOr<v1::CohortAttendanceResponse> QueryCohorts(const AttendanceState&
   absl::StatusOr<WindowSpec> spec = WindowSpecFromProto(req.window(), "window");
   if (!spec.ok()) return spec.status();
   if (req.group_by_size() > kMaxGroupBy) {
-    return absl::InvalidArgumentError(absl::StrCat("group_by: ", req.group_by_size(),
-                                                   " attributes is more than the limit of ",
-                                                   kMaxGroupBy));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "group_by: ", req.group_by_size(), " attributes is more than the limit of ", kMaxGroupBy));
   }
   for (int i = 0; i < req.group_by_size(); ++i) {
     if (absl::Status s = CheckAttribute(req.group_by(i), absl::StrCat("group_by[", i, "]"));

@@ -34,14 +34,22 @@ constexpr std::array<RoleEntry, 5> kRoleTable = {{
 
 absl::string_view ActionName(Action action) {
   switch (action) {
-    case Action::kRecordMarks: return "record marks";
-    case Action::kAmendMark: return "amend marks";
-    case Action::kRecordLetter: return "record letters";
-    case Action::kManagePupils: return "enrol, update or remove pupils";
-    case Action::kSetCalendar: return "set calendars";
-    case Action::kSetSettings: return "set school settings";
-    case Action::kReadEvents: return "read events";
-    case Action::kReadProjections: return "read attendance figures";
+    case Action::kRecordMarks:
+      return "record marks";
+    case Action::kAmendMark:
+      return "amend marks";
+    case Action::kRecordLetter:
+      return "record letters";
+    case Action::kManagePupils:
+      return "enrol, update or remove pupils";
+    case Action::kSetCalendar:
+      return "set calendars";
+    case Action::kSetSettings:
+      return "set school settings";
+    case Action::kReadEvents:
+      return "read events";
+    case Action::kReadProjections:
+      return "read attendance figures";
   }
   return "?";
 }
@@ -70,19 +78,19 @@ absl::Status Authorize(const Caller& caller, Action action, absl::string_view sc
   bool allowed = false;
   for (Action a : entry.actions) allowed = allowed || a == action;
   if (!allowed) {
-    return absl::PermissionDeniedError(absl::StrCat(caller.name, " (role ", entry.name,
-                                                    ") may not ", ActionName(action)));
+    return absl::PermissionDeniedError(
+        absl::StrCat(caller.name, " (role ", entry.name, ") may not ", ActionName(action)));
   }
   if (caller.all_schools) return absl::OkStatus();
   if (school_id.empty()) {
-    return absl::PermissionDeniedError(
-        absl::StrCat(caller.name, " (role ", entry.name, ") may ", ActionName(action),
-                     " only for its own schools: give school_id"));
+    return absl::PermissionDeniedError(absl::StrCat(caller.name, " (role ", entry.name, ") may ",
+                                                    ActionName(action),
+                                                    " only for its own schools: give school_id"));
   }
   if (!caller.schools.contains(school_id)) {
-    return absl::PermissionDeniedError(absl::StrCat(caller.name, " (role ", entry.name,
-                                                    ") may not ", ActionName(action),
-                                                    " for school ", ledger::Quoted(std::string_view(school_id.data(), school_id.size()))));
+    return absl::PermissionDeniedError(absl::StrCat(
+        caller.name, " (role ", entry.name, ") may not ", ActionName(action), " for school ",
+        ledger::Quoted(std::string_view(school_id.data(), school_id.size()))));
   }
   return absl::OkStatus();
 }

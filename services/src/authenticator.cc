@@ -1,8 +1,8 @@
 #include "services/authenticator.h"
 
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "logger.h"
 
 namespace attendance::services {
@@ -38,13 +38,15 @@ absl::StatusOr<Caller> Authenticator::Authenticate(const grpc::ServerContextBase
   absl::string_view header = Metadata(context, "authorization");
   absl::string_view token = header;
   if (!absl::ConsumePrefix(&token, "Bearer ") || token.empty()) {
-    SPDLOG_LOGGER_WARN(&Log(), "denied {}: no bearer token (peer {})", std::string(method), context.peer());
+    SPDLOG_LOGGER_WARN(&Log(), "denied {}: no bearer token (peer {})", std::string(method),
+                       context.peer());
     return absl::UnauthenticatedError(
         "no credentials: send the metadata \"authorization: Bearer <token>\"");
   }
   std::optional<Caller> caller = tokens_->Find(token);
   if (!caller) {
-    SPDLOG_LOGGER_WARN(&Log(), "denied {}: unknown token (peer {})", std::string(method), context.peer());
+    SPDLOG_LOGGER_WARN(&Log(), "denied {}: unknown token (peer {})", std::string(method),
+                       context.peer());
     return absl::UnauthenticatedError("the bearer token is not valid (unknown or revoked)");
   }
   return *std::move(caller);
@@ -57,7 +59,8 @@ absl::StatusOr<Caller> Authenticator::Authorize(const grpc::ServerContextBase& c
   if (!caller.ok()) return caller.status();
   if (absl::Status s = services::Authorize(*caller, action, school_id); !s.ok()) {
     SPDLOG_LOGGER_WARN(&Log(), "denied {}: caller=\"{}\" role={} school={}: {}",
-                       std::string(method), caller->name, std::string(RoleName(caller->role)), ledger::Quoted(std::string_view(school_id.data(), school_id.size())),
+                       std::string(method), caller->name, std::string(RoleName(caller->role)),
+                       ledger::Quoted(std::string_view(school_id.data(), school_id.size())),
                        std::string(s.message()));
     return s;
   }

@@ -12,8 +12,9 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
   const auto code = static_cast<grpc::StatusCode>(status.code());
   if (code == grpc::StatusCode::INTERNAL || code == grpc::StatusCode::DATA_LOSS) {
     SPDLOG_LOGGER_ERROR(&Log(), "request failed: {}", status.ToString());
-    return {code, code == grpc::StatusCode::DATA_LOSS ? "stored data failed verification; see the server log"
-                                                      : "internal error; see the server log"};
+    return {code, code == grpc::StatusCode::DATA_LOSS
+                      ? "stored data failed verification; see the server log"
+                      : "internal error; see the server log"};
   }
   // Clients in other languages drop a reply whose message is not UTF-8
   // (and StreamMarks carries it in a proto3 string): the ledger's messages

@@ -222,9 +222,8 @@ grpc::Status LedgerServiceImpl::Unary(const char* method, Action action,
 grpc::Status LedgerServiceImpl::RecordMarks(grpc::ServerContext* context,
                                             const v1::RecordMarksRequest* request,
                                             v1::RecordMarksResponse* response) {
-  grpc::Status status = Unary("RecordMarks", Action::kRecordMarks, context,
-                              request->school_id(), request->request_id(), response,
-                              [&](const ledger::Principal& actor) {
+  grpc::Status status = Unary("RecordMarks", Action::kRecordMarks, context, request->school_id(),
+                              request->request_id(), response, [&](const ledger::Principal& actor) {
                                 return ledger_.RecordMarks(actor, *request);
                               });
   if (status.ok()) {
@@ -258,11 +257,9 @@ LedgerServiceImpl::StreamMarks(grpc::CallbackServerContext* context) {
 grpc::Status LedgerServiceImpl::AmendMark(grpc::ServerContext* context,
                                           const v1::AmendMarkRequest* request,
                                           v1::AmendMarkResponse* response) {
-  grpc::Status status = Unary("AmendMark", Action::kAmendMark, context,
-                              request->school_id(), request->request_id(), response,
-                              [&](const ledger::Principal& actor) {
-                                return ledger_.AmendMark(actor, *request);
-                              });
+  grpc::Status status = Unary(
+      "AmendMark", Action::kAmendMark, context, request->school_id(), request->request_id(),
+      response, [&](const ledger::Principal& actor) { return ledger_.AmendMark(actor, *request); });
   if (status.ok()) {
     SPDLOG_LOGGER_INFO(&Log(), "AmendMark school={} pupil={} {} {} {}->{} position={}",
                        request->school_id(), request->pupil_id(), request->date(),
@@ -272,11 +269,10 @@ grpc::Status LedgerServiceImpl::AmendMark(grpc::ServerContext* context,
   return status;
 }
 
-#define ATTENDANCE_UNARY_WRITE(Method, Request, Needs)                                      \
-  grpc::Status LedgerServiceImpl::Method(grpc::ServerContext* context, const Request* request, \
-                                         v1::WriteResponse* response) {                     \
-    return Unary(#Method, Needs, context, request->school_id(), request->request_id(),        \
-                 response,                                                                   \
+#define ATTENDANCE_UNARY_WRITE(Method, Request, Needs)                                             \
+  grpc::Status LedgerServiceImpl::Method(grpc::ServerContext* context, const Request* request,     \
+                                         v1::WriteResponse* response) {                            \
+    return Unary(#Method, Needs, context, request->school_id(), request->request_id(), response,   \
                  [&](const ledger::Principal& actor) { return ledger_.Method(actor, *request); }); \
   }
 
@@ -307,9 +303,9 @@ grpc::Status LedgerServiceImpl::ReadEvents(grpc::ServerContext* context,
   for (int i = 0; i < request->event_types_size(); ++i) {
     const int type = request->event_types(i);
     if (type == v1::EVENT_TYPE_UNSPECIFIED || !v1::EventType_IsValid(type)) {
-      return {grpc::StatusCode::INVALID_ARGUMENT,
-              "event_types[" + std::to_string(i) + "]: " + std::to_string(type) +
-                  " is not an event type"};
+      return {grpc::StatusCode::INVALID_ARGUMENT, "event_types[" + std::to_string(i) +
+                                                      "]: " + std::to_string(type) +
+                                                      " is not an event type"};
     }
     // EventType numbers follow the payload's field numbers (20 + type - 1).
     types.insert(19 + type);

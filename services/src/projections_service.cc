@@ -22,7 +22,10 @@ ProjectionsServiceImpl::ProjectionsServiceImpl(const projections::LiveAttendance
                                                ledger::Clock clock,
                                                std::shared_ptr<const Authenticator> auth,
                                                PositionWaiter wait_for)
-    : live_(live), clock_(std::move(clock)), auth_(std::move(auth)), wait_for_(std::move(wait_for)) {
+    : live_(live),
+      clock_(std::move(clock)),
+      auth_(std::move(auth)),
+      wait_for_(std::move(wait_for)) {
   if (!auth_) auth_ = Authenticator::LocalAdmin();
 }
 
@@ -32,8 +35,8 @@ absl::Status ProjectionsServiceImpl::AwaitPosition(const grpc::ServerContext& co
                                                    ledger::Position min_position) const {
   if (min_position == 0 || live_->position() >= min_position) return absl::OkStatus();
   if (!wait_for_) {
-    return absl::UnavailableError(absl::StrCat("projection at position ", live_->position(),
-                                               ", asked for ", min_position));
+    return absl::UnavailableError(
+        absl::StrCat("projection at position ", live_->position(), ", asked for ", min_position));
   }
   // The call's deadline, bounded by the server's maximum; gRPC gives the
   // deadline on the system clock, the waiter takes the steady one.
@@ -68,8 +71,8 @@ grpc::Status ProjectionsServiceImpl::GetPupilAttendance(grpc::ServerContext* con
 grpc::Status ProjectionsServiceImpl::ListPupilAttendance(grpc::ServerContext* context,
                                                          const v1::ListPupilAttendanceRequest* req,
                                                          v1::ListPupilAttendanceResponse* resp) {
-  absl::StatusOr<Caller> caller = auth_->Authorize(*context, "ListPupilAttendance",
-                                                   Action::kReadProjections, req->school_id());
+  absl::StatusOr<Caller> caller =
+      auth_->Authorize(*context, "ListPupilAttendance", Action::kReadProjections, req->school_id());
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (absl::Status s = AwaitPosition(*context, req->min_position()); !s.ok()) {
     return ToGrpcStatus(s);
@@ -102,8 +105,8 @@ grpc::Status ProjectionsServiceImpl::GetCohortAttendance(grpc::ServerContext* co
                                                          const v1::GetCohortAttendanceRequest* req,
                                                          v1::CohortAttendanceResponse* resp) {
   // Cohort figures are sums over groups, so a reporter may see them.
-  absl::StatusOr<Caller> caller = auth_->Authorize(*context, "GetCohortAttendance",
-                                                   Action::kReadProjections, req->school_id());
+  absl::StatusOr<Caller> caller =
+      auth_->Authorize(*context, "GetCohortAttendance", Action::kReadProjections, req->school_id());
   if (!caller.ok()) return ToGrpcStatus(caller.status());
   if (absl::Status s = AwaitPosition(*context, req->min_position()); !s.ok()) {
     return ToGrpcStatus(s);

@@ -45,7 +45,7 @@ std::string TokenStore::HashToken(absl::string_view token) {
 }
 
 absl::StatusOr<TokenStore::Table> TokenStore::Parse(absl::string_view text,
-                                                     absl::string_view path) {
+                                                    absl::string_view path) {
   Table table;
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {

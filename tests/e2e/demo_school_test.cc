@@ -26,8 +26,8 @@ std::unique_ptr<ledger::Ledger> OpenLedger(const std::string& dir) {
   options.sync = false;  // a test of another module: durability is not the point
   // After the demo's autumn term 2025, so that every register it loads has
   // happened, whatever the real date.
-  options.clock = ledger::Clock::Fixed(
-      static_cast<std::int64_t>(*ParseDate("2026-01-05")) * 86'400'000'000LL);
+  options.clock =
+      ledger::Clock::Fixed(static_cast<std::int64_t>(*ParseDate("2026-01-05")) * 86'400'000'000LL);
   auto opened = ledger::Ledger::Open(options);
   REQUIRE(opened.ok());
   return std::move(*opened);

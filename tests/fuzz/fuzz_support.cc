@@ -8,7 +8,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
 #include "google/protobuf/stubs/logging.h"
-#include "projections/uk_time.h"
+#include "ledger/clock.h"
 #include "spdlog/spdlog.h"
 #include "support/fixtures.h"
 
@@ -47,7 +47,7 @@ absl::Status Check(const absl::Status& status, absl::string_view what) {
 
 }  // namespace
 
-ledger::Day Today() { return projections::UkLocalDay(kNowUs); }
+ledger::Day Today() { return ledger::SchoolLocalDay(kNowUs); }
 
 void QuietLogs() {
   spdlog::set_level(spdlog::level::err);

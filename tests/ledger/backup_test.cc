@@ -8,8 +8,8 @@
 #include <thread>
 #include <vector>
 
-#include <catch2/catch.hpp>
 #include <rocksdb/db.h>
+#include <catch2/catch.hpp>
 
 #include "ledger/backup.h"
 #include "ledger/ledger.h"
@@ -59,9 +59,10 @@ void RecordSomeMarks(ledger::Ledger& ledger, const std::string& pupil, int sessi
   }
 }
 
-TEST_CASE("a backup taken while writers write restores a verified prefix holding every "
-          "acknowledged write",
-          "[ledger][backup]") {
+TEST_CASE(
+    "a backup taken while writers write restores a verified prefix holding every "
+    "acknowledged write",
+    "[ledger][backup]") {
   constexpr int kWriters = 4;
   constexpr int kPupilsPerWriter = 5;
   LedgerFixture f(kWriters * kPupilsPerWriter);

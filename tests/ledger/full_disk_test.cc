@@ -12,16 +12,16 @@
 
 #include <cerrno>
 #include <chrono>
-#include <thread>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
-#include <catch2/catch.hpp>
 #include <spdlog/spdlog.h>
+#include <catch2/catch.hpp>
 
 #include "ledger/ledger.h"
 #include "support/fixtures.h"
@@ -136,7 +136,8 @@ std::uintmax_t BlocksUsed(const std::string& dir) {
   std::uintmax_t bytes = 0;
   for (const auto& entry : fs::directory_iterator(dir)) {
     struct stat st {};
-    if (::stat(entry.path().c_str(), &st) == 0) bytes += static_cast<std::uintmax_t>(st.st_blocks) * 512;
+    if (::stat(entry.path().c_str(), &st) == 0)
+      bytes += static_cast<std::uintmax_t>(st.st_blocks) * 512;
   }
   return bytes;
 }

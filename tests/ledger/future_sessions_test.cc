@@ -47,9 +47,10 @@ void SetSettings(LedgerFixture& f, const std::function<void(v1::SchoolSettings&)
   REQUIRE(f.ledger->SetSchoolSettings(kOfficer, request).ok());
 }
 
-TEST_CASE("a present mark for today's AM: refused a minute before the register opens, "
-          "accepted at the opening time (school-local)",
-          "[ledger][validation][future]") {
+TEST_CASE(
+    "a present mark for today's AM: refused a minute before the register opens, "
+    "accepted at the opening time (school-local)",
+    "[ledger][validation][future]") {
   LedgerFixture f(2);
   SetSettings(f, [](v1::SchoolSettings& s) { s.set_am_register_opens("08:45"); });
   f.now_us = Bst("2025-09-08", 8, 44);
@@ -62,7 +63,8 @@ TEST_CASE("a present mark for today's AM: refused a minute before the register o
   CHECK(Record(f, "p1", "2025-09-08", v1::AM, "/").ok());
 }
 
-TEST_CASE("without settings the registers open at 08:00 and 12:00", "[ledger][validation][future]") {
+TEST_CASE("without settings the registers open at 08:00 and 12:00",
+          "[ledger][validation][future]") {
   LedgerFixture f(1);
   f.now_us = Bst("2025-09-08", 7, 59);
   CHECK_THAT(Refused(f, "p1", "2025-09-08", v1::AM, "/"), Contains("opens at 08:00"));
@@ -104,8 +106,8 @@ TEST_CASE("planned codes may be entered ahead, up to the school's horizon",
   f.now_us = Bst("2025-09-08", 10, 0);
   SECTION("every planned code, a week ahead") {
     int pupil = 1;
-    for (const char* code : {"C", "C1", "C2", "J1", "S", "M", "R", "E", "K", "V", "P", "W", "B",
-                             "D", "X"}) {
+    for (const char* code :
+         {"C", "C1", "C2", "J1", "S", "M", "R", "E", "K", "V", "P", "W", "B", "D", "X"}) {
       INFO(code);
       CHECK(Record(f, "p" + std::to_string(pupil++), "2025-09-15", v1::AM, code).ok());
     }

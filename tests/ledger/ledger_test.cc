@@ -38,10 +38,10 @@ TEST_CASE("marks are appended with gapless positions and read back in order", "[
   const ledger::Position before = f.ledger->LastPosition();
   CHECK(before == 4);  // settings, calendar, two enrolments
 
-  auto result = f.ledger->RecordMarks(
-      kTeacher, Batch("r1", {MakeMark("p1", "2025-09-08", v1::AM, "/"),
-                             MakeMark("p2", "2025-09-08", v1::AM, "N"),
-                             MakeMark("p1", "2025-09-08", v1::PM, "\\")}));
+  auto result =
+      f.ledger->RecordMarks(kTeacher, Batch("r1", {MakeMark("p1", "2025-09-08", v1::AM, "/"),
+                                                   MakeMark("p2", "2025-09-08", v1::AM, "N"),
+                                                   MakeMark("p1", "2025-09-08", v1::PM, "\\")}));
   REQUIRE(result.ok());
   CHECK(result->first_position() == 5);
   CHECK(result->last_position() == 7);
@@ -132,8 +132,8 @@ TEST_CASE("a retried request id returns the original result and writes nothing",
     auto bad = f.ledger->RecordMarks(kTeacher,
                                      Batch("fix-me", {MakeMark("p1", "2025-09-09", v1::AM, "?")}));
     CHECK(bad.status().code() == absl::StatusCode::kInvalidArgument);
-    auto good = f.ledger->RecordMarks(
-        kTeacher, Batch("fix-me", {MakeMark("p1", "2025-09-09", v1::AM, "/")}));
+    auto good = f.ledger->RecordMarks(kTeacher,
+                                      Batch("fix-me", {MakeMark("p1", "2025-09-09", v1::AM, "/")}));
     CHECK(good.ok());
   }
 }

@@ -6,8 +6,8 @@
 #include <future>
 #include <string>
 
-#include <catch2/catch.hpp>
 #include <rocksdb/db.h>
+#include <catch2/catch.hpp>
 
 #include "ledger/ledger.h"
 #include "raw_db.h"

@@ -28,7 +28,8 @@ TEST_CASE("UTF-8 is measured in characters and checked for well-formedness", "[l
   CHECK(Utf8Length("abc") == 3);
   CHECK(Utf8Length(Repeat(kEuro, 30)) == 30);
   CHECK(Utf8Length("\xf0\x9f\x98\x80") == 1);  // U+1F600, four bytes
-  CHECK(Utf8Length("a\xff" "b") == 3);          // a stray byte counts as one
+  CHECK(Utf8Length("a\xff"
+                   "b") == 3);  // a stray byte counts as one
   CHECK(IsValidUtf8("Zo\xc3\xab"));
   CHECK_FALSE(IsValidUtf8("\xff"));
   CHECK_FALSE(IsValidUtf8("\xe2\x82"));          // cut short
@@ -129,8 +130,8 @@ std::vector<std::string> EveryMethodWith(LedgerFixture& f, const std::string& te
     keep(f.ledger->SetSchoolSettings(kOfficer, settings).status());
   }
   // The actor, from call metadata.
-  keep(f.ledger->RecordMarks(ledger::Principal{Repeat(text, 70), "teacher"},
-                             v1::RecordMarksRequest())
+  keep(f.ledger
+           ->RecordMarks(ledger::Principal{Repeat(text, 70), "teacher"}, v1::RecordMarksRequest())
            .status());
   keep(f.ledger->RecordMarks(ledger::Principal{"Ms T", text}, v1::RecordMarksRequest()).status());
   return messages;

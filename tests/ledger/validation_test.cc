@@ -122,8 +122,8 @@ TEST_CASE("bad marks are refused with the field and value named", "[ledger][vali
     first.set_school_id("s1");
     *first.add_marks() = ok;
     REQUIRE(f.ledger->RecordMarks(kTeacher, first).ok());
-    auto r = Reject(f, {MakeMark("p2", "2025-09-08", v1::AM, "/"),
-                        MakeMark("p1", "2025-09-08", v1::AM, "N")});
+    auto r = Reject(
+        f, {MakeMark("p2", "2025-09-08", v1::AM, "/"), MakeMark("p1", "2025-09-08", v1::AM, "N")});
     CHECK(r.code == absl::StatusCode::kAlreadyExists);
     CHECK_THAT(r.message, Contains("marks[1]") && Contains("AmendMark"));
   }
@@ -253,7 +253,8 @@ TEST_CASE("bad enrolments, calendars and settings are refused", "[ledger][valida
   SECTION("a pupil id with spaces") {
     auto r = f.ledger->EnrolPupil(kOfficer, Enrol("s1", "p 9"));
     CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
-    CHECK_THAT(std::string(r.status().message()), Contains("pupil.pupil_id") && Contains("\"p 9\""));
+    CHECK_THAT(std::string(r.status().message()),
+               Contains("pupil.pupil_id") && Contains("\"p 9\""));
   }
   SECTION("overlapping half-terms") {
     auto c = Calendar2025("s1");
@@ -294,7 +295,8 @@ TEST_CASE("bad enrolments, calendars and settings are refused", "[ledger][valida
     CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
     CHECK(std::string(r.status().message()) ==
           "calendar.closures[1].year_groups[1]: 7 repeats [0]");
-    for (int i = 0; i < 1'000'000; ++i) c.mutable_calendar()->mutable_closures(1)->add_year_groups(7);
+    for (int i = 0; i < 1'000'000; ++i)
+      c.mutable_calendar()->mutable_closures(1)->add_year_groups(7);
     r = f.ledger->SetSchoolCalendar(kOfficer, c);
     CHECK(std::string(r.status().message()) ==
           "calendar.closures[1].year_groups: 1000002 year groups is more than 16");
@@ -310,7 +312,8 @@ TEST_CASE("bad enrolments, calendars and settings are refused", "[ledger][valida
     CHECK(std::string(r.status().message()) == "calendar.terms: 7 terms is more than 6");
     c = Calendar2025("s1");
     for (int i = 0; i < 5; ++i) {
-      *c.mutable_calendar()->mutable_terms(0)->add_half_terms() = c.calendar().terms(0).half_terms(0);
+      *c.mutable_calendar()->mutable_terms(0)->add_half_terms() =
+          c.calendar().terms(0).half_terms(0);
     }
     r = f.ledger->SetSchoolCalendar(kOfficer, c);
     CHECK(std::string(r.status().message()) ==
@@ -351,7 +354,8 @@ TEST_CASE("bad enrolments, calendars and settings are refused", "[ledger][valida
     s.mutable_settings()->set_am_register_closes("9.25");
     auto r = f.ledger->SetSchoolSettings(kOfficer, s);
     CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
-    CHECK_THAT(std::string(r.status().message()), Contains("am_register_closes") && Contains("9.25"));
+    CHECK_THAT(std::string(r.status().message()),
+               Contains("am_register_closes") && Contains("9.25"));
   }
   SECTION("a letter without a channel") {
     v1::RecordLetterRequest letter;

@@ -4,8 +4,8 @@
 // family, key and positions.
 #include <string>
 
-#include <catch2/catch.hpp>
 #include <rocksdb/db.h>
+#include <catch2/catch.hpp>
 
 #include "ledger/ledger.h"
 #include "raw_db.h"
@@ -64,7 +64,7 @@ TEST_CASE("a clean ledger's indexes verify, also after a reopen", "[ledger][veri
   auto report = f.ledger->VerifyIndexes();
   REQUIRE(report.ok());
   CHECK(report->events == f.ledger->LastPosition());
-  CHECK(report->marks == 6);     // s1: three; s2: q1 AM (amended), q2 AM, q1 PM
+  CHECK(report->marks == 6);      // s1: three; s2: q1 AM (amended), q2 AM, q1 PM
   CHECK(report->requests == 10);  // r-1 and s2's nine commands
   f.Reopen();
   auto again = f.ledger->VerifyIndexes();
@@ -120,9 +120,9 @@ TEST_CASE("a deleted or an extra marks key is named", "[ledger][verify]") {
   f.ledger.reset();
   SECTION("deleted") {
     WithRawDb(path, [](rocksdb::DB& db, RawFamilies& cf) {
-      REQUIRE(db.Delete(rocksdb::WriteOptions(), cf["marks"],
-                        MarkKey("s1", "2025-09-08", v1::AM, "p3"))
-                  .ok());
+      REQUIRE(
+          db.Delete(rocksdb::WriteOptions(), cf["marks"], MarkKey("s1", "2025-09-08", v1::AM, "p3"))
+              .ok());
     });
     absl::Status status = VerifyAfter(f);
     CHECK(status.code() == absl::StatusCode::kDataLoss);
@@ -190,8 +190,9 @@ TEST_CASE("request records are checked against the events they name", "[ledger][
                      std::string(32, 'x') + "Z")
                   .ok());
     });
-    expected = "requests index: school \"s2\" request id \"amend-1\": the stored response does not "
-               "decode";
+    expected =
+        "requests index: school \"s2\" request id \"amend-1\": the stored response does not "
+        "decode";
   }
   absl::Status status = VerifyAfter(f);
   CHECK(status.code() == absl::StatusCode::kDataLoss);
@@ -216,7 +217,7 @@ TEST_CASE("a corrupted block in an index's table file is DATA_LOSS naming the in
   });
   REQUIRE_FALSE(table.empty());
   FlipByte(table, 20);  // inside the first data block
-  f.Reopen();  // start-up reads only the log
+  f.Reopen();           // start-up reads only the log
   CHECK(f.ledger->VerifyChain(1, 0).ok());
   absl::Status status = f.ledger->VerifyIndexes().status();
   CHECK(status.code() == absl::StatusCode::kDataLoss);
@@ -234,7 +235,8 @@ TEST_CASE("the streams family of earlier versions is dropped at open", "[ledger]
     REQUIRE(db.Put(rocksdb::WriteOptions(), streams, "old", "entry").ok());
     db.DestroyColumnFamilyHandle(streams);
   });
-  REQUIRE(ColumnFamilyNames(path).size() == 7);  // default, events, marks, requests, checkpoints, read_models, streams
+  REQUIRE(ColumnFamilyNames(path).size() ==
+          7);  // default, events, marks, requests, checkpoints, read_models, streams
   ledger::LedgerOptions read_only;
   read_only.data_dir = path;
   read_only.read_only = true;

@@ -190,8 +190,7 @@ TEST_CASE("a head record that lags the log is accepted but one from another log 
     REQUIRE(other.ledger->RecordLetter(kOfficer, Letter(1)).ok());
     other.ledger.reset();
     f.ledger.reset();
-    fs::copy_file(other.dir.Sub("db") + "/LEDGER-HEAD", head,
-                  fs::copy_options::overwrite_existing);
+    fs::copy_file(other.dir.Sub("db") + "/LEDGER-HEAD", head, fs::copy_options::overwrite_existing);
     auto reopened = OpenAt(f.dir.Sub("db"));
     REQUIRE_FALSE(reopened.ok());
     CHECK(reopened.status().code() == absl::StatusCode::kDataLoss);

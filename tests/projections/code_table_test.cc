@@ -42,7 +42,7 @@ TEST_CASE("PA and SA compare integers at the exact boundaries", "[projections]")
   const AbsenceThresholds dfe{0, false, false};
   const AbsenceThresholds seeds{0, true, true};
   const AbsenceThresholds seed_004{0, true, false};  // PA "< 90", SA "50% and below"
-  CHECK(IsPersistentAbsence(c, dfe));  // absence exactly 10.0%
+  CHECK(IsPersistentAbsence(c, dfe));                // absence exactly 10.0%
   CHECK_FALSE(IsPersistentAbsence(c, seeds));
   CHECK_FALSE(IsPersistentAbsence(c, AbsenceThresholds{141, false, false}));
   c.attended = 70;

@@ -19,8 +19,7 @@ namespace attendance {
 namespace {
 
 std::int64_t Utc(const char* date, int hour, int minute) {
-  return (static_cast<std::int64_t>(*ledger::ParseDate(date)) * 86400 + hour * 3600 +
-          minute * 60) *
+  return (static_cast<std::int64_t>(*ledger::ParseDate(date)) * 86400 + hour * 3600 + minute * 60) *
          1'000'000;
 }
 

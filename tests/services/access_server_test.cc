@@ -10,8 +10,8 @@
 #include <map>
 #include <sstream>
 
-#include <catch2/catch.hpp>
 #include <grpcpp/grpcpp.h>
+#include <catch2/catch.hpp>
 
 #include "attendance/v1/ledger_service.grpc.pb.h"
 #include "attendance/v1/projections_service.grpc.pb.h"
@@ -69,9 +69,9 @@ struct TlsFixture : LedgerFixture {
     ledger_service = std::make_unique<services::LedgerServiceImpl>(*ledger, security->auth);
     projections_service =
         std::make_unique<services::ProjectionsServiceImpl>(&live, ledger::Clock(), security->auth);
-    auto started = services::Server::Start(
-        "127.0.0.1:0", {ledger_service.get(), projections_service.get()}, {},
-        security->credentials);
+    auto started =
+        services::Server::Start("127.0.0.1:0", {ledger_service.get(), projections_service.get()},
+                                {}, security->credentials);
     REQUIRE(started.ok());
     server = std::move(*started);
     grpc::SslCredentialsOptions ssl;
@@ -169,15 +169,13 @@ std::map<std::string, Call> Calls(TlsFixture& f, const std::string& tag) {
     v1::WriteResponse out;
     return unary(f.ledger_stub->RemoveFromRoll(c, r, &out));
   };
-  calls["SetSchoolCalendar"] = [&f, tag, unary](grpc::ClientContext* c,
-                                                const std::string& school) {
+  calls["SetSchoolCalendar"] = [&f, tag, unary](grpc::ClientContext* c, const std::string& school) {
     v1::SetSchoolCalendarRequest r = Calendar2025(school);
     r.set_request_id(tag + "-cal");
     v1::WriteResponse out;
     return unary(f.ledger_stub->SetSchoolCalendar(c, r, &out));
   };
-  calls["SetSchoolSettings"] = [&f, tag, unary](grpc::ClientContext* c,
-                                                const std::string& school) {
+  calls["SetSchoolSettings"] = [&f, tag, unary](grpc::ClientContext* c, const std::string& school) {
     v1::SetSchoolSettingsRequest r = Settings(school);
     r.set_request_id(tag + "-settings");
     v1::WriteResponse out;
@@ -248,8 +246,8 @@ TEST_CASE("every method x every role x own / other school / no token / bad token
       }
     }
   }
-  for (const std::string& token : {std::string(), std::string("Bearer forged"),
-                                   std::string("tok-admin")}) {
+  for (const std::string& token :
+       {std::string(), std::string("Bearer forged"), std::string("tok-admin")}) {
     for (auto& [method, call] : Calls(f, "anon" + std::to_string(token.size()))) {
       INFO("token \"" << token << "\": " << method);
       grpc::ClientContext context;
@@ -290,8 +288,8 @@ TEST_CASE("only an admin creates a school; a register-taker only today's open re
   v1::RecordMarksResponse out;
   const grpc::Status status = f.ledger_stub->RecordMarks(&context, r, &out);
   CHECK(status.error_code() == grpc::StatusCode::PERMISSION_DENIED);
-  CHECK_THAT(status.error_message(), Catch::Contains("2025-10-06") &&
-                                         Catch::Contains("today's open registers"));
+  CHECK_THAT(status.error_message(),
+             Catch::Contains("2025-10-06") && Catch::Contains("today's open registers"));
 }
 
 }  // namespace

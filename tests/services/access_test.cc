@@ -25,8 +25,8 @@ Caller Of(Role role, std::vector<std::string> schools, bool all = false) {
 
 TEST_CASE("each role may do exactly its actions, for its own schools only", "[access]") {
   const std::vector<Action> all_actions = {
-      Action::kRecordMarks,  Action::kAmendMark,   Action::kRecordLetter, Action::kManagePupils,
-      Action::kSetCalendar,  Action::kSetSettings, Action::kReadEvents,   Action::kReadProjections};
+      Action::kRecordMarks, Action::kAmendMark,   Action::kRecordLetter, Action::kManagePupils,
+      Action::kSetCalendar, Action::kSetSettings, Action::kReadEvents,   Action::kReadProjections};
   struct Row {
     Role role;
     std::vector<Action> allowed;
@@ -58,11 +58,13 @@ TEST_CASE("each role may do exactly its actions, for its own schools only", "[ac
 }
 
 TEST_CASE("a denial names the caller, the role, the action and the school", "[access]") {
-  const absl::Status s = services::Authorize(Of(Role::kAuditor, {"own"}), Action::kAmendMark, "own");
+  const absl::Status s =
+      services::Authorize(Of(Role::kAuditor, {"own"}), Action::kAmendMark, "own");
   CHECK(s.message() == "someone (role auditor) may not amend marks");
   const absl::Status t =
       services::Authorize(Of(Role::kAttendanceOfficer, {"own"}), Action::kAmendMark, "other");
-  CHECK(t.message() == "someone (role attendance_officer) may not amend marks for school \"other\"");
+  CHECK(t.message() ==
+        "someone (role attendance_officer) may not amend marks for school \"other\"");
 }
 
 TEST_CASE("tokens file: hashes only, roles, schools, names; errors name the line", "[access]") {
@@ -107,9 +109,9 @@ TEST_CASE("tokens file: hashes only, roles, schools, names; errors name the line
 TEST_CASE("tokens file rejects unknown roles, scoped admins and personal grants off reporters",
           "[access]") {
   const std::string h = services::TokenStore::HashToken("t");
-  for (const std::string& line : {h + " teacher s1 X", h + " admin s1 X",
-                                  h + " auditor+personal s1 X", h + " auditor s1",
-                                  h + " auditor , X"}) {
+  for (const std::string& line :
+       {h + " teacher s1 X", h + " admin s1 X", h + " auditor+personal s1 X", h + " auditor s1",
+        h + " auditor , X"}) {
     INFO(line);
     CHECK(services::TokenStore::Parse(line, "f").status().code() ==
           absl::StatusCode::kInvalidArgument);

@@ -5,9 +5,9 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 
-#include "projections/event_builders.h"
 #include "ledger/ledger.h"
 #include "projections/attendance_queries.h"
+#include "projections/event_builders.h"
 #include "services/attendance_read_model.h"
 #include "services/read_model_host.h"
 #include "support/fixtures.h"

@@ -4,8 +4,8 @@
 #include <chrono>
 #include <memory>
 
-#include <catch2/catch.hpp>
 #include <grpcpp/grpcpp.h>
+#include <catch2/catch.hpp>
 
 #include "attendance/v1/ledger_service.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -53,8 +53,8 @@ v1::RecordMarksRequest Batch(const std::string& id, std::vector<v1::Mark> marks)
 TEST_CASE("RecordMarks over gRPC: accepted, replayed, rejected", "[services]") {
   ServiceFixture f;
   v1::RecordMarksResponse response;
-  auto request = Batch("g1", {MakeMark("p1", "2025-09-08", v1::AM, "/"),
-                              MakeMark("p2", "2025-09-08", v1::AM, "L")});
+  auto request = Batch(
+      "g1", {MakeMark("p1", "2025-09-08", v1::AM, "/"), MakeMark("p2", "2025-09-08", v1::AM, "L")});
   request.mutable_marks(1)->set_minutes_late(7);
   grpc::Status status = f.stub->RecordMarks(f.Context().get(), request, &response);
   REQUIRE(status.ok());
@@ -67,10 +67,10 @@ TEST_CASE("RecordMarks over gRPC: accepted, replayed, rejected", "[services]") {
 
   const auto position = f.ledger->LastPosition();
   v1::RecordMarksResponse rejected;
-  status = f.stub->RecordMarks(
-      f.Context().get(),
-      Batch("g2", {MakeMark("p3", "2025-09-08", v1::AM, "/"), MakeMark("p3", "2025-09-08", v1::PM, "ZZ")}),
-      &rejected);
+  status = f.stub->RecordMarks(f.Context().get(),
+                               Batch("g2", {MakeMark("p3", "2025-09-08", v1::AM, "/"),
+                                            MakeMark("p3", "2025-09-08", v1::PM, "ZZ")}),
+                               &rejected);
   CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
   CHECK_THAT(status.error_message(), Catch::Contains("marks[1].code") && Catch::Contains("ZZ"));
   CHECK(f.ledger->LastPosition() == position);
@@ -95,8 +95,9 @@ TEST_CASE("RecordMarks over gRPC: accepted, replayed, rejected", "[services]") {
 TEST_CASE("AmendMark over gRPC maps NOT_FOUND and ABORTED", "[services]") {
   ServiceFixture f;
   v1::RecordMarksResponse recorded;
-  REQUIRE(f.stub->RecordMarks(f.Context().get(), Batch("m", {MakeMark("p1", "2025-09-08", v1::AM, "N")}),
-                              &recorded)
+  REQUIRE(f.stub
+              ->RecordMarks(f.Context().get(),
+                            Batch("m", {MakeMark("p1", "2025-09-08", v1::AM, "N")}), &recorded)
               .ok());
   v1::AmendMarkRequest amend;
   amend.set_school_id("s1");
@@ -149,10 +150,11 @@ TEST_CASE("StreamMarks answers every batch in order, errors included", "[service
 TEST_CASE("ReadEvents streams the log, filtered by school and type", "[services]") {
   ServiceFixture f;
   v1::RecordMarksResponse recorded;
-  REQUIRE(f.stub->RecordMarks(f.Context().get(),
-                              Batch("r", {MakeMark("p1", "2025-09-08", v1::AM, "/"),
-                                          MakeMark("p2", "2025-09-08", v1::AM, "/")}),
-                              &recorded)
+  REQUIRE(f.stub
+              ->RecordMarks(f.Context().get(),
+                            Batch("r", {MakeMark("p1", "2025-09-08", v1::AM, "/"),
+                                        MakeMark("p2", "2025-09-08", v1::AM, "/")}),
+                            &recorded)
               .ok());
   auto read = [&](v1::ReadEventsRequest request) {
     grpc::ClientContext context;
@@ -203,11 +205,12 @@ TEST_CASE("ReadEvents with follow sends new commits after catching up, until can
   // Two commits after the call began, one per register session.
   for (v1::Session session : {v1::AM, v1::PM}) {
     v1::RecordMarksResponse recorded;
-    REQUIRE(f.stub->RecordMarks(f.Context().get(),
-                                Batch(std::string("f-") + v1::Session_Name(session),
-                                      {MakeMark("p1", "2025-09-08", session, "/"),
-                                       MakeMark("p2", "2025-09-08", session, "/")}),
-                                &recorded)
+    REQUIRE(f.stub
+                ->RecordMarks(f.Context().get(),
+                              Batch(std::string("f-") + v1::Session_Name(session),
+                                    {MakeMark("p1", "2025-09-08", session, "/"),
+                                     MakeMark("p2", "2025-09-08", session, "/")}),
+                              &recorded)
                 .ok());
     for (int i = 0; i < 2; ++i) {
       REQUIRE(reader->Read(&event));

@@ -1,8 +1,8 @@
 // Issue 10, findings 1 and 5 as a gRPC client sees them: request caps, and
 // status messages that are valid UTF-8 (a StreamMarks client in Python
 // failed the whole stream on one that was not).
-#include <catch2/catch.hpp>
 #include <grpcpp/grpcpp.h>
+#include <catch2/catch.hpp>
 
 #include "attendance/v1/ledger_service.grpc.pb.h"
 #include "ledger/types.h"
@@ -25,8 +25,8 @@ struct Served : LedgerFixture {
     auto started = services::Server::Start("127.0.0.1:0", {&service});
     REQUIRE(started.ok());
     server = std::move(*started);
-    stub = v1::Ledger::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(server->port()), grpc::InsecureChannelCredentials()));
+    stub = v1::Ledger::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(server->port()),
+                                                   grpc::InsecureChannelCredentials()));
   }
   void Actor(grpc::ClientContext& context) {
     context.AddMetadata("x-actor-name", "Ms T. Teacher");
@@ -37,9 +37,10 @@ struct Served : LedgerFixture {
   std::unique_ptr<v1::Ledger::Stub> stub;
 };
 
-TEST_CASE("StreamMarks: a batch whose school_id is thirty euro signs, then a valid batch: "
-          "both answered, the error in valid UTF-8",
-          "[services][utf8]") {
+TEST_CASE(
+    "StreamMarks: a batch whose school_id is thirty euro signs, then a valid batch: "
+    "both answered, the error in valid UTF-8",
+    "[services][utf8]") {
   Served f;
   grpc::ClientContext context;
   f.Actor(context);
@@ -61,9 +62,8 @@ TEST_CASE("StreamMarks: a batch whose school_id is thirty euro signs, then a val
   REQUIRE(answers.size() == 2);
   CHECK(answers[0].error_code() == grpc::StatusCode::INVALID_ARGUMENT);
   CHECK(ledger::IsValidUtf8(answers[0].error_message()));
-  CHECK(answers[0].error_message() ==
-        "school_id: \"" + Repeat("\xe2\x82\xac", 30) +
-            "\" may only contain letters, digits and - _ . :");
+  CHECK(answers[0].error_message() == "school_id: \"" + Repeat("\xe2\x82\xac", 30) +
+                                          "\" may only contain letters, digits and - _ . :");
   CHECK(answers[1].error_code() == 0);
   CHECK(answers[1].result().recorded() == 1);
 }

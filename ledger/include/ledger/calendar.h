@@ -43,7 +43,7 @@ class SchoolCalendar {
 
  private:
   struct ClosureSpan {
-    v1::Session session;  // SESSION_UNSPECIFIED = whole day
+    v1::Session session;           // SESSION_UNSPECIFIED = whole day
     std::vector<int> year_groups;  // empty = whole school
   };
   struct Year {

@@ -25,9 +25,9 @@ enum class Action {
   kRecordMarks,
   kAmendMark,
   kRecordLetter,
-  kManagePupils,     // EnrolPupil, UpdatePupil, RemoveFromRoll
+  kManagePupils,  // EnrolPupil, UpdatePupil, RemoveFromRoll
   kSetCalendar,
-  kSetSettings,      // of an existing school; creating one is the ledger's check
+  kSetSettings,  // of an existing school; creating one is the ledger's check
   kReadEvents,
   kReadProjections,
 };

@@ -24,8 +24,8 @@ class LedgerServiceImpl final
  public:
   // `auth` decides who may call what (default: local mode, every caller an
   // admin; ledgerd passes a token authenticator when it has a tokens file).
-  explicit LedgerServiceImpl(ledger::Ledger& ledger,
-                             std::shared_ptr<const Authenticator> auth = Authenticator::LocalAdmin())
+  explicit LedgerServiceImpl(ledger::Ledger& ledger, std::shared_ptr<const Authenticator> auth =
+                                                         Authenticator::LocalAdmin())
       : ledger_(ledger), auth_(std::move(auth)) {}
 
   void SetCallLimiter(CallLimiter* limiter) override { limiter_.store(limiter); }

@@ -36,8 +36,7 @@ class ProjectionsServiceImpl final : public v1::Projections::Service {
   // min_position is not yet folded fails at once with UNAVAILABLE.
   using PositionWaiter =
       std::function<absl::Status(ledger::Position, std::chrono::steady_clock::time_point)>;
-  explicit ProjectionsServiceImpl(const projections::LiveAttendance* live,
-                                  ledger::Clock clock = {},
+  explicit ProjectionsServiceImpl(const projections::LiveAttendance* live, ledger::Clock clock = {},
                                   std::shared_ptr<const Authenticator> auth = nullptr,
                                   PositionWaiter wait_for = {});
 
