@@ -21,24 +21,28 @@ std::string Q(absl::string_view v) { return Quoted(std::string_view(v.data(), v.
 }  // namespace
 
 absl::Status CheckActor(const Principal& actor) {
+  // The transport (services/) authenticates every call and answers
+  // UNAUTHENTICATED itself; a principal without a name or role reaching the
+  // ledger is a caller's mistake, said in the ledger's own words.
   if (actor.name.empty() || actor.role.empty()) {
-    return absl::UnauthenticatedError(
-        "no authenticated actor: send call metadata x-actor-name and x-actor-role");
+    return absl::InvalidArgumentError(
+        absl::StrCat("principal: name ", Q(actor.name), ", role ", Q(actor.role),
+                     ": a command needs an authenticated principal with a name and a role"));
   }
   // Stored in every event the actor writes: keep them short and printable.
   for (const auto& [what, value] :
-       {std::pair{"x-actor-name", &actor.name}, std::pair{"x-actor-role", &actor.role}}) {
+       {std::pair{"principal.name", &actor.name}, std::pair{"principal.role", &actor.role}}) {
     if (const std::size_t chars = Utf8Length(*value); chars > kMaxActorLength) {
-      return absl::UnauthenticatedError(
+      return absl::InvalidArgumentError(
           absl::StrCat(what, ": ", chars, " characters is longer than ", kMaxActorLength));
     }
     if (!IsValidUtf8(*value)) {
-      return absl::UnauthenticatedError(
+      return absl::InvalidArgumentError(
           absl::StrCat(what, ": ", Quoted(*value), " is not valid UTF-8"));
     }
     for (char c : *value) {
       if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-        return absl::UnauthenticatedError(
+        return absl::InvalidArgumentError(
             absl::StrCat(what, ": ", Quoted(*value), " contains a control character"));
       }
     }

@@ -196,7 +196,7 @@ TEST_CASE("limits count characters, and name the limit", "[ledger][utf8]") {
         "marks[0].comment: \"phoned \\xff\" is not valid UTF-8");
   CHECK(f.ledger->RecordMarks(ledger::Principal{Repeat(kEuro, 201), "teacher"}, commented)
             .status()
-            .message() == "x-actor-name: 201 characters is longer than 200");
+            .message() == "principal.name: 201 characters is longer than 200");
 }
 
 }  // namespace

@@ -156,9 +156,10 @@ TEST_CASE("bad marks are refused with the field and value named", "[ledger][vali
     CHECK_THAT(r.message, Contains("marks[0].date") && Contains("...\""));
     CHECK(r.message.size() < 200);
   }
-  SECTION("no authenticated actor") {
+  SECTION("no principal (services/ answers UNAUTHENTICATED before the ledger)") {
     auto r = Reject(f, {ok}, "s1", ledger::Principal{});
-    CHECK(r.code == absl::StatusCode::kUnauthenticated);
+    CHECK(r.code == absl::StatusCode::kInvalidArgument);
+    CHECK_THAT(r.message, Contains("principal: name \"\"") && !Contains("x-actor"));
   }
 }
 
