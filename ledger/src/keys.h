@@ -4,18 +4,17 @@
 // that RocksDB's bytewise order is numeric order; ids are length-prefixed so
 // that no id is a prefix of another's key.
 //
-//   events:      position(8)                               -> hash(32) || envelope
-//   marks:       school | day(4) | session(1) | pupil       -> position(8) || code
+//   events:      position(8) -> hash(32) || envelope
+//   marks:       school | day(4) | session(1) | pupil -> position(8) || code
+//   requests:    school | request_id -> fingerprint(32) || method(1) || response
+//   checkpoints: name -> position(8) || state
+//   read_models: name | 0x00 | key -> value (read_model_store.cc)
 //
 // Marks are keyed register-first: a register's marks are neighbours, so a
 // batch of one session's marks inserts as one sorted run, and a whole
-// register (school, date, session) is one range scan.
-//   requests:    school | request_id                        -> fingerprint(32) || method(1) ||
-//   response checkpoints: name                                       -> position(8) || state
-//
-// A `streams` family (school | pupil | version -> position) was written by
-// earlier versions and never read; Open drops it (kRetiredColumnFamilies).
-//   read_models: name | 0x00 | key                          -> value (read_model_store.cc)
+// register (school, date, session) is one range scan. A `streams` family
+// (school | pupil | version -> position) was written by earlier versions and
+// never read; Open drops it (kRetiredColumnFamilies).
 
 #include <cstdint>
 #include <optional>

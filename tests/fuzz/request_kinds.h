@@ -21,7 +21,7 @@ enum RequestKind : std::uint8_t {
   kNumRequestKinds = 9,
 };
 
-// 0: attendance officer, 1: teacher, 2: no name (UNAUTHENTICATED), 3: an odd
+// 0: attendance officer, 1: teacher, 2: no name (INVALID_ARGUMENT), 3: an odd
 // role.
 inline constexpr int kNumActors = 4;
 
