@@ -53,7 +53,10 @@ grep -q 'FAILED_PRECONDITION' "$work/out" || fail "$(cat "$work/out")"
 "$backup" create --data "$work/data" --backup-dir "$work/cold" >"$work/out" || fail "$(cat "$work/out")"
 largest=$(find "$work/cold" -type f -not -path '*/meta/*' -printf '%s %p\n' | sort -n | tail -1 | cut -d' ' -f2)
 size=$(stat -c %s "$largest")
-printf '\xff' | dd of="$largest" bs=1 seek=$((size / 2)) conv=notrunc status=none
+# Flip every bit of one byte (writing a fixed byte may leave it unchanged).
+offset=$((size / 2))
+old=$(od -An -tu1 -j "$offset" -N1 "$largest" | tr -d ' ')
+printf "\\$(printf '%03o' $((255 - old)))" | dd of="$largest" bs=1 seek="$offset" conv=notrunc status=none
 if "$backup" restore --backup-dir "$work/cold" --to "$work/bad" >"$work/out"; then
   fail "restored a damaged backup"
 fi
