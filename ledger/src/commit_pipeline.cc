@@ -23,9 +23,6 @@ constexpr std::size_t kGroupsInFlight = 2;
 
 }  // namespace
 
-// [storage] The answer to writes while broken_: RESOURCE_EXHAUSTED while
-// the disk is full (they resume by themselves once space is freed),
-// UNAVAILABLE after any other storage failure.
 absl::Status RocksLedger::BrokenError() {
   std::lock_guard lock(failure_mu_);
   if (absl::IsResourceExhausted(failure_)) {
@@ -95,7 +92,6 @@ void RocksLedger::Complete(std::vector<Job*>& jobs) {
   }
 }
 
-// Drops in-flight records of groups the committer has finished with.
 void RocksLedger::PruneInFlight() {
   const std::uint64_t finished = finished_seq_.load(std::memory_order_acquire);
   for (auto* map : {&inflight_requests_, &inflight_cold_marks_}) {
@@ -179,7 +175,6 @@ void RocksLedger::PrepareGroup(Prepared& prepared) {
   prepared.last_position = state_.last_position();
 }
 
-// Stage 2: write and sync each prepared group in order, then answer it.
 void RocksLedger::CommitLoop() {
   for (;;) {
     std::unique_ptr<Prepared> prepared;

@@ -31,8 +31,6 @@ std::string Fingerprint(Method method, const Principal& actor,
   return ChainHash("", bytes);
 }
 
-// Checks that come before the request log is consulted, so that an
-// unauthenticated caller cannot read a stored response by replaying an id.
 absl::Status CheckSubmission(const Principal& actor, const std::string& school_id,
                              const std::string& request_id) {
   if (auto s = CheckActor(actor); !s.ok()) return s;
@@ -54,9 +52,6 @@ absl::Status CheckSubmission(const Principal& actor, const std::string& school_i
   return absl::OkStatus();
 }
 
-// Answers a retry from a stored request record (fingerprint, method,
-// response): the original response, or ALREADY_EXISTS if the id was used
-// for a different request.
 void AnswerFromRecord(Job& job, std::string_view record) {
   if (record.size() < kHashSize + 1 || record.compare(0, kHashSize, job.fingerprint) != 0 ||
       record[kHashSize] != static_cast<char>(job.method)) {
