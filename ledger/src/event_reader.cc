@@ -1,0 +1,184 @@
+// Reading the RocksDB-backed Ledger's log: in order and gap-checked
+// (ScanEvents), in chunks for followers (tail.cc), and verified.
+#include "event_reader.h"
+
+#include <algorithm>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "keys.h"
+#include "rocks_ledger.h"
+#include "rocks_status.h"
+#include "verify_indexes.h"
+
+namespace attendance::ledger {
+namespace {
+
+// Events read through one RocksDB iterator by ForEachEvent: bounds how long
+// one iterator (and the memtables it pins) lives while its reader works.
+constexpr Position kEventsPerIterator = 1000;
+
+}  // namespace
+
+absl::Status ScanEvents(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* events,
+                        const rocksdb::Snapshot* snapshot, Position from, Position to,
+                        const ScanFn& fn) {
+  rocksdb::ReadOptions read;
+  read.snapshot = snapshot;
+  std::string prev_hash;
+  if (from > 1) {
+    std::string value;
+    if (auto s = FromRocks(db.Get(read, events, keys::Event(from - 1), &value),
+                           absl::StrCat("read position ", from - 1));
+        !s.ok()) {
+      return absl::IsNotFound(s) ? absl::DataLossError(absl::StrCat("position ", from - 1,
+                                                                    " is missing from the log"))
+                                 : s;
+    }
+    if (value.size() < kHashSize) {
+      return absl::DataLossError(absl::StrCat("position ", from - 1, ": truncated"));
+    }
+    prev_hash = value.substr(0, kHashSize);
+  }
+  const std::string upper = keys::Event(to + 1);
+  rocksdb::Slice upper_slice(upper);
+  read.iterate_upper_bound = &upper_slice;
+  // Read ahead about what the range holds (events are ~150-300 bytes), up
+  // to 2 MB: chunked readers open one iterator per 1,000 events.
+  read.readahead_size = static_cast<std::size_t>(
+      std::min<Position>(2u << 20, std::max<Position>(64u << 10, (to - from + 1) * 512)));
+  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(read, events));
+  Position expected = from;
+  for (it->Seek(keys::Event(from)); it->Valid(); it->Next()) {
+    const Position position = keys::GetFixed64(it->key().ToStringView());
+    if (position != expected) {
+      return absl::DataLossError(
+          absl::StrCat("position ", expected, " is missing from the log (next is ", position, ")"));
+    }
+    const std::string_view value = it->value().ToStringView();
+    if (value.size() < kHashSize) {
+      return absl::DataLossError(absl::StrCat("position ", position, ": truncated"));
+    }
+    const std::string_view hash = value.substr(0, kHashSize);
+    if (auto s = fn(position, hash, prev_hash, value.substr(kHashSize)); !s.ok()) {
+      if (absl::IsDataLoss(s) && s.message().find("position") == std::string_view::npos) {
+        return absl::DataLossError(absl::StrCat("position ", position, ": ", s.message()));
+      }
+      return s;
+    }
+    prev_hash.assign(hash.data(), hash.size());
+    ++expected;
+  }
+  if (auto s = FromRocks(it->status(), "scan events"); !s.ok()) return s;
+  if (expected != to + 1) {
+    return absl::DataLossError(absl::StrCat("position ", expected, " is missing from the log"));
+  }
+  return absl::OkStatus();
+}
+
+// No snapshot: events are immutable and reads never go past the committed
+// head, so each chunk's short-lived iterator sees the same bytes a
+// snapshot would, and a slow reader pins no memtable.
+absl::Status RocksLedger::ForEachEvent(
+    Position from, const std::function<bool(const v1::EventEnvelope&)>& visit) const {
+  const Position last = LastPosition();
+  if (from == 0) from = 1;
+  v1::EventEnvelope envelope;
+  while (from <= last) {
+    const Position to = std::min(last, from + kEventsPerIterator - 1);
+    absl::Status status =
+        Scan(nullptr, from, to,
+             [&](Position, std::string_view hash, std::string_view prev_hash,
+                 std::string_view body) -> absl::Status {
+               envelope.Clear();
+               if (!envelope.ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+                 return absl::DataLossError("undecodable event");
+               }
+               envelope.set_hash(hash.data(), hash.size());
+               envelope.set_prev_hash(prev_hash.data(), prev_hash.size());
+               return visit(envelope) ? absl::OkStatus() : absl::CancelledError();
+             });
+    if (absl::IsCancelled(status)) return absl::OkStatus();
+    if (!status.ok()) return status;
+    from = to + 1;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RocksLedger::ReadChunk(Position from, ChunkLimits limits, EventChunk& chunk) const {
+  chunk.events.Clear();
+  chunk.ends_commit = false;
+  const Position head = LastPosition();
+  if (from == 0) from = 1;
+  if (from > head) return absl::OkStatus();
+  const Position to =
+      std::min<Position>(head, from + std::max<std::size_t>(limits.max_events, 1) - 1);
+  std::size_t bytes = 0;
+  absl::Status status =
+      Scan(nullptr, from, to,
+           [&](Position, std::string_view hash, std::string_view prev_hash,
+               std::string_view body) -> absl::Status {
+             if (!chunk.events.empty() && bytes + body.size() > limits.max_bytes) {
+               return absl::CancelledError();
+             }
+             bytes += body.size();
+             v1::EventEnvelope* envelope = chunk.events.Add();
+             if (!envelope->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+               return absl::DataLossError("undecodable event");
+             }
+             envelope->set_hash(hash.data(), hash.size());
+             envelope->set_prev_hash(prev_hash.data(), prev_hash.size());
+             return absl::OkStatus();
+           });
+  if (!status.ok() && !absl::IsCancelled(status)) {
+    chunk.events.Clear();
+    return status;
+  }
+  // End the chunk where a commit ends if one is known inside it, so that
+  // readers who publish at chunk ends never show half of a request.
+  const Position last = chunk.events.rbegin()->position();
+  if (last == head) {
+    chunk.ends_commit = true;
+  } else if (const Position cut = commit_signal_.LastKnownEndIn(from, last); cut != 0) {
+    while (chunk.events.rbegin()->position() > cut) chunk.events.RemoveLast();
+    chunk.ends_commit = true;
+  }
+  return absl::OkStatus();
+}
+
+Position RocksLedger::WaitForCommit(Position after,
+                                    std::chrono::steady_clock::time_point deadline) const {
+  commit_signal_.Wait(deadline, [&] { return LastPosition() > after; });
+  return LastPosition();
+}
+
+absl::Status RocksLedger::VerifyChain(Position from, Position to) const {
+  const Position last = LastPosition();
+  if (from == 0) from = 1;
+  if (to == 0 || to > last) to = last;
+  if (from > to) return absl::OkStatus();
+  const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+  absl::Status status = Scan(
+      snapshot, from, to,
+      [&](Position position, std::string_view hash, std::string_view prev_hash,
+          std::string_view body) -> absl::Status {
+        if (ChainHash(prev_hash, body) != hash) {
+          return absl::DataLossError(absl::StrCat("position ", position, ": hash does not verify"));
+        }
+        v1::EventEnvelope envelope;
+        if (!envelope.ParseFromArray(body.data(), static_cast<int>(body.size())) ||
+            envelope.position() != position) {
+          return absl::DataLossError(
+              absl::StrCat("position ", position, ": stored event does not match its key"));
+        }
+        return absl::OkStatus();
+      });
+  db_->ReleaseSnapshot(snapshot);
+  return status;
+}
+
+absl::StatusOr<IndexVerification> RocksLedger::VerifyIndexes() const {
+  return VerifyLedgerIndexes(*db_, cf_);
+}
+
+}  // namespace attendance::ledger

@@ -1,0 +1,171 @@
+// Opening the RocksDB-backed Ledger: RocksDB's options, the column
+// families, rebuilding the hot state from the log and the head record check.
+#include <filesystem>
+#include <optional>
+
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+
+#include "absl/strings/str_cat.h"
+#include "fault/power_loss_fs.h"
+#include "logger.h"
+#include "open_db.h"
+#include "rocks_info_log.h"
+#include "rocks_ledger.h"
+#include "rocks_status.h"
+#include "validation.h"
+
+namespace attendance::ledger {
+
+absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(LedgerOptions options) {
+  if (options.data_dir.empty()) return absl::InvalidArgumentError("data_dir: must not be empty");
+  // Validation judges dates by the school's local date: without the zone
+  // it would silently use UTC.
+  if (auto s = CheckSchoolTimeZone(); !s.ok()) return s;
+  if (!options.hot_from) {
+    options.hot_from = AcademicYearStart(AcademicYearOf(options.clock.Today()) - 1);
+  }
+  auto ledger = std::make_unique<RocksLedger>(std::move(options));
+  if (auto s = ledger->Open(); !s.ok()) return s;
+  return std::unique_ptr<Ledger>(std::move(ledger));
+}
+
+absl::Status RocksLedger::Open() {
+  rocksdb::Options db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.bytes_per_sync = 1 << 20;
+  db_options.max_total_wal_size = 256u << 20;
+  // One thread writes, so the concurrent skiplist insert buys nothing, and
+  // the sequential insert reuses its last splice: marks arrive in runs of
+  // neighbouring keys, which makes most inserts a short step.
+  db_options.allow_concurrent_memtable_write = false;
+  db_options.enable_write_thread_adaptive_yield = false;
+  // [storage] Corruption and full disks (issue 10).
+  // WAL recovery may drop only an incomplete record at the very end of a
+  // WAL: what a crash or a failed write leaves mid-append. An acknowledged
+  // record was written whole and synced before its answer, and every later
+  // append lands after it, so a crash cannot cut it. A checksum failure
+  // anywhere fails the open (DATA_LOSS); kPointInTimeRecovery, the default,
+  // silently stopped there and dropped every record after it. A truncated
+  // WAL looks like a torn tail to RocksDB: the head record catches that.
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  // RocksDB's LOG file on the data disk aborted the process when it filled.
+  db_options.info_log = NewSpdlogInfoLog();
+  // fallocate reserved up to ~70 MB ahead for each WAL and SST (1.1 x the
+  // write buffer), which made a small disk look full long before it was.
+  db_options.allow_fallocate = false;
+  // Created here, not by RocksDB, so that its file tracker does not log an
+  // error about a missing directory on a new ledger's first start.
+  std::error_code dir_error;
+  if (!options_.read_only) std::filesystem::create_directories(options_.data_dir, dir_error);
+  if (options_.power_loss != nullptr) db_options.env = fault::PowerLossEnv(*options_.power_loss);
+
+  rocksdb::ColumnFamilyOptions log_options;
+  log_options.write_buffer_size = 64u << 20;
+  log_options.compression = rocksdb::kLZ4Compression;
+
+  rocksdb::BlockBasedTableOptions point_table;
+  point_table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  rocksdb::ColumnFamilyOptions index_options;
+  index_options.write_buffer_size = 32u << 20;
+  index_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(point_table));
+  if (options_.memtable_bytes != 0) {
+    log_options.write_buffer_size = index_options.write_buffer_size = options_.memtable_bytes;
+    log_options.level0_file_num_compaction_trigger = 2;
+    index_options.level0_file_num_compaction_trigger = 2;
+  }
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+      {"events", log_options},
+      {"marks", index_options},
+      {"requests", index_options},
+      {"checkpoints", rocksdb::ColumnFamilyOptions()},
+      {"read_models", index_options},  // read models' keyed state (read_model_store.cc)
+  };
+  rocksdb::DB* db = nullptr;
+  if (auto s = OpenLedgerDb(db_options, options_.data_dir, options_.read_only, descriptors,
+                            &handles_, &db);
+      !s.ok()) {
+    return ExplainOpenFailure(options_.data_dir, s);  // [storage]
+  }
+  db_.reset(db);
+  cf_ = {handles_[1], handles_[2], handles_[3], handles_[4]};
+  read_models_cf_ = handles_[5];
+  // Read-only: no fold and no writer; the head is the last stored key.
+  if (options_.read_only) {
+    auto last = LastStoredPosition(*db_, cf_.events);
+    if (!last.ok()) return last.status();
+    committed_.store(*last, std::memory_order_release);
+    commit_signal_.Committed(*last);
+    return absl::OkStatus();
+  }
+  if (auto s = Replay(); !s.ok()) return s;
+  if (auto s = CheckHeadRecord(); !s.ok()) return s;
+  writer_ = std::thread([this] { WriterLoop(); });
+  committer_ = std::thread([this] { CommitLoop(); });
+  return absl::OkStatus();
+}
+
+// Rebuilds the hot state from the log.
+absl::Status RocksLedger::Replay() {
+  rocksdb::ReadOptions read;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, cf_.events));
+  v1::EventEnvelope envelope;
+  Position expected = 1;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const Position position = keys::GetFixed64(it->key().ToStringView());
+    const std::string_view value = it->value().ToStringView();
+    if (position != expected || value.size() < kHashSize ||
+        !envelope.ParseFromArray(value.data() + kHashSize,
+                                 static_cast<int>(value.size() - kHashSize)) ||
+        envelope.position() != position) {
+      return absl::DataLossError(
+          absl::StrCat("position ", expected, ": missing or undecodable at start-up"));
+    }
+    state_.Apply(envelope);
+    prepared_hash_.assign(value.data(), kHashSize);
+    ++expected;
+  }
+  if (auto s = FromRocks(it->status(), "replay"); !s.ok()) return s;
+  committed_.store(expected - 1, std::memory_order_release);
+  SPDLOG_LOGGER_INFO(&Log(), "ledger at {}: {} events, {} hot marks", options_.data_dir,
+                     expected - 1, state_.hot_marks());
+  return absl::OkStatus();
+}
+
+// [storage] Head record (issue 10).
+
+// Start-up cross-check: the recovered log must contain the head that the
+// last run recorded (head_record.h); from here on, keep recording it.
+absl::Status RocksLedger::CheckHeadRecord() {
+  const std::string path = HeadRecordPath(options_.data_dir);
+  absl::StatusOr<std::optional<LedgerHead>> recorded = ReadHeadRecord(path);
+  if (!recorded.ok()) return recorded.status();
+  const Position last = committed_.load(std::memory_order_acquire);
+  if (*recorded) {
+    const Position at = (*recorded)->position;
+    std::string hash;
+    if (at == last) {
+      hash = prepared_hash_;
+    } else if (at > 0 && at < last) {
+      std::string value;
+      if (auto s = FromRocks(db_->Get(rocksdb::ReadOptions(), cf_.events, keys::Event(at), &value),
+                             absl::StrCat("read position ", at));
+          !s.ok()) {
+        return s;
+      }
+      hash = value.substr(0, kHashSize);
+    }
+    if (auto s = CheckRecoveredHead(options_.data_dir, **recorded, last, hash); !s.ok()) {
+      SPDLOG_LOGGER_ERROR(&Log(), "{}", s.ToString());
+      return s;
+    }
+  }
+  head_recorder_ = std::make_unique<HeadRecorder>(path, LedgerHead{last, prepared_hash_});
+  return absl::OkStatus();
+}
+
+}  // namespace attendance::ledger
