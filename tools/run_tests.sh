@@ -11,12 +11,12 @@ bash tools/install_deps.sh
 bash tools/check_sources.sh
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}" CCACHE_NOHASHDIR=1
 bash tools/build.sh
-(cd build && ctest --output-on-failure --timeout 600 "$@")
+(cd build && ctest -j"$(nproc)" --output-on-failure --timeout 600 "$@")
 
 if [[ ${SANITIZE:-1} != 0 ]]; then
   cmake --preset debug >/dev/null
   cmake --build build-debug -j"$(nproc)"
-  (cd build-debug && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure --timeout 900 -LE slow)
+  (cd build-debug && ASAN_OPTIONS=detect_leaks=1 ctest -j"$(nproc)" --output-on-failure --timeout 900 -LE slow)
 fi
 
 # tests/fuzz/: libFuzzer targets built with clang, ASan and UBSan in
