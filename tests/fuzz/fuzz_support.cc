@@ -222,7 +222,7 @@ FuzzLedger::FuzzLedger() {
   ledger::LedgerOptions options;
   options.data_dir = dir.Sub("db");
   options.sync = false;
-  options.now_us = [] { return kNowUs; };
+  options.clock = ledger::Clock::Fixed(kNowUs);
   options.hot_from = ledger::AcademicYearStart(2024);
   absl::StatusOr<std::unique_ptr<ledger::Ledger>> opened = ledger::Ledger::Open(options);
   if (!opened.ok()) Fail("open: " + opened.status().ToString());
