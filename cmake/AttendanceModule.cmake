@@ -30,3 +30,63 @@ function(attendance_module name)
   target_link_libraries(attendance_${name}
     PUBLIC ${ARG_DEPS} PRIVATE attendance_options ${ARG_PRIVATE_DEPS})
 endfunction()
+
+# The dependency rule (README, "Layout"), checked when configuration ends so
+# that a link added anywhere later is seen too: configuring fails if
+# `target` links any of the FORBIDDEN targets, directly or through the
+# libraries it links.
+function(attendance_require_no_link target)
+  # A deferred call expands its arguments when it runs: bake them in now.
+  list(JOIN ARGN " " _forbidden)
+  cmake_language(EVAL CODE "cmake_language(DEFER DIRECTORY \"${CMAKE_SOURCE_DIR}\"
+    CALL _attendance_check_no_link ${target} ${_forbidden})")
+endfunction()
+
+function(_attendance_resolve out name)
+  if(TARGET ${name})
+    get_target_property(_aliased ${name} ALIASED_TARGET)
+    if(_aliased)
+      set(name ${_aliased})
+    endif()
+  endif()
+  set(${out} ${name} PARENT_SCOPE)
+endfunction()
+
+function(_attendance_check_no_link target)
+  set(_forbidden)
+  foreach(_name ${ARGN})
+    _attendance_resolve(_name ${_name})
+    list(APPEND _forbidden ${_name})
+  endforeach()
+  set(_seen)
+  set(_todo ${target})
+  while(_todo)
+    list(POP_FRONT _todo _current)
+    if(_current IN_LIST _seen OR NOT TARGET ${_current})
+      continue()
+    endif()
+    list(APPEND _seen ${_current})
+    get_target_property(_type ${_current} TYPE)
+    set(_links)
+    if(NOT _type STREQUAL "INTERFACE_LIBRARY")
+      get_target_property(_direct ${_current} LINK_LIBRARIES)
+      if(_direct)
+        list(APPEND _links ${_direct})
+      endif()
+    endif()
+    get_target_property(_interface ${_current} INTERFACE_LINK_LIBRARIES)
+    if(_interface)
+      list(APPEND _links ${_interface})
+    endif()
+    foreach(_link ${_links})
+      # $<LINK_ONLY:x> and the like: keep the target name.
+      string(REGEX REPLACE "^\\$<[A-Z_]+:(.*)>$" "\\1" _link "${_link}")
+      _attendance_resolve(_link "${_link}")
+      if(_link IN_LIST _forbidden)
+        message(FATAL_ERROR "${target} must not link ${_link} (reached through ${_current});"
+          " see README, Layout: dependencies run one way")
+      endif()
+      list(APPEND _todo "${_link}")
+    endforeach()
+  endwhile()
+endfunction()

@@ -28,5 +28,21 @@ fence() {  # fence PATTERN ALLOWED_REGEX WHAT
 fence 'rocksdb/' 'ledger/src/|tests/ledger/' 'RocksDB'
 fence 'grpcpp/' 'services/|tools/|tests/' "gRPC's C++ API"
 
+# The projections and the vocabulary itself see only the vocabulary's
+# ledger/ headers (README, "Layout": dependencies run one way); the CMake
+# side of the rule is attendance_require_no_link.
+mapfile -t vocabulary < <(git ls-files 'ledger/vocabulary/include/ledger/*.h' | xargs -n1 basename)
+vocabulary_re=$(IFS='|'; echo "${vocabulary[*]//./\\.}")
+pure=$(git ls-files 'projections/include/*' 'projections/src/*' 'ledger/vocabulary/*' |
+  grep -E '\.(cc|h)$' || true)
+if [[ -n $pure ]]; then
+  hits=$(grep -nE '#include "ledger/' $pure | grep -vE "#include \"ledger/($vocabulary_re)\"" || true)
+  if [[ -n $hits ]]; then
+    echo "check_sources: a ledger header outside the vocabulary included by projections/ or the vocabulary:"
+    echo "$hits"
+    fail=1
+  fi
+fi
+
 if ((fail)); then exit 1; fi
 echo "check_sources: format and module fences OK (${#sources[@]} files)"

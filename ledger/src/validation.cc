@@ -50,50 +50,6 @@ absl::Status CheckActor(const Principal& actor) {
   return absl::OkStatus();
 }
 
-absl::Status CheckId(absl::string_view value, absl::string_view field) {
-  if (value.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": must not be empty"));
-  if (Utf8Length(std::string_view(value.data(), value.size())) > kMaxIdLength) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": ", Q(value), " is longer than ", kMaxIdLength, " characters"));
-  }
-  for (char c : value) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_' || c == '.' || c == ':';
-    if (!ok) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ": ", Q(value), " may only contain letters, digits and - _ . :"));
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckText(absl::string_view value, absl::string_view field, bool required,
-                       std::size_t max_length) {
-  if (required && value.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": must not be empty"));
-  }
-  const std::string_view text(value.data(), value.size());
-  // Stored in a proto3 string, which readers in other languages refuse to
-  // parse unless it is UTF-8.
-  if (!IsValidUtf8(text)) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": ", Q(value), " is not valid UTF-8"));
-  }
-  if (const std::size_t chars = Utf8Length(text); chars > max_length) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": ", chars, " characters is longer than ", max_length));
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<Day> CheckDate(absl::string_view value, absl::string_view field) {
-  auto day = ParseDate(std::string_view(value.data(), value.size()));
-  if (!day) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": ", Q(value), " is not a date (YYYY-MM-DD)"));
-  }
-  return *day;
-}
-
 absl::Status CheckSession(v1::Session session, absl::string_view field) {
   if (session != v1::AM && session != v1::PM) {
     return absl::InvalidArgumentError(

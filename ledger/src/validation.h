@@ -12,19 +12,15 @@
 #include "attendance/v1/ledger_service.pb.h"
 #include "hot_state.h"
 #include "ledger/clock.h"
+#include "ledger/text_checks.h"
 
 namespace attendance::ledger {
 
-// Limits on what a client may send (README, "Limits"). Lengths count UTF-8
-// characters, not bytes.
+// Limits on what a client may send (README, "Limits"); the limits on ids,
+// text and names are in ledger/text_checks.h.
 inline constexpr int kMaxMarksPerBatch = 10000;
 inline constexpr std::uint32_t kMaxMinutesLate = 300;
-inline constexpr std::size_t kMaxIdLength = 64;
-inline constexpr std::size_t kMaxTextLength = 2000;
 inline constexpr std::size_t kMaxActorLength = 200;
-// Names (pupils' given and family names, class names): short enough that a
-// page of 1,000 pupils stays a small reply.
-inline constexpr std::size_t kMaxNameLength = 100;
 
 // When a session begins, for the rule that a register records what has
 // happened (SchoolSettings.am_register_opens / pm_register_opens).
@@ -40,10 +36,6 @@ using MarkLookup = std::function<absl::StatusOr<std::string>(const PupilState&, 
 
 // Each check returns OK or an error whose message names the field and value.
 absl::Status CheckActor(const Principal& actor);
-absl::Status CheckId(absl::string_view value, absl::string_view field);
-absl::Status CheckText(absl::string_view value, absl::string_view field, bool required,
-                       std::size_t max_length = kMaxTextLength);
-absl::StatusOr<Day> CheckDate(absl::string_view value, absl::string_view field);
 absl::Status CheckSession(v1::Session session, absl::string_view field);
 
 // A known school, or NOT_FOUND.

@@ -1,16 +1,30 @@
 #include "projections/code_table.h"
 
 #include <array>
+#include <cstddef>
 
 namespace attendance::projections {
 namespace {
 
-// Same order as ledger/src/codes.cc; the index is part of the checkpoint
-// format, so append new codes at the end, never reorder.
+// The index is part of the checkpoint format: append new codes at the end,
+// never reorder. Frozen here, not derived from the vocabulary, so that a
+// change there cannot silently renumber stored checkpoints: it fails the
+// static_assert below instead.
 constexpr std::array<std::string_view, kNumCodes> kNames = {
     "",   "/", "\\", "L", "K",  "V",  "P",  "W",  "B",  "J",  "D",  "C1", "M",
     "J1", "S", "C2", "C", "E",  "I",  "R",  "T",  "H",  "F",  "G",  "U",  "O",
     "N",  "X", "Y",  "Q", "Y1", "Y2", "Y3", "Y4", "Y5", "Y6", "Y7", "Z",  "#"};
+
+constexpr bool SameOrderAsVocabulary() {
+  if (ledger::kCodeTable.size() + 1 != kNames.size()) return false;
+  for (std::size_t i = 0; i < ledger::kCodeTable.size(); ++i) {
+    if (ledger::kCodeTable[i].info.code != kNames[i + 1]) return false;
+  }
+  return true;
+}
+static_assert(SameOrderAsVocabulary(),
+              "projections' code indices must follow ledger::kCodeTable (ledger/codes.h) "
+              "code for code: append to both, never reorder");
 
 struct Table {
   // Codes are one or two bytes: index by both.

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "validation.h"
+#include "ledger/text_checks.h"
 
 namespace attendance::ledger {
 
