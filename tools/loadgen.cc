@@ -99,7 +99,8 @@ constexpr const char* kUsage = R"(usage: loadgen [flags]
                        the year before the current one, so that every session has happened)
   --run-id S           part of every marks request id (default: from the clock)
   --token T            bearer token of an attendance_officer or admin (default: $LEDGER_TOKEN)
-  --deadline S         deadline of each call, in seconds (default 120)
+  --deadline S         seconds each RecordMarks call may take; a stream gets ten times it
+                       (default 120)
 )";
 
 // Exits 0 on --help, 2 on bad flags (see command_line/command_line.h).
