@@ -43,6 +43,8 @@ expect 2 "--backup-every -5: must be at least 1" "$ledgerd" --backup-every=-5 --
 expect 2 "--max-threads: \"x\" is not a whole number" "$ledgerd" --max-threads x
 expect 2 "--demo: \"maybe\" is not true or false" "$ledgerd" --demo=maybe
 expect 2 "unexpected argument stray" "$ledgerd" stray
+expect 2 "unknown flag ---" "$ledgerd" ---
+expect 2 "unknown flag --" "$ledgerd" --=x
 [[ -e ./data || -e "$work/a" || -e "$work/b" ]] && fail "a rejected command line created a directory"
 
 expect 0 "^usage: loadgen" "$loadgen" --help

@@ -53,9 +53,10 @@ std::vector<std::string> ParseFlagsOrExit(int argc, char** argv, std::string_vie
       std::exit(0);
     }
     const std::string spelt(arg.substr(0, arg.find('=')));
-    std::string name(spelt.substr(spelt.find_first_not_of('-')));
+    const size_t dashes = std::min(spelt.find_first_not_of('-'), spelt.size());
+    std::string name = spelt.substr(dashes);
     std::replace(name.begin(), name.end(), '-', '_');
-    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    absl::CommandLineFlag* flag = name.empty() ? nullptr : absl::FindCommandLineFlag(name);
     if (flag == nullptr) {
       std::cerr << program << ": unknown flag " << spelt << "\n" << usage;
       std::exit(2);
