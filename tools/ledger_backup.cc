@@ -19,13 +19,25 @@
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <spdlog/spdlog.h>
 
-#include "absl/strings/numbers.h"
+#include "absl/flags/flag.h"
+#include "command_line/command_line.h"
 #include "ledger/backup.h"
 #include "ledger/ledger.h"
+
+ABSL_FLAG(std::string, data, "", "the ledger's data directory (create)");
+ABSL_FLAG(std::string, backup_dir, "", "the backups' directory");
+ABSL_FLAG(std::string, to, "", "an empty directory to restore into (restore)");
+ABSL_FLAG(std::uint32_t, id, 0, "the backup (verify, restore); 0: the latest");
+ABSL_FLAG(std::optional<std::uint32_t>, keep, std::nullopt,
+          "backups kept, the newest (create, purge); at least 1");
+ABSL_FLAG(bool, deep, false, "verify: also restore into a temporary directory and verify it");
 
 namespace {
 
@@ -49,39 +61,22 @@ struct Flags {
   bool deep = false;
 };
 
+// Exits 0 on --help, 2 on bad usage (see command_line/command_line.h).
 bool Parse(int argc, char** argv, Flags& flags) {
-  if (argc < 2) return false;
-  flags.command = argv[1];
-  for (int i = 2; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
-    auto number = [&](std::uint32_t& out) {
-      const char* v = value();
-      return v != nullptr && absl::SimpleAtoi(v, &out);
-    };
-    if (arg == "--data") {
-      const char* v = value();
-      if (v == nullptr) return false;
-      flags.data = v;
-    } else if (arg == "--backup-dir") {
-      const char* v = value();
-      if (v == nullptr) return false;
-      flags.backup_dir = v;
-    } else if (arg == "--to") {
-      const char* v = value();
-      if (v == nullptr) return false;
-      flags.to = v;
-    } else if (arg == "--id") {
-      if (!number(flags.id)) return false;
-    } else if (arg == "--keep") {
-      if (!number(flags.keep) || flags.keep == 0) return false;
-    } else if (arg == "--deep") {
-      flags.deep = true;
-    } else {
-      std::cerr << "ledger-backup: unknown flag " << arg << "\n";
-      return false;
-    }
+  constexpr std::string_view kProgram = "ledger-backup";
+  const std::vector<std::string> rest =
+      attendance::tools::ParseFlagsOrExit(argc, argv, kProgram, kUsage);
+  if (rest.size() != 1) return false;
+  flags.command = rest.front();
+  flags.data = absl::GetFlag(FLAGS_data);
+  flags.backup_dir = absl::GetFlag(FLAGS_backup_dir);
+  flags.to = absl::GetFlag(FLAGS_to);
+  flags.id = absl::GetFlag(FLAGS_id);
+  if (const std::optional<std::uint32_t> keep = absl::GetFlag(FLAGS_keep); keep.has_value()) {
+    if (*keep == 0) attendance::tools::ExitBadUsage(kProgram, "--keep 0: must be at least 1");
+    flags.keep = *keep;
   }
+  flags.deep = absl::GetFlag(FLAGS_deep);
   return !flags.backup_dir.empty();
 }
 

@@ -1,6 +1,5 @@
 // ledgerd: the attendance ledger's gRPC server on an embedded RocksDB.
 #include <atomic>
-#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -10,6 +9,7 @@
 #include <limits>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include <sys/stat.h>
@@ -21,9 +21,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include "absl/strings/numbers.h"
+#include "absl/flags/flag.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "command_line/command_line.h"
 #include "demo/demo_school.h"
 #include "ledger/backup.h"
 #include "ledger/clock.h"
@@ -36,6 +37,34 @@
 #include "services/read_model_host.h"
 #include "services/security.h"
 #include "services/server.h"
+
+// Their meanings are in kUsage below; limits default to ServerLimits'.
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "address to serve on");
+ABSL_FLAG(std::string, data, "./data", "RocksDB data directory");
+ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn, error");
+ABSL_FLAG(std::string, port_file, "", "write the bound port to this file once serving");
+ABSL_FLAG(std::string, now, "", "run the clock from this local time in England");
+ABSL_FLAG(std::string, tokens, "", "bearer tokens file");
+ABSL_FLAG(std::string, tls_cert, "", "TLS certificate (PEM)");
+ABSL_FLAG(std::string, tls_key, "", "TLS private key (PEM)");
+ABSL_FLAG(std::string, tls_client_ca, "", "CA that client certificates must be signed by");
+ABSL_FLAG(bool, demo, false, "load a demo school if the ledger is empty");
+ABSL_FLAG(bool, verify, false, "verify the data directory read-only and exit");
+ABSL_FLAG(std::string, backup_dir, "", "take online backups into this directory");
+ABSL_FLAG(int, backup_every, 60, "minutes between backups");
+ABSL_FLAG(int, backup_keep, 48, "backups kept, the newest");
+ABSL_FLAG(int, max_streams_per_connection,
+          attendance::services::ServerLimits{}.max_streams_per_connection,
+          "calls open at once on one connection");
+ABSL_FLAG(int, max_calls, attendance::services::ServerLimits{}.max_calls,
+          "calls in flight over all connections");
+ABSL_FLAG(int, max_mark_streams, attendance::services::ServerLimits{}.max_mark_streams,
+          "StreamMarks streams open over all connections");
+ABSL_FLAG(int, max_threads, attendance::services::ServerLimits{}.max_threads,
+          "threads of the synchronous gRPC server");
+ABSL_FLAG(int, max_idle_ms, attendance::services::ServerLimits{}.max_connection_idle_ms,
+          "close connections without calls after this many ms");
+ABSL_FLAG(bool, rebuild_read_models, false, "rebuild read models from position 1");
 
 namespace {
 
@@ -81,82 +110,40 @@ served; any other address needs --tls-cert, --tls-key and --tokens.
   --rebuild-read-models  ignore stored read-model checkpoints and rebuild them from position 1
 )";
 
-bool ParseFlags(int argc, char** argv, Flags& flags) {
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto value = [&](std::string& out) {
-      if (i + 1 >= argc) {
-        std::cerr << "ledgerd: " << arg << " needs a value\n";
-        return false;
-      }
-      out = argv[++i];
-      return true;
-    };
-    auto positive = [&](int& out) {
-      std::string text;
-      if (!value(text)) return false;
-      int parsed = 0;
-      const char* end = text.data() + text.size();
-      auto [ptr, error] = std::from_chars(text.data(), end, parsed);
-      if (error != std::errc() || ptr != end || parsed <= 0) {
-        std::cerr << "ledgerd: " << arg << ": \"" << text << "\" is not a positive number\n";
-        return false;
-      }
-      out = parsed;
-      return true;
-    };
-    if (arg == "--listen") {
-      if (!value(flags.listen)) return false;
-    } else if (arg == "--data") {
-      if (!value(flags.data)) return false;
-    } else if (arg == "--log-level") {
-      if (!value(flags.log_level)) return false;
-    } else if (arg == "--port-file") {
-      if (!value(flags.port_file)) return false;
-    } else if (arg == "--backup-dir") {
-      if (!value(flags.backup_dir)) return false;
-    } else if (arg == "--backup-every" || arg == "--backup-keep") {
-      std::string text;
-      int& out = arg == "--backup-every" ? flags.backup_every_min : flags.backup_keep;
-      if (!value(text) || !absl::SimpleAtoi(text, &out) || out < 1) {
-        std::cerr << "ledgerd: " << arg << " needs a whole number of at least 1\n";
-        return false;
-      }
-    } else if (arg == "--max-streams-per-connection") {
-      if (!positive(flags.limits.max_streams_per_connection)) return false;
-    } else if (arg == "--max-calls") {
-      if (!positive(flags.limits.max_calls)) return false;
-    } else if (arg == "--max-mark-streams") {
-      if (!positive(flags.limits.max_mark_streams)) return false;
-    } else if (arg == "--max-threads") {
-      if (!positive(flags.limits.max_threads)) return false;
-    } else if (arg == "--max-idle-ms") {
-      if (!positive(flags.limits.max_connection_idle_ms)) return false;
-    } else if (arg == "--tokens") {
-      if (!value(flags.security.tokens_file)) return false;
-    } else if (arg == "--tls-cert") {
-      if (!value(flags.security.tls.cert_file)) return false;
-    } else if (arg == "--tls-key") {
-      if (!value(flags.security.tls.key_file)) return false;
-    } else if (arg == "--tls-client-ca") {
-      if (!value(flags.security.tls.client_ca_file)) return false;
-    } else if (arg == "--now") {
-      if (!value(flags.now)) return false;
-    } else if (arg == "--demo") {
-      flags.demo = true;
-    } else if (arg == "--verify") {
-      flags.verify = true;
-    } else if (arg == "--rebuild-read-models") {
-      flags.rebuild_read_models = true;
-    } else if (arg == "--help" || arg == "-h") {
-      std::cout << kUsage;
-      std::exit(0);
-    } else {
-      std::cerr << "ledgerd: unknown flag " << arg << "\n" << kUsage;
-      return false;
-    }
+// Exits 0 on --help, 2 on bad usage (see command_line/command_line.h).
+Flags ParseFlags(int argc, char** argv) {
+  constexpr std::string_view kProgram = "ledgerd";
+  const std::vector<std::string> rest =
+      attendance::tools::ParseFlagsOrExit(argc, argv, kProgram, kUsage);
+  if (!rest.empty()) {
+    std::cerr << "ledgerd: unexpected argument " << rest.front() << "\n" << kUsage;
+    std::exit(2);
   }
-  return true;
+  auto positive = [&](const absl::Flag<int>& flag) {
+    return static_cast<int>(attendance::tools::FlagAtLeast(kProgram, flag, 1));
+  };
+  Flags flags;
+  flags.listen = absl::GetFlag(FLAGS_listen);
+  flags.data = absl::GetFlag(FLAGS_data);
+  flags.log_level = absl::GetFlag(FLAGS_log_level);
+  flags.port_file = absl::GetFlag(FLAGS_port_file);
+  flags.now = absl::GetFlag(FLAGS_now);
+  flags.security.tokens_file = absl::GetFlag(FLAGS_tokens);
+  flags.security.tls.cert_file = absl::GetFlag(FLAGS_tls_cert);
+  flags.security.tls.key_file = absl::GetFlag(FLAGS_tls_key);
+  flags.security.tls.client_ca_file = absl::GetFlag(FLAGS_tls_client_ca);
+  flags.demo = absl::GetFlag(FLAGS_demo);
+  flags.verify = absl::GetFlag(FLAGS_verify);
+  flags.backup_dir = absl::GetFlag(FLAGS_backup_dir);
+  flags.backup_every_min = positive(FLAGS_backup_every);
+  flags.backup_keep = positive(FLAGS_backup_keep);
+  flags.limits.max_streams_per_connection = positive(FLAGS_max_streams_per_connection);
+  flags.limits.max_calls = positive(FLAGS_max_calls);
+  flags.limits.max_mark_streams = positive(FLAGS_max_mark_streams);
+  flags.limits.max_threads = positive(FLAGS_max_threads);
+  flags.limits.max_connection_idle_ms = positive(FLAGS_max_idle_ms);
+  flags.rebuild_read_models = absl::GetFlag(FLAGS_rebuild_read_models);
+  return flags;
 }
 
 std::atomic<bool> g_stop{false};
@@ -240,8 +227,7 @@ void BackupLoop(attendance::ledger::Ledger& ledger, const Flags& flags, std::mut
 }  // namespace
 
 int main(int argc, char** argv) {
-  Flags flags;
-  if (!ParseFlags(argc, argv, flags)) return 2;
+  const Flags flags = ParseFlags(argc, argv);
   spdlog::set_level(spdlog::level::from_str(flags.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%n] %v");
 

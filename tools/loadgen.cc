@@ -37,12 +37,30 @@
 #include <mutex>
 #include <semaphore>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
+#include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "attendance/v1/ledger_service.grpc.pb.h"
+#include "command_line/command_line.h"
+
+// Meanings and defaults in kUsage; --token's default is $LEDGER_TOKEN.
+ABSL_FLAG(std::string, target, "127.0.0.1:50051", "ledgerd address");
+ABSL_FLAG(std::string, school, "load-school", "school id");
+ABSL_FLAG(int, pupils, 2000, "pupils on roll");
+ABSL_FLAG(int, batch, 500, "marks per RecordMarks batch");
+ABSL_FLAG(int, clients, 4, "concurrent clients");
+ABSL_FLAG(std::string, mode, "batch", "batch or stream");
+ABSL_FLAG(int, window, 8, "stream mode: batches in flight per stream");
+ABSL_FLAG(long long, marks, 200000, "total marks to send");
+ABSL_FLAG(bool, setup, false, "create the school, its calendars and enrol the pupils first");
+ABSL_FLAG(int, first_year, 0, "first academic year used (0: as many as needed)");
+ABSL_FLAG(std::string, run_id, "", "part of every marks request id");
+ABSL_FLAG(std::string, token, "", "bearer token");
+ABSL_FLAG(int, deadline, 120, "seconds each call may take");
 
 namespace attendance::loadgen {
 namespace {
@@ -81,74 +99,32 @@ constexpr const char* kUsage = R"(usage: loadgen [flags]
                        the year before the current one, so that every session has happened)
   --run-id S           part of every marks request id (default: from the clock)
   --token T            bearer token of an attendance_officer or admin (default: $LEDGER_TOKEN)
+  --deadline S         seconds each RecordMarks call may take; a stream gets ten times it
+                       (default 120)
 )";
 
-const std::string kValueFlags =
-    " --target --school --pupils --batch --clients --mode --window --marks --first-year --run-id"
-    " --token --deadline ";
-
+// Exits 0 on --help, 2 on bad flags (see command_line/command_line.h).
 bool ParseFlags(int argc, char** argv, Flags& f) {
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    std::string value;
-    if (auto eq = arg.find('='); eq != std::string::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-    } else if (arg.rfind("--", 0) != 0 || kValueFlags.find(" " + arg + " ") == std::string::npos) {
-      // --setup, --help, or an unknown flag (reported below).
-    } else {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "loadgen: %s needs a value\n", arg.c_str());
-        return false;
-      }
-      value = argv[++i];
-    }
-    auto to_int = [&](auto& out) {
-      char* end = nullptr;
-      const long long v = std::strtoll(value.c_str(), &end, 10);
-      if (value.empty() || *end != '\0' || v < 0) {
-        std::fprintf(stderr, "loadgen: %s: \"%s\" is not a count\n", arg.c_str(), value.c_str());
-        return false;
-      }
-      out = static_cast<std::remove_reference_t<decltype(out)>>(v);
-      return true;
-    };
-    bool ok = true;
-    if (arg == "--target")
-      f.target = value;
-    else if (arg == "--school")
-      f.school = value;
-    else if (arg == "--pupils")
-      ok = to_int(f.pupils);
-    else if (arg == "--batch")
-      ok = to_int(f.batch);
-    else if (arg == "--clients")
-      ok = to_int(f.clients);
-    else if (arg == "--mode")
-      f.mode = value;
-    else if (arg == "--window")
-      ok = to_int(f.window);
-    else if (arg == "--marks")
-      ok = to_int(f.marks);
-    else if (arg == "--setup")
-      f.setup = true;
-    else if (arg == "--first-year")
-      ok = to_int(f.first_year);
-    else if (arg == "--run-id")
-      f.run_id = value;
-    else if (arg == "--token")
-      f.token = value;
-    else if (arg == "--deadline")
-      ok = to_int(f.deadline_s);
-    else if (arg == "--help" || arg == "-h") {
-      std::fputs(kUsage, stdout);
-      std::exit(0);
-    } else {
-      std::fprintf(stderr, "loadgen: unknown flag %s\n%s", arg.c_str(), kUsage);
-      return false;
-    }
-    if (!ok) return false;
+  constexpr std::string_view kProgram = "loadgen";
+  const std::vector<std::string> rest = tools::ParseFlagsOrExit(argc, argv, kProgram, kUsage);
+  if (!rest.empty()) {
+    std::fprintf(stderr, "loadgen: unexpected argument %s\n%s", rest.front().c_str(), kUsage);
+    return false;
   }
+  auto count = [&](const auto& flag) { return tools::FlagAtLeast(kProgram, flag, 0); };
+  f.target = absl::GetFlag(FLAGS_target);
+  f.school = absl::GetFlag(FLAGS_school);
+  f.pupils = static_cast<int>(count(FLAGS_pupils));
+  f.batch = static_cast<int>(count(FLAGS_batch));
+  f.clients = static_cast<int>(count(FLAGS_clients));
+  f.mode = absl::GetFlag(FLAGS_mode);
+  f.window = static_cast<int>(count(FLAGS_window));
+  f.marks = count(FLAGS_marks);
+  f.setup = absl::GetFlag(FLAGS_setup);
+  f.first_year = static_cast<int>(count(FLAGS_first_year));
+  f.run_id = absl::GetFlag(FLAGS_run_id);
+  if (const std::string token = absl::GetFlag(FLAGS_token); !token.empty()) f.token = token;
+  f.deadline_s = static_cast<int>(count(FLAGS_deadline));
   if (f.mode != "batch" && f.mode != "stream") {
     std::fprintf(stderr, "loadgen: --mode must be batch or stream\n");
     return false;

@@ -26,14 +26,22 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "absl/flags/flag.h"
+#include "command_line/command_line.h"
 #include "ledger/calendar.h"
 #include "ledger/ledger.h"
 #include "projections/attendance_queries.h"
 #include "projections/attendance_state.h"
 #include "services/attendance_read_model.h"
 #include "services/read_model_host.h"
+
+ABSL_FLAG(int, pupils, 2000, "pupils in the synthetic school");
+ABSL_FLAG(int, years, 3, "academic years of marks, 1..6");
+ABSL_FLAG(int, queries, 20000, "pupil queries timed");
+ABSL_FLAG(int, ledger, 0, "1: also write the school through a real ledger and rebuild from it");
 
 namespace attendance::projections {
 namespace {
@@ -463,21 +471,17 @@ int RunLedger(int pupils, int years) {
 }  // namespace attendance::projections
 
 int main(int argc, char** argv) {
-  int pupils = 2000, years = 3, queries = 20000, with_ledger = 0;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    const int value = std::atoi(argv[i + 1]);
-    if (flag == "--pupils") pupils = value;
-    if (flag == "--years") years = value;
-    if (flag == "--queries") queries = value;
-    if (flag == "--ledger") with_ledger = value;
+  constexpr std::string_view kProgram = "bench_projections";
+  constexpr std::string_view kUsage =
+      "usage: bench_projections [--pupils N] [--years 1..6] [--queries N] [--ledger 0|1]\n";
+  if (!attendance::tools::ParseFlagsOrExit(argc, argv, kProgram, kUsage).empty()) {
+    attendance::tools::ExitBadUsage(kProgram, "takes no arguments, only flags");
   }
-  if (pupils < 1 || years < 1 || years > 6 || queries < 1) {
-    std::fprintf(
-        stderr,
-        "usage: bench_projections [--pupils N] [--years 1..6] [--queries N] [--ledger 0|1]\n");
-    return 2;
-  }
+  const int pupils = static_cast<int>(attendance::tools::FlagAtLeast(kProgram, FLAGS_pupils, 1));
+  const int years = static_cast<int>(attendance::tools::FlagAtLeast(kProgram, FLAGS_years, 1));
+  const int queries = static_cast<int>(attendance::tools::FlagAtLeast(kProgram, FLAGS_queries, 1));
+  const int with_ledger = absl::GetFlag(FLAGS_ledger);
+  if (years > 6) attendance::tools::ExitBadUsage(kProgram, "--years: at most 6");
   const int rc = attendance::projections::Run(pupils, years, queries);
   if (rc != 0 || with_ledger == 0) return rc;
   return attendance::projections::RunLedger(pupils, years);
