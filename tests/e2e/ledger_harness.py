@@ -180,6 +180,24 @@ def write_tokens(path, entries):
             f.write(f"{hashlib.sha256(token.encode()).hexdigest()} {role} {schools} {name}\n")
 
 
+def calendar_2025(ev, inset_days=()):
+    """The academic year 2025/26 (three terms of two half-terms), with
+    whole-school INSET closures on `inset_days`."""
+    cal = ev.SchoolCalendarSet(academic_year=2025)
+    for term, halves in (("Autumn", [("Autumn 1", "2025-09-01", "2025-10-24"),
+                                     ("Autumn 2", "2025-11-03", "2025-12-19")]),
+                         ("Spring", [("Spring 1", "2026-01-05", "2026-02-13"),
+                                     ("Spring 2", "2026-02-23", "2026-03-27")]),
+                         ("Summer", [("Summer 1", "2026-04-13", "2026-05-22"),
+                                     ("Summer 2", "2026-06-01", "2026-07-21")])):
+        t = cal.terms.add(name=term)
+        for name, first, last in halves:
+            t.half_terms.add(name=name, first_day=first, last_day=last)
+    for day in inset_days:
+        cal.closures.add(date=day, reason="INSET day")
+    return cal
+
+
 def make_temp_dir(prefix):
     return tempfile.mkdtemp(prefix=prefix)
 

@@ -36,23 +36,8 @@ SCHOOL = "e2e-school"
 PUPILS = ["E001", "E002", "E003", "E004"]
 # Autumn 1 2025: INSET on 1-2 September.
 MARK_DAYS = ["2025-09-08", "2025-09-09", "2025-09-10"]
+INSET_DAYS = ("2025-09-01", "2025-09-02")
 STREAM_DAYS = ["2025-09-11", "2025-09-12", "2025-09-15"]
-
-
-def calendar_2025(pb_events):
-    cal = pb_events.SchoolCalendarSet(academic_year=2025)
-    for term, halves in (("Autumn", [("Autumn 1", "2025-09-01", "2025-10-24"),
-                                     ("Autumn 2", "2025-11-03", "2025-12-19")]),
-                         ("Spring", [("Spring 1", "2026-01-05", "2026-02-13"),
-                                     ("Spring 2", "2026-02-23", "2026-03-27")]),
-                         ("Summer", [("Summer 1", "2026-04-13", "2026-05-22"),
-                                     ("Summer 2", "2026-06-01", "2026-07-21")])):
-        t = cal.terms.add(name=term)
-        for name, first, last in halves:
-            t.half_terms.add(name=name, first_day=first, last_day=last)
-    for day in ("2025-09-01", "2025-09-02"):
-        cal.closures.add(date=day, reason="INSET day")
-    return cal
 
 
 class LedgerE2ETest(unittest.TestCase):
@@ -147,7 +132,8 @@ class LedgerE2ETest(unittest.TestCase):
         self.assertGreater(r.position, 0)
         r = self.stub.SetSchoolCalendar(
             pb.SetSchoolCalendarRequest(school_id=SCHOOL, request_id="e2e-calendar",
-                                        calendar=calendar_2025(ev)), metadata=ADMIN, timeout=10)
+                                        calendar=harness.calendar_2025(ev, INSET_DAYS)),
+            metadata=ADMIN, timeout=10)
         self.assertGreater(r.position, 0)
         for i, pupil_id in enumerate(PUPILS):
             pupil = ev.Pupil(pupil_id=pupil_id, given_name=f"Pupil{i}", family_name="Test",

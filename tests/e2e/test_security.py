@@ -72,20 +72,6 @@ def token_line(token, role, schools, name):
     return f"{hashlib.sha256(token.encode()).hexdigest()} {role} {schools} {name}\n"
 
 
-def calendar_2025(ev):
-    cal = ev.SchoolCalendarSet(academic_year=2025)
-    for term, halves in (("Autumn", [("Autumn 1", "2025-09-01", "2025-10-24"),
-                                     ("Autumn 2", "2025-11-03", "2025-12-19")]),
-                         ("Spring", [("Spring 1", "2026-01-05", "2026-02-13"),
-                                     ("Spring 2", "2026-02-23", "2026-03-27")]),
-                         ("Summer", [("Summer 1", "2026-04-13", "2026-05-22"),
-                                     ("Summer 2", "2026-06-01", "2026-07-21")])):
-        t = cal.terms.add(name=term)
-        for name, first, last in halves:
-            t.half_terms.add(name=name, first_day=first, last_day=last)
-    return cal
-
-
 class SecurityTest(unittest.TestCase):
 
     @classmethod
@@ -157,7 +143,7 @@ class SecurityTest(unittest.TestCase):
                 school_id=school, request_id=f"set-{school}", settings=settings),
                 metadata=admin, timeout=10)
             cls.ledger.SetSchoolCalendar(pb.SetSchoolCalendarRequest(
-                school_id=school, request_id=f"cal-{school}", calendar=calendar_2025(ev)),
+                school_id=school, request_id=f"cal-{school}", calendar=harness.calendar_2025(ev)),
                 metadata=admin, timeout=10)
             # Per role, a pupil of its own to mark, amend, update and remove.
             for role in ROLES + ["none", "bad", "other"]:
@@ -230,7 +216,7 @@ class SecurityTest(unittest.TestCase):
                 metadata=m, timeout=10),
             "SetSchoolCalendar": lambda m: self.ledger.SetSchoolCalendar(
                 pb.SetSchoolCalendarRequest(school_id=school, request_id=rid("cal"),
-                                            calendar=calendar_2025(ev)),
+                                            calendar=harness.calendar_2025(ev)),
                 metadata=m, timeout=10),
             "SetSchoolSettings": lambda m: self.ledger.SetSchoolSettings(
                 pb.SetSchoolSettingsRequest(school_id=school, request_id=rid("settings"),
