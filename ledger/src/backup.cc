@@ -64,6 +64,20 @@ absl::StatusOr<std::unique_ptr<rocksdb::BackupEngineReadOnly>> OpenForReading(
   return std::unique_ptr<rocksdb::BackupEngineReadOnly>(engine);
 }
 
+// Creates the directory's engine if there is none yet (a first backup).
+absl::StatusOr<std::unique_ptr<rocksdb::BackupEngine>> OpenForWriting(
+    const std::string& backup_dir) {
+  rocksdb::BackupEngine* engine = nullptr;
+  if (auto s =
+          FromRocks(rocksdb::BackupEngine::Open(rocksdb::Env::Default(),
+                                                rocksdb::BackupEngineOptions(backup_dir), &engine),
+                    absl::StrCat("open backup dir ", backup_dir));
+      !s.ok()) {
+    return s;
+  }
+  return std::unique_ptr<rocksdb::BackupEngine>(engine);
+}
+
 // Backup `id` (0 = the latest good one), its files checked against their
 // recorded sizes and checksums.
 absl::StatusOr<rocksdb::BackupInfo> VerifiedBackup(const rocksdb::BackupEngineReadOnly& engine,
@@ -121,26 +135,20 @@ absl::StatusOr<BackupInfo> BackupLedgerDb(rocksdb::DB& db, Position acknowledged
   // Acknowledged writes are synced already; this covers a ledger opened
   // with sync off.
   if (auto s = FromRocks(db.FlushWAL(/*sync=*/true), "flush the WAL"); !s.ok()) return s;
-  rocksdb::BackupEngine* raw = nullptr;
-  if (auto s =
-          FromRocks(rocksdb::BackupEngine::Open(rocksdb::Env::Default(),
-                                                rocksdb::BackupEngineOptions(backup_dir), &raw),
-                    absl::StrCat("open backup dir ", backup_dir));
-      !s.ok()) {
-    return s;
-  }
-  std::unique_ptr<rocksdb::BackupEngine> engine(raw);
+  auto engine = OpenForWriting(backup_dir);
+  if (!engine.ok()) return engine.status();
   rocksdb::CreateBackupOptions create;
   create.flush_before_backup = true;
   rocksdb::BackupID id = 0;
-  if (auto s = FromRocks(engine->CreateNewBackupWithMetadata(
+  if (auto s = FromRocks((*engine)->CreateNewBackupWithMetadata(
                              create, &db, absl::StrCat(kMetadataPrefix, acknowledged), &id),
                          absl::StrCat("back up to ", backup_dir));
       !s.ok()) {
     return s;
   }
   rocksdb::BackupInfo info;
-  if (auto s = FromRocks(engine->GetBackupInfo(id, &info), "read the new backup's info"); !s.ok()) {
+  if (auto s = FromRocks((*engine)->GetBackupInfo(id, &info), "read the new backup's info");
+      !s.ok()) {
     return s;
   }
   SPDLOG_LOGGER_INFO(&Log(), "backup {} in {}: {} files, {} bytes, positions 1..{} at least", id,
@@ -173,16 +181,9 @@ absl::Status PurgeBackups(const std::string& backup_dir, std::uint32_t keep) {
   if (!fs::is_directory(backup_dir, error)) {
     return absl::NotFoundError(absl::StrCat("backup dir ", backup_dir, ": no such directory"));
   }
-  rocksdb::BackupEngine* raw = nullptr;
-  if (auto s =
-          FromRocks(rocksdb::BackupEngine::Open(rocksdb::Env::Default(),
-                                                rocksdb::BackupEngineOptions(backup_dir), &raw),
-                    absl::StrCat("open backup dir ", backup_dir));
-      !s.ok()) {
-    return s;
-  }
-  std::unique_ptr<rocksdb::BackupEngine> engine(raw);
-  return FromRocks(engine->PurgeOldBackups(keep), absl::StrCat("purge ", backup_dir));
+  auto engine = OpenForWriting(backup_dir);
+  if (!engine.ok()) return engine.status();
+  return FromRocks((*engine)->PurgeOldBackups(keep), absl::StrCat("purge ", backup_dir));
 }
 
 absl::StatusOr<RestoreResult> RestoreBackup(const std::string& backup_dir, std::uint32_t id,

@@ -22,18 +22,6 @@ namespace {
 using Catch::Contains;
 namespace fs = std::filesystem;
 
-std::vector<std::string> Hashes(const ledger::Ledger& ledger) {
-  std::vector<std::string> hashes;
-  REQUIRE(ledger
-              .ForEachEvent(1,
-                            [&](const v1::EventEnvelope& e) {
-                              hashes.push_back(e.hash());
-                              return true;
-                            })
-              .ok());
-  return hashes;
-}
-
 // School days of Autumn 1 before the fixture's clock (2025-10-09), as
 // (date, session) pairs a year-7 pupil can be marked for.
 std::vector<std::pair<std::string, v1::Session>> Sessions() {

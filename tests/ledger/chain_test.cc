@@ -7,30 +7,20 @@
 #include <catch2/catch.hpp>
 
 #include "ledger/ledger.h"
+#include "raw_db.h"
 #include "support/fixtures.h"
 
 namespace attendance::testing {
 namespace {
 
-// Opens the ledger's RocksDB directly, bypassing the ledger, and runs `fn`
-// on its events column family.
+// Runs `fn` on the events column family of the closed ledger's RocksDB,
+// bypassing the ledger.
 template <typename Fn>
 void WithRawEvents(const std::string& path, Fn fn) {
-  std::vector<std::string> names;
-  REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* db = nullptr;
-  REQUIRE(rocksdb::DB::Open(rocksdb::DBOptions(), path, descriptors, &handles, &db).ok());
-  rocksdb::ColumnFamilyHandle* events = nullptr;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == "events") events = handles[i];
-  }
-  REQUIRE(events != nullptr);
-  fn(*db, events);
-  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-  delete db;
+  WithRawDb(path, [&](rocksdb::DB& db, RawFamilies& families) {
+    REQUIRE(families.count("events") == 1);
+    fn(db, families.at("events"));
+  });
 }
 
 std::string Key(std::uint64_t position) {

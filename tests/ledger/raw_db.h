@@ -35,6 +35,20 @@ void WithRawDb(const std::string& path, Fn fn) {
   delete db;
 }
 
+// Every event's hash, in log order: two ledgers hold the same history if
+// these are equal.
+inline std::vector<std::string> Hashes(const ledger::Ledger& ledger) {
+  std::vector<std::string> hashes;
+  REQUIRE(ledger
+              .ForEachEvent(1,
+                            [&](const v1::EventEnvelope& e) {
+                              hashes.push_back(e.hash());
+                              return true;
+                            })
+              .ok());
+  return hashes;
+}
+
 inline std::vector<std::string> ColumnFamilyNames(const std::string& path) {
   std::vector<std::string> names;
   REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names).ok());

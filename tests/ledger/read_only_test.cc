@@ -27,18 +27,6 @@ int ThreadCount() {
   return count;
 }
 
-std::vector<std::string> Hashes(const ledger::Ledger& ledger) {
-  std::vector<std::string> hashes;
-  REQUIRE(ledger
-              .ForEachEvent(1,
-                            [&](const v1::EventEnvelope& e) {
-                              hashes.push_back(e.hash());
-                              return true;
-                            })
-              .ok());
-  return hashes;
-}
-
 void CheckRefused(const absl::Status& s) {
   CHECK(s.code() == absl::StatusCode::kFailedPrecondition);
   CHECK_THAT(std::string(s.message()), Contains("read-only"));
