@@ -59,9 +59,9 @@ absl::StatusOr<Day> CheckRecordDate(const CommandEnv& env, const std::string& va
 // A register-taker's marks: today's registers that have not closed yet
 // (school-local time in England). Later marks and corrections are the
 // attendance office's, through its own role.
-absl::Status CheckOpenRegister(const CommandEnv& env, const SchoolState& school, Day day,
-                               v1::Session session, absl::string_view prefix) {
-  const LocalTime now = SchoolLocalTime(env.group.now_us());
+absl::Status CheckOpenRegister(const CommandEnv& env, const SchoolState& school,
+                               const LocalTime& now, Day day, v1::Session session,
+                               absl::string_view prefix) {
   const std::string& closes = session == v1::AM ? school.settings.am_register_closes()
                                                 : school.settings.pm_register_closes();
   const std::optional<int> close_minute = ParseTimeOfDay(closes);
@@ -124,7 +124,7 @@ absl::Status PrepareRecordMarks(CommandEnv& env, const v1::RecordMarksRequest& r
                                          now, prefix + "date"));
     RETURN_IF_ERROR(CheckText(mark.comment(), prefix + "comment", false));
     if (env.actor.open_registers_only) {
-      RETURN_IF_ERROR(CheckOpenRegister(env, **school, *day, mark.session(), prefix));
+      RETURN_IF_ERROR(CheckOpenRegister(env, **school, now, *day, mark.session(), prefix));
     }
     const std::uint64_t key = (static_cast<std::uint64_t>((*pupil)->index) << 32) |
                               (static_cast<std::uint64_t>(static_cast<std::uint32_t>(*day)) << 2) |
