@@ -158,11 +158,12 @@ absl::Status RocksLedger::VerifyChain(Position from, Position to) const {
   if (to == 0 || to > last) to = last;
   if (from > to) return absl::OkStatus();
   const rocksdb::Snapshot* snapshot = db_->GetSnapshot();
+  ChainHasher hasher;
   absl::Status status = Scan(
       snapshot, from, to,
       [&](Position position, std::string_view hash, std::string_view prev_hash,
           std::string_view body) -> absl::Status {
-        if (ChainHash(prev_hash, body) != hash) {
+        if (hasher(prev_hash, body) != hash) {
           return absl::DataLossError(absl::StrCat("position ", position, ": hash does not verify"));
         }
         v1::EventEnvelope envelope;

@@ -1,7 +1,6 @@
 #include "group.h"
 
 #include <algorithm>
-#include <memory>
 
 #include <openssl/evp.h>
 
@@ -9,14 +8,17 @@
 
 namespace attendance::ledger {
 
-std::string ChainHash(std::string_view prev_hash, std::string_view body) {
-  // One context per thread: creating an EVP_MD_CTX per event costs more than
-  // hashing a 150-byte event.
-  struct CtxDeleter {
-    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-  };
-  thread_local std::unique_ptr<EVP_MD_CTX, CtxDeleter> owned(EVP_MD_CTX_new());
-  EVP_MD_CTX* ctx = owned.get();
+struct ChainHasher::Context {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~Context() { EVP_MD_CTX_free(ctx); }
+};
+
+ChainHasher::ChainHasher() : context_(new Context) {}
+
+ChainHasher::~ChainHasher() { delete context_; }
+
+std::string ChainHasher::operator()(std::string_view prev_hash, std::string_view body) {
+  EVP_MD_CTX* ctx = context_->ctx;
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
@@ -24,6 +26,10 @@ std::string ChainHash(std::string_view prev_hash, std::string_view body) {
   EVP_DigestUpdate(ctx, body.data(), body.size());
   EVP_DigestFinal_ex(ctx, digest, &len);
   return std::string(reinterpret_cast<const char*>(digest), len);
+}
+
+std::string ChainHash(std::string_view prev_hash, std::string_view body) {
+  return ChainHasher()(prev_hash, body);
 }
 
 Position Group::Append(v1::EventEnvelope& event, const Principal& actor,
@@ -37,7 +43,7 @@ Position Group::Append(v1::EventEnvelope& event, const Principal& actor,
 
   body_.clear();
   event.SerializeToString(&body_);
-  std::string hash = ChainHash(prev_hash_, body_);
+  std::string hash = hasher_(prev_hash_, body_);
   std::string value;
   value.reserve(kHashSize + body_.size());
   value.append(hash).append(body_);

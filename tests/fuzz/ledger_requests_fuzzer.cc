@@ -46,9 +46,9 @@ void CloseShared() {
                  static_cast<unsigned long long>(outcomes[code]));
   }
   std::fprintf(stderr, "\n");
-  // Not closed: at exit, closing writes the head record, whose hash OpenSSL
-  // can no longer compute (a SEGV inside libcrypto once exit handlers run).
-  // Its threads are idle; the process ends with them. The files go now.
+  // Closed before its files go, so that no flush or compaction is still
+  // writing them while the process ends.
+  shared->ledger.reset();
   std::error_code ignored;
   std::filesystem::remove_all(shared->dir.path(), ignored);
 }
