@@ -79,41 +79,14 @@ void RocksLedger::RecordMarksAsync(
   on_done(job);
 }
 
-absl::StatusOr<v1::AmendMarkResponse> RocksLedger::AmendMark(const Principal& actor,
-                                                             const v1::AmendMarkRequest& request) {
-  return Run<v1::AmendMarkResponse>(Method::kAmendMark, actor, request, request.school_id(),
-                                    request.request_id(), 1, PrepareAmendMark);
-}
-absl::StatusOr<v1::WriteResponse> RocksLedger::RecordLetter(
-    const Principal& actor, const v1::RecordLetterRequest& request) {
-  return Run<v1::WriteResponse>(Method::kRecordLetter, actor, request, request.school_id(),
-                                request.request_id(), 1, PrepareRecordLetter);
-}
-absl::StatusOr<v1::WriteResponse> RocksLedger::EnrolPupil(const Principal& actor,
-                                                          const v1::EnrolPupilRequest& request) {
-  return Run<v1::WriteResponse>(Method::kEnrolPupil, actor, request, request.school_id(),
-                                request.request_id(), 1, PrepareEnrolPupil);
-}
-absl::StatusOr<v1::WriteResponse> RocksLedger::UpdatePupil(const Principal& actor,
-                                                           const v1::UpdatePupilRequest& request) {
-  return Run<v1::WriteResponse>(Method::kUpdatePupil, actor, request, request.school_id(),
-                                request.request_id(), 1, PrepareUpdatePupil);
-}
-absl::StatusOr<v1::WriteResponse> RocksLedger::RemoveFromRoll(
-    const Principal& actor, const v1::RemoveFromRollRequest& request) {
-  return Run<v1::WriteResponse>(Method::kRemoveFromRoll, actor, request, request.school_id(),
-                                request.request_id(), 1, PrepareRemoveFromRoll);
-}
-absl::StatusOr<v1::WriteResponse> RocksLedger::SetSchoolCalendar(
-    const Principal& actor, const v1::SetSchoolCalendarRequest& request) {
-  return Run<v1::WriteResponse>(Method::kSetSchoolCalendar, actor, request, request.school_id(),
-                                request.request_id(), 1, PrepareSetSchoolCalendar);
-}
-absl::StatusOr<v1::WriteResponse> RocksLedger::SetSchoolSettings(
-    const Principal& actor, const v1::SetSchoolSettingsRequest& request) {
-  return Run<v1::WriteResponse>(Method::kSetSchoolSettings, actor, request, request.school_id(),
-                                request.request_id(), 1, PrepareSetSchoolSettings);
-}
+#define ATTENDANCE_DEFINE(Name, Request, Response, tag, access)                    \
+  absl::StatusOr<v1::Response> RocksLedger::Name(const Principal& actor,           \
+                                                 const v1::Request& request) {     \
+    return Run<v1::Response>(Method::k##Name, actor, request, request.school_id(), \
+                             request.request_id(), 1, Prepare##Name);              \
+  }
+ATTENDANCE_LEDGER_COMMANDS(ATTENDANCE_DEFINE)
+#undef ATTENDANCE_DEFINE
 
 absl::Status RocksLedger::SaveCheckpoint(const std::string& name, const Checkpoint& checkpoint) {
   if (options_.read_only) return ReadOnlyError();

@@ -37,15 +37,12 @@
 
 namespace attendance::ledger {
 
+// What the request log stores of each command's kind.
 enum class Method : char {
   kRecordMarks = 'M',
-  kAmendMark = 'A',
-  kRecordLetter = 'L',
-  kEnrolPupil = 'E',
-  kUpdatePupil = 'U',
-  kRemoveFromRoll = 'R',
-  kSetSchoolCalendar = 'C',
-  kSetSchoolSettings = 'S',
+#define ATTENDANCE_METHOD(Name, Request, Response, tag, access) k##Name = tag,
+  ATTENDANCE_LEDGER_COMMANDS(ATTENDANCE_METHOD)
+#undef ATTENDANCE_METHOD
 };
 
 // One command waiting for the writer thread.
@@ -112,20 +109,10 @@ class RocksLedger final : public Ledger {
       const Principal& actor, const v1::RecordMarksRequest& request) override;
   void RecordMarksAsync(Principal actor, v1::RecordMarksRequest request,
                         std::function<void(absl::StatusOr<v1::RecordMarksResponse>)> done) override;
-  absl::StatusOr<v1::AmendMarkResponse> AmendMark(const Principal& actor,
-                                                  const v1::AmendMarkRequest& request) override;
-  absl::StatusOr<v1::WriteResponse> RecordLetter(const Principal& actor,
-                                                 const v1::RecordLetterRequest& request) override;
-  absl::StatusOr<v1::WriteResponse> EnrolPupil(const Principal& actor,
-                                               const v1::EnrolPupilRequest& request) override;
-  absl::StatusOr<v1::WriteResponse> UpdatePupil(const Principal& actor,
-                                                const v1::UpdatePupilRequest& request) override;
-  absl::StatusOr<v1::WriteResponse> RemoveFromRoll(
-      const Principal& actor, const v1::RemoveFromRollRequest& request) override;
-  absl::StatusOr<v1::WriteResponse> SetSchoolCalendar(
-      const Principal& actor, const v1::SetSchoolCalendarRequest& request) override;
-  absl::StatusOr<v1::WriteResponse> SetSchoolSettings(
-      const Principal& actor, const v1::SetSchoolSettingsRequest& request) override;
+#define ATTENDANCE_DECLARE(Name, Request, Response, tag, access) \
+  absl::StatusOr<v1::Response> Name(const Principal& actor, const v1::Request& request) override;
+  ATTENDANCE_LEDGER_COMMANDS(ATTENDANCE_DECLARE)
+#undef ATTENDANCE_DECLARE
 
   Position LastPosition() const override { return committed_.load(std::memory_order_acquire); }
 

@@ -221,20 +221,11 @@ std::unique_ptr<google::protobuf::Message> RequestOfKind(std::uint8_t header) {
     case kRecordMarks:
     case kRecordMarksAsync:
       return std::make_unique<v1::RecordMarksRequest>();
-    case kAmendMark:
-      return std::make_unique<v1::AmendMarkRequest>();
-    case kRecordLetter:
-      return std::make_unique<v1::RecordLetterRequest>();
-    case kEnrolPupil:
-      return std::make_unique<v1::EnrolPupilRequest>();
-    case kUpdatePupil:
-      return std::make_unique<v1::UpdatePupilRequest>();
-    case kRemoveFromRoll:
-      return std::make_unique<v1::RemoveFromRollRequest>();
-    case kSetSchoolCalendar:
-      return std::make_unique<v1::SetSchoolCalendarRequest>();
-    case kSetSchoolSettings:
-      return std::make_unique<v1::SetSchoolSettingsRequest>();
+#define ATTENDANCE_REQUEST(Name, Request, Response, tag, access) \
+  case k##Name:                                                  \
+    return std::make_unique<v1::Request>();
+      ATTENDANCE_LEDGER_COMMANDS(ATTENDANCE_REQUEST)
+#undef ATTENDANCE_REQUEST
     case kNumRequestKinds:
       break;
   }
@@ -271,33 +262,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case kRecordMarksAsync:
       RunMarks(ledger, actor, data, size, kind == kRecordMarksAsync);
       break;
-    case kAmendMark:
-      RunSingleEvent<v1::AmendMarkRequest>(ledger, actor, data, size, "AmendMark", &L::AmendMark);
-      break;
-    case kRecordLetter:
-      RunSingleEvent<v1::RecordLetterRequest>(ledger, actor, data, size, "RecordLetter",
-                                              &L::RecordLetter);
-      break;
-    case kEnrolPupil:
-      RunSingleEvent<v1::EnrolPupilRequest>(ledger, actor, data, size, "EnrolPupil",
-                                            &L::EnrolPupil);
-      break;
-    case kUpdatePupil:
-      RunSingleEvent<v1::UpdatePupilRequest>(ledger, actor, data, size, "UpdatePupil",
-                                             &L::UpdatePupil);
-      break;
-    case kRemoveFromRoll:
-      RunSingleEvent<v1::RemoveFromRollRequest>(ledger, actor, data, size, "RemoveFromRoll",
-                                                &L::RemoveFromRoll);
-      break;
-    case kSetSchoolCalendar:
-      RunSingleEvent<v1::SetSchoolCalendarRequest>(ledger, actor, data, size, "SetSchoolCalendar",
-                                                   &L::SetSchoolCalendar);
-      break;
-    case kSetSchoolSettings:
-      RunSingleEvent<v1::SetSchoolSettingsRequest>(ledger, actor, data, size, "SetSchoolSettings",
-                                                   &L::SetSchoolSettings);
-      break;
+#define ATTENDANCE_RUN(Name, Request, Response, tag, access)                 \
+  case k##Name:                                                              \
+    RunSingleEvent<v1::Request>(ledger, actor, data, size, #Name, &L::Name); \
+    break;
+      ATTENDANCE_LEDGER_COMMANDS(ATTENDANCE_RUN)
+#undef ATTENDANCE_RUN
     case kNumRequestKinds:
       break;
   }

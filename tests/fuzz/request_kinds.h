@@ -2,23 +2,21 @@
 
 #include <cstdint>
 
+#include "ledger/command_table.h"
+
 // The first byte of a ledger_requests input: its low four bits (mod
-// kNumRequestKinds) choose the request type the rest of the input is parsed
-// as, its high four bits (mod kNumActors) the actor. make_corpus writes seeds
-// the same way.
+// kNumRequestKinds; RecordMarks twice, then ledger/command_table.h) choose the request type the
+// rest of the input is parsed as, its high four bits (mod kNumActors) the actor. make_corpus writes
+// seeds the same way.
 namespace attendance::fuzz {
 
 enum RequestKind : std::uint8_t {
   kRecordMarks = 0,
   kRecordMarksAsync = 1,  // the StreamMarks path
-  kAmendMark = 2,
-  kRecordLetter = 3,
-  kEnrolPupil = 4,
-  kUpdatePupil = 5,
-  kRemoveFromRoll = 6,
-  kSetSchoolCalendar = 7,
-  kSetSchoolSettings = 8,
-  kNumRequestKinds = 9,
+#define ATTENDANCE_KIND(Name, Request, Response, tag, access) k##Name,
+  ATTENDANCE_LEDGER_COMMANDS(ATTENDANCE_KIND)
+#undef ATTENDANCE_KIND
+      kNumRequestKinds,
 };
 
 // 0: attendance officer, 1: teacher, 2: no name (INVALID_ARGUMENT), 3: an odd

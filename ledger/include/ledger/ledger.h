@@ -16,6 +16,7 @@
 #include "attendance/v1/events.pb.h"
 #include "attendance/v1/ledger_service.pb.h"
 #include "ledger/clock.h"
+#include "ledger/command_table.h"
 #include "ledger/types.h"
 
 namespace attendance::ledger {
@@ -151,20 +152,11 @@ class Ledger {
       Principal actor, v1::RecordMarksRequest request,
       std::function<void(absl::StatusOr<v1::RecordMarksResponse>)> done) = 0;
 
-  virtual absl::StatusOr<v1::AmendMarkResponse> AmendMark(const Principal& actor,
-                                                          const v1::AmendMarkRequest& request) = 0;
-  virtual absl::StatusOr<v1::WriteResponse> RecordLetter(
-      const Principal& actor, const v1::RecordLetterRequest& request) = 0;
-  virtual absl::StatusOr<v1::WriteResponse> EnrolPupil(const Principal& actor,
-                                                       const v1::EnrolPupilRequest& request) = 0;
-  virtual absl::StatusOr<v1::WriteResponse> UpdatePupil(const Principal& actor,
-                                                        const v1::UpdatePupilRequest& request) = 0;
-  virtual absl::StatusOr<v1::WriteResponse> RemoveFromRoll(
-      const Principal& actor, const v1::RemoveFromRollRequest& request) = 0;
-  virtual absl::StatusOr<v1::WriteResponse> SetSchoolCalendar(
-      const Principal& actor, const v1::SetSchoolCalendarRequest& request) = 0;
-  virtual absl::StatusOr<v1::WriteResponse> SetSchoolSettings(
-      const Principal& actor, const v1::SetSchoolSettingsRequest& request) = 0;
+  // The single-event commands of ledger/command_table.h.
+#define ATTENDANCE_DECLARE(Name, Request, Response, tag, access) \
+  virtual absl::StatusOr<v1::Response> Name(const Principal& actor, const v1::Request& request) = 0;
+  ATTENDANCE_LEDGER_COMMANDS(ATTENDANCE_DECLARE)
+#undef ATTENDANCE_DECLARE
 
   // The position of the last acknowledged event (0 if the log is empty).
   virtual Position LastPosition() const = 0;

@@ -34,23 +34,11 @@ class LedgerServiceImpl final
                            v1::RecordMarksResponse* response) override;
   grpc::ServerBidiReactor<v1::RecordMarksRequest, v1::StreamMarksResponse>* StreamMarks(
       grpc::CallbackServerContext* context) override;
-  grpc::Status AmendMark(grpc::ServerContext* context, const v1::AmendMarkRequest* request,
-                         v1::AmendMarkResponse* response) override;
-  grpc::Status RecordLetter(grpc::ServerContext* context, const v1::RecordLetterRequest* request,
-                            v1::WriteResponse* response) override;
-  grpc::Status EnrolPupil(grpc::ServerContext* context, const v1::EnrolPupilRequest* request,
-                          v1::WriteResponse* response) override;
-  grpc::Status UpdatePupil(grpc::ServerContext* context, const v1::UpdatePupilRequest* request,
-                           v1::WriteResponse* response) override;
-  grpc::Status RemoveFromRoll(grpc::ServerContext* context,
-                              const v1::RemoveFromRollRequest* request,
-                              v1::WriteResponse* response) override;
-  grpc::Status SetSchoolCalendar(grpc::ServerContext* context,
-                                 const v1::SetSchoolCalendarRequest* request,
-                                 v1::WriteResponse* response) override;
-  grpc::Status SetSchoolSettings(grpc::ServerContext* context,
-                                 const v1::SetSchoolSettingsRequest* request,
-                                 v1::WriteResponse* response) override;
+#define ATTENDANCE_DECLARE(Name, Request, Response, tag, access)              \
+  grpc::Status Name(grpc::ServerContext* context, const v1::Request* request, \
+                    v1::Response* response) override;
+  ATTENDANCE_LEDGER_COMMANDS(ATTENDANCE_DECLARE)
+#undef ATTENDANCE_DECLARE
   grpc::Status ReadEvents(grpc::ServerContext* context, const v1::ReadEventsRequest* request,
                           grpc::ServerWriter<v1::EventEnvelope>* writer) override;
 
