@@ -10,6 +10,7 @@ PACKAGES=(
   python3-grpcio python3-protobuf tzdata
   e2fsprogs openssl  # mkfs.ext4 for the full-disk tests; throwaway TLS certificates
   clang libclang-rt-14-dev clang-format  # the fuzz targets (libFuzzer, sanitizer runtimes); format check
+  libbenchmark-dev  # micro-benchmarks (ledger/bench)
 )
 
 missing=()

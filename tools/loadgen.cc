@@ -46,6 +46,7 @@
 #include "absl/strings/str_format.h"
 #include "attendance/v1/ledger_service.grpc.pb.h"
 #include "command_line/command_line.h"
+#include "ledger/types.h"
 
 // Meanings and defaults in kUsage; --token's default is $LEDGER_TOKEN.
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "ledgerd address");
@@ -139,36 +140,17 @@ bool ParseFlags(int argc, char** argv, Flags& f) {
   return true;
 }
 
-// ---------------------------------------------------------------------------
-// Civil dates (Howard Hinnant's algorithms), enough for a simple calendar.
+// Calendar days from the vocabulary's civil dates.
+using attendance::ledger::Day;
+using attendance::ledger::DayFromCivil;
+using attendance::ledger::FormatDate;
 
-int DaysFromCivil(int y, int m, int d) {
-  y -= m <= 2;
-  const int era = (y >= 0 ? y : y - 399) / 400;
-  const int yoe = y - era * 400;
-  const int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-std::string FormatDay(int z) {
-  z += 719468;
-  const int era = (z >= 0 ? z : z - 146096) / 146097;
-  const int doe = z - era * 146097;
-  const int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int mp = (5 * doy + 2) / 153;
-  const int d = doy - (153 * mp + 2) / 5 + 1;
-  const int m = mp < 10 ? mp + 3 : mp - 9;
-  return absl::StrFormat("%04d-%02d-%02d", yoe + era * 400 + (m <= 2), m, d);
-}
-
-bool IsWeekday(int day) { return (day + 3) % 7 < 5; }  // 1970-01-01 was a Thursday
+bool IsWeekday(Day day) { return attendance::ledger::Weekday(day) < 5; }
 
 struct HalfTermDates {
   const char* name;
   int first_offset_year;  // 0 = the academic year's first calendar year, 1 = the next
-  int first_month, first_day, last_month, last_day;
+  unsigned first_month, first_day, last_month, last_day;
 };
 // The same shape every year: six half-terms, about 190 weekdays.
 constexpr HalfTermDates kHalfTerms[] = {
@@ -187,8 +169,8 @@ v1::SchoolCalendarSet CalendarFor(int year) {
       const int y = year + ht.first_offset_year;
       v1::HalfTerm* half = term->add_half_terms();
       half->set_name(ht.name);
-      half->set_first_day(FormatDay(DaysFromCivil(y, ht.first_month, ht.first_day)));
-      half->set_last_day(FormatDay(DaysFromCivil(y, ht.last_month, ht.last_day)));
+      half->set_first_day(FormatDate(DayFromCivil(y, ht.first_month, ht.first_day)));
+      half->set_last_day(FormatDate(DayFromCivil(y, ht.last_month, ht.last_day)));
     }
   }
   return cal;
@@ -198,10 +180,10 @@ std::vector<std::string> SchoolDays(int year) {
   std::vector<std::string> days;
   for (const HalfTermDates& ht : kHalfTerms) {
     const int y = year + ht.first_offset_year;
-    for (int d = DaysFromCivil(y, ht.first_month, ht.first_day),
-             last = DaysFromCivil(y, ht.last_month, ht.last_day);
+    for (Day d = DayFromCivil(y, ht.first_month, ht.first_day),
+             last = DayFromCivil(y, ht.last_month, ht.last_day);
          d <= last; ++d) {
-      if (IsWeekday(d)) days.push_back(FormatDay(d));
+      if (IsWeekday(d)) days.push_back(FormatDate(d));
     }
   }
   return days;

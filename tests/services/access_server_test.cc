@@ -266,7 +266,7 @@ TEST_CASE("every method x every role x own / other school / no token / bad token
 TEST_CASE("only an admin creates a school; a register-taker only today's open registers",
           "[access][services]") {
   TlsFixture f;
-  for (const std::string& token : {"tok-future", "tok-admin"}) {
+  for (const std::string token : {"tok-future", "tok-admin"}) {
     grpc::ClientContext context;
     context.AddMetadata("authorization", std::string("Bearer ") + token);
     v1::SetSchoolSettingsRequest r = Settings("future");
