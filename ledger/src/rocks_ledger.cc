@@ -114,6 +114,11 @@ absl::StatusOr<v1::WriteResponse> RocksLedger::SetSchoolSettings(
   return Run<v1::WriteResponse>(Method::kSetSchoolSettings, actor, request, request.school_id(),
                                 request.request_id(), 1, PrepareSetSchoolSettings);
 }
+absl::StatusOr<v1::WriteResponse> RocksLedger::SetEscalationPolicy(
+    const Principal& actor, const v1::SetEscalationPolicyRequest& request) {
+  return Run<v1::WriteResponse>(Method::kSetEscalationPolicy, actor, request, request.school_id(),
+                                request.request_id(), 1, PrepareSetEscalationPolicy);
+}
 
 absl::Status RocksLedger::SaveCheckpoint(const std::string& name, const Checkpoint& checkpoint) {
   if (options_.read_only) return ReadOnlyError();

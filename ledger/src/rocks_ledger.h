@@ -46,6 +46,7 @@ enum class Method : char {
   kRemoveFromRoll = 'R',
   kSetSchoolCalendar = 'C',
   kSetSchoolSettings = 'S',
+  kSetEscalationPolicy = 'P',
 };
 
 // One command waiting for the writer thread.
@@ -126,6 +127,8 @@ class RocksLedger final : public Ledger {
       const Principal& actor, const v1::SetSchoolCalendarRequest& request) override;
   absl::StatusOr<v1::WriteResponse> SetSchoolSettings(
       const Principal& actor, const v1::SetSchoolSettingsRequest& request) override;
+  absl::StatusOr<v1::WriteResponse> SetEscalationPolicy(
+      const Principal& actor, const v1::SetEscalationPolicyRequest& request) override;
 
   Position LastPosition() const override { return committed_.load(std::memory_order_acquire); }
 

@@ -282,6 +282,8 @@ ATTENDANCE_UNARY_WRITE(UpdatePupil, v1::UpdatePupilRequest, Action::kManagePupil
 ATTENDANCE_UNARY_WRITE(RemoveFromRoll, v1::RemoveFromRollRequest, Action::kManagePupils)
 ATTENDANCE_UNARY_WRITE(SetSchoolCalendar, v1::SetSchoolCalendarRequest, Action::kSetCalendar)
 ATTENDANCE_UNARY_WRITE(SetSchoolSettings, v1::SetSchoolSettingsRequest, Action::kSetSettings)
+ATTENDANCE_UNARY_WRITE(SetEscalationPolicy, v1::SetEscalationPolicyRequest,
+                       Action::kSetEscalationPolicy)
 #undef ATTENDANCE_UNARY_WRITE
 
 grpc::Status LedgerServiceImpl::ReadEvents(grpc::ServerContext* context,
@@ -293,7 +295,7 @@ grpc::Status LedgerServiceImpl::ReadEvents(grpc::ServerContext* context,
   const bool redact = !SeesPersonalData(*caller);
   v1::EventEnvelope redacted;
   // One entry per event type at most (README, "Limits").
-  constexpr int kMaxEventTypes = 8;
+  constexpr int kMaxEventTypes = 9;
   if (request->event_types_size() > kMaxEventTypes) {
     return {grpc::StatusCode::INVALID_ARGUMENT,
             "event_types: " + std::to_string(request->event_types_size()) +

@@ -235,6 +235,8 @@ std::unique_ptr<google::protobuf::Message> RequestOfKind(std::uint8_t header) {
       return std::make_unique<v1::SetSchoolCalendarRequest>();
     case kSetSchoolSettings:
       return std::make_unique<v1::SetSchoolSettingsRequest>();
+    case kSetEscalationPolicy:
+      return std::make_unique<v1::SetEscalationPolicyRequest>();
     case kNumRequestKinds:
       break;
   }
@@ -297,6 +299,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case kSetSchoolSettings:
       RunSingleEvent<v1::SetSchoolSettingsRequest>(ledger, actor, data, size, "SetSchoolSettings",
                                                    &L::SetSchoolSettings);
+      break;
+    case kSetEscalationPolicy:
+      RunSingleEvent<v1::SetEscalationPolicyRequest>(
+          ledger, actor, data, size, "SetEscalationPolicy", &L::SetEscalationPolicy);
       break;
     case kNumRequestKinds:
       break;

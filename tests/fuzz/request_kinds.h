@@ -18,7 +18,8 @@ enum RequestKind : std::uint8_t {
   kRemoveFromRoll = 6,
   kSetSchoolCalendar = 7,
   kSetSchoolSettings = 8,
-  kNumRequestKinds = 9,
+  kSetEscalationPolicy = 9,
+  kNumRequestKinds = 10,
 };
 
 // 0: attendance officer, 1: teacher, 2: no name (INVALID_ARGUMENT), 3: an odd

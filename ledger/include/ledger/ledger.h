@@ -165,6 +165,10 @@ class Ledger {
       const Principal& actor, const v1::SetSchoolCalendarRequest& request) = 0;
   virtual absl::StatusOr<v1::WriteResponse> SetSchoolSettings(
       const Principal& actor, const v1::SetSchoolSettingsRequest& request) = 0;
+  // Validated by ledger::ValidateEscalationPolicy against the school's
+  // rolling windows; the previous policy stays in force when refused.
+  virtual absl::StatusOr<v1::WriteResponse> SetEscalationPolicy(
+      const Principal& actor, const v1::SetEscalationPolicyRequest& request) = 0;
 
   // The position of the last acknowledged event (0 if the log is empty).
   virtual Position LastPosition() const = 0;

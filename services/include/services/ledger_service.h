@@ -51,6 +51,9 @@ class LedgerServiceImpl final
   grpc::Status SetSchoolSettings(grpc::ServerContext* context,
                                  const v1::SetSchoolSettingsRequest* request,
                                  v1::WriteResponse* response) override;
+  grpc::Status SetEscalationPolicy(grpc::ServerContext* context,
+                                   const v1::SetEscalationPolicyRequest* request,
+                                   v1::WriteResponse* response) override;
   grpc::Status ReadEvents(grpc::ServerContext* context, const v1::ReadEventsRequest* request,
                           grpc::ServerWriter<v1::EventEnvelope>* writer) override;
 
