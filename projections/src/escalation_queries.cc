@@ -98,7 +98,7 @@ absl::StatusOr<v1::ListDueActionsResponse> QueryDueActions(const EscalationState
     return absl::InvalidArgumentError(absl::StrCat(
         "page_token: ", ledger::Quoted(request.page_token()), " is not a token from this call"));
   }
-  const PolicyRecord* record = state.PolicyAsOf(request.school_id(), *as_of);
+  const PolicyRecord* record = state.PolicyForEvaluation(request.school_id(), *as_of);
   if (record == nullptr) return NoPolicy(request.school_id(), *as_of);
   const SchoolState* school = state.attendance().FindSchool(request.school_id());
   ledger::SchoolCalendar scratch;

@@ -43,6 +43,13 @@ const PolicyRecord* EscalationState::PolicyAsOf(std::string_view school_id, Day 
   return found;
 }
 
+const PolicyRecord* EscalationState::PolicyForEvaluation(std::string_view school_id,
+                                                         Day as_of) const {
+  if (const PolicyRecord* record = PolicyAsOf(school_id, as_of)) return record;
+  const SchoolFacts* facts = FindSchool(school_id);
+  return facts == nullptr || facts->policies.empty() ? nullptr : &facts->policies.front();
+}
+
 EscalationInputs EscalationState::InputsFor(std::string_view school_id, std::string_view pupil_id,
                                             Day as_of, ledger::SchoolCalendar* scratch) const {
   EscalationInputs in;
@@ -52,7 +59,9 @@ EscalationInputs EscalationState::InputsFor(std::string_view school_id, std::str
   in.pupil = school->FindPupil(pupil_id);
   in.calendar = &school->CalendarAsOf(as_of, scratch);
   in.settings = school->SettingsAsOf(as_of);
-  if (const PolicyRecord* record = PolicyAsOf(school_id, as_of)) in.policy = &record->policy;
+  if (const PolicyRecord* record = PolicyForEvaluation(school_id, as_of)) {
+    in.policy = &record->policy;
+  }
   if (const SchoolFacts* facts = FindSchool(school_id)) {
     auto it = facts->letters.find(pupil_id);
     if (it != facts->letters.end()) in.letters = &it->second;

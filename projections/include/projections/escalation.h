@@ -82,7 +82,13 @@ class EscalationState {
   // The policy in force at the end of `as_of`, or nullptr.
   const PolicyRecord* PolicyAsOf(std::string_view school_id, Day as_of) const;
 
-  // The pupil's inputs as of `as_of` (policy in force then); policy null if
+  // The policy to evaluate with on `as_of`: the one in force then, or, for
+  // a date before the school set its first, that first one (a school sets
+  // its policy once its history is loaded and asks about the past under
+  // it). nullptr if the school has none.
+  const PolicyRecord* PolicyForEvaluation(std::string_view school_id, Day as_of) const;
+
+  // The pupil's inputs as of `as_of` (PolicyForEvaluation); policy null if
   // none. The returned pointers point into this state.
   EscalationInputs InputsFor(std::string_view school_id, std::string_view pupil_id, Day as_of,
                              ledger::SchoolCalendar* scratch) const;
