@@ -39,6 +39,15 @@ PAST_DAYS = ["2025-09-08", "2025-09-09", "2025-09-10", "2025-09-11", "2025-09-12
 ROLES = ["register", "attendance_officer", "auditor", "reporter", "admin"]
 
 
+def minimal_policy():
+    """An escalation policy with one rule: the N-code deadline."""
+    import attendance.v1.escalation_pb2 as epb  # noqa: E402
+    policy = epb.EscalationPolicy(policy_id="security", version="1")
+    policy.triggers.add(trigger_id="n_code", kind=epb.N_CODE_UNRESOLVED,
+                        action=epb.RESOLVE_N_CODE)
+    return policy
+
+
 def openssl(*args, cwd):
     subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
 
@@ -222,6 +231,10 @@ class SecurityTest(unittest.TestCase):
                 pb.SetSchoolSettingsRequest(school_id=school, request_id=rid("settings"),
                                             settings=settings),
                 metadata=m, timeout=10),
+            "SetEscalationPolicy": lambda m: self.ledger.SetEscalationPolicy(
+                pb.SetEscalationPolicyRequest(school_id=school, request_id=rid("policy"),
+                                              policy=minimal_policy()),
+                metadata=m, timeout=10),
             "CreateSchool": lambda m: self.ledger.SetSchoolSettings(
                 pb.SetSchoolSettingsRequest(school_id=f"{tag}-school", request_id=rid("create"),
                                             settings=settings),
@@ -241,7 +254,8 @@ class SecurityTest(unittest.TestCase):
     WRITES = {"register": {"RecordMarks", "StreamMarks"},
               "attendance_officer": {"RecordMarks", "StreamMarks", "AmendMark", "RecordLetter",
                                      "EnrolPupil", "UpdatePupil", "RemoveFromRoll",
-                                     "SetSchoolCalendar", "SetSchoolSettings"},
+                                     "SetSchoolCalendar", "SetSchoolSettings",
+                                     "SetEscalationPolicy"},
               "auditor": set(), "reporter": set()}
     READS = {"ReadEvents", "GetPupilAttendance", "ListPupilAttendance", "GetCohortAttendance"}
 
