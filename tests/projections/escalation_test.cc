@@ -6,8 +6,10 @@
 #include <google/protobuf/util/message_differencer.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <random>
 #include <sstream>
@@ -623,6 +625,71 @@ TEST_CASE(
             (!sent && possible > 0 && 10000ull * attended < 9500ull * possible));
     }
   }
+}
+
+}  // namespace
+}  // namespace attendance::projections
+
+namespace attendance::projections {
+namespace {
+
+// Hidden (run by hand: escalation_tests "[.bench]"): the worklist of a
+// 2,000-pupil school with seed 000's policy over the autumn term, and one
+// pupil's escalation with explanations. Prints the times; asserts nothing
+// about them.
+TEST_CASE("bench: worklist and one pupil's escalation on 2,000 pupils", "[.bench]") {
+  const v1::EscalationPolicy policy =
+      LoadPolicy("000_all_saints_ce_primary_attendance_strategy_2024_25.textproto");
+  EventLog log = NewSchool(policy);
+  ledger::SchoolCalendar calendar;
+  calendar.Set(testing::StandardCalendar(2025));
+  std::mt19937 rng(7);
+  const std::vector<std::string> codes = {"/", "/", "/", "/", "/", "/", "/", "/", "/", "/",
+                                          "/", "/", "/", "/", "/", "/", "/", "I", "O", "N"};
+  for (int p = 0; p < 2000; ++p) {
+    const std::string id = "P" + std::to_string(p);
+    if (p > 0) log.Enrol(testing::MakePupil(id, 4), D("2025-09-01"), D("2025-08-01"));
+    for (Day d = D("2025-09-01"); d <= D("2025-12-19"); ++d) {
+      if (!calendar.IsSchoolDay(d)) continue;
+      log.Mark(id, d, v1::AM, codes[rng() % codes.size()]);
+      log.Mark(id, d, v1::PM, codes[rng() % codes.size()]);
+    }
+    if (p % 3 == 0) log.Letter(id, "letter_1", D("2025-10-01"));
+  }
+  const EscalationState state = Fold(log);
+  v1::ListDueActionsRequest list;
+  list.set_school_id("school-1");
+  list.set_as_of("2025-12-19");
+  std::vector<double> worklist_ms;
+  std::uint32_t total = 0;
+  for (int i = 0; i < 20; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    auto due = QueryDueActions(state, list, 0);
+    worklist_ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+            .count());
+    REQUIRE(due.ok());
+    total = due->total();
+  }
+  std::vector<double> pupil_us;
+  v1::GetPupilEscalationRequest one;
+  one.set_school_id("school-1");
+  one.set_as_of("2025-12-19");
+  for (int i = 0; i < 2000; ++i) {
+    one.set_pupil_id("P" + std::to_string(i));
+    const auto start = std::chrono::steady_clock::now();
+    auto result = QueryPupilEscalation(state, one, 0);
+    pupil_us.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start)
+            .count());
+    REQUIRE(result.ok());
+  }
+  std::sort(worklist_ms.begin(), worklist_ms.end());
+  std::sort(pupil_us.begin(), pupil_us.end());
+  std::cout << "worklist: " << total << " actions for 2000 pupils, median "
+            << worklist_ms[worklist_ms.size() / 2] << " ms, max " << worklist_ms.back()
+            << " ms\none pupil: median " << pupil_us[pupil_us.size() / 2] << " us, p99 "
+            << pupil_us[pupil_us.size() * 99 / 100] << " us\n";
 }
 
 }  // namespace
