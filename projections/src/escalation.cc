@@ -30,25 +30,46 @@ struct Ctx {
   const EscalationInputs& in;
   Day as_of;
   const v1::EscalationPolicy& policy;
+  EvaluationCache& cache;
 };
 
-CodeIndex CodeAt(const PupilState* pupil, Day day, int session, Day known) {
-  if (pupil == nullptr) return 0;
-  const PupilYear* year = pupil->Year(ledger::AcademicYearOf(day));
-  if (year == nullptr) return 0;
-  const auto slot = static_cast<std::uint16_t>(
-      2 * (day - ledger::AcademicYearStart(year->academic_year)) + session);
-  if (known >= year->max_recorded) return year->codes[slot];
-  auto it =
-      std::lower_bound(year->changes.begin(), year->changes.end(), slot,
-                       [](const PupilYear::Change& c, std::uint16_t s) { return c.slot < s; });
-  if (it == year->changes.end() || it->slot != slot) return year->codes[slot];
-  CodeIndex then = 0;
-  for (; it != year->changes.end() && it->slot == slot; ++it) {
-    if (it->recorded <= known) then = it->code;
+// The code of each session as known at the end of `known`, for a walk over
+// days: the academic year is looked up once per year, not per session.
+class Codes {
+ public:
+  Codes(const PupilState* pupil, Day known) : pupil_(pupil), known_(known) {}
+
+  CodeIndex At(Day day, int session) {
+    if (pupil_ == nullptr) return 0;
+    if (day < start_ || day >= end_) Seek(day);
+    if (year_ == nullptr) return 0;
+    const auto slot = static_cast<std::uint16_t>(2 * (day - start_) + session);
+    if (known_ >= year_->max_recorded) return year_->codes[slot];
+    auto it =
+        std::lower_bound(year_->changes.begin(), year_->changes.end(), slot,
+                         [](const PupilYear::Change& c, std::uint16_t s) { return c.slot < s; });
+    if (it == year_->changes.end() || it->slot != slot) return year_->codes[slot];
+    CodeIndex then = 0;
+    for (; it != year_->changes.end() && it->slot == slot; ++it) {
+      if (it->recorded <= known_) then = it->code;
+    }
+    return then;
   }
-  return then;
-}
+
+ private:
+  void Seek(Day day) {
+    const int academic_year = ledger::AcademicYearOf(day);
+    start_ = ledger::AcademicYearStart(academic_year);
+    end_ = ledger::AcademicYearStart(academic_year + 1);
+    year_ = pupil_->Year(academic_year);
+  }
+
+  const PupilState* pupil_;
+  Day known_;
+  Day start_ = 1;
+  Day end_ = 0;
+  const PupilYear* year_ = nullptr;
+};
 
 AttendanceCounts CountsOf(const Ctx& c, const ResolvedWindow& w, Day known) {
   if (c.in.pupil == nullptr || w.empty()) return {};
@@ -72,11 +93,11 @@ ResolvedWindow Resolve(const Ctx& c, const v1::PolicyWindow& window, Day on) {
       spec.kind = v1::ACADEMIC_YEAR_TO_DATE;
       break;
   }
-  return ResolveWindow(*c.in.calendar, spec, on);
+  return c.cache.Window(spec, on);
 }
 
 // The n-th school day after `day` (kNever if the calendar does not hold it).
-Day AddSchoolDays(const ledger::SchoolCalendar& calendar, Day day, std::uint32_t n) {
+Day AddSchoolDays(EvaluationCache& calendar, Day day, std::uint32_t n) {
   if (n == 0) return day;
   std::uint32_t found = 0;
   for (Day d = day + 1; d <= day + kMaxSchoolDaySearch; ++d) {
@@ -184,12 +205,20 @@ std::uint32_t SessionsToThreshold(const ConditionResult& r,
 
 // --- Counted triggers ------------------------------------------------------
 
+// A session that counted, kept small: most are never shown (a trigger far
+// from firing), so protos are made only for an explanation that is.
+struct CountedSlot {
+  Day day = 0;
+  int session = 0;
+  CodeIndex code = 0;
+};
+
 struct TriggerResult {
   bool fired = false;
   std::uint32_t count = 0;
   Day fired_on = kNever;
   ResolvedWindow window;
-  std::vector<v1::CountedSession> sessions;
+  std::vector<CountedSlot> sessions;
 };
 
 CodeSet CodesOf(const v1::CountedTrigger& trigger) {
@@ -201,10 +230,7 @@ CodeSet CodesOf(const v1::CountedTrigger& trigger) {
 
 void AddSession(TriggerResult& r, Day day, int session, CodeIndex code) {
   if (static_cast<int>(r.sessions.size()) >= kMaxListedSessions) return;
-  v1::CountedSession& s = r.sessions.emplace_back();
-  s.set_date(ledger::FormatDate(day));
-  s.set_session(session == 0 ? v1::AM : v1::PM);
-  s.set_code(std::string(CodeName(code)));
+  r.sessions.push_back({day, session, code});
 }
 
 bool NotPossible(CodeIndex code) {
@@ -213,9 +239,10 @@ bool NotPossible(CodeIndex code) {
 
 void CountInWindow(const Ctx& c, const v1::CountedTrigger& t, const CodeSet& codes, Day known,
                    TriggerResult& r) {
+  Codes at(c.in.pupil, known);
   for (Day d = r.window.first; d <= r.window.last; ++d) {
-    const CodeIndex am = CodeAt(c.in.pupil, d, 0, known);
-    const CodeIndex pm = CodeAt(c.in.pupil, d, 1, known);
+    const CodeIndex am = at.At(d, 0);
+    const CodeIndex pm = at.At(d, 1);
     if (t.unit() == v1::WHOLE_DAYS) {
       if (!codes[am] || !codes[pm]) continue;
       AddSession(r, d, 0, am);
@@ -238,24 +265,21 @@ void CountInWindow(const Ctx& c, const v1::CountedTrigger& t, const CodeSet& cod
 void Consecutive(const Ctx& c, const v1::CountedTrigger& t, const CodeSet& codes, Day known,
                  TriggerResult& r) {
   std::uint32_t run = 0;
-  std::vector<v1::CountedSession> current;
-  TriggerResult scratch;
+  std::vector<CountedSlot> current;
   auto extend = [&](Day d, int s, CodeIndex code) {
     ++run;
-    scratch.sessions.clear();
-    AddSession(scratch, d, s, code);
-    if (static_cast<int>(current.size()) < kMaxListedSessions)
-      current.push_back(scratch.sessions[0]);
+    if (static_cast<int>(current.size()) < kMaxListedSessions) current.push_back({d, s, code});
     if (run == t.threshold() && r.fired_on == kNever) r.fired_on = d;
     if (run > r.count) {
       r.count = run;
       r.sessions = current;
     }
   };
+  Codes at(c.in.pupil, known);
   for (Day d = r.window.first; d <= r.window.last; ++d) {
-    if (!c.in.calendar->IsSchoolDay(d)) continue;
-    const CodeIndex am = CodeAt(c.in.pupil, d, 0, known);
-    const CodeIndex pm = CodeAt(c.in.pupil, d, 1, known);
+    if (!c.cache.IsSchoolDay(d)) continue;
+    const CodeIndex am = at.At(d, 0);
+    const CodeIndex pm = at.At(d, 1);
     if (t.unit() == v1::WHOLE_DAYS) {
       if (NotPossible(am) && NotPossible(pm)) continue;
       if (codes[am] && codes[pm]) {
@@ -285,11 +309,12 @@ void Consecutive(const Ctx& c, const v1::CountedTrigger& t, const CodeSet& codes
 void UnresolvedN(const Ctx& c, const CodeSet& n_code, Day on, Day known, TriggerResult& r) {
   std::uint32_t deadline = c.in.settings.n_code_deadline_school_days();
   if (deadline == 0) deadline = 5;
+  Codes at(c.in.pupil, known);
   for (Day d = r.window.first; d <= r.window.last; ++d) {
     for (int s = 0; s < 2; ++s) {
-      const CodeIndex code = CodeAt(c.in.pupil, d, s, known);
+      const CodeIndex code = at.At(d, s);
       if (!n_code[code]) continue;
-      const Day due = AddSchoolDays(*c.in.calendar, d, deadline);
+      const Day due = AddSchoolDays(c.cache, d, deadline);
       if (due > on) continue;
       AddSession(r, d, s, code);
       ++r.count;
@@ -331,7 +356,12 @@ v1::Explanation TriggerExplanation(const Ctx& c, const v1::CountedTrigger& t,
   FillWindow(r.window, &e);
   e.set_count(r.count);
   e.set_threshold(t.threshold());
-  *e.mutable_sessions() = {r.sessions.begin(), r.sessions.end()};
+  for (const CountedSlot& slot : r.sessions) {
+    v1::CountedSession& session = *e.add_sessions();
+    session.set_date(ledger::FormatDate(slot.day));
+    session.set_session(slot.session == 0 ? v1::AM : v1::PM);
+    session.set_code(std::string(CodeName(slot.code)));
+  }
   if (t.kind() == v1::N_CODE_UNRESOLVED) {
     e.set_sentence(absl::StrCat(r.count, " N ", r.count == 1 ? "session" : "sessions",
                                 " not resolved within the N-code deadline on ",
@@ -387,7 +417,7 @@ struct Monitoring {
 Monitoring EvaluateMonitoring(const Ctx& c, const v1::LadderStep& step, Day start) {
   Monitoring m;
   m.start = start;
-  m.end = AddSchoolDays(*c.in.calendar, start, step.monitoring_school_days());
+  m.end = AddSchoolDays(c.cache, start, step.monitoring_school_days());
   m.ended = m.end != kNever && m.end <= c.as_of;
   m.explanation = NewExplanation(c, step.step_id());
   const Day until = std::min(m.end, c.as_of);
@@ -646,6 +676,19 @@ void EvaluateTriggers(const Ctx& c, v1::PupilEscalation& out) {
 
 }  // namespace
 
+bool EvaluationCache::IsSchoolDay(Day day) {
+  auto [it, inserted] = school_days_.try_emplace(day, false);
+  if (inserted) it->second = calendar_.IsSchoolDay(day);
+  return it->second;
+}
+
+const ResolvedWindow& EvaluationCache::Window(const WindowSpec& spec, Day on) {
+  auto [it, inserted] =
+      windows_.try_emplace({static_cast<int>(spec.kind), spec.weeks, on}, ResolvedWindow{});
+  if (inserted) it->second = ResolveWindow(calendar_, spec, on);
+  return it->second;
+}
+
 std::string FormatBasisPoints(std::uint32_t basis_points) {
   return absl::StrFormat("%.1f%%", basis_points / 100.0);
 }
@@ -673,7 +716,9 @@ v1::PupilEscalation EvaluatePupil(const EscalationInputs& inputs, Day as_of) {
   out.set_pupil_id(inputs.pupil_id);
   out.set_as_of(ledger::FormatDate(as_of));
   if (inputs.policy == nullptr || inputs.calendar == nullptr) return out;
-  const Ctx c{inputs, as_of, *inputs.policy};
+  std::optional<EvaluationCache> own;
+  if (inputs.cache == nullptr) own.emplace(*inputs.calendar);
+  const Ctx c{inputs, as_of, *inputs.policy, inputs.cache ? *inputs.cache : *own};
   out.set_policy_id(c.policy.policy_id());
   out.set_policy_version(c.policy.version());
   for (const v1::Ladder& ladder : c.policy.ladders()) EvaluateLadder(c, ladder, out);

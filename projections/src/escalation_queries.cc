@@ -1,6 +1,7 @@
 #include "projections/escalation_queries.h"
 
 #include <algorithm>
+#include <optional>
 #include <tuple>
 
 #include "absl/strings/numbers.h"
@@ -102,10 +103,14 @@ absl::StatusOr<v1::ListDueActionsResponse> QueryDueActions(const EscalationState
   if (record == nullptr) return NoPolicy(request.school_id(), *as_of);
   const SchoolState* school = state.attendance().FindSchool(request.school_id());
   ledger::SchoolCalendar scratch;
+  std::optional<EvaluationCache> cache;
   std::vector<v1::DueAction> due;
   for (const PupilState& pupil : school->pupils) {
     if (!pupil.OnRollDuring(*as_of, *as_of, *as_of)) continue;
-    const EscalationInputs in = state.InputsFor(request.school_id(), pupil.id, *as_of, &scratch);
+    EscalationInputs in = state.InputsFor(request.school_id(), pupil.id, *as_of, &scratch);
+    // One school, one date: every pupil shares the calendar's answers.
+    if (!cache) cache.emplace(*in.calendar);
+    in.cache = &*cache;
     v1::PupilEscalation result = EvaluatePupil(in, *as_of);
     for (v1::DueAction& action : *result.mutable_due()) {
       if (request.action() != v1::ACTION_KIND_UNSPECIFIED && action.action() != request.action()) {
@@ -116,8 +121,9 @@ absl::StatusOr<v1::ListDueActionsResponse> QueryDueActions(const EscalationState
     }
   }
   std::sort(due.begin(), due.end(), [](const v1::DueAction& a, const v1::DueAction& b) {
-    return std::make_tuple(-a.priority(), a.due_on(), a.pupil_id(), a.rule_id()) <
-           std::make_tuple(-b.priority(), b.due_on(), b.pupil_id(), b.rule_id());
+    if (a.priority() != b.priority()) return a.priority() > b.priority();
+    return std::tie(a.due_on(), a.pupil_id(), a.rule_id()) <
+           std::tie(b.due_on(), b.pupil_id(), b.rule_id());
   });
   const std::uint64_t size = request.page_size() == 0 ? 100 : request.page_size();
   v1::ListDueActionsResponse response;

@@ -4,7 +4,10 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
+
+#include "absl/container/flat_hash_map.h"
 
 #include "absl/status/statusor.h"
 #include "attendance/v1/escalation.pb.h"
@@ -12,6 +15,7 @@
 #include "ledger/calendar.h"
 #include "ledger/types.h"
 #include "projections/attendance_state.h"
+#include "projections/windows.h"
 
 namespace attendance::projections {
 
@@ -29,6 +33,21 @@ struct LetterFact {
   ledger::Position position = 0;
 };
 
+// What does not depend on the pupil, computed once for many evaluations of
+// one school's calendar (the worklist): school days and resolved windows.
+// Not thread-safe: one per query. The calendar must outlive it.
+class EvaluationCache {
+ public:
+  explicit EvaluationCache(const ledger::SchoolCalendar& calendar) : calendar_(calendar) {}
+  bool IsSchoolDay(Day day);
+  const ResolvedWindow& Window(const WindowSpec& spec, Day on);
+
+ private:
+  const ledger::SchoolCalendar& calendar_;
+  absl::flat_hash_map<Day, bool> school_days_;
+  std::map<std::tuple<int, std::uint32_t, Day>, ResolvedWindow> windows_;
+};
+
 // What one pupil's evaluation reads. Pure data: no I/O, no clock.
 struct EscalationInputs {
   const PupilState* pupil = nullptr;  // null: a pupil with no marks yet
@@ -37,6 +56,8 @@ struct EscalationInputs {
   v1::SchoolSettings settings;
   const v1::EscalationPolicy* policy = nullptr;
   const std::vector<LetterFact>* letters = nullptr;  // log order; may be null
+  // For `calendar`, shared across pupils; null: the evaluation makes its own.
+  EvaluationCache* cache = nullptr;
 };
 
 // Evaluates `policy` for one pupil as of the end of `as_of`, with the marks
