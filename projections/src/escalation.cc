@@ -266,14 +266,20 @@ void Consecutive(const Ctx& c, const v1::CountedTrigger& t, const CodeSet& codes
                  TriggerResult& r) {
   std::uint32_t run = 0;
   std::vector<CountedSlot> current;
-  auto extend = [&](Day d, int s, CodeIndex code) {
-    ++run;
-    if (static_cast<int>(current.size()) < kMaxListedSessions) current.push_back({d, s, code});
-    if (run == t.threshold() && r.fired_on == kNever) r.fired_on = d;
+  // The longest run is kept when a run ends, with its sessions.
+  auto close_run = [&] {
     if (run > r.count) {
       r.count = run;
       r.sessions = current;
     }
+    run = 0;
+    current.clear();
+  };
+  auto list = [&](Day d, int s, CodeIndex code) {
+    if (static_cast<int>(current.size()) < kMaxListedSessions) current.push_back({d, s, code});
+  };
+  auto count = [&](Day d) {
+    if (++run == t.threshold() && r.fired_on == kNever) r.fired_on = d;
   };
   Codes at(c.in.pupil, known);
   for (Day d = r.window.first; d <= r.window.last; ++d) {
@@ -283,12 +289,11 @@ void Consecutive(const Ctx& c, const v1::CountedTrigger& t, const CodeSet& codes
     if (t.unit() == v1::WHOLE_DAYS) {
       if (NotPossible(am) && NotPossible(pm)) continue;
       if (codes[am] && codes[pm]) {
-        extend(d, 0, am);
-        --run;  // a day counts once; both sessions are listed
-        extend(d, 1, pm);
+        list(d, 0, am);
+        list(d, 1, pm);
+        count(d);  // a day counts once; both its sessions are listed
       } else {
-        run = 0;
-        current.clear();
+        close_run();
       }
       continue;
     }
@@ -296,13 +301,14 @@ void Consecutive(const Ctx& c, const v1::CountedTrigger& t, const CodeSet& codes
       const CodeIndex code = s == 0 ? am : pm;
       if (NotPossible(code)) continue;
       if (codes[code]) {
-        extend(d, s, code);
+        list(d, s, code);
+        count(d);
       } else {
-        run = 0;
-        current.clear();
+        close_run();
       }
     }
   }
+  close_run();
   r.fired = r.count >= t.threshold();
 }
 

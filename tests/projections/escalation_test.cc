@@ -491,6 +491,61 @@ TEST_CASE(
   CHECK(Due(Evaluate(log, "2026-01-23"), "penalty_notice_10_in_10") == nullptr);
 }
 
+TEST_CASE(
+    "national: 10 continuous school days of G/N/O/U for the LA's return, 20 of G/N/O for "
+    "the CME checks",
+    "[escalation]") {
+  EventLog log = NewSchool(LoadPolicy("national_base_england_2024.textproto"));
+  Absences absences;
+  ledger::SchoolCalendar calendar;
+  calendar.Set(testing::StandardCalendar(2025));
+  // From Monday 2025-09-15: 20 school days absent, O then G, with one U
+  // morning on the 8th day (U counts for the LA return, not for CME).
+  int n = 0;
+  for (Day d = D("2025-09-15"); n < 20; ++d) {
+    if (!calendar.IsSchoolDay(d)) continue;
+    ++n;
+    for (int s = 0; s < 2; ++s) {
+      absences[{ledger::FormatDate(d), s}] = n == 8 && s == 0 ? "U" : n < 10 ? "O" : "G";
+    }
+  }
+  Register(log, "P1", "2025-09-01", "2025-10-14", absences);
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-09-25");  // 9 days
+    CHECK(Due(e, "la_return_10_continuous") == nullptr);
+    REQUIRE(Near(e, "la_return_10_continuous") != nullptr);
+    CHECK(Near(e, "la_return_10_continuous")->remaining() == 1);
+  }
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-09-26");  // 10 days
+    const v1::DueAction* la = Due(e, "la_return_10_continuous");
+    REQUIRE(la != nullptr);
+    CHECK(la->action() == v1::LA_RETURN);
+    CHECK(la->due_on() == "2025-09-26");
+    CHECK(la->explanation().count() == 10);
+    CHECK(la->explanation().sessions_size() == 20);  // both sessions of each day
+    CHECK(la->explanation().sentence() ==
+          "10 days in a row G/N/O/U (2025-26 to date, 2025-08-01..2025-09-26) on 2025-09-26 >= "
+          "10 -> local authority return due");
+  }
+  {
+    // The U morning breaks the G/N/O run: 12 days from the 9th on 2025-10-10.
+    const v1::PupilEscalation e = Evaluate(log, "2025-10-10");
+    CHECK(Due(e, "cme_20_consecutive") == nullptr);
+    CHECK(Due(e, "penalty_notice_10_in_10") != nullptr);
+  }
+  {
+    // Without the U: 20 whole days of G/N/O in a row by 2025-10-10.
+    log.Amend("P1", D("2025-09-24"), v1::AM, "U", "O", D("2025-10-13"));
+    const v1::PupilEscalation e = Evaluate(log, "2025-10-13");
+    const v1::DueAction* cme = Due(e, "cme_20_consecutive");
+    REQUIRE(cme != nullptr);
+    CHECK(cme->due_on() == "2025-10-10");
+    CHECK(cme->priority() == 100);
+    CHECK(cme->explanation().count() == 20);
+  }
+}
+
 TEST_CASE("queries refuse what they cannot answer", "[escalation]") {
   EventLog log = NewSchool(LoadPolicy("national_base_england_2024.textproto"));
   const EscalationState state = Fold(log);
