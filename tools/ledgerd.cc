@@ -31,6 +31,8 @@
 #include "ledger/ledger.h"
 #include "projections/live_attendance.h"
 #include "services/attendance_read_model.h"
+#include "services/escalation_read_model.h"
+#include "services/escalation_service.h"
 #include "services/ledger_service.h"
 #include "services/mark_history_read_model.h"
 #include "services/projections_service.h"
@@ -324,11 +326,14 @@ int main(int argc, char** argv) {
   attendance::projections::LiveAttendance live;
   attendance::services::AttendanceReadModel attendance_model(&live);
   attendance::services::MarkHistoryReadModel mark_history;
+  attendance::projections::LiveEscalation live_escalation;  // issue 7: policies, ladders, worklist
+  attendance::services::EscalationReadModel escalation_model(&live_escalation);
   attendance::services::ReadModelHostOptions host_options;
   host_options.ignore_checkpoints = flags.rebuild_read_models;
   attendance::services::ReadModelHost read_models(ledger->get(), host_options);
   for (attendance::services::ReadModel* model :
-       std::initializer_list<attendance::services::ReadModel*>{&attendance_model, &mark_history}) {
+       std::initializer_list<attendance::services::ReadModel*>{&attendance_model, &mark_history,
+                                                               &escalation_model}) {
     if (absl::Status s = read_models.Add(model); !s.ok()) {
       spdlog::error("cannot host read model {}: {}", model->name(), s.ToString());
       return 1;
@@ -362,8 +367,15 @@ int main(int argc, char** argv) {
                                         std::chrono::steady_clock::time_point deadline) {
         return read_models.WaitFor(attendance_model.name(), position, deadline);
       });
+  attendance::services::EscalationServiceImpl escalation_service(
+      &live_escalation, clock, security->auth,
+      [&read_models, &escalation_model](attendance::ledger::Position position,
+                                        std::chrono::steady_clock::time_point deadline) {
+        return read_models.WaitFor(escalation_model.name(), position, deadline);
+      });
   auto server = attendance::services::Server::Start(
-      flags.listen, {&ledger_service, &projections_service}, flags.limits, security->credentials);
+      flags.listen, {&ledger_service, &projections_service, &escalation_service}, flags.limits,
+      security->credentials);
   if (!server.ok()) {
     spdlog::error("{}", server.status().ToString());
     return 1;

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "ledger/clock.h"
 #include "ledger/codes.h"
+#include "ledger/escalation_policy.h"
 #include "validation.h"
 
 namespace attendance::ledger {
@@ -341,6 +342,21 @@ absl::Status PrepareSetSchoolSettings(CommandEnv& env, const v1::SetSchoolSettin
   RETURN_IF_ERROR(CheckSettings(request.settings(), "settings"));
   v1::EventEnvelope event = NewEvent(request.school_id(), "", school ? school->version : 0);
   *event.mutable_school_settings_set()->mutable_settings() = request.settings();
+  return AppendAndAnswer(env, event, response);
+}
+
+absl::Status PrepareSetEscalationPolicy(CommandEnv& env,
+                                        const v1::SetEscalationPolicyRequest& request,
+                                        v1::WriteResponse& response) {
+  auto school = CheckSchool(env.state, request.school_id());
+  if (!school.ok()) return school.status();
+  // The windows a policy may name are the school's own (its settings now).
+  std::vector<std::uint32_t> weeks((*school)->settings.rolling_window_weeks().begin(),
+                                   (*school)->settings.rolling_window_weeks().end());
+  if (weeks.empty()) weeks = {4, 6, 10, 12};
+  RETURN_IF_ERROR(ValidateEscalationPolicy(request.policy(), weeks, "policy"));
+  v1::EventEnvelope event = NewEvent(request.school_id(), "", (*school)->version);
+  *event.mutable_escalation_policy_set()->mutable_policy() = request.policy();
   return AppendAndAnswer(env, event, response);
 }
 

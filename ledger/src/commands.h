@@ -43,5 +43,8 @@ absl::Status PrepareSetSchoolCalendar(CommandEnv& env, const v1::SetSchoolCalend
                                       v1::WriteResponse& response);
 absl::Status PrepareSetSchoolSettings(CommandEnv& env, const v1::SetSchoolSettingsRequest& request,
                                       v1::WriteResponse& response);
+absl::Status PrepareSetEscalationPolicy(CommandEnv& env,
+                                        const v1::SetEscalationPolicyRequest& request,
+                                        v1::WriteResponse& response);
 
 }  // namespace attendance::ledger

@@ -96,6 +96,7 @@ void HotState::Apply(const v1::EventEnvelope& event) {
       school.settings = event.school_settings_set().settings();
       break;
     case v1::EventEnvelope::kLetterSent:
+    case v1::EventEnvelope::kEscalationPolicySet:
     case v1::EventEnvelope::PAYLOAD_NOT_SET:
       break;
   }

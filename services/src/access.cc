@@ -23,13 +23,15 @@ constexpr std::array<RoleEntry, 5> kRoleTable = {{
     {Role::kAttendanceOfficer,
      "attendance_officer",
      {Action::kRecordMarks, Action::kAmendMark, Action::kRecordLetter, Action::kManagePupils,
-      Action::kSetCalendar, Action::kSetSettings, Action::kReadEvents, Action::kReadProjections}},
+      Action::kSetCalendar, Action::kSetSettings, Action::kReadEvents, Action::kReadProjections,
+      Action::kSetEscalationPolicy}},
     {Role::kAuditor, "auditor", {Action::kReadEvents, Action::kReadProjections}},
     {Role::kReporter, "reporter", {Action::kReadEvents, Action::kReadProjections}},
     {Role::kAdmin,
      "admin",
      {Action::kRecordMarks, Action::kAmendMark, Action::kRecordLetter, Action::kManagePupils,
-      Action::kSetCalendar, Action::kSetSettings, Action::kReadEvents, Action::kReadProjections}},
+      Action::kSetCalendar, Action::kSetSettings, Action::kReadEvents, Action::kReadProjections,
+      Action::kSetEscalationPolicy}},
 }};
 
 absl::string_view ActionName(Action action) {
@@ -50,6 +52,8 @@ absl::string_view ActionName(Action action) {
       return "read events";
     case Action::kReadProjections:
       return "read attendance figures";
+    case Action::kSetEscalationPolicy:
+      return "set escalation policies";
   }
   return "?";
 }

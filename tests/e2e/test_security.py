@@ -39,6 +39,15 @@ PAST_DAYS = ["2025-09-08", "2025-09-09", "2025-09-10", "2025-09-11", "2025-09-12
 ROLES = ["register", "attendance_officer", "auditor", "reporter", "admin"]
 
 
+def minimal_policy():
+    """An escalation policy with one rule: the N-code deadline."""
+    import attendance.v1.escalation_pb2 as epb  # noqa: E402
+    policy = epb.EscalationPolicy(policy_id="security", version="1")
+    policy.triggers.add(trigger_id="n_code", kind=epb.N_CODE_UNRESOLVED,
+                        action=epb.RESOLVE_N_CODE)
+    return policy
+
+
 def openssl(*args, cwd):
     subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
 
@@ -222,6 +231,10 @@ class SecurityTest(unittest.TestCase):
                 pb.SetSchoolSettingsRequest(school_id=school, request_id=rid("settings"),
                                             settings=settings),
                 metadata=m, timeout=10),
+            "SetEscalationPolicy": lambda m: self.ledger.SetEscalationPolicy(
+                pb.SetEscalationPolicyRequest(school_id=school, request_id=rid("policy"),
+                                              policy=minimal_policy()),
+                metadata=m, timeout=10),
             "CreateSchool": lambda m: self.ledger.SetSchoolSettings(
                 pb.SetSchoolSettingsRequest(school_id=f"{tag}-school", request_id=rid("create"),
                                             settings=settings),
@@ -241,7 +254,8 @@ class SecurityTest(unittest.TestCase):
     WRITES = {"register": {"RecordMarks", "StreamMarks"},
               "attendance_officer": {"RecordMarks", "StreamMarks", "AmendMark", "RecordLetter",
                                      "EnrolPupil", "UpdatePupil", "RemoveFromRoll",
-                                     "SetSchoolCalendar", "SetSchoolSettings"},
+                                     "SetSchoolCalendar", "SetSchoolSettings",
+                                     "SetEscalationPolicy"},
               "auditor": set(), "reporter": set()}
     READS = {"ReadEvents", "GetPupilAttendance", "ListPupilAttendance", "GetCohortAttendance"}
 
@@ -385,6 +399,40 @@ class SecurityTest(unittest.TestCase):
                 ppb.ListPupilAttendanceRequest(school_id=OWN, cohort=[flt]),
                 metadata=self.md("reporter"), timeout=10)
         self.assertEqual(ctx.exception.code(), grpc.StatusCode.PERMISSION_DENIED)
+
+    def test_escalation_reads_follow_the_figures_and_pupils_need_the_grant(self):
+        import attendance.v1.escalation_service_pb2 as espb  # noqa: E402
+        import attendance.v1.escalation_service_pb2_grpc as esvc  # noqa: E402
+        escalation = esvc.EscalationStub(self.channel)
+
+        def code(call, role=None, token=None):
+            metadata = self.md(role) if role else (("authorization", f"Bearer {token}"),)
+            try:
+                call(metadata)
+                return grpc.StatusCode.OK
+            except grpc.RpcError as e:
+                return e.code()
+
+        policy = lambda m: escalation.GetEscalationPolicy(  # noqa: E731
+            espb.GetEscalationPolicyRequest(school_id=OWN), metadata=m, timeout=10)
+        pupil = lambda m: escalation.GetPupilEscalation(  # noqa: E731
+            espb.GetPupilEscalationRequest(school_id=OWN, pupil_id="auditor-m"), metadata=m,
+            timeout=10)
+        worklist = lambda m: escalation.ListDueActions(  # noqa: E731
+            espb.ListDueActionsRequest(school_id=OWN), metadata=m, timeout=10)
+        # Allowed: OK, or NOT_FOUND when no policy is set yet (test order).
+        allowed = {grpc.StatusCode.OK, grpc.StatusCode.NOT_FOUND}
+        for role in ("attendance_officer", "auditor", "admin"):
+            for call in (policy, pupil, worklist):
+                self.assertIn(code(call, role), allowed, role)
+        self.assertIn(code(policy, "reporter"), allowed)
+        self.assertEqual(code(pupil, "reporter"), grpc.StatusCode.PERMISSION_DENIED)
+        self.assertEqual(code(worklist, "reporter"), grpc.StatusCode.PERMISSION_DENIED)
+        self.assertIn(code(pupil, token="tok-reporter-personal"), allowed)
+        self.assertEqual(code(policy, "register"), grpc.StatusCode.PERMISSION_DENIED)
+        other_school = lambda m: escalation.GetEscalationPolicy(  # noqa: E731
+            espb.GetEscalationPolicyRequest(school_id=OTHER), metadata=m, timeout=10)
+        self.assertEqual(code(other_school, "auditor"), grpc.StatusCode.PERMISSION_DENIED)
 
     def test_certificate_problems_are_refused(self):
         ca, ca2 = read(self.work, "ca.pem"), read(self.work, "ca2.pem")

@@ -154,6 +154,48 @@ void LedgerRequests(const fs::path& dir) {
   WriteRequest(dir, "set_settings", kSetSchoolSettings, settings);
   WriteRequest(dir, "set_settings_new_school", kSetSchoolSettings, testing::Settings("s3"));
   WriteRequest(dir, "set_settings_no_actor", kSetSchoolSettings, testing::Settings("s4"), 2);
+
+  // A small escalation policy: a band set, a two-step ladder, a trigger.
+  v1::SetEscalationPolicyRequest policy;
+  policy.set_school_id("s1");
+  policy.set_request_id("fz-policy-1");
+  v1::EscalationPolicy* p = policy.mutable_policy();
+  p->set_policy_id("fz-policy");
+  p->set_version("1");
+  v1::BandSet* bands = p->add_band_sets();
+  bands->set_band_set_id("bands");
+  bands->mutable_window()->set_kind(v1::POLICY_YEAR_TO_DATE);
+  v1::Band* low = bands->add_bands();
+  low->set_band_id("low");
+  low->set_lower_inclusive(true);
+  low->set_upper_basis_points(9000);
+  v1::CountedTrigger* trigger = p->add_triggers();
+  trigger->set_trigger_id("pn");
+  trigger->set_kind(v1::COUNT_IN_WINDOW);
+  trigger->set_unit(v1::SESSIONS);
+  trigger->add_codes("O");
+  trigger->set_threshold(10);
+  trigger->mutable_window()->set_kind(v1::POLICY_ROLLING_SCHOOL_WEEKS);
+  trigger->mutable_window()->set_weeks(10);
+  v1::Ladder* ladder = p->add_ladders();
+  ladder->set_ladder_id("letters");
+  v1::LadderStep* first = ladder->add_steps();
+  first->set_step_id("letter_1");
+  first->set_action(v1::LETTER);
+  first->mutable_attendance()->mutable_window()->set_kind(v1::POLICY_YEAR_TO_DATE);
+  first->mutable_attendance()->set_basis_points(9500);
+  first->mutable_attendance()->set_comparison(v1::BELOW);
+  first->set_monitoring_school_days(10);
+  first->set_improvement_kind(v1::YEAR_TO_DATE_RISES);
+  v1::LadderStep* second = ladder->add_steps();
+  second->set_step_id("letter_2");
+  second->set_action(v1::LETTER);
+  second->set_after_step("letter_1");
+  second->set_no_improvement(true);
+  WriteRequest(dir, "set_escalation_policy", kSetEscalationPolicy, policy);
+  v1::SetEscalationPolicyRequest dangling = policy;
+  dangling.mutable_policy()->mutable_ladders(0)->mutable_steps(1)->set_after_step("letter_9");
+  WriteRequest(dir, "set_escalation_policy_dangling", kSetEscalationPolicy, dangling);
 }
 
 void Queries(const fs::path& dir, const projections::AttendanceState& state) {

@@ -117,6 +117,16 @@ class EventLog {
     m->set_session(session);
     m->set_code(code);
   }
+  void Policy(const v1::EscalationPolicy& policy, Day recorded) {
+    *Add(recorded, "").mutable_escalation_policy_set()->mutable_policy() = policy;
+  }
+  void Letter(const std::string& pupil_id, const std::string& letter_id, Day sent_on) {
+    v1::LetterSent* l = Add(sent_on, pupil_id).mutable_letter_sent();
+    l->set_pupil_id(pupil_id);
+    l->set_letter_id(letter_id);
+    l->set_channel(v1::POST);
+    l->set_sent_on(ledger::FormatDate(sent_on));
+  }
   void Mark(const std::string& pupil_id, Day day, v1::Session session, const std::string& code) {
     Mark(pupil_id, day, session, code, day);
   }

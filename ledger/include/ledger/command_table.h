@@ -27,4 +27,5 @@
   X(UpdatePupil, UpdatePupilRequest, WriteResponse, 'U', ManagePupils)            \
   X(RemoveFromRoll, RemoveFromRollRequest, WriteResponse, 'R', ManagePupils)      \
   X(SetSchoolCalendar, SetSchoolCalendarRequest, WriteResponse, 'C', SetCalendar) \
-  X(SetSchoolSettings, SetSchoolSettingsRequest, WriteResponse, 'S', SetSettings)
+  X(SetSchoolSettings, SetSchoolSettingsRequest, WriteResponse, 'S', SetSettings) \
+  X(SetEscalationPolicy, SetEscalationPolicyRequest, WriteResponse, 'P', SetEscalationPolicy)

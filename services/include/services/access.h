@@ -30,6 +30,7 @@ enum class Action {
   kSetSettings,  // of an existing school; creating one is the ledger's check
   kReadEvents,
   kReadProjections,
+  kSetEscalationPolicy,
 };
 
 // An authenticated caller: who, in which role, for which schools.

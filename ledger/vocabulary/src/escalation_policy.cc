@@ -1,0 +1,270 @@
+#include "ledger/escalation_policy.h"
+
+#include <algorithm>
+#include <string>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "ledger/codes.h"
+#include "ledger/text_checks.h"
+#include "ledger/types.h"
+
+namespace attendance::ledger {
+namespace {
+
+#define RETURN_IF_ERROR(expr)                          \
+  do {                                                 \
+    if (absl::Status _s = (expr); !_s.ok()) return _s; \
+  } while (0)
+
+absl::Status Invalid(const std::string& where, const std::string& what) {
+  return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
+}
+
+// "policy.ladders[0].steps[2] ("letter_3")": the rule by position and name.
+std::string Rule(absl::string_view field, absl::string_view kind, int i, const std::string& id) {
+  return absl::StrCat(field, ".", kind, "[", i, "] (", Quoted(id), ")");
+}
+
+absl::Status CheckCount(int size, int limit, const std::string& field) {
+  if (size > limit) {
+    return Invalid(field, absl::StrCat(size, " entries is more than the limit of ", limit));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckWindow(const v1::PolicyWindow& window, const std::vector<std::uint32_t>& weeks,
+                         const std::string& field) {
+  switch (window.kind()) {
+    case v1::POLICY_YEAR_TO_DATE:
+    case v1::POLICY_TERM_TO_DATE:
+    case v1::POLICY_HALF_TERM_TO_DATE:
+      if (window.weeks() != 0) {
+        return Invalid(field + ".weeks", "only a POLICY_ROLLING_SCHOOL_WEEKS window has weeks");
+      }
+      return absl::OkStatus();
+    case v1::POLICY_ROLLING_SCHOOL_WEEKS:
+      if (std::find(weeks.begin(), weeks.end(), window.weeks()) == weeks.end()) {
+        std::string known;
+        for (std::uint32_t w : weeks) absl::StrAppend(&known, known.empty() ? "" : ", ", w);
+        return Invalid(field + ".weeks", absl::StrCat(window.weeks(),
+                                                      " school weeks is not one of the school's "
+                                                      "rolling windows (",
+                                                      known, ")"));
+      }
+      return absl::OkStatus();
+    default:
+      return Invalid(field + ".kind",
+                     absl::StrCat(static_cast<int>(window.kind()), " is not a window"));
+  }
+}
+
+absl::Status CheckCondition(const v1::AttendanceCondition& condition,
+                            const std::vector<std::uint32_t>& weeks, const std::string& field) {
+  RETURN_IF_ERROR(CheckWindow(condition.window(), weeks, field + ".window"));
+  if (condition.basis_points() > kBasisPointsMax) {
+    return Invalid(field + ".basis_points",
+                   absl::StrCat(condition.basis_points(), " is more than 10000 (100%)"));
+  }
+  if (condition.comparison() == v1::COMPARISON_UNSPECIFIED ||
+      !v1::Comparison_IsValid(condition.comparison())) {
+    return Invalid(field + ".comparison", absl::StrCat(static_cast<int>(condition.comparison()),
+                                                       " is not BELOW, AT_OR_BELOW, AT_OR_ABOVE "
+                                                       "or ABOVE"));
+  }
+  return absl::OkStatus();
+}
+
+// A band as a half-open interval over 2 * basis points, so that inclusive
+// and exclusive edges compare as integers: [lo, hi).
+std::pair<std::uint32_t, std::uint32_t> Interval(const v1::Band& band) {
+  const std::uint32_t lo = 2 * band.lower_basis_points() + (band.lower_inclusive() ? 0 : 1);
+  const std::uint32_t hi = 2 * band.upper_basis_points() + (band.upper_inclusive() ? 1 : 0);
+  return {lo, hi};
+}
+
+absl::Status CheckBandSet(const v1::BandSet& set, const std::vector<std::uint32_t>& weeks,
+                          const std::string& rule) {
+  RETURN_IF_ERROR(CheckWindow(set.window(), weeks, rule + ".window"));
+  RETURN_IF_ERROR(CheckCount(set.bands_size(), kMaxPolicyBands, rule + ".bands"));
+  absl::flat_hash_set<std::string> ids;
+  for (int b = 0; b < set.bands_size(); ++b) {
+    const v1::Band& band = set.bands(b);
+    const std::string where = Rule(rule, "bands", b, band.band_id());
+    RETURN_IF_ERROR(CheckId(band.band_id(), where + ".band_id"));
+    RETURN_IF_ERROR(CheckText(band.name(), where + ".name", false));
+    if (!ids.insert(band.band_id()).second) return Invalid(where, "repeats a band id");
+    if (band.upper_basis_points() > kBasisPointsMax) {
+      return Invalid(where + ".upper_basis_points",
+                     absl::StrCat(band.upper_basis_points(), " is more than 10000 (100%)"));
+    }
+    auto [lo, hi] = Interval(band);
+    if (lo >= hi) return Invalid(where, "is empty (its lower edge is not below its upper edge)");
+    for (int o = 0; o < b; ++o) {
+      auto [olo, ohi] = Interval(set.bands(o));
+      if (lo < ohi && olo < hi) {
+        return Invalid(where, absl::StrCat("overlaps band ", Quoted(set.bands(o).band_id())));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckTrigger(const v1::CountedTrigger& trigger,
+                          const std::vector<std::uint32_t>& weeks, const std::string& rule) {
+  RETURN_IF_ERROR(CheckText(trigger.description(), rule + ".description", false));
+  if (trigger.kind() == v1::TRIGGER_KIND_UNSPECIFIED || !v1::TriggerKind_IsValid(trigger.kind())) {
+    return Invalid(rule + ".kind", absl::StrCat(static_cast<int>(trigger.kind()),
+                                                " is not COUNT_IN_WINDOW, CONSECUTIVE or "
+                                                "N_CODE_UNRESOLVED"));
+  }
+  if (!v1::ActionKind_IsValid(trigger.action())) {
+    return Invalid(rule + ".action",
+                   absl::StrCat(static_cast<int>(trigger.action()), " is not an action"));
+  }
+  if (trigger.kind() == v1::N_CODE_UNRESOLVED) return absl::OkStatus();
+  RETURN_IF_ERROR(CheckWindow(trigger.window(), weeks, rule + ".window"));
+  if (trigger.unit() == v1::COUNT_UNIT_UNSPECIFIED || !v1::CountUnit_IsValid(trigger.unit())) {
+    return Invalid(rule + ".unit", "must be SESSIONS or WHOLE_DAYS");
+  }
+  if (trigger.codes().empty()) return Invalid(rule + ".codes", "names no code");
+  RETURN_IF_ERROR(CheckCount(trigger.codes_size(), kMaxPolicyCodes, rule + ".codes"));
+  for (int c = 0; c < trigger.codes_size(); ++c) {
+    if (!IsKnownCode(trigger.codes(c))) {
+      return Invalid(absl::StrCat(rule, ".codes[", c, "]"),
+                     absl::StrCat(Quoted(trigger.codes(c)), " is not an attendance code"));
+    }
+  }
+  if (trigger.threshold() == 0 || trigger.threshold() > 760) {
+    return Invalid(rule + ".threshold",
+                   absl::StrCat(trigger.threshold(), " is not in 1..760 (two years of sessions)"));
+  }
+  if (trigger.near_miss() >= trigger.threshold()) {
+    return Invalid(rule + ".near_miss",
+                   absl::StrCat(trigger.near_miss(), " is not below the threshold (",
+                                trigger.threshold(), ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckStep(const v1::LadderStep& step, const v1::Ladder& ladder, int index,
+                       const absl::flat_hash_set<std::string>& triggers,
+                       const std::vector<std::uint32_t>& weeks, const std::string& rule) {
+  RETURN_IF_ERROR(CheckId(step.step_id(), rule + ".step_id"));
+  RETURN_IF_ERROR(CheckText(step.description(), rule + ".description", false));
+  if (step.action() == v1::ACTION_KIND_UNSPECIFIED || !v1::ActionKind_IsValid(step.action())) {
+    return Invalid(rule + ".action",
+                   absl::StrCat(static_cast<int>(step.action()), " is not an action"));
+  }
+  if (!step.after_step().empty()) {
+    bool earlier = false;
+    for (int s = 0; s < index; ++s)
+      earlier = earlier || ladder.steps(s).step_id() == step.after_step();
+    if (!earlier) {
+      return Invalid(rule + ".after_step",
+                     absl::StrCat(Quoted(step.after_step()), " is not an earlier step of ladder ",
+                                  Quoted(ladder.ladder_id())));
+    }
+  } else if (index > 0) {
+    return Invalid(rule + ".after_step", "only a ladder's first step may follow no step");
+  }
+  if (!step.trigger_id().empty() && !triggers.contains(step.trigger_id())) {
+    return Invalid(rule + ".trigger_id",
+                   absl::StrCat(Quoted(step.trigger_id()), " is not a trigger of the policy"));
+  }
+  if (step.has_attendance())
+    RETURN_IF_ERROR(CheckCondition(step.attendance(), weeks, rule + ".attendance"));
+  if (!step.has_attendance() && step.trigger_id().empty() && !step.no_improvement()) {
+    return Invalid(rule, "has no condition (attendance, trigger_id or no_improvement)");
+  }
+  if (step.no_improvement()) {
+    const v1::LadderStep* previous = nullptr;
+    for (int s = 0; s < index; ++s) {
+      if (ladder.steps(s).step_id() == step.after_step()) previous = &ladder.steps(s);
+    }
+    if (previous == nullptr || previous->monitoring_school_days() == 0) {
+      return Invalid(rule + ".no_improvement",
+                     "needs an after_step with a monitoring period (monitoring_school_days)");
+    }
+  }
+  if (step.monitoring_school_days() > 200) {
+    return Invalid(rule + ".monitoring_school_days",
+                   absl::StrCat(step.monitoring_school_days(), " is more than 200"));
+  }
+  if (step.monitoring_school_days() > 0) {
+    switch (step.improvement_kind()) {
+      case v1::PERIOD_ATTENDANCE_MEETS:
+        if (!step.has_improvement()) {
+          return Invalid(rule + ".improvement", "PERIOD_ATTENDANCE_MEETS needs a level");
+        }
+        if (step.improvement().basis_points() > kBasisPointsMax ||
+            step.improvement().comparison() == v1::COMPARISON_UNSPECIFIED ||
+            !v1::Comparison_IsValid(step.improvement().comparison())) {
+          return Invalid(rule + ".improvement", "needs basis_points <= 10000 and a comparison");
+        }
+        break;
+      case v1::YEAR_TO_DATE_RISES:
+        break;
+      default:
+        return Invalid(rule + ".improvement_kind",
+                       "a monitoring period needs PERIOD_ATTENDANCE_MEETS or YEAR_TO_DATE_RISES");
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateEscalationPolicy(const v1::EscalationPolicy& policy,
+                                      const std::vector<std::uint32_t>& rolling_weeks,
+                                      absl::string_view field) {
+  const std::string f(field);
+  RETURN_IF_ERROR(CheckId(policy.policy_id(), f + ".policy_id"));
+  RETURN_IF_ERROR(CheckText(policy.version(), f + ".version", true, kMaxNameLength));
+  RETURN_IF_ERROR(CheckText(policy.source(), f + ".source", false));
+  RETURN_IF_ERROR(CheckCount(policy.band_sets_size(), kMaxPolicyBandSets, f + ".band_sets"));
+  RETURN_IF_ERROR(CheckCount(policy.ladders_size(), kMaxPolicyLadders, f + ".ladders"));
+  RETURN_IF_ERROR(CheckCount(policy.triggers_size(), kMaxPolicyTriggers, f + ".triggers"));
+  // Ids are unique across the whole policy: explanations and worklists name
+  // a rule by its id alone.
+  absl::flat_hash_set<std::string> ids;
+  auto unique = [&](const std::string& id, const std::string& where) {
+    return ids.insert(id).second
+               ? absl::OkStatus()
+               : Invalid(where, absl::StrCat(Quoted(id), " is already the id of another rule"));
+  };
+  for (int i = 0; i < policy.band_sets_size(); ++i) {
+    const v1::BandSet& set = policy.band_sets(i);
+    const std::string rule = Rule(f, "band_sets", i, set.band_set_id());
+    RETURN_IF_ERROR(CheckId(set.band_set_id(), rule + ".band_set_id"));
+    RETURN_IF_ERROR(unique(set.band_set_id(), rule + ".band_set_id"));
+    RETURN_IF_ERROR(CheckBandSet(set, rolling_weeks, rule));
+  }
+  absl::flat_hash_set<std::string> triggers;
+  for (int i = 0; i < policy.triggers_size(); ++i) {
+    const v1::CountedTrigger& trigger = policy.triggers(i);
+    const std::string rule = Rule(f, "triggers", i, trigger.trigger_id());
+    RETURN_IF_ERROR(CheckId(trigger.trigger_id(), rule + ".trigger_id"));
+    RETURN_IF_ERROR(unique(trigger.trigger_id(), rule + ".trigger_id"));
+    RETURN_IF_ERROR(CheckTrigger(trigger, rolling_weeks, rule));
+    triggers.insert(trigger.trigger_id());
+  }
+  for (int i = 0; i < policy.ladders_size(); ++i) {
+    const v1::Ladder& ladder = policy.ladders(i);
+    const std::string rule = Rule(f, "ladders", i, ladder.ladder_id());
+    RETURN_IF_ERROR(CheckId(ladder.ladder_id(), rule + ".ladder_id"));
+    RETURN_IF_ERROR(unique(ladder.ladder_id(), rule + ".ladder_id"));
+    RETURN_IF_ERROR(CheckText(ladder.description(), rule + ".description", false));
+    if (ladder.steps().empty()) return Invalid(rule + ".steps", "the ladder has no step");
+    RETURN_IF_ERROR(CheckCount(ladder.steps_size(), kMaxPolicySteps, rule + ".steps"));
+    for (int s = 0; s < ladder.steps_size(); ++s) {
+      const v1::LadderStep& step = ladder.steps(s);
+      const std::string step_rule = Rule(rule, "steps", s, step.step_id());
+      RETURN_IF_ERROR(CheckStep(step, ladder, s, triggers, rolling_weeks, step_rule));
+      RETURN_IF_ERROR(unique(step.step_id(), step_rule + ".step_id"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace attendance::ledger

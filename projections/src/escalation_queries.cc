@@ -1,0 +1,139 @@
+#include "projections/escalation_queries.h"
+
+#include <algorithm>
+#include <optional>
+#include <tuple>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "ledger/text_checks.h"
+
+namespace attendance::projections {
+namespace {
+
+absl::StatusOr<Day> AsOf(const std::string& as_of, Day today) {
+  if (as_of.empty()) return today;
+  return ledger::CheckDate(as_of, "as_of");
+}
+
+absl::Status CheckSchoolKnown(const EscalationState& state, const std::string& school_id) {
+  if (absl::Status s = ledger::CheckId(school_id, "school_id"); !s.ok()) return s;
+  if (state.attendance().FindSchool(school_id) == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("school_id: ", ledger::Quoted(school_id), " is not a known school"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NoPolicy(const std::string& school_id, Day as_of) {
+  return absl::NotFoundError(
+      absl::StrCat("school ", ledger::Quoted(school_id), " has no escalation policy on ",
+                   ledger::FormatDate(as_of), " (SetEscalationPolicy sets one)"));
+}
+
+}  // namespace
+
+absl::StatusOr<v1::GetEscalationPolicyResponse> QueryEscalationPolicy(
+    const EscalationState& state, const v1::GetEscalationPolicyRequest& request, Day today) {
+  if (absl::Status s = CheckSchoolKnown(state, request.school_id()); !s.ok()) return s;
+  absl::StatusOr<Day> as_of = AsOf(request.as_of(), today);
+  if (!as_of.ok()) return as_of.status();
+  const PolicyRecord* record = state.PolicyAsOf(request.school_id(), *as_of);
+  if (record == nullptr) return NoPolicy(request.school_id(), *as_of);
+  v1::GetEscalationPolicyResponse response;
+  *response.mutable_policy() = record->policy;
+  response.set_recorded_on(ledger::FormatDate(record->recorded));
+  response.set_position(record->position);
+  for (const PolicyRecord& r : state.FindSchool(request.school_id())->policies) {
+    if (r.recorded > *as_of) break;
+    v1::PolicyHistoryEntry& entry = *response.add_history();
+    entry.set_policy_id(r.policy.policy_id());
+    entry.set_version(r.policy.version());
+    entry.set_recorded_on(ledger::FormatDate(r.recorded));
+    entry.set_position(r.position);
+  }
+  return response;
+}
+
+absl::StatusOr<v1::PupilEscalation> QueryPupilEscalation(
+    const EscalationState& state, const v1::GetPupilEscalationRequest& request, Day today) {
+  if (absl::Status s = CheckSchoolKnown(state, request.school_id()); !s.ok()) return s;
+  if (absl::Status s = ledger::CheckId(request.pupil_id(), "pupil_id"); !s.ok()) return s;
+  absl::StatusOr<Day> as_of = AsOf(request.as_of(), today);
+  if (!as_of.ok()) return as_of.status();
+  const SchoolState* school = state.attendance().FindSchool(request.school_id());
+  const PupilState* pupil = school->FindPupil(request.pupil_id());
+  if (pupil == nullptr || !pupil->KnownAsOf(*as_of)) {
+    return absl::NotFoundError(
+        absl::StrCat("pupil_id: ", ledger::Quoted(request.pupil_id()), " is not a pupil of school ",
+                     ledger::Quoted(request.school_id()), " on ", ledger::FormatDate(*as_of)));
+  }
+  ledger::SchoolCalendar scratch;
+  const EscalationInputs in =
+      state.InputsFor(request.school_id(), request.pupil_id(), *as_of, &scratch);
+  if (in.policy == nullptr) return NoPolicy(request.school_id(), *as_of);
+  v1::PupilEscalation result = EvaluatePupil(in, *as_of);
+  result.set_school_id(request.school_id());
+  return result;
+}
+
+absl::StatusOr<v1::ListDueActionsResponse> QueryDueActions(const EscalationState& state,
+                                                           const v1::ListDueActionsRequest& request,
+                                                           Day today) {
+  if (absl::Status s = CheckSchoolKnown(state, request.school_id()); !s.ok()) return s;
+  absl::StatusOr<Day> as_of = AsOf(request.as_of(), today);
+  if (!as_of.ok()) return as_of.status();
+  if (request.page_size() > kMaxDueActionsPage) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "page_size: ", request.page_size(), " is more than the limit of ", kMaxDueActionsPage));
+  }
+  if (!v1::ActionKind_IsValid(request.action())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("action: ", static_cast<int>(request.action()), " is not an action"));
+  }
+  if (!request.ladder_id().empty()) {
+    if (absl::Status s = ledger::CheckId(request.ladder_id(), "ladder_id"); !s.ok()) return s;
+  }
+  std::uint64_t offset = 0;
+  if (!request.page_token().empty() && !absl::SimpleAtoi(request.page_token(), &offset)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "page_token: ", ledger::Quoted(request.page_token()), " is not a token from this call"));
+  }
+  const PolicyRecord* record = state.PolicyForEvaluation(request.school_id(), *as_of);
+  if (record == nullptr) return NoPolicy(request.school_id(), *as_of);
+  const SchoolState* school = state.attendance().FindSchool(request.school_id());
+  ledger::SchoolCalendar scratch;
+  std::optional<EvaluationCache> cache;
+  std::vector<v1::DueAction> due;
+  for (const PupilState& pupil : school->pupils) {
+    if (!pupil.OnRollDuring(*as_of, *as_of, *as_of)) continue;
+    EscalationInputs in = state.InputsFor(request.school_id(), pupil.id, *as_of, &scratch);
+    // One school, one date: every pupil shares the calendar's answers.
+    if (!cache) cache.emplace(*in.calendar);
+    in.cache = &*cache;
+    v1::PupilEscalation result = EvaluatePupil(in, *as_of);
+    for (v1::DueAction& action : *result.mutable_due()) {
+      if (request.action() != v1::ACTION_KIND_UNSPECIFIED && action.action() != request.action()) {
+        continue;
+      }
+      if (!request.ladder_id().empty() && action.ladder_id() != request.ladder_id()) continue;
+      due.push_back(std::move(action));
+    }
+  }
+  std::sort(due.begin(), due.end(), [](const v1::DueAction& a, const v1::DueAction& b) {
+    if (a.priority() != b.priority()) return a.priority() > b.priority();
+    return std::tie(a.due_on(), a.pupil_id(), a.rule_id()) <
+           std::tie(b.due_on(), b.pupil_id(), b.rule_id());
+  });
+  const std::uint64_t size = request.page_size() == 0 ? 100 : request.page_size();
+  v1::ListDueActionsResponse response;
+  response.set_total(static_cast<std::uint32_t>(due.size()));
+  response.set_policy_version(record->policy.version());
+  for (std::uint64_t i = offset; i < due.size() && i < offset + size; ++i) {
+    *response.add_actions() = std::move(due[i]);
+  }
+  if (offset + size < due.size()) response.set_next_page_token(absl::StrCat(offset + size));
+  return response;
+}
+
+}  // namespace attendance::projections

@@ -1,0 +1,141 @@
+// The escalation read model's fold: policies and letters beside the
+// attendance state (escalation.h).
+#include <cstring>
+
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+
+#include "absl/strings/str_cat.h"
+#include "ledger/clock.h"
+#include "projections/escalation.h"
+
+namespace attendance::projections {
+
+void EscalationState::Apply(const v1::EventEnvelope& event) {
+  attendance_.Apply(event);
+  if (event.school_id().empty()) return;
+  if (event.has_escalation_policy_set()) {
+    schools_[event.school_id()].policies.push_back({ledger::SchoolLocalDay(event.recorded_at_us()),
+                                                    event.position(),
+                                                    event.escalation_policy_set().policy()});
+  } else if (event.has_letter_sent()) {
+    const v1::LetterSent& letter = event.letter_sent();
+    const std::string& pupil = letter.pupil_id().empty() ? event.pupil_id() : letter.pupil_id();
+    const std::optional<Day> sent_on = ledger::ParseDate(letter.sent_on());
+    if (pupil.empty() || !sent_on) return;
+    schools_[event.school_id()].letters[pupil].push_back(
+        {letter.letter_id(), *sent_on, event.position()});
+  }
+}
+
+const EscalationState::SchoolFacts* EscalationState::FindSchool(std::string_view school_id) const {
+  auto it = schools_.find(school_id);
+  return it == schools_.end() ? nullptr : &it->second;
+}
+
+const PolicyRecord* EscalationState::PolicyAsOf(std::string_view school_id, Day as_of) const {
+  const SchoolFacts* facts = FindSchool(school_id);
+  if (facts == nullptr) return nullptr;
+  const PolicyRecord* found = nullptr;
+  for (const PolicyRecord& record : facts->policies) {
+    if (record.recorded <= as_of) found = &record;
+  }
+  return found;
+}
+
+const PolicyRecord* EscalationState::PolicyForEvaluation(std::string_view school_id,
+                                                         Day as_of) const {
+  if (const PolicyRecord* record = PolicyAsOf(school_id, as_of)) return record;
+  const SchoolFacts* facts = FindSchool(school_id);
+  return facts == nullptr || facts->policies.empty() ? nullptr : &facts->policies.front();
+}
+
+EscalationInputs EscalationState::InputsFor(std::string_view school_id, std::string_view pupil_id,
+                                            Day as_of, ledger::SchoolCalendar* scratch) const {
+  EscalationInputs in;
+  in.pupil_id = std::string(pupil_id);
+  const SchoolState* school = attendance_.FindSchool(school_id);
+  if (school == nullptr) return in;
+  in.pupil = school->FindPupil(pupil_id);
+  in.calendar = &school->CalendarAsOf(as_of, scratch);
+  in.settings = school->SettingsAsOf(as_of);
+  if (const PolicyRecord* record = PolicyForEvaluation(school_id, as_of)) {
+    in.policy = &record->policy;
+  }
+  if (const SchoolFacts* facts = FindSchool(school_id)) {
+    auto it = facts->letters.find(pupil_id);
+    if (it != facts->letters.end()) in.letters = &it->second;
+  }
+  return in;
+}
+
+std::string EscalationState::Encode() const {
+  const std::string attendance = attendance_.Encode();
+  v1::EscalationFacts facts;
+  for (const auto& [id, school] : schools_) {
+    v1::EscalationFacts::School& out = *facts.add_schools();
+    out.set_school_id(id);
+    for (const PolicyRecord& record : school.policies) {
+      v1::EscalationFacts::PolicyRecord& p = *out.add_policies();
+      p.set_recorded_day(record.recorded);
+      p.set_position(record.position);
+      *p.mutable_policy() = record.policy;
+    }
+    for (const auto& [pupil, letters] : school.letters) {
+      for (const LetterFact& letter : letters) {
+        v1::EscalationFacts::LetterRecord& l = *out.add_letters();
+        l.set_pupil_id(pupil);
+        l.set_letter_id(letter.letter_id);
+        l.set_sent_on(ledger::FormatDate(letter.sent_on));
+        l.set_position(letter.position);
+      }
+    }
+  }
+  std::string bytes;
+  const std::uint64_t size = attendance.size();
+  bytes.append(reinterpret_cast<const char*>(&size), sizeof(size));
+  bytes.append(attendance);
+  std::string tail;
+  {
+    google::protobuf::io::StringOutputStream stream(&tail);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    facts.SerializeToCodedStream(&coded);
+  }
+  bytes.append(tail);
+  return bytes;
+}
+
+absl::StatusOr<EscalationState> EscalationState::Decode(std::string_view bytes) {
+  std::uint64_t size = 0;
+  if (bytes.size() < sizeof(size)) return absl::DataLossError("escalation state: too short");
+  std::memcpy(&size, bytes.data(), sizeof(size));
+  if (size > bytes.size() - sizeof(size)) {
+    return absl::DataLossError("escalation state: attendance part longer than the bytes");
+  }
+  absl::StatusOr<AttendanceState> attendance =
+      AttendanceState::Decode(bytes.substr(sizeof(size), size));
+  if (!attendance.ok()) return attendance.status();
+  v1::EscalationFacts facts;
+  const std::string_view tail = bytes.substr(sizeof(size) + size);
+  if (!facts.ParseFromArray(tail.data(), static_cast<int>(tail.size()))) {
+    return absl::DataLossError("escalation state: facts do not decode");
+  }
+  EscalationState state;
+  state.attendance_ = *std::move(attendance);
+  for (const v1::EscalationFacts::School& school : facts.schools()) {
+    SchoolFacts& out = state.schools_[school.school_id()];
+    for (const auto& p : school.policies()) {
+      out.policies.push_back({p.recorded_day(), p.position(), p.policy()});
+    }
+    for (const auto& l : school.letters()) {
+      const std::optional<Day> sent_on = ledger::ParseDate(l.sent_on());
+      if (!sent_on)
+        return absl::DataLossError(absl::StrCat("escalation state: letter date ", l.sent_on()));
+      out.letters[l.pupil_id()].push_back({l.letter_id(), *sent_on, l.position()});
+    }
+  }
+  return state;
+}
+
+}  // namespace attendance::projections

@@ -1,0 +1,201 @@
+"""The escalation engine through the real `ledgerd` (issue 7).
+
+Sets seed 000's policy from its file in policies/ (protobuf text format,
+parsed by protobuf's own text_format), pushes marks over the autumn term,
+reads the worklist, records Letter 1, and sees the ladder move to its
+monitoring period and then to Letter 2. A contradictory policy is refused
+with INVALID_ARGUMENT naming the rule and the previous one stays in force.
+
+The server's clock (--now) starts on 2025-09-16 and, after a restart that
+the read model resumes from its checkpoint, on 2025-10-01: marks are known
+from the day they are recorded, as in every "as of" answer.
+
+Usage: /usr/bin/python3 test_escalation_e2e.py LEDGERD PROTO_DIR
+(or set LEDGERD and PROTO_DIR).
+"""
+
+import datetime
+import os
+import shutil
+import unittest
+
+import grpc
+from google.protobuf import text_format
+
+import ledger_harness as harness
+
+LEDGERD = PROTO_DIR = None
+STUBS = None
+
+SCHOOL = "esc-school"
+ADMIN = harness.actor("Esc Admin", "admin")
+SEED_000 = "000_all_saints_ce_primary_attendance_strategy_2024_25.textproto"
+
+
+def escalation_stubs():
+    import attendance.v1.escalation_pb2 as epb  # noqa: E402
+    import attendance.v1.escalation_service_pb2 as espb  # noqa: E402
+    import attendance.v1.escalation_service_pb2_grpc as esvc  # noqa: E402
+    return epb, espb, esvc
+
+
+def load_policy(epb, name):
+    path = os.path.join(PROTO_DIR, "..", "policies", name)
+    with open(path) as f:
+        return text_format.Parse(f.read(), epb.EscalationPolicy())
+
+
+def weekdays(first, last):
+    day = datetime.date.fromisoformat(first)
+    end = datetime.date.fromisoformat(last)
+    while day <= end:
+        if day.weekday() < 5:
+            yield day.isoformat()
+        day += datetime.timedelta(days=1)
+
+
+class EscalationTest(unittest.TestCase):
+    def setUp(self):
+        self.work = harness.make_temp_dir("ledger-escalation-")
+        self.server = harness.LedgerProcess(LEDGERD, os.path.join(self.work, "data"), self.work,
+                                            extra_args=["--now", "2025-09-16T18:00"])
+        self.server.start()
+        self.channel = grpc.insecure_channel(self.server.target)
+        self.ledger = STUBS.svc.LedgerStub(self.channel)
+        self.epb, self.espb, esvc = escalation_stubs()
+        self.escalation = esvc.EscalationStub(self.channel)
+        ev, pb = STUBS.events, STUBS.pb
+        self.ledger.SetSchoolSettings(pb.SetSchoolSettingsRequest(
+            school_id=SCHOOL, request_id="settings",
+            settings=ev.SchoolSettings(school_name="Escalation Primary")), metadata=ADMIN,
+            timeout=10)
+        self.ledger.SetSchoolCalendar(pb.SetSchoolCalendarRequest(
+            school_id=SCHOOL, request_id="calendar", calendar=harness.calendar_2025(ev)),
+            metadata=ADMIN, timeout=10)
+        self.ledger.EnrolPupil(pb.EnrolPupilRequest(
+            school_id=SCHOOL, request_id="enrol-P1",
+            pupil=ev.Pupil(pupil_id="P1", given_name="E", family_name="P1", year_group=4),
+            on_roll_from="2025-09-01"), metadata=ADMIN, timeout=10)
+
+    def tearDown(self):
+        self.channel.close()
+        self.server.stop()
+        shutil.rmtree(self.work, ignore_errors=True)
+
+    def mark(self, first, last, absences=None, tag="m"):
+        pb = STUBS.pb
+        absences = absences or {}
+        marks = []
+        for day in weekdays(first, last):
+            for session, present in (("AM", "/"), ("PM", "\\")):
+                code = absences.get((day, session), present)
+                marks.append(pb.Mark(pupil_id="P1", date=day, session=session, code=code))
+        return self.ledger.RecordMarks(pb.RecordMarksRequest(
+            school_id=SCHOOL, request_id=f"{tag}-{first}", marks=marks), metadata=ADMIN,
+            timeout=10).last_position
+
+    def due(self, as_of, position):  # as_of "" = the server's today
+        return self.escalation.ListDueActions(self.espb.ListDueActionsRequest(
+            school_id=SCHOOL, as_of=as_of, min_position=position), timeout=30)
+
+    def pupil(self, as_of, position):
+        return self.escalation.GetPupilEscalation(self.espb.GetPupilEscalationRequest(
+            school_id=SCHOOL, pupil_id="P1", as_of=as_of, min_position=position), timeout=30)
+
+    def test_policy_file_worklist_letter_next_step(self):
+        pb = STUBS.pb
+        policy = load_policy(self.epb, SEED_000)
+        written = self.ledger.SetEscalationPolicy(pb.SetEscalationPolicyRequest(
+            school_id=SCHOOL, request_id="policy-1", policy=policy), metadata=ADMIN, timeout=10)
+
+        # A policy whose bands overlap is refused, naming the rule.
+        bad = load_policy(self.epb, SEED_000)
+        bad.version = "broken"
+        bad.band_sets[0].bands[1].upper_inclusive = True
+        with self.assertRaises(grpc.RpcError) as refused:
+            self.ledger.SetEscalationPolicy(pb.SetEscalationPolicyRequest(
+                school_id=SCHOOL, request_id="policy-2", policy=bad), metadata=ADMIN, timeout=10)
+        self.assertEqual(refused.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertEqual(refused.exception.details(),
+                         'policy.band_sets[0] ("tiers").bands[1] ("tier_3"): overlaps band '
+                         '"expect_monitor"')
+        in_force = self.escalation.GetEscalationPolicy(self.espb.GetEscalationPolicyRequest(
+            school_id=SCHOOL, min_position=written.position), timeout=30)
+        self.assertEqual(in_force.policy, policy)
+        self.assertEqual(in_force.position, written.position)
+        self.assertEqual(len(in_force.history), 1)
+
+        # Two weeks present, then illness: 21/24 sessions on 2025-09-16, the
+        # server's today.
+        self.mark("2025-09-01", "2025-09-12")
+        position = self.mark("2025-09-15", "2025-09-16",
+                             {("2025-09-15", "AM"): "I", ("2025-09-15", "PM"): "I",
+                              ("2025-09-16", "AM"): "I"})
+        worklist = self.due("", position)
+        self.assertEqual([a.rule_id for a in worklist.actions], ["letter_1"])
+        self.assertEqual(worklist.policy_version, "2024-25.1")
+        letter_1 = worklist.actions[0]
+        self.assertEqual(letter_1.pupil_id, "P1")
+        self.assertEqual(letter_1.action, self.epb.LETTER)
+        self.assertEqual(letter_1.due_on, "2025-09-16")
+        self.assertEqual(letter_1.explanation.sentence,
+                         "attendance 87.5% (21/24 sessions, 2025-26 to date) on 2025-09-16 "
+                         "< 95.0% -> letter_1 due")
+
+        # The office sends it today; monitoring starts and nothing more is due.
+        sent = self.ledger.RecordLetter(pb.RecordLetterRequest(
+            school_id=SCHOOL, request_id="letter-1", pupil_id="P1", letter_id="letter_1",
+            channel=STUBS.events.POST, sent_on="2025-09-16"), metadata=ADMIN, timeout=10)
+        state = self.pupil("", sent.position)
+        ladder = [l for l in state.ladders if l.ladder_id == "attendance_letters"][0]
+        self.assertEqual(ladder.stage, "letter_1")
+        self.assertEqual(ladder.since, "2025-09-16")
+        self.assertTrue(ladder.monitoring.running)
+        self.assertEqual(ladder.monitoring.ends_on, "2025-09-30")  # 10 school days on
+        self.assertEqual(len(self.due("", sent.position).actions), 0)
+
+        # A fortnight later (the server restarts with its clock on 2025-10-01;
+        # the read model resumes from its checkpoint): two days unauthorised
+        # in the monitoring period, no improvement, Letter 2 is the next step.
+        self.restart("2025-10-01T18:00")
+        position = self.mark("2025-09-17", "2025-10-01",
+                             {("2025-09-22", "AM"): "O", ("2025-09-22", "PM"): "O",
+                              ("2025-09-23", "AM"): "O", ("2025-09-23", "PM"): "O"})
+        worklist = self.due("", position)
+        self.assertEqual([a.rule_id for a in worklist.actions], ["letter_2"])
+        self.assertEqual(worklist.actions[0].due_on, "2025-09-30")
+        self.assertEqual(worklist.actions[0].explanation.sentence,
+                         "year to date 84.1% (37/44) on 2025-09-30 not > 87.5% (21/24) on "
+                         "2025-09-16 -> no improvement after letter_1 -> letter_2 due")
+        # As of a past date the worklist is what it was then: on 2025-09-29
+        # Letter 1's monitoring still ran.
+        self.assertEqual(len(self.due("2025-09-29", position).actions), 0)
+
+        # Filters and refusals.
+        self.assertEqual(self.escalation.ListDueActions(self.espb.ListDueActionsRequest(
+            school_id=SCHOOL, ladder_id="fast_track"), timeout=30).total, 0)
+        with self.assertRaises(grpc.RpcError) as unknown:
+            self.escalation.GetPupilEscalation(self.espb.GetPupilEscalationRequest(
+                school_id=SCHOOL, pupil_id="nobody"), timeout=30)
+        self.assertEqual(unknown.exception.code(), grpc.StatusCode.NOT_FOUND)
+        with self.assertRaises(grpc.RpcError) as too_big:
+            self.escalation.ListDueActions(self.espb.ListDueActionsRequest(
+                school_id=SCHOOL, page_size=5000), timeout=30)
+        self.assertEqual(too_big.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+
+    def restart(self, now):
+        self.channel.close()
+        self.server.stop()
+        self.server.extra_args = ["--now", now]
+        self.server.start()
+        self.channel = grpc.insecure_channel(self.server.target)
+        self.ledger = STUBS.svc.LedgerStub(self.channel)
+        self.escalation = escalation_stubs()[2].EscalationStub(self.channel)
+
+
+def main():
+    harness.run_tests("escalation", globals(), __doc__)
+
+
+if __name__ == "__main__":
+    main()
