@@ -5,14 +5,18 @@
 // the same file gives the same requests and a second run is answered from
 // the ledger's request log (replayed) and writes nothing. A batch the server
 // refuses because of one mark (its message names marks[i]) is sent again
-// without that row, under the id of the smaller batch; a row whose session
-// already holds the same code (imported before in another batch) counts as
-// already there.
+// without that row, under the id of the smaller batch (an unknown pupil takes
+// all its rows out at once). When a session already has a mark (rows
+// imported before in other batches), the school's marks are read once and
+// every row whose session holds its code counts as already there; one that
+// holds another code is refused (amend it instead).
 #include <grpcpp/client_context.h>
 
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -78,6 +82,7 @@ class Importer {
   // Sends one batch of rows; rows the server refuses are taken out and the
   // rest sent again. Returns false when the import must stop.
   bool RecordBatch(std::vector<const ImportRow*> pending, Outcome& outcome) {
+    if (existing_loaded_ && !DropExisting(pending, outcome)) return false;
     while (!pending.empty()) {
       v1::RecordMarksRequest request;
       request.set_school_id(school_);
@@ -95,28 +100,39 @@ class Importer {
       const int index = MarkIndex(status.error_message());
       if (!RowLevel(status.error_code()) || index < 0 ||
           index >= static_cast<int>(pending.size())) {
-        outcome.stopped = status;
-        outcome.stopped_method = "RecordMarks";
-        return false;
+        return Stop(status, "RecordMarks", outcome);
       }
       const ImportRow* row = pending[static_cast<size_t>(index)];
       const std::string existing = ExistingCode(status.error_message());
-      if (status.error_code() == grpc::StatusCode::ALREADY_EXISTS && !existing.empty() &&
-          (existing == row->mark.code() ||
-           (row->amendment && existing == row->amendment->amended_code))) {
-        ++outcome.marks_already;
-        if (row->amendment && existing == row->amendment->amended_code) amended_.insert(row);
-      } else {
-        // Without "marks[i]." (or "marks[i]: "): the line says which row.
-        std::string message = status.error_message();
-        const size_t cut = message.find_first_of(".:", message.find(']'));
-        if (cut != std::string::npos) message = message.substr(cut + 1);
-        if (!message.empty() && message[0] == ' ') message.erase(0, 1);
-        outcome.errors.push_back({row->line, message});
-        rejected_.insert(row);
-        if (all_or_nothing_) return false;  // the batch held the whole file: nothing written
+      if (status.error_code() == grpc::StatusCode::ALREADY_EXISTS && !existing.empty()) {
+        // Rows imported before, in other batches: one read of the school's
+        // marks finds them all, instead of one refused batch per row.
+        if (!existing_loaded_) {
+          if (!LoadExisting(outcome)) return false;
+          if (!DropExisting(pending, outcome)) return false;
+          continue;
+        }
+        pending.erase(pending.begin() + index);
+        if (!AlreadyThere(*row, existing, outcome)) return false;
+        continue;
       }
-      pending.erase(pending.begin() + index);
+      // Without "marks[i]." (or "marks[i]: "): the line says which row.
+      std::string message = status.error_message();
+      const size_t cut = message.find_first_of(".:", message.find(']'));
+      if (cut != std::string::npos) message = message.substr(cut + 1);
+      if (!message.empty() && message[0] == ' ') message.erase(0, 1);
+      // An unknown pupil: every row of that pupil is refused the same way.
+      const bool whole_pupil =
+          status.error_code() == grpc::StatusCode::NOT_FOUND && message.rfind("pupil_id", 0) == 0;
+      const std::string pupil = row->mark.pupil_id();
+      for (size_t i = pending.size(); i-- > 0;) {
+        if (i == static_cast<size_t>(index) ||
+            (whole_pupil && pending[i]->mark.pupil_id() == pupil)) {
+          Reject(*pending[i], message, outcome);
+          pending.erase(pending.begin() + static_cast<std::ptrdiff_t>(i));
+        }
+      }
+      if (all_or_nothing_) return false;  // the batch held the whole file: nothing written
     }
     return true;
   }
@@ -154,22 +170,95 @@ class Importer {
       ++(response.replayed() ? outcome.amendments_already : outcome.amendments_recorded);
       return true;
     }
-    if (!RowLevel(status.error_code())) {
-      outcome.stopped = status;
-      outcome.stopped_method = "AmendMark";
-      return false;
-    }
+    if (!RowLevel(status.error_code())) return Stop(status, "AmendMark", outcome);
     outcome.errors.push_back({row.line, "amendment: " + status.error_message()});
     return true;
   }
 
  private:
+  using SessionKey = std::tuple<std::string, std::string, int>;  // pupil, date, session
+
+  static SessionKey KeyOf(const v1::Mark& mark) {
+    return {mark.pupil_id(), mark.date(), static_cast<int>(mark.session())};
+  }
+
+  bool Stop(const grpc::Status& status, const std::string& method, Outcome& outcome) {
+    outcome.stopped = status;
+    outcome.stopped_method = method;
+    return false;
+  }
+
+  void Reject(const ImportRow& row, std::string message, Outcome& outcome) {
+    outcome.errors.push_back({row.line, std::move(message)});
+    rejected_.insert(&row);
+  }
+
+  // The session already has `existing`: the row is there if that is its
+  // code (or its amended code); otherwise it conflicts. False: stop (an
+  // all-or-nothing import that cannot hold).
+  bool AlreadyThere(const ImportRow& row, const std::string& existing, Outcome& outcome) {
+    const bool amended = row.amendment && existing == row.amendment->amended_code;
+    if (existing == row.mark.code() || amended) {
+      ++outcome.marks_already;
+      if (amended) amended_.insert(&row);
+      return true;
+    }
+    Reject(row,
+           absl::StrCat("pupil \"", row.mark.pupil_id(), "\" already has mark \"", existing,
+                        "\" for ", row.mark.date(), " ", row.mark.session() == v1::AM ? "AM" : "PM",
+                        ", not \"", row.mark.code(), "\" (amend it instead)"),
+           outcome);
+    return !all_or_nothing_;
+  }
+
+  // Every session's current code in the school, from ReadEvents.
+  bool LoadExisting(Outcome& outcome) {
+    v1::ReadEventsRequest request;
+    request.set_school_id(school_);
+    request.add_event_types(v1::MARK_RECORDED);
+    request.add_event_types(v1::MARK_AMENDED);
+    grpc::ClientContext context;
+    invocation_.connection.PrepareUnbounded(context);
+    auto reader = stub_->ReadEvents(&context, request);
+    v1::EventEnvelope event;
+    while (reader->Read(&event)) {
+      if (event.has_mark_recorded()) {
+        const v1::MarkRecorded& m = event.mark_recorded();
+        existing_[{m.pupil_id(), m.date(), static_cast<int>(m.session())}] = m.code();
+      } else if (event.has_mark_amended()) {
+        const v1::MarkAmended& m = event.mark_amended();
+        existing_[{m.pupil_id(), m.date(), static_cast<int>(m.session())}] = m.amended_code();
+      }
+    }
+    const grpc::Status status = reader->Finish();
+    if (!status.ok()) return Stop(status, "ReadEvents", outcome);
+    existing_loaded_ = true;
+    return true;
+  }
+
+  // Takes out of `pending` the rows whose session already has a mark.
+  bool DropExisting(std::vector<const ImportRow*>& pending, Outcome& outcome) {
+    std::vector<const ImportRow*> rest;
+    for (const ImportRow* row : pending) {
+      auto it = existing_.find(KeyOf(row->mark));
+      if (it == existing_.end()) {
+        rest.push_back(row);
+      } else if (!AlreadyThere(*row, it->second, outcome)) {
+        return false;
+      }
+    }
+    pending = std::move(rest);
+    return true;
+  }
+
   Invocation& invocation_;
   std::unique_ptr<v1::Ledger::Stub> stub_;
   std::string school_;
   bool all_or_nothing_;
   std::set<const ImportRow*> rejected_;
   std::set<const ImportRow*> amended_;  // found already amended
+  std::map<SessionKey, std::string> existing_;
+  bool existing_loaded_ = false;
 };
 
 void PrintOutcome(Invocation& invocation, const std::string& path, const MarksFile& file,
