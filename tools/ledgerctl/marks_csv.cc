@@ -131,6 +131,8 @@ absl::StatusOr<std::vector<CsvRecord>> ParseCsv(absl::string_view text) {
         } else {
           quoted = false;
         }
+      } else if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
+        // A Windows line break inside a field is kept as "\n".
       } else {
         if (c == '\n') ++line;
         field += c;
