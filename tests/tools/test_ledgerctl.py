@@ -28,6 +28,7 @@ DATA = os.path.join(HERE, "data")
 SCHOOL = "ctl-school"
 ADMIN = "admin-token-for-ledgerctl-test"
 AUDITOR = "auditor-token-for-ledgerctl-test"
+OFFICER = "officer-token-for-ledgerctl-test"
 LEDGERD = LEDGERCTL = None
 
 
@@ -37,7 +38,9 @@ class LedgerctlTest(unittest.TestCase):
         cls.tmp = tempfile.TemporaryDirectory(prefix="ledgerctl-test-")
         tokens = os.path.join(cls.tmp.name, "tokens")
         ledger_harness.write_tokens(tokens, [(ADMIN, "admin", "*", "Test Admin"),
-                                             (AUDITOR, "auditor", SCHOOL, "Test Auditor")])
+                                             (AUDITOR, "auditor", SCHOOL, "Test Auditor"),
+                                             (OFFICER, "attendance_officer", SCHOOL,
+                                              "Test Officer")])
         # A fixed clock: 2025-26's autumn has happened, whatever the date.
         cls.server = ledger_harness.LedgerProcess(
             LEDGERD, os.path.join(cls.tmp.name, "data"), cls.tmp.name,
@@ -333,6 +336,59 @@ class LedgerctlTest(unittest.TestCase):
         self.assertEqual(int(p2["possible_sessions"]),
                          int(p2["attended_sessions"]) + int(p2["authorised_absence"]) +
                          int(p2["unauthorised_absence"]))
+
+    def test_08_another_caller_reimports_and_follow(self):
+        # The officer's requests get ids of its own (the admin's would be
+        # ALREADY_EXISTS for it); its rows are found already there.
+        before = self.event_count()
+        summary, _ = self.import_marks(os.path.join(DATA, "sims_marks.csv"), "--token", OFFICER,
+                                       want=8)
+        self.assertEqual(summary["marks_recorded"] + summary["amendments_recorded"], 0)
+        self.assertEqual(summary["marks_already_recorded"], 13)
+        self.assertEqual(self.event_count(), before)
+        # --follow prints what is there, then waits for more until its deadline.
+        out = self.ok("read-events", "--school", SCHOOL, "--follow", "--deadline", "2")
+        lines = out.splitlines()
+        self.assertEqual(lines[0].split("\t")[0], "position")
+        self.assertEqual(len(lines), before + 1)  # a comment's line break is written \\n
+        self.assertIn('a "quoted" comment\\nover two lines', out)
+
+    def test_09_tls(self):
+        d = os.path.join(self.tmp.name, "tls")
+        os.makedirs(d)
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        def openssl(*args):
+            subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+        openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+                "-subj", "/CN=ledgerctl test ca")
+        openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=server")
+        with open(os.path.join(d, "server.ext"), "w") as f:
+            f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "server.ext")
+        tokens = os.path.join(self.tmp.name, "tokens")
+        server = ledger_harness.LedgerProcess(
+            LEDGERD, os.path.join(d, "data"), d,
+            ["--tokens", tokens, "--tls-cert", os.path.join(d, "server.pem"), "--tls-key",
+             os.path.join(d, "server.key"), "--now", "2026-03-02T10:00"]).start()
+        try:
+            env = dict(self.env, LEDGER_ADDRESS=server.target,
+                       LEDGER_TLS_CA=os.path.join(d, "ca.pem"))
+            code, out, err = self.run_ctl("set-settings", "--school", "tls-school", "--file",
+                                          os.path.join(DATA, "settings.txtpb"), env=env)
+            self.assertEqual(code, 0, out + err)
+            code, out, err = self.run_ctl("list-pupils", "--school", "tls-school", "--json",
+                                          env=env)
+            self.assertEqual(code, 0, out + err)
+            self.assertEqual(json.loads(out)["total_size"], 0)
+            # Plaintext to a TLS server, and TLS without our CA, never get an answer.
+            plain = dict(self.env, LEDGER_ADDRESS=server.target)
+            self.expect_exit(6, "list-pupils", "--school", "tls-school", "--deadline", "3",
+                             env=plain)
+            self.expect_exit(6, "list-pupils", "--school", "tls-school", "--deadline", "3",
+                             "--tls", env=plain)
+        finally:
+            server.stop()
 
 
 if __name__ == "__main__":

@@ -20,10 +20,13 @@ std::string Sha256Hex(absl::string_view bytes) {
       absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
 }
 
-std::string DerivedRequestId(absl::string_view kind, const google::protobuf::Message& request) {
+std::string DerivedRequestId(absl::string_view kind, const Invocation& invocation,
+                             const google::protobuf::Message& request) {
   std::string bytes;
   request.SerializeToString(&bytes);
-  return absl::StrCat("ledgerctl-", Sha256Hex(absl::StrCat(kind, "\n", bytes)).substr(0, 32));
+  const std::string caller = Sha256Hex(invocation.connection.options().token);
+  return absl::StrCat("ledgerctl-",
+                      Sha256Hex(absl::StrCat(kind, "\n", caller, "\n", bytes)).substr(0, 32));
 }
 
 std::string RandomRequestId() {

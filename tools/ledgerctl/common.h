@@ -28,11 +28,15 @@ std::unique_ptr<typename Service::Stub> NewStub(Invocation& invocation) {
   return Service::NewStub(channel);
 }
 
-// "ledgerctl-" and 32 hex digits of SHA-256 over `kind` and the message's
-// bytes: the same request always gets the same id, so running a command or
-// an import again is answered from the ledger's request log and writes
-// nothing. The request's own request_id must be empty when it is hashed.
-std::string DerivedRequestId(absl::string_view kind, const google::protobuf::Message& request);
+// "ledgerctl-" and 32 hex digits of SHA-256 over `kind`, the caller's token
+// and the message's bytes: the same caller's same request always gets the
+// same id, so running a command or an import again is answered from the
+// ledger's request log and writes nothing. (The token is in the hash because
+// the ledger answers a request id only to the principal that used it first:
+// another caller's run gets its own ids, and its rows are then found already
+// there.) The request's own request_id must be empty when it is hashed.
+std::string DerivedRequestId(absl::string_view kind, const Invocation& invocation,
+                             const google::protobuf::Message& request);
 // 32 random hex digits, for writes that may legitimately be repeated
 // (settings set back to an earlier value).
 std::string RandomRequestId();

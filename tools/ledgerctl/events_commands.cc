@@ -3,6 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "attendance/v1/ledger_service.grpc.pb.h"
 #include "command_table.h"
@@ -67,8 +68,14 @@ std::pair<std::string, std::string> Describe(const v1::EventEnvelope& event) {
   }
 }
 
+// One event a line, also when a comment holds line breaks or tabs.
+std::string OneLine(absl::string_view text) {
+  return absl::StrReplaceAll(text, {{"\n", "\\n"}, {"\r", "\\r"}, {"\t", "\\t"}});
+}
+
 std::vector<std::string> Row(const v1::EventEnvelope& event) {
-  auto [kind, details] = Describe(event);
+  auto [kind, raw_details] = Describe(event);
+  const std::string details = OneLine(raw_details);
   return {absl::StrCat(event.position()),
           FormatInstant(event.recorded_at_us()),
           event.school_id(),

@@ -87,7 +87,7 @@ class Importer {
       v1::RecordMarksRequest request;
       request.set_school_id(school_);
       for (const ImportRow* row : pending) *request.add_marks() = row->mark;
-      request.set_request_id(DerivedRequestId("import-marks", request));
+      request.set_request_id(DerivedRequestId("import-marks", invocation_, request));
       grpc::ClientContext context;
       invocation_.connection.Prepare(context);
       v1::RecordMarksResponse response;
@@ -161,7 +161,7 @@ class Importer {
     request.set_reason(reason);
     request.set_minutes_late(amendment.minutes_late);
     request.set_expected_code(row.mark.code());
-    request.set_request_id(DerivedRequestId("import-amend", request));
+    request.set_request_id(DerivedRequestId("import-amend", invocation_, request));
     grpc::ClientContext context;
     invocation_.connection.Prepare(context);
     v1::AmendMarkResponse response;

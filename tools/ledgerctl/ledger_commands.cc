@@ -52,7 +52,7 @@ int RecordMarks(Invocation& invocation) {
     mark->set_comment(args.Get("comment"));
   }
   request.clear_request_id();
-  request.set_request_id(RequestIdFlag(args, DerivedRequestId("RecordMarks", request)));
+  request.set_request_id(RequestIdFlag(args, DerivedRequestId("RecordMarks", invocation, request)));
   auto stub = NewStub<v1::Ledger>(invocation);
   grpc::ClientContext context;
   invocation.connection.Prepare(context);
