@@ -48,7 +48,9 @@ class Args {
  public:
   Args(std::string command, std::map<std::string, std::vector<std::string>> values,
        std::vector<std::string> positional)
-      : command_(std::move(command)), values_(std::move(values)), positional_(positional) {}
+      : command_(std::move(command)),
+        values_(std::move(values)),
+        positional_(std::move(positional)) {}
 
   bool Has(absl::string_view name) const;
   std::string Get(absl::string_view name, absl::string_view fallback = "") const;

@@ -34,7 +34,7 @@ struct SessionEntry {
 // Opens --out, or stdout.
 class Output {
  public:
-  Output(Invocation& invocation) : invocation_(invocation) {
+  explicit Output(Invocation& invocation) : invocation_(invocation) {
     const std::string path = invocation.args.Get("out");
     if (!path.empty()) file_.open(path, std::ios::binary | std::ios::trunc);
     ok_ = path.empty() || file_.is_open();
