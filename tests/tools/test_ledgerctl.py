@@ -100,6 +100,16 @@ class LedgerctlTest(unittest.TestCase):
         cls.enrol_file_out = must("enrol-pupil", "--school", SCHOOL, "--file", pupil_file,
                                   "--on-roll-from", "2025-09-01", "--json")
 
+    def test_00_health(self):
+        no_token = dict(self.env)
+        del no_token["LEDGER_TOKEN"]
+        out, _ = self.expect_exit(0, "health", env=no_token)
+        self.assertEqual(out, "SERVING\n")
+        out, _ = self.expect_exit(0, "health", "--json", env=no_token)
+        self.assertEqual(json.loads(out)["status"], "SERVING")
+        # ledgerd reports the server as a whole (service ""), no service by name.
+        self.expect_exit(4, "health", "--service", "attendance.v1.Ledger", env=no_token)
+
     def test_01_school_writes(self):
         self.assertRegex(self.settings_out, r"^position 1, stream version 1, request id ledgerctl-")
         self.assertEqual(json.loads(self.calendar_out)["position"], "2")

@@ -3,10 +3,17 @@
 namespace attendance::ledgerctl {
 
 std::vector<Command> AllCommands() {
-  // One line per service (or group of subcommands).
+  // One line per service (or group of subcommands); the comments keep
+  // clang-format from joining the lines, so that branches adding a service
+  // each add a line and merge cleanly.
   using Group = std::vector<Command> (*)();
   static constexpr Group kGroups[] = {
-      LedgerCommands, EventsCommands, ProjectionsCommands, ImportMarksCommands, ExportCommands,
+      LedgerCommands,       // attendance.v1.Ledger's writes
+      EventsCommands,       // attendance.v1.Ledger.ReadEvents
+      ProjectionsCommands,  // attendance.v1.Projections
+      ImportMarksCommands,  // CSV in
+      ExportCommands,       // CSV out
+      HealthCommands,       // grpc.health.v1.Health
   };
   std::vector<Command> commands;
   for (Group group : kGroups) {

@@ -14,6 +14,7 @@ std::vector<Command> EventsCommands();       // events_commands.cc (Ledger.ReadE
 std::vector<Command> ProjectionsCommands();  // projections_commands.cc
 std::vector<Command> ImportMarksCommands();  // import_marks.cc
 std::vector<Command> ExportCommands();       // export_commands.cc
+std::vector<Command> HealthCommands();       // health_commands.cc
 
 // Every subcommand, grouped in the order `ledgerctl --help` lists them.
 std::vector<Command> AllCommands();
