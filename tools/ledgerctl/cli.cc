@@ -307,11 +307,9 @@ int ReportRpcError(const grpc::Status& status, absl::string_view method, std::os
   return ExitCodeFor(status);
 }
 
-void ReadMessageFile(const Args& args, const std::string& path,
-                     google::protobuf::Message& message) {
+void ReadMessageFile(const std::string& path, google::protobuf::Message& message) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    (void)args;
     std::cerr << kProgram << ": " << path << ": cannot read\n";
     std::exit(kExitInvalid);
   }

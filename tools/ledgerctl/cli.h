@@ -112,11 +112,11 @@ int ReportRpcError(const grpc::Status& status, absl::string_view method, std::os
 // Reads a message from a file: protobuf's JSON mapping when the file's first
 // non-blank character is `{`, else protobuf text format. Exits 3 naming the
 // file when it cannot be read or parsed.
-void ReadMessageFile(const Args& args, const std::string& path, google::protobuf::Message& message);
+void ReadMessageFile(const std::string& path, google::protobuf::Message& message);
 
-// Parses an enum value from its name, case-insensitively, with `-` for `_`
-// and an optional prefix ("am", "MARK_RECORDED", "mark-recorded"). Exits 2
-// naming --flag when it is not one of the names.
+// Parses an enum value from its name, case-insensitively and with `-` for
+// `_` ("am", "mark-recorded", "MARK_RECORDED"). Exits 2 naming --flag, and
+// listing the names, when it is none of them.
 int ParseEnumFlag(const Args& args, absl::string_view flag, absl::string_view text,
                   const google::protobuf::EnumDescriptor* descriptor);
 

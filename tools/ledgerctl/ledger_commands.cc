@@ -39,7 +39,7 @@ int RunWrite(Invocation& invocation, absl::string_view method, Request& request,
 int RecordMarks(Invocation& invocation) {
   const Args& args = invocation.args;
   v1::RecordMarksRequest request;
-  if (args.Has("file")) ReadMessageFile(args, args.Get("file"), request);
+  if (args.Has("file")) ReadMessageFile(args.Get("file"), request);
   if (args.Has("school") || request.school_id().empty())
     request.set_school_id(args.Required("school"));
   if (args.Has("pupil") || !args.Has("file")) {
@@ -144,7 +144,7 @@ const std::vector<Option>& PupilOptions() {
 
 v1::Pupil PupilFromFlags(const Args& args) {
   v1::Pupil pupil;
-  if (args.Has("file")) ReadMessageFile(args, args.Get("file"), pupil);
+  if (args.Has("file")) ReadMessageFile(args.Get("file"), pupil);
   if (args.Has("pupil") || pupil.pupil_id().empty()) pupil.set_pupil_id(args.Required("pupil"));
   if (args.Has("given-name")) pupil.set_given_name(args.Get("given-name"));
   if (args.Has("family-name")) pupil.set_family_name(args.Get("family-name"));
@@ -214,7 +214,7 @@ int SetCalendar(Invocation& invocation) {
   const Args& args = invocation.args;
   v1::SetSchoolCalendarRequest request;
   request.set_school_id(args.Required("school"));
-  ReadMessageFile(args, args.Required("file"), *request.mutable_calendar());
+  ReadMessageFile(args.Required("file"), *request.mutable_calendar());
   request.set_request_id(RequestIdFlag(args, RandomRequestId()));
   return RunWrite(invocation, "SetSchoolCalendar", request,
                   [](auto& stub, auto* context, const auto& r, auto* response) {
@@ -226,7 +226,7 @@ int SetSettings(Invocation& invocation) {
   const Args& args = invocation.args;
   v1::SetSchoolSettingsRequest request;
   request.set_school_id(args.Required("school"));
-  ReadMessageFile(args, args.Required("file"), *request.mutable_settings());
+  ReadMessageFile(args.Required("file"), *request.mutable_settings());
   request.set_request_id(RequestIdFlag(args, RandomRequestId()));
   return RunWrite(invocation, "SetSchoolSettings", request,
                   [](auto& stub, auto* context, const auto& r, auto* response) {
