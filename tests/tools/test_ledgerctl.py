@@ -1,0 +1,409 @@
+"""ledgerctl end to end against a real ledgerd (127.0.0.1:0, --port-file, a
+temporary data directory, a tokens file): every subcommand once, its table
+and its --json (parsed), the exit codes of bad input, and import-marks of
+SIMS- and Wonde-shaped CSVs with bad rows (errors by line, a second run
+writes nothing, --all-or-nothing writes nothing when one row is bad), and
+the CSV exports read back.
+
+  test_ledgerctl.py LEDGERD LEDGERCTL
+
+The tests share one server and run in name order, each building on the
+writes of those before it.
+"""
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
+import ledger_harness  # noqa: E402
+
+DATA = os.path.join(HERE, "data")
+SCHOOL = "ctl-school"
+ADMIN = "admin-token-for-ledgerctl-test"
+AUDITOR = "auditor-token-for-ledgerctl-test"
+OFFICER = "officer-token-for-ledgerctl-test"
+LEDGERD = LEDGERCTL = None
+
+
+class LedgerctlTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="ledgerctl-test-")
+        tokens = os.path.join(cls.tmp.name, "tokens")
+        ledger_harness.write_tokens(tokens, [(ADMIN, "admin", "*", "Test Admin"),
+                                             (AUDITOR, "auditor", SCHOOL, "Test Auditor"),
+                                             (OFFICER, "attendance_officer", SCHOOL,
+                                              "Test Officer")])
+        # A fixed clock: 2025-26's autumn has happened, whatever the date.
+        cls.server = ledger_harness.LedgerProcess(
+            LEDGERD, os.path.join(cls.tmp.name, "data"), cls.tmp.name,
+            ["--tokens", tokens, "--now", "2026-03-02T10:00"]).start()
+        cls.env = dict(os.environ, LEDGER_ADDRESS=cls.server.target, LEDGER_TOKEN=ADMIN)
+        cls.setup_school()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        cls.tmp.cleanup()
+
+    @classmethod
+    def run_ctl(cls, *args, env=None):
+        result = subprocess.run([LEDGERCTL] + [str(a) for a in args], capture_output=True,
+                                text=True, env=env or cls.env, timeout=60)
+        return result.returncode, result.stdout, result.stderr
+
+    def ok(self, *args):
+        code, out, err = self.run_ctl(*args)
+        self.assertEqual(code, 0, f"ledgerctl {' '.join(map(str, args))}: {out}{err}")
+        return out
+
+    def json_lines(self, *args):
+        return [json.loads(line) for line in self.ok(*args, "--json").splitlines() if line]
+
+    def expect_exit(self, want, *args, env=None, message=None):
+        code, out, err = self.run_ctl(*args, env=env)
+        self.assertEqual(code, want, f"ledgerctl {' '.join(map(str, args))}: {out}{err}")
+        if message:
+            self.assertIn(message, out + err)
+        return out, err
+
+    def event_count(self):
+        return len(self.json_lines("read-events", "--school", SCHOOL))
+
+    @classmethod
+    def setup_school(cls):
+        def must(*args):
+            code, out, err = cls.run_ctl(*args)
+            if code != 0:
+                raise AssertionError(f"ledgerctl {' '.join(args)}: {out}{err}")
+            return out
+        cls.settings_out = must("set-settings", "--school", SCHOOL, "--file",
+                                os.path.join(DATA, "settings.txtpb"))
+        cls.calendar_out = must("set-calendar", "--school", SCHOOL, "--file",
+                                os.path.join(DATA, "calendar.json"), "--json")
+        for pupil, name, sex in (("P1", "Ada", "FEMALE"), ("P2", "Ben", "MALE"),
+                                 ("P3", "Cy", "MALE")):
+            must("enrol-pupil", "--school", SCHOOL, "--pupil", pupil, "--given-name", name,
+                 "--family-name", "Test", "--year-group", "3", "--class", "3A", "--sex", sex,
+                 "--on-roll-from", "2025-09-01")
+        pupil_file = os.path.join(cls.tmp.name, "p4.txtpb")
+        with open(pupil_file, "w") as f:
+            f.write('pupil_id: "P4" given_name: "Di" family_name: "File" year_group: 4 '
+                    'class_name: "4B" sex: FEMALE pupil_premium: true\n')
+        cls.enrol_file_out = must("enrol-pupil", "--school", SCHOOL, "--file", pupil_file,
+                                  "--on-roll-from", "2025-09-01", "--json")
+
+    def test_00_health(self):
+        no_token = dict(self.env)
+        del no_token["LEDGER_TOKEN"]
+        out, _ = self.expect_exit(0, "health", env=no_token)
+        self.assertEqual(out, "SERVING\n")
+        out, _ = self.expect_exit(0, "health", "--json", env=no_token)
+        self.assertEqual(json.loads(out)["status"], "SERVING")
+        # ledgerd reports the server as a whole (service ""), no service by name.
+        self.expect_exit(4, "health", "--service", "attendance.v1.Ledger", env=no_token)
+
+    def test_01_school_writes(self):
+        self.assertRegex(self.settings_out, r"^position 1, stream version 1, request id ledgerctl-")
+        self.assertEqual(json.loads(self.calendar_out)["position"], "2")
+        self.assertFalse(json.loads(self.enrol_file_out)["replayed"])
+        events = self.json_lines("read-events", "--school", SCHOOL, "--type", "pupil-enrolled")
+        self.assertEqual([e["pupil_id"] for e in events], ["P1", "P2", "P3", "P4"])
+        self.assertTrue(events[3]["pupil_enrolled"]["pupil"]["pupil_premium"])
+        self.assertEqual(events[0]["actor"]["name"], "Test Admin")
+
+    def test_02_marks_amendments_letters_roll(self):
+        out = self.ok("record-marks", "--school", SCHOOL, "--pupil", "P1", "--date", "2025-09-15",
+                      "--session", "am", "--code", "/")
+        self.assertRegex(out, r"^recorded 1 marks at positions \d+-\d+, request id ledgerctl-")
+        # The same mark again: the derived request id is answered from the log.
+        again = self.json_lines("record-marks", "--school", SCHOOL, "--pupil", "P1", "--date",
+                                "2025-09-15", "--session", "AM", "--code", "/")[0]
+        self.assertTrue(again["replayed"])
+        batch = os.path.join(self.tmp.name, "batch.txtpb")
+        with open(batch, "w") as f:
+            f.write('marks { pupil_id: "P2" date: "2025-09-15" session: AM code: "L" '
+                    'minutes_late: 7 }\nmarks { pupil_id: "P3" date: "2025-09-15" session: AM '
+                    'code: "N" }\n')
+        response = self.json_lines("record-marks", "--school", SCHOOL, "--file", batch)[0]
+        self.assertEqual(response["recorded"], 2)
+
+        amended = self.json_lines("amend-mark", "--school", SCHOOL, "--pupil", "P3", "--date",
+                                  "2025-09-15", "--session", "AM", "--code", "I", "--reason",
+                                  "mum phoned", "--expected-code", "N")[0]
+        self.assertEqual(amended["original_code"], "N")
+        self.expect_exit(7, "amend-mark", "--school", SCHOOL, "--pupil", "P3", "--date",
+                         "2025-09-15", "--session", "AM", "--code", "O", "--reason", "late reply",
+                         "--expected-code", "N", message="ABORTED")
+        out = self.ok("record-letter", "--school", SCHOOL, "--pupil", "P3", "--letter", "letter_1",
+                      "--channel", "email", "--sent-on", "2025-09-20", "--note", "first letter")
+        self.assertIn("position", out)
+        self.ok("update-pupil", "--school", SCHOOL, "--pupil", "P2", "--given-name", "Ben",
+                "--family-name", "Test", "--year-group", "3", "--class", "3B", "--sex", "MALE",
+                "--effective-from", "2025-10-01")
+        self.ok("remove-from-roll", "--school", SCHOOL, "--pupil", "P4", "--last-day",
+                "2025-12-19", "--reason", "moved away")
+
+        table = self.ok("read-events", "--school", SCHOOL, "--from", "1")
+        lines = table.splitlines()
+        self.assertTrue(lines[0].startswith("position  recorded (UTC)"), lines[0])
+        self.assertTrue(any("\"N\" -> \"I\": mum phoned" in line for line in lines), table)
+        self.assertTrue(any("letter_1 by EMAIL on 2025-09-20" in line for line in lines), table)
+        self.assertTrue(any("left roll" in line and "moved away" in line for line in lines))
+        events = self.json_lines("read-events", "--school", SCHOOL, "--max", "3")
+        self.assertEqual([e["position"] for e in events], ["1", "2", "3"])
+        self.assertEqual(events[1]["prev_hash"], events[0]["hash"])
+
+    def test_03_projections(self):
+        # "As of" counts what was recorded by the end of that day, and the
+        # server's clock says it is 2026-03-02: earlier dates show nothing yet.
+        pupil = self.json_lines("pupil-attendance", "--school", SCHOOL, "--pupil", "P2")[0]
+        self.assertEqual(pupil["as_of"], "2026-03-02")
+        self.assertEqual(pupil["pupil"]["pupil_id"], "P2")
+        ytd = pupil["windows"][0]
+        self.assertEqual(ytd["window"]["kind"], "ACADEMIC_YEAR_TO_DATE")
+        self.assertGreaterEqual(ytd["figures"]["possible_sessions"], 1)
+        table = self.ok("pupil-attendance", "--school", SCHOOL, "--pupil", "P2")
+        self.assertIn("possible", table.splitlines()[1])
+
+        # P4 left the roll in December.
+        listed = self.json_lines("list-pupils", "--school", SCHOOL, "--all", "--page-size", "2")[0]
+        self.assertEqual(listed["total_size"], 3)
+        self.assertEqual(sorted(p["pupil"]["pupil_id"] for p in listed["pupils"]),
+                         ["P1", "P2", "P3"])
+        table = self.ok("list-pupils", "--school", SCHOOL, "--page-size", "2", "--window",
+                        "weeks", "--weeks", "6", "--filter", "year-group=3")
+        self.assertIn("more: --page-token", table)
+        self.assertIn("Last 6 school weeks", table.splitlines()[0])
+
+        cohort = self.json_lines("cohort-attendance", "--school", SCHOOL, "--group-by",
+                                 "year-group,sex")[0]
+        self.assertEqual(cohort["whole_school"]["key"], ["all"])
+        keys = {tuple(row["key"]) for row in cohort["rows"]}
+        self.assertIn(("3", "MALE"), keys)
+        table = self.ok("cohort-attendance", "--school", SCHOOL, "--window", "term")
+        self.assertTrue(table.splitlines()[1].startswith("cohort"), table)
+
+    def test_04_exit_codes(self):
+        self.expect_exit(0, "--help", message="import-marks")
+        commands = [line.split()[0] for line in self.ok("--help").splitlines()
+                    if line.startswith("  ") and not line.startswith("  --")]
+        self.assertIn("cohort-attendance", commands)
+        self.assertGreaterEqual(len(commands), 14)
+        for command in commands:
+            out, _ = self.expect_exit(0, command, "--help")
+            self.assertTrue(out.startswith(f"usage: ledgerctl {command}"), out)
+            self.assertIn("--json", out)
+        self.expect_exit(2, message="usage: ledgerctl")
+        self.expect_exit(2, "frobnicate", message="unknown command frobnicate")
+        self.expect_exit(2, "list-pupils", "--bogus", message="unknown flag --bogus")
+        self.expect_exit(2, "list-pupils", message="--school is required")
+        self.expect_exit(2, "list-pupils", "--school", SCHOOL, "--page-size", "x",
+                         message="not a whole number")
+        self.expect_exit(2, "record-marks", "--school", SCHOOL, "--pupil", "P1", "--date",
+                         "2025-09-16", "--session", "noon", "--code", "/",
+                         message="--session: \"noon\" is not one of AM, PM")
+        self.expect_exit(2, "import-marks", "--school", SCHOOL, message="missing FILE")
+        # Invalid argument: a code that does not exist; a file that does not parse.
+        self.expect_exit(3, "record-marks", "--school", SCHOOL, "--pupil", "P1", "--date",
+                         "2025-09-16", "--session", "AM", "--code", "H9",
+                         message="INVALID_ARGUMENT: marks[0].code")
+        bad = os.path.join(self.tmp.name, "bad.txtpb")
+        with open(bad, "w") as f:
+            f.write("school_name: 12 nonsense {\n")
+        self.expect_exit(3, "set-settings", "--school", SCHOOL, "--file", bad,
+                         message="not a attendance.v1.SchoolSettings")
+        self.expect_exit(3, "set-settings", "--school", SCHOOL, "--file", "/nonexistent/x",
+                         message="cannot read")
+        # Not found: pupil, school.
+        self.expect_exit(4, "pupil-attendance", "--school", SCHOOL, "--pupil", "P99",
+                         message="NOT_FOUND")
+        self.expect_exit(4, "list-pupils", "--school", "no-such-school", message="NOT_FOUND")
+        # Denied: no token, a wrong one, a role that may not write.
+        no_token = dict(self.env)
+        del no_token["LEDGER_TOKEN"]
+        self.expect_exit(5, "list-pupils", "--school", SCHOOL, env=no_token,
+                         message="UNAUTHENTICATED")
+        self.expect_exit(5, "list-pupils", "--school", SCHOOL, "--token", "wrong")
+        self.expect_exit(5, "record-letter", "--school", SCHOOL, "--pupil", "P1", "--letter",
+                         "letter_1", "--sent-on", "2025-09-20", "--token", AUDITOR,
+                         message="PERMISSION_DENIED")
+        self.ok("list-pupils", "--school", SCHOOL, "--token", AUDITOR)
+        # Unavailable: nothing listens there.
+        self.expect_exit(6, "list-pupils", "--school", SCHOOL, "--address", "127.0.0.1:1",
+                         "--deadline", "5", message="ledgerctl: ListPupilAttendance:")
+        # Conflict: a session that already has another mark; enrolling twice.
+        self.ok("record-marks", "--school", SCHOOL, "--pupil", "P1", "--date", "2025-09-17",
+                "--session", "PM", "--code", "\\")
+        self.expect_exit(7, "record-marks", "--school", SCHOOL, "--pupil", "P1", "--date",
+                         "2025-09-17", "--session", "PM", "--code", "N",
+                         message="ALREADY_EXISTS")
+        self.expect_exit(7, "enrol-pupil", "--school", SCHOOL, "--pupil", "P1", "--given-name",
+                         "Ada", "--family-name", "Test", "--on-roll-from", "2025-09-01",
+                         message="ALREADY_EXISTS")
+
+    def import_marks(self, path, *flags, want):
+        code, out, err = self.run_ctl("import-marks", path, "--school", SCHOOL, "--json", *flags)
+        self.assertEqual(code, want, out + err)
+        return json.loads(out), err
+
+    def test_05_import_sims_twice(self):
+        path = os.path.join(DATA, "sims_marks.csv")
+        before = self.event_count()
+        summary, err = self.import_marks(path, "--batch", "4", want=8)
+        rejected = {e["line"]: e["message"] for e in summary["errors"]}
+        self.assertEqual(sorted(rejected), [8, 9, 10, 11, 12, 13], err)
+        self.assertIn("\"XX\" is not an attendance code", rejected[8])
+        self.assertIn("\"31/09/2025\"", rejected[9])
+        self.assertIn("only L and U carry minutes late", rejected[10])
+        self.assertIn("P9", rejected[11])
+        self.assertIn("repeats line 2", rejected[13])
+        self.assertIn(f"{path}:12: ", err)
+        self.assertEqual(summary["rows"], 19)
+        self.assertEqual(summary["marks_recorded"], 13)
+        self.assertEqual(summary["amendments_recorded"], 2)
+        self.assertEqual(self.event_count(), before + 15)
+
+        # The multi-line comment survived, and the amendment keeps the source's who and when.
+        events = self.json_lines("read-events", "--school", SCHOOL, "--from", before + 1)
+        comments = [e["mark_recorded"]["comment"] for e in events if "mark_recorded" in e]
+        self.assertIn('a "quoted" comment\nover two lines', comments)
+        amendments = [e["mark_amended"] for e in events if "mark_amended" in e]
+        self.assertEqual(amendments[0]["original_code"], "N")
+        self.assertIn("Parent confirmed illness (imported: amended by Mrs Office at "
+                      "2025-09-10T09:15:00)", amendments[0]["reason"])
+
+        again, _ = self.import_marks(path, "--batch", "4", want=8)
+        self.assertEqual(again["marks_recorded"], 0)
+        self.assertEqual(again["marks_already_recorded"], 13)
+        self.assertEqual(again["amendments_recorded"], 0)
+        self.assertEqual(again["amendments_already_recorded"], 2)
+        self.assertEqual(self.event_count(), before + 15)
+        # Other batch sizes: the rows are found already there, still nothing written.
+        third, _ = self.import_marks(path, want=8)
+        self.assertEqual(third["marks_recorded"] + third["amendments_recorded"], 0)
+        self.assertEqual(self.event_count(), before + 15)
+
+        code, out, err = self.run_ctl("import-marks", path, "--school", SCHOOL)
+        self.assertEqual(code, 8)
+        self.assertIn("19 rows: 0 marks recorded, 13 already in the ledger", out)
+
+    def test_06_import_all_or_nothing_and_wonde(self):
+        before = self.event_count()
+        summary, _ = self.import_marks(os.path.join(DATA, "sims_marks.csv"), "--all-or-nothing",
+                                       want=3)
+        self.assertTrue(summary["wrote_nothing"])
+        rows = ["PersonID,AttendanceDate,SessionName,AttendanceMark",
+                "P1,2025-09-22,AM,/", "P2,2025-09-22,AM,/", "P9,2025-09-22,AM,/",
+                "P3,2025-09-22,AM,/"]
+        server_bad = os.path.join(self.tmp.name, "server_bad.csv")
+        with open(server_bad, "w") as f:
+            f.write("\r\n".join(rows) + "\r\n")
+        summary, _ = self.import_marks(server_bad, "--all-or-nothing", want=3)
+        self.assertEqual([e["line"] for e in summary["errors"]], [4])
+        self.assertEqual(self.event_count(), before)
+        # Without the bad row it goes in whole.
+        with open(server_bad, "w") as f:
+            f.write("\n".join(rows[:3] + rows[4:]) + "\n")
+        summary, _ = self.import_marks(server_bad, "--all-or-nothing", want=0)
+        self.assertEqual(summary["marks_recorded"], 3)
+        summary, _ = self.import_marks(os.path.join(DATA, "wonde_marks.csv"), want=0)
+        self.assertEqual(summary["marks_recorded"], 3)
+        self.assertEqual(self.event_count(), before + 6)
+        self.expect_exit(3, "import-marks", os.path.join(DATA, "calendar.json"), "--school",
+                         SCHOOL, message="the header has no pupil")
+
+    def test_07_exports(self):
+        out_path = os.path.join(self.tmp.name, "marks.csv")
+        self.ok("export-marks", "--school", SCHOOL, "--out", out_path)
+        with open(out_path, newline="") as f:
+            rows = list(csv.DictReader(f))
+        by_key = {(r["pupil_id"], r["date"], r["session"]): r for r in rows}
+        row = by_key[("P3", "2025-09-08", "AM")]
+        self.assertEqual((row["code"], row["original_code"], row["amended_code"]), ("I", "N", "I"))
+        self.assertEqual(by_key[("P2", "2025-09-08", "AM")]["minutes_late"], "12")
+        # Read back into the same school: everything is already there.
+        before = self.event_count()
+        summary, _ = self.import_marks(out_path, want=0)
+        self.assertEqual(summary["marks_recorded"] + summary["amendments_recorded"], 0)
+        self.assertEqual(summary["marks_already_recorded"], len(rows))
+        self.assertEqual(self.event_count(), before)
+        one = list(csv.DictReader(io.StringIO(
+            self.ok("export-marks", "--school", SCHOOL, "--pupil", "P1"))))
+        self.assertTrue(one and all(r["pupil_id"] == "P1" for r in one))
+
+        figures = list(csv.DictReader(io.StringIO(
+            self.ok("export-figures", "--school", SCHOOL))))
+        self.assertEqual([r["pupil_id"] for r in figures], ["P1", "P2", "P3"])
+        p2 = figures[1]
+        self.assertEqual(int(p2["possible_sessions"]),
+                         int(p2["attended_sessions"]) + int(p2["authorised_absence"]) +
+                         int(p2["unauthorised_absence"]))
+
+    def test_08_another_caller_reimports_and_follow(self):
+        # The officer's requests get ids of its own (the admin's would be
+        # ALREADY_EXISTS for it); its rows are found already there.
+        before = self.event_count()
+        summary, _ = self.import_marks(os.path.join(DATA, "sims_marks.csv"), "--token", OFFICER,
+                                       want=8)
+        self.assertEqual(summary["marks_recorded"] + summary["amendments_recorded"], 0)
+        self.assertEqual(summary["marks_already_recorded"], 13)
+        self.assertEqual(self.event_count(), before)
+        # --follow prints what is there, then waits for more until its deadline.
+        out = self.ok("read-events", "--school", SCHOOL, "--follow", "--deadline", "2")
+        lines = out.splitlines()
+        self.assertEqual(lines[0].split("\t")[0], "position")
+        self.assertEqual(len(lines), before + 1)  # a comment's line break is written \\n
+        self.assertIn('a "quoted" comment\\nover two lines', out)
+
+    def test_09_tls(self):
+        d = os.path.join(self.tmp.name, "tls")
+        os.makedirs(d)
+        ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        def openssl(*args):
+            subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+        openssl("req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+                "-subj", "/CN=ledgerctl test ca")
+        openssl("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=server")
+        with open(os.path.join(d, "server.ext"), "w") as f:
+            f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+        openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                "-CAcreateserial", "-out", "server.pem", "-days", "2", "-extfile", "server.ext")
+        tokens = os.path.join(self.tmp.name, "tokens")
+        server = ledger_harness.LedgerProcess(
+            LEDGERD, os.path.join(d, "data"), d,
+            ["--tokens", tokens, "--tls-cert", os.path.join(d, "server.pem"), "--tls-key",
+             os.path.join(d, "server.key"), "--now", "2026-03-02T10:00"]).start()
+        try:
+            env = dict(self.env, LEDGER_ADDRESS=server.target,
+                       LEDGER_TLS_CA=os.path.join(d, "ca.pem"))
+            code, out, err = self.run_ctl("set-settings", "--school", "tls-school", "--file",
+                                          os.path.join(DATA, "settings.txtpb"), env=env)
+            self.assertEqual(code, 0, out + err)
+            code, out, err = self.run_ctl("list-pupils", "--school", "tls-school", "--json",
+                                          env=env)
+            self.assertEqual(code, 0, out + err)
+            self.assertEqual(json.loads(out)["total_size"], 0)
+            # Plaintext to a TLS server, and TLS without our CA, never get an answer.
+            plain = dict(self.env, LEDGER_ADDRESS=server.target)
+            self.expect_exit(6, "list-pupils", "--school", "tls-school", "--deadline", "3",
+                             env=plain)
+            self.expect_exit(6, "list-pupils", "--school", "tls-school", "--deadline", "3",
+                             "--tls", env=plain)
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3:
+        sys.stderr.write(__doc__)
+        sys.exit(2)
+    LEDGERD, LEDGERCTL = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    unittest.main(argv=[sys.argv[0]] + sys.argv[3:], verbosity=2)
