@@ -23,13 +23,17 @@ constexpr std::array<RoleEntry, 5> kRoleTable = {{
     {Role::kAttendanceOfficer,
      "attendance_officer",
      {Action::kRecordMarks, Action::kAmendMark, Action::kRecordLetter, Action::kManagePupils,
-      Action::kSetCalendar, Action::kSetSettings, Action::kReadEvents, Action::kReadProjections}},
-    {Role::kAuditor, "auditor", {Action::kReadEvents, Action::kReadProjections}},
+      Action::kSetCalendar, Action::kSetSettings, Action::kReadEvents, Action::kReadProjections,
+      Action::kReadAudit}},
+    {Role::kAuditor,
+     "auditor",
+     {Action::kReadEvents, Action::kReadProjections, Action::kReadAudit, Action::kVerifyLedger}},
     {Role::kReporter, "reporter", {Action::kReadEvents, Action::kReadProjections}},
     {Role::kAdmin,
      "admin",
      {Action::kRecordMarks, Action::kAmendMark, Action::kRecordLetter, Action::kManagePupils,
-      Action::kSetCalendar, Action::kSetSettings, Action::kReadEvents, Action::kReadProjections}},
+      Action::kSetCalendar, Action::kSetSettings, Action::kReadEvents, Action::kReadProjections,
+      Action::kReadAudit, Action::kVerifyLedger}},
 }};
 
 absl::string_view ActionName(Action action) {
@@ -50,6 +54,10 @@ absl::string_view ActionName(Action action) {
       return "read events";
     case Action::kReadProjections:
       return "read attendance figures";
+    case Action::kReadAudit:
+      return "read the audit trail";
+    case Action::kVerifyLedger:
+      return "verify the ledger";
   }
   return "?";
 }

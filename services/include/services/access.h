@@ -30,6 +30,8 @@ enum class Action {
   kSetSettings,  // of an existing school; creating one is the ledger's check
   kReadEvents,
   kReadProjections,
+  kReadAudit,     // the Audit service's histories, amendments and registers
+  kVerifyLedger,  // VerifyLedger, GetLedgerHead: positions and hashes, no school's data
 };
 
 // An authenticated caller: who, in which role, for which schools.
