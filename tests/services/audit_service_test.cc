@@ -2,8 +2,12 @@
 // mark histories, amendments replayed and filtered, registers as they
 // stood, permissions, chain verification with progress and signed heads.
 // Tampering behind the ledger's back: tests/ledger/audit_tamper_test.cc.
+#include <algorithm>
 #include <functional>
+#include <map>
+#include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -287,6 +291,209 @@ TEST_CASE("VerifyLedger streams progress over a live ledger and verifies a signe
   request.set_to_position(last + 100);
   f.Verify(request, &status);
   CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+}  // namespace
+}  // namespace attendance::testing
+
+namespace attendance::testing {
+namespace {
+
+// What the log says, replayed by brute force: every mark and amendment.
+struct LoggedEntry {
+  v1::EventEnvelope event;
+  std::string pupil, date;
+  v1::Session session;
+  std::int64_t at_us;
+};
+
+std::vector<LoggedEntry> ReplayLog(const ledger::Ledger& ledger) {
+  std::vector<LoggedEntry> out;
+  REQUIRE(ledger
+              .ForEachEvent(
+                  1,
+                  [&](const v1::EventEnvelope& e) {
+                    if (e.has_mark_recorded()) {
+                      out.push_back({e, e.mark_recorded().pupil_id(), e.mark_recorded().date(),
+                                     e.mark_recorded().session(), e.recorded_at_us()});
+                    } else if (e.has_mark_amended()) {
+                      out.push_back({e, e.mark_amended().pupil_id(), e.mark_amended().date(),
+                                     e.mark_amended().session(), e.mark_amended().amended_at_us()});
+                    }
+                    return true;
+                  })
+              .ok());
+  return out;
+}
+
+TEST_CASE("histories, registers as of and replays equal a brute-force replay of the log",
+          "[audit][property]") {
+  AuditFixture f(6);
+  std::mt19937 random(20261201);
+  const std::vector<std::string> days = {"2025-09-08", "2025-09-09", "2025-09-10", "2025-09-11",
+                                         "2025-09-12"};
+  const std::vector<std::string> codes = {"/", "N", "I", "M", "O", "G", "E", "R", "B"};
+  const std::vector<ledger::Principal> amenders = {
+      kOfficer, {"Ms H. Head", "admin"}, {"Mr D. Deputy", "attendance_officer"}};
+  std::int64_t now = kT0 + 5 * 24 * kHour;
+  std::map<std::tuple<std::string, std::string, int>, std::string> current;
+  for (const std::string& day : days) {
+    v1::RecordMarksRequest marks;
+    marks.set_school_id("s1");
+    for (int p = 1; p <= 6; ++p) {
+      for (v1::Session s : {v1::AM, v1::PM}) {
+        if (random() % 5 == 0) continue;  // some sessions never marked
+        const std::string code = codes[random() % codes.size()];
+        *marks.add_marks() = MakeMark("p" + std::to_string(p), day, s, code);
+        current[{"p" + std::to_string(p), day, s}] = code;
+      }
+    }
+    f.now_us = now += kHour;
+    REQUIRE(f.ledger->RecordMarks(kTeacher, marks).ok());
+  }
+  std::vector<std::tuple<std::string, std::string, int>> marked;
+  for (const auto& [key, code] : current) marked.push_back(key);
+  for (int i = 0; i < 150; ++i) {  // amendments, of amendments too
+    auto& [pupil, day, session] = marked[random() % marked.size()];
+    std::string code;
+    do {
+      code = codes[random() % codes.size()];
+    } while (code == current[{pupil, day, session}]);
+    f.now_us = now += static_cast<std::int64_t>(random() % 600) * 1'000'000;
+    auto amended = f.ledger->AmendMark(
+        amenders[random() % amenders.size()],
+        Amend(pupil, day, static_cast<v1::Session>(session), code, "reason " + std::to_string(i)));
+    INFO(amended.status().ToString());
+    REQUIRE(amended.ok());
+    current[{pupil, day, session}] = code;
+  }
+  const ledger::Position last = f.ledger->LastPosition();
+  const std::vector<LoggedEntry> log = ReplayLog(*f.ledger);
+
+  // Every session's history.
+  for (const auto& [pupil, day, session] : marked) {
+    v1::GetMarkHistoryRequest request;
+    request.set_school_id("s1");
+    request.set_pupil_id(pupil);
+    request.set_date(day);
+    request.set_session(static_cast<v1::Session>(session));
+    request.set_min_position(last);
+    v1::MarkHistory history;
+    auto context = f.As("auditor");
+    REQUIRE(f.stub->GetMarkHistory(context.get(), request, &history).ok());
+    std::vector<ledger::Position> expected;
+    for (const LoggedEntry& e : log) {
+      if (e.pupil == pupil && e.date == day && e.session == session) {
+        expected.push_back(e.event.position());
+      }
+    }
+    std::vector<ledger::Position> got;
+    for (const auto& entry : history.entries()) got.push_back(entry.position());
+    CHECK(got == expected);
+  }
+
+  // Registers as they stood at random moments.
+  for (int i = 0; i < 40; ++i) {
+    const std::string day = days[random() % days.size()];
+    const v1::Session session = random() % 2 ? v1::AM : v1::PM;
+    const std::int64_t as_of =
+        kT0 + 5 * 24 * kHour + static_cast<std::int64_t>(random() % (now - kT0 - 5 * 24 * kHour));
+    v1::GetRegisterAsOfRequest request;
+    request.set_school_id("s1");
+    request.set_date(day);
+    request.set_session(session);
+    request.set_as_of_us(as_of);
+    request.set_min_position(last);
+    v1::RegisterAsOf reg;
+    auto context = f.As("auditor");
+    REQUIRE(f.stub->GetRegisterAsOf(context.get(), request, &reg).ok());
+    std::map<std::string, std::pair<std::string, std::vector<ledger::Position>>> expected;
+    for (const LoggedEntry& e : log) {
+      if (e.date != day || e.session != session) continue;
+      auto& [code, since] = expected[e.pupil];
+      if (e.at_us <= as_of) {
+        code = e.event.has_mark_recorded() ? e.event.mark_recorded().code()
+                                           : e.event.mark_amended().amended_code();
+      } else {
+        since.push_back(e.event.position());
+      }
+    }
+    std::map<std::string, std::pair<std::string, std::vector<ledger::Position>>> got;
+    for (const auto& line : reg.lines()) {
+      auto& [code, since] = got[line.pupil_id()];
+      code = line.code();
+      for (const auto& entry : line.changed_since()) since.push_back(entry.position());
+    }
+    CHECK(got == expected);
+  }
+
+  // Replays by time and by date, with random filters.
+  for (int i = 0; i < 40; ++i) {
+    v1::ReplayAmendmentsRequest request;
+    request.set_school_id("s1");
+    request.set_min_position(last);
+    const bool by_time = random() % 2;
+    std::int64_t from_us = 0, to_us = 0;
+    std::string from_date, to_date;
+    if (by_time) {
+      request.set_range(v1::BY_AMENDED_AT);
+      from_us = kT0 + static_cast<std::int64_t>(random() % (now - kT0));
+      to_us = from_us + static_cast<std::int64_t>(random() % (now - kT0)) + 1;
+      request.set_from_us(from_us);
+      request.set_to_us(to_us);
+    } else {
+      request.set_range(v1::BY_SESSION_DATE);
+      const std::size_t a = random() % days.size(), b = random() % days.size();
+      from_date = days[std::min(a, b)];
+      to_date = days[std::max(a, b)];
+      request.set_from_date(from_date);
+      request.set_to_date(to_date);
+    }
+    switch (random() % 5) {
+      case 0:
+        request.set_pupil_id("p" + std::to_string(1 + random() % 6));
+        break;
+      case 1:
+        request.set_amender_role("admin");
+        break;
+      case 2:
+        request.set_unauthorised_to_authorised(true);
+        break;
+      case 3:
+        request.set_from_code(codes[random() % codes.size()]);
+        break;
+      default:
+        break;
+    }
+    std::vector<std::tuple<std::int64_t, std::string, int, ledger::Position>> expected;
+    for (const LoggedEntry& e : log) {
+      if (!e.event.has_mark_amended()) continue;
+      const v1::MarkAmended& m = e.event.mark_amended();
+      if (by_time ? (e.at_us < from_us || e.at_us >= to_us)
+                  : (e.date < from_date || e.date > to_date)) {
+        continue;
+      }
+      if (!request.pupil_id().empty() && m.pupil_id() != request.pupil_id()) continue;
+      if (!request.amender_role().empty() && m.amended_by().role() != request.amender_role()) {
+        continue;
+      }
+      if (!request.from_code().empty() && m.original_code() != request.from_code()) continue;
+      if (request.unauthorised_to_authorised() &&
+          !((m.original_code() == "N" || m.original_code() == "O" || m.original_code() == "G") &&
+            (m.amended_code() == "I" || m.amended_code() == "M" || m.amended_code() == "E" ||
+             m.amended_code() == "R"))) {
+        continue;
+      }
+      expected.emplace_back(by_time ? e.at_us : 0, by_time ? "" : e.date,
+                            by_time ? 0 : static_cast<int>(e.session), e.event.position());
+    }
+    std::sort(expected.begin(), expected.end());
+    std::vector<ledger::Position> expected_positions, got;
+    for (const auto& row : expected) expected_positions.push_back(std::get<3>(row));
+    for (const v1::Amendment& a : f.Replay(request)) got.push_back(a.position());
+    INFO("replay " << i << " " << request.ShortDebugString());
+    CHECK(got == expected_positions);
+  }
 }
 
 }  // namespace
