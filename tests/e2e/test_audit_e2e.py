@@ -115,7 +115,8 @@ class AuditE2ETest(unittest.TestCase):
                                                     min_position=self.last_position, **kwargs)
         items = list(self.audit.ReplayAmendments(req, metadata=md, timeout=30))
         self.assertTrue(items[-1].HasField("end"))
-        return [i.amendment for i in items if i.HasField("amendment")], items[-1].end
+        self.assertFalse(any(i.HasField("end") for i in items[:-1]))
+        return [a for i in items for a in i.amendments], items[-1].end
 
     def test_mark_history(self):
         ev = STUBS.events

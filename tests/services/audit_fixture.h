@@ -110,10 +110,14 @@ struct AuditFixture : LedgerFixture {
     auto reader = stub->ReplayAmendments(context.get(), request);
     std::vector<v1::Amendment> out;
     v1::ReplayAmendmentsResponse item;
+    bool ended = false;
     while (reader->Read(&item)) {
-      if (item.has_amendment()) out.push_back(item.amendment());
-      if (item.has_end() && end != nullptr) *end = item.end();
+      REQUIRE_FALSE(ended);  // `end` comes last
+      out.insert(out.end(), item.amendments().begin(), item.amendments().end());
+      ended = item.has_end();
+      if (ended && end != nullptr) *end = item.end();
     }
+    CHECK(ended);
     REQUIRE(reader->Finish().ok());
     return out;
   }
