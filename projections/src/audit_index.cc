@@ -60,8 +60,45 @@ std::string PupilKey(std::string_view school, std::string_view pupil) {
   return key;
 }
 
+std::string PupilEventPrefix(std::string_view school, std::string_view pupil) {
+  std::string key = AuditSchoolPrefix(AuditIndex::kPupilEvent, school);
+  PutId(key, pupil);
+  return key;
+}
+
+std::string PupilEventKey(std::string_view school, std::string_view pupil, ledger::Day day) {
+  std::string key = PupilEventPrefix(school, pupil);
+  PutBigEndian(key, static_cast<std::uint32_t>(day), 4);
+  return key;
+}
+
+std::optional<ledger::Day> EventDay(const v1::EventEnvelope& event) {
+  std::string_view date;
+  if (event.has_mark_recorded()) date = event.mark_recorded().date();
+  if (event.has_mark_amended()) date = event.mark_amended().date();
+  if (event.has_pupil_enrolled()) date = event.pupil_enrolled().on_roll_from();
+  if (event.has_pupil_updated()) date = event.pupil_updated().effective_from();
+  if (event.has_letter_sent()) date = event.letter_sent().sent_on();
+  if (event.has_pupil_left_roll()) date = event.pupil_left_roll().last_day_on_roll();
+  if (const std::optional<ledger::Day> day = ledger::ParseDate(date)) return day;
+  if (event.recorded_at_us() < 0) return std::nullopt;
+  return static_cast<ledger::Day>(event.recorded_at_us() / 86'400'000'000);
+}
+
 std::vector<std::pair<std::string, std::string>> AuditIndexPuts(const v1::EventEnvelope& event) {
   std::vector<std::pair<std::string, std::string>> puts;
+  // Pupil events other than marks: the timeline's own entries (marks come
+  // from the mark history, which already holds them by pupil and date).
+  if (!event.pupil_id().empty() && !event.has_mark_recorded() && !event.has_mark_amended()) {
+    if (const std::optional<ledger::Day> day = EventDay(event)) {
+      std::string key = PupilEventKey(event.school_id(), event.pupil_id(), *day);
+      PutBigEndian(key, event.position(), 8);
+      v1::EventEnvelope stored = event;
+      stored.clear_hash();
+      stored.clear_prev_hash();
+      puts.emplace_back(std::move(key), stored.SerializeAsString());
+    }
+  }
   const v1::Pupil* pupil = nullptr;
   if (event.has_pupil_enrolled()) pupil = &event.pupil_enrolled().pupil();
   if (event.has_pupil_updated()) pupil = &event.pupil_updated().pupil();

@@ -383,6 +383,95 @@ grpc::Status AuditServiceImpl::GetRegisterAsOf(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status AuditServiceImpl::GetPupilTimeline(grpc::ServerContext* context,
+                                                const v1::GetPupilTimelineRequest* req,
+                                                grpc::ServerWriter<v1::PupilTimelinePage>* writer) {
+  absl::StatusOr<Caller> caller =
+      options_.auth->Authorize(*context, "GetPupilTimeline", Action::kReadAudit, req->school_id());
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  for (const auto& [value, field] :
+       {std::pair{&req->school_id(), "school_id"}, std::pair{&req->pupil_id(), "pupil_id"}}) {
+    if (absl::Status s = ledger::CheckId(*value, field); !s.ok()) return ToGrpcStatus(s);
+  }
+  // Unbounded: from 1970 to well past any school's records.
+  ledger::Day first = 0, last = 1'000'000;
+  if (!req->from_date().empty()) {
+    absl::StatusOr<ledger::Day> day = ledger::CheckDate(req->from_date(), "from_date");
+    if (!day.ok()) return ToGrpcStatus(day.status());
+    first = std::max<ledger::Day>(0, *day);
+  }
+  if (!req->to_date().empty()) {
+    absl::StatusOr<ledger::Day> day = ledger::CheckDate(req->to_date(), "to_date");
+    if (!day.ok()) return ToGrpcStatus(day.status());
+    last = *day;
+  }
+  if (last < first) {
+    return ToGrpcStatus(absl::InvalidArgumentError(
+        absl::StrCat("to_date: ", req->to_date(), " is before from_date ", req->from_date())));
+  }
+  if (req->max_results() > kMaxReplayResults) {
+    return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
+        "max_results: ", req->max_results(), " is more than the limit of ", kMaxReplayResults)));
+  }
+  if (absl::Status s = AwaitPosition(*context, *history_, req->min_position()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  if (absl::Status s = AwaitPosition(*context, *index_, req->min_position()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  const std::size_t limit = req->max_results() == 0 ? kDefaultReplayResults : req->max_results();
+  // Each source in its own date order, at most limit + 1 from each: the
+  // first `limit` of the merge are among them.
+  std::vector<v1::TimelineEntry> entries;
+  absl::Status decode_error;
+  auto add = [&](std::string_view value) {
+    v1::TimelineEntry& entry = entries.emplace_back();
+    std::optional<ledger::Day> day;
+    if (entry.mutable_event()->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      day = projections::EventDay(entry.event());
+    }
+    if (!day) {
+      decode_error = absl::DataLossError("audit index: undecodable timeline entry");
+      return false;
+    }
+    entry.set_date(ledger::FormatDate(*day));
+    entry.set_position(entry.event().position());
+    return true;
+  };
+  std::size_t from_marks = 0;
+  absl::Status s =
+      history_->ScanPupil(req->school_id(), req->pupil_id(), first, last,
+                          [&](auto value) { return ++from_marks <= limit + 1 && add(value); });
+  if (!s.ok()) return ToGrpcStatus(s);
+  if (!decode_error.ok()) return ToGrpcStatus(decode_error);
+  const std::string prefix = projections::PupilEventPrefix(req->school_id(), req->pupil_id());
+  const std::string end = projections::PupilEventKey(req->school_id(), req->pupil_id(), last + 1);
+  std::size_t from_events = 0;
+  s = index_->Scan(prefix, projections::PupilEventKey(req->school_id(), req->pupil_id(), first),
+                   [&](std::string_view key, std::string_view value) {
+                     return key < end && ++from_events <= limit + 1 && add(value);
+                   });
+  if (!s.ok()) return ToGrpcStatus(s);
+  if (!decode_error.ok()) return ToGrpcStatus(decode_error);
+  std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    return a.date() != b.date() ? a.date() < b.date() : a.position() < b.position();
+  });
+  const bool truncated = entries.size() > limit;
+  if (truncated) entries.resize(limit);
+  v1::PupilTimelinePage page;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    *page.add_entries() = std::move(entries[i]);
+    if (page.entries_size() == static_cast<int>(kPageSize) && i + 1 < entries.size()) {
+      if (!writer->Write(page)) return {grpc::StatusCode::CANCELLED, "client went away"};
+      page.Clear();
+    }
+  }
+  page.mutable_end()->set_entries(static_cast<std::uint32_t>(entries.size()));
+  page.mutable_end()->set_truncated(truncated);
+  writer->WriteLast(page, grpc::WriteOptions());
+  return grpc::Status::OK;
+}
+
 grpc::Status AuditServiceImpl::VerifyLedger(grpc::ServerContext* context,
                                             const v1::VerifyLedgerRequest* req,
                                             grpc::ServerWriter<v1::VerifyLedgerProgress>* writer) {

@@ -13,6 +13,7 @@
 #include <catch2/catch.hpp>
 
 #include "audit_fixture.h"
+#include "projections/audit_index.h"
 #include "services/head_signer.h"
 
 namespace attendance::testing {
@@ -183,6 +184,80 @@ TEST_CASE("GetRegisterAsOf gives the register as it stood, and what changed sinc
   auto other_year = f.As("auditor");
   REQUIRE(f.stub->GetRegisterAsOf(other_year.get(), request, &reg).ok());
   CHECK(reg.lines_size() == 0);
+}
+
+TEST_CASE("GetPupilTimeline gives a pupil's record in date order, then log order", "[audit]") {
+  AuditFixture f;
+  MakeHistory(f, kT0);
+  v1::RecordMarksRequest marks;
+  marks.set_school_id("s1");
+  *marks.add_marks() = MakeMark("p1", "2025-09-09", v1::AM, "/");
+  REQUIRE(f.ledger->RecordMarks(kTeacher, marks).ok());
+  v1::RecordLetterRequest letter;
+  letter.set_school_id("s1");
+  letter.set_pupil_id("p1");
+  letter.set_letter_id("letter_1");
+  letter.set_channel(v1::POST);
+  letter.set_sent_on("2025-09-09");
+  REQUIRE(f.ledger->RecordLetter(kOfficer, letter).ok());
+  v1::UpdatePupilRequest update;
+  update.set_school_id("s1");
+  *update.mutable_pupil() = Enrol("s1", "p1").pupil();
+  update.mutable_pupil()->set_class_name("7C");
+  update.set_effective_from("2025-09-10");
+  auto last = f.ledger->UpdatePupil(kOfficer, update);
+  REQUIRE(last.ok());
+
+  auto timeline = [&](v1::GetPupilTimelineRequest request, v1::TimelineEnd* end = nullptr,
+                      const std::string& role = "auditor") {
+    request.set_school_id("s1");
+    request.set_pupil_id("p1");
+    request.set_min_position(last->position());
+    auto context = f.As(role);
+    auto reader = f.stub->GetPupilTimeline(context.get(), request);
+    std::vector<v1::TimelineEntry> out;
+    v1::PupilTimelinePage page;
+    while (reader->Read(&page)) {
+      out.insert(out.end(), page.entries().begin(), page.entries().end());
+      if (end != nullptr) *end = page.end();
+    }
+    grpc::Status status = reader->Finish();
+    INFO(status.error_message());
+    CHECK(status.error_code() ==
+          (role == "reporter" ? grpc::StatusCode::PERMISSION_DENIED : grpc::StatusCode::OK));
+    return out;
+  };
+  v1::TimelineEnd end;
+  const std::vector<v1::TimelineEntry> all = timeline({}, &end);
+  REQUIRE(all.size() == 7);
+  CHECK(end.entries() == 7);
+  CHECK_FALSE(end.truncated());
+  CHECK(all[0].event().has_pupil_enrolled());
+  CHECK(all[0].date() == "2025-09-01");
+  CHECK(all[1].event().has_mark_recorded());
+  CHECK(all[1].date() == "2025-09-08");
+  CHECK(all[2].event().mark_amended().amended_code() == "I");
+  CHECK(all[3].event().mark_amended().amended_code() == "M");
+  CHECK(all[4].event().has_mark_recorded());
+  CHECK(all[5].event().has_letter_sent());
+  CHECK(all[6].event().has_pupil_updated());
+  for (std::size_t i = 1; i < all.size(); ++i) {
+    CHECK(std::make_pair(all[i - 1].date(), all[i - 1].position()) <
+          std::make_pair(all[i].date(), all[i].position()));
+    CHECK(all[i].position() == all[i].event().position());
+  }
+  v1::GetPupilTimelineRequest one_day;
+  one_day.set_from_date("2025-09-08");
+  one_day.set_to_date("2025-09-08");
+  CHECK(timeline(one_day).size() == 3);
+  v1::GetPupilTimelineRequest from;
+  from.set_from_date("2025-09-09");
+  CHECK(timeline(from).size() == 3);
+  v1::GetPupilTimelineRequest two;
+  two.set_max_results(2);
+  CHECK(timeline(two, &end).size() == 2);
+  CHECK(end.truncated());
+  CHECK(timeline({}, nullptr, "reporter").empty());
 }
 
 TEST_CASE("Audit is for auditors, admins, and officers of their own school", "[audit]") {
@@ -424,6 +499,36 @@ TEST_CASE("histories, registers as of and replays equal a brute-force replay of 
       code = line.code();
       for (const auto& entry : line.changed_since()) since.push_back(entry.position());
     }
+    CHECK(got == expected);
+  }
+
+  // Every pupil's timeline: their events by (date, position).
+  for (int p = 1; p <= 6; ++p) {
+    const std::string pupil = "p" + std::to_string(p);
+    std::vector<std::pair<std::string, ledger::Position>> expected;
+    REQUIRE(f.ledger
+                ->ForEachEvent(1,
+                               [&](const v1::EventEnvelope& e) {
+                                 if (e.pupil_id() == pupil) {
+                                   expected.emplace_back(
+                                       ledger::FormatDate(*projections::EventDay(e)), e.position());
+                                 }
+                                 return true;
+                               })
+                .ok());
+    std::sort(expected.begin(), expected.end());
+    v1::GetPupilTimelineRequest request;
+    request.set_school_id("s1");
+    request.set_pupil_id(pupil);
+    request.set_min_position(last);
+    auto context = f.As("auditor");
+    auto reader = f.stub->GetPupilTimeline(context.get(), request);
+    std::vector<std::pair<std::string, ledger::Position>> got;
+    v1::PupilTimelinePage page;
+    while (reader->Read(&page)) {
+      for (const auto& entry : page.entries()) got.emplace_back(entry.date(), entry.position());
+    }
+    REQUIRE(reader->Finish().ok());
     CHECK(got == expected);
   }
 

@@ -22,6 +22,8 @@ namespace attendance::projections {
 //   'D' school | day(4) | session(1) | position(8)       -> an amendment, by session date
 //   'R' school | day(4) | session(1) | pupil | position(8) -> a mark or amendment, by register
 //   'P' school | pupil                                    -> the pupil's current year group, class
+//   'L' school | pupil | day(4) | position(8)            -> a pupil event that is not a mark
+//                                                           (enrolment, update, letter, leaving)
 //
 // 'T' / 'D' / 'R' values are the stored event without its hashes (decode
 // with DecodeMarkHistoryEntry or DecodeIndexedEvent); 'P' values a v1::Pupil
@@ -31,6 +33,7 @@ enum class AuditIndex : char {
   kSessionDate = 'D',
   kRegister = 'R',
   kPupil = 'P',
+  kPupilEvent = 'L',
 };
 
 // The prefix of one school's entries in `index`.
@@ -43,6 +46,13 @@ std::string SessionDateKey(std::string_view school, ledger::Day day,
 // The prefix of one register's 'R' entries.
 std::string RegisterKey(std::string_view school, ledger::Day day, v1::Session session);
 std::string PupilKey(std::string_view school, std::string_view pupil);
+// The prefix of one pupil's 'L' entries, and their keys from `day` on.
+std::string PupilEventPrefix(std::string_view school, std::string_view pupil);
+std::string PupilEventKey(std::string_view school, std::string_view pupil, ledger::Day day);
+// The date a pupil event concerns: a mark's or amendment's session, an
+// enrolment's first day on roll, an update's effective date, a letter's
+// sending, the last day on roll; else the day it was recorded (UTC).
+std::optional<ledger::Day> EventDay(const v1::EventEnvelope& event);
 
 // The entries an event adds (empty for events not indexed).
 std::vector<std::pair<std::string, std::string>> AuditIndexPuts(const v1::EventEnvelope& event);

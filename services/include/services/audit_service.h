@@ -62,6 +62,9 @@ class AuditServiceImpl final : public v1::Audit::Service {
   grpc::Status GetRegisterAsOf(grpc::ServerContext* context,
                                const v1::GetRegisterAsOfRequest* request,
                                v1::RegisterAsOf* response) override;
+  grpc::Status GetPupilTimeline(grpc::ServerContext* context,
+                                const v1::GetPupilTimelineRequest* request,
+                                grpc::ServerWriter<v1::PupilTimelinePage>* writer) override;
   grpc::Status VerifyLedger(grpc::ServerContext* context, const v1::VerifyLedgerRequest* request,
                             grpc::ServerWriter<v1::VerifyLedgerProgress>* writer) override;
   grpc::Status GetLedgerHead(grpc::ServerContext* context, const v1::GetLedgerHeadRequest* request,
