@@ -119,6 +119,27 @@ TEST_CASE("tampering behind the ledger's back is named by position", "[audit][ch
     CHECK_THAT(result.failure(), Catch::Contains("position 6"));
   }
 
+  SECTION("an event moved to another position, re-hashed: that position") {
+    Rewrite(path, 5, [](std::string prev, std::string, std::string body) {
+      v1::EventEnvelope event;
+      REQUIRE(event.ParseFromString(body));
+      event.set_position(4);
+      const std::string moved = event.SerializeAsString();
+      return Sha256(prev, moved) + moved;
+    });
+    // A normal open refuses it at once (position 5 does not fold); the
+    // offline check names it.
+    ledger::LedgerOptions options;
+    options.data_dir = path;
+    options.read_only = true;
+    auto opened = ledger::Ledger::Open(options);
+    REQUIRE(opened.ok());
+    const v1::VerifyLedgerProgress result = VerifyAll(**opened);
+    CHECK_FALSE(result.ok());
+    CHECK(result.first_failing_position() == 5);
+    CHECK_THAT(result.failure(), Catch::Contains("does not match its key"));
+  }
+
   SECTION("a deleted event: the gap, offline on a read-only open") {
     WithRawDb(path, [](rocksdb::DB& db, RawFamilies& families) {
       REQUIRE(db.Delete(rocksdb::WriteOptions(), families.at("events"), EventKey(3)).ok());
