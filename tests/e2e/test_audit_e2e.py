@@ -5,6 +5,7 @@ Sets up a school, records marks, amends some of them (a reason with a comma
 and quotes among them), then: GetMarkHistory; ReplayAmendments, written as
 CSV with the csv module, parsed back and checked against what was amended;
 the unauthorised->authorised filter; GetRegisterAsOf before the amendments;
+a pupil's timeline;
 a signed head from GetLedgerHead checked by VerifyLedger, and, after the
 server stops, by the offline `ledger-verify` (beside ledgerd) on the data
 directory. An auditor may call it all, a register-taker nothing.
@@ -185,6 +186,19 @@ class AuditE2ETest(unittest.TestCase):
             school_id=SCHOOL, date=DAYS[0], session=ev.AM, year_group=5), metadata=AUDITOR,
             timeout=10)
         self.assertEqual([(l.pupil_id, l.code) for l in year5.lines], [("A003", "N")])
+
+    def test_pupil_timeline(self):
+        pages = list(self.audit.GetPupilTimeline(self.audit_pb.GetPupilTimelineRequest(
+            school_id=SCHOOL, pupil_id="A001", min_position=self.last_position),
+            metadata=AUDITOR, timeout=10))
+        entries = [e for p in pages for e in p.entries]
+        self.assertEqual(pages[-1].end.entries, len(entries))
+        # Enrolment, four marks (two days, AM and PM), two amendments.
+        self.assertEqual(len(entries), 7)
+        self.assertTrue(entries[0].event.HasField("pupil_enrolled"))
+        self.assertEqual([(e.date, e.position) for e in entries],
+                         sorted((e.date, e.position) for e in entries))
+        self.assertEqual(sum(e.event.HasField("mark_amended") for e in entries), 2)
 
     def test_register_taker_may_not(self):
         with self.assertRaises(grpc.RpcError) as ctx:
