@@ -31,6 +31,7 @@
 #include "ledger/ledger.h"
 #include "projections/live_attendance.h"
 #include "services/attendance_read_model.h"
+#include "services/audit_service.h"
 #include "services/escalation_read_model.h"
 #include "services/escalation_service.h"
 #include "services/ledger_service.h"
@@ -67,6 +68,7 @@ ABSL_FLAG(int, max_threads, attendance::services::ServerLimits{}.max_threads,
 ABSL_FLAG(int, max_idle_ms, attendance::services::ServerLimits{}.max_connection_idle_ms,
           "close connections without calls after this many ms");
 ABSL_FLAG(bool, rebuild_read_models, false, "rebuild read models from position 1");
+ABSL_FLAG(std::string, head_key, "", "Ed25519 private key (PEM) that signs ledger heads");
 
 namespace {
 
@@ -84,6 +86,7 @@ struct Flags {
   int backup_keep = 48;
   attendance::services::ServerLimits limits;
   bool rebuild_read_models = false;
+  std::string head_key;
 };
 
 constexpr const char* kUsage = R"(usage: ledgerd [flags]
@@ -110,6 +113,7 @@ constexpr const char* kUsage = R"(usage: ledgerd [flags]
 Without --tokens every caller is a local admin, so only a loopback address is
 served; any other address needs --tls-cert, --tls-key and --tokens.
   --rebuild-read-models  ignore stored read-model checkpoints and rebuild them from position 1
+  --head-key FILE      Ed25519 private key (PEM) that signs GetLedgerHead's heads
 )";
 
 // Exits 0 on --help, 2 on bad usage (see command_line/command_line.h).
@@ -145,6 +149,7 @@ Flags ParseFlags(int argc, char** argv) {
   flags.limits.max_threads = positive(FLAGS_max_threads);
   flags.limits.max_connection_idle_ms = positive(FLAGS_max_idle_ms);
   flags.rebuild_read_models = absl::GetFlag(FLAGS_rebuild_read_models);
+  flags.head_key = absl::GetFlag(FLAGS_head_key);
   return flags;
 }
 
@@ -328,12 +333,13 @@ int main(int argc, char** argv) {
   attendance::services::MarkHistoryReadModel mark_history;
   attendance::projections::LiveEscalation live_escalation;  // issue 7: policies, ladders, worklist
   attendance::services::EscalationReadModel escalation_model(&live_escalation);
+  attendance::services::AuditIndexReadModel audit_index;
   attendance::services::ReadModelHostOptions host_options;
   host_options.ignore_checkpoints = flags.rebuild_read_models;
   attendance::services::ReadModelHost read_models(ledger->get(), host_options);
   for (attendance::services::ReadModel* model :
        std::initializer_list<attendance::services::ReadModel*>{&attendance_model, &mark_history,
-                                                               &escalation_model}) {
+                                                               &escalation_model, &audit_index}) {
     if (absl::Status s = read_models.Add(model); !s.ok()) {
       spdlog::error("cannot host read model {}: {}", model->name(), s.ToString());
       return 1;
@@ -373,9 +379,27 @@ int main(int argc, char** argv) {
                                         std::chrono::steady_clock::time_point deadline) {
         return read_models.WaitFor(escalation_model.name(), position, deadline);
       });
+  // The audit trail (README, "Audit"); heads are signed only with --head-key.
+  std::unique_ptr<attendance::services::HeadSigner> head_signer;
+  if (!flags.head_key.empty()) {
+    auto signer = attendance::services::HeadSigner::FromPemFile(flags.head_key);
+    if (!signer.ok()) {
+      spdlog::error("--head-key: {}", signer.status().ToString());
+      return 2;
+    }
+    head_signer = std::move(*signer);
+  }
+  attendance::services::AuditServiceImpl audit_service(
+      ledger->get(), &mark_history, &audit_index,
+      {clock, security->auth,
+       [&read_models](const std::string& name, attendance::ledger::Position position,
+                      std::chrono::steady_clock::time_point deadline) {
+         return read_models.WaitFor(name, position, deadline);
+       },
+       head_signer.get()});
   auto server = attendance::services::Server::Start(
-      flags.listen, {&ledger_service, &projections_service, &escalation_service}, flags.limits,
-      security->credentials);
+      flags.listen, {&ledger_service, &projections_service, &escalation_service, &audit_service},
+      flags.limits, security->credentials);
   if (!server.ok()) {
     spdlog::error("{}", server.status().ToString());
     return 1;

@@ -31,11 +31,18 @@ class RocksReadModelStore final : public ReadModelStore {
   absl::Status Scan(
       std::string_view prefix,
       const std::function<bool(std::string_view, std::string_view)>& visit) const override {
+    return ScanFrom(prefix, prefix, visit);
+  }
+
+  absl::Status ScanFrom(
+      std::string_view prefix, std::string_view from,
+      const std::function<bool(std::string_view, std::string_view)>& visit) const override {
     const std::string start = prefix_ + std::string(prefix);
+    const std::string seek = prefix_ + std::string(from < prefix ? prefix : from);
     rocksdb::ReadOptions read;
     read.prefix_same_as_start = false;
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, read_models_));
-    for (it->Seek(start); it->Valid(); it->Next()) {
+    for (it->Seek(seek); it->Valid(); it->Next()) {
       const std::string_view key = it->key().ToStringView();
       if (key.substr(0, start.size()) != start) break;
       if (!visit(key.substr(prefix_.size()), it->value().ToStringView())) break;

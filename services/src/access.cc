@@ -24,14 +24,16 @@ constexpr std::array<RoleEntry, 5> kRoleTable = {{
      "attendance_officer",
      {Action::kRecordMarks, Action::kAmendMark, Action::kRecordLetter, Action::kManagePupils,
       Action::kSetCalendar, Action::kSetSettings, Action::kReadEvents, Action::kReadProjections,
-      Action::kSetEscalationPolicy}},
-    {Role::kAuditor, "auditor", {Action::kReadEvents, Action::kReadProjections}},
+      Action::kSetEscalationPolicy, Action::kReadAudit}},
+    {Role::kAuditor,
+     "auditor",
+     {Action::kReadEvents, Action::kReadProjections, Action::kReadAudit, Action::kVerifyLedger}},
     {Role::kReporter, "reporter", {Action::kReadEvents, Action::kReadProjections}},
     {Role::kAdmin,
      "admin",
      {Action::kRecordMarks, Action::kAmendMark, Action::kRecordLetter, Action::kManagePupils,
       Action::kSetCalendar, Action::kSetSettings, Action::kReadEvents, Action::kReadProjections,
-      Action::kSetEscalationPolicy}},
+      Action::kSetEscalationPolicy, Action::kReadAudit, Action::kVerifyLedger}},
 }};
 
 absl::string_view ActionName(Action action) {
@@ -54,6 +56,10 @@ absl::string_view ActionName(Action action) {
       return "read attendance figures";
     case Action::kSetEscalationPolicy:
       return "set escalation policies";
+    case Action::kReadAudit:
+      return "read the audit trail";
+    case Action::kVerifyLedger:
+      return "verify the ledger";
   }
   return "?";
 }

@@ -46,6 +46,20 @@ absl::StatusOr<std::vector<projections::MarkHistoryEntry>> MarkHistoryReadModel:
   return entries;
 }
 
+absl::Status MarkHistoryReadModel::ScanPupil(
+    std::string_view school, std::string_view pupil, ledger::Day first, ledger::Day last,
+    const std::function<bool(std::string_view value)>& visit) const {
+  // Session 0 sorts before AM and PM: the first key of a day.
+  const std::string start =
+      projections::MarkHistorySessionKey(school, pupil, first, v1::SESSION_UNSPECIFIED);
+  const std::string end =
+      projections::MarkHistorySessionKey(school, pupil, last + 1, v1::SESSION_UNSPECIFIED);
+  const std::string prefix = start.substr(0, start.size() - 5);  // less day(4), session(1)
+  return store_->ScanFrom(prefix, start, [&](std::string_view key, std::string_view value) {
+    return key < end && visit(value);
+  });
+}
+
 absl::StatusOr<std::vector<std::pair<std::string, std::string>>> MarkHistoryReadModel::Dump()
     const {
   std::vector<std::pair<std::string, std::string>> all;

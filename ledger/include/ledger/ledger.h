@@ -69,6 +69,11 @@ class ReadModelStore {
   virtual absl::Status Scan(
       std::string_view prefix,
       const std::function<bool(std::string_view key, std::string_view value)>& visit) const = 0;
+  // As Scan, but from the first key >= `start` (which sorts at or after
+  // `prefix`): a range inside one prefix without reading what comes before.
+  virtual absl::Status ScanFrom(
+      std::string_view prefix, std::string_view start,
+      const std::function<bool(std::string_view key, std::string_view value)>& visit) const = 0;
   // The entries and the checkpoint, in one WriteBatch. The checkpoint is the
   // one Ledger::LoadCheckpoint(name) returns.
   virtual absl::Status Write(const ReadModelWrite& write) = 0;

@@ -31,6 +31,8 @@ enum class Action {
   kReadEvents,
   kReadProjections,
   kSetEscalationPolicy,
+  kReadAudit,     // the Audit service's histories, amendments and registers
+  kVerifyLedger,  // VerifyLedger, GetLedgerHead: positions and hashes, no school's data
 };
 
 // An authenticated caller: who, in which role, for which schools.

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -40,6 +41,11 @@ class MarkHistoryReadModel final : public ReadModel {
                                                                      std::string_view pupil,
                                                                      ledger::Day day,
                                                                      v1::Session session) const;
+  // One pupil's entries of sessions dated first..last, in date, session,
+  // log order; `visit` returns false to stop. Thread-safe.
+  absl::Status ScanPupil(std::string_view school, std::string_view pupil, ledger::Day first,
+                         ledger::Day last,
+                         const std::function<bool(std::string_view value)>& visit) const;
   // Every stored (key, value) in key order, for comparing with a rebuild.
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Dump() const;
 

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "projections/audit_index.h"
+#include "services/read_model.h"
+
+namespace attendance::services {
+
+// The audit trail's indexes (projections/audit_index.h: amendments by time
+// and by session date, registers, pupils' current year group and class) as
+// a read model with keyed state, written at every publish like
+// MarkHistoryReadModel, so a query reads what is published. Thread-safe
+// readers; the host feeds it from one thread.
+class AuditIndexReadModel final : public ReadModel {
+ public:
+  static constexpr const char* kName = "audit.index.v1";
+
+  explicit AuditIndexReadModel(std::string name = kName) : name_(std::move(name)) {}
+
+  const std::string& name() const override { return name_; }
+  ledger::Position position() const override { return position_.load(std::memory_order_acquire); }
+  void Attach(ledger::ReadModelStore* store) override { store_ = store; }
+  void Reset() override;
+  absl::Status Restore(const ledger::Ledger::Checkpoint& checkpoint) override;
+  absl::Status Apply(const v1::EventEnvelope& event) override;
+  absl::Status Encode(ledger::ReadModelWrite& write) override;
+  void Saved() override { pending_.clear(); }
+  bool reads_from_store() const override { return true; }
+
+  // Entries with keys in [start, prefix's end), in key order; `visit`
+  // returns false to stop. Reads through the store's short-lived iterators.
+  absl::Status Scan(
+      std::string_view prefix, std::string_view start,
+      const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
+  // The stored value of `key`; NOT_FOUND if absent.
+  absl::StatusOr<std::string> Get(std::string_view key) const { return store_->Get(key); }
+
+ private:
+  std::string name_;
+  ledger::ReadModelStore* store_ = nullptr;
+  std::atomic<ledger::Position> position_{0};
+  std::vector<std::pair<std::string, std::optional<std::string>>> pending_;
+};
+
+}  // namespace attendance::services

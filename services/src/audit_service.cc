@@ -1,0 +1,523 @@
+#include "services/audit_service.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "ledger/codes.h"
+#include "ledger/text_checks.h"
+#include "logger.h"
+#include "projections/audit_index.h"
+#include "projections/mark_history.h"
+#include "services/grpc_status.h"
+#include "services/ledger_verification.h"
+
+namespace attendance::services {
+namespace {
+
+// Index entries a ReplayAmendments call reads under one iterator before it
+// lets go of it to write to the client (a slow client pins nothing).
+constexpr std::size_t kKeysPerScan = 4096;
+// Amendments a ReplayAmendments message carries at most.
+constexpr std::size_t kPageSize = 1000;
+
+absl::StatusOr<ledger::Day> CheckSession(absl::string_view date, v1::Session session) {
+  absl::StatusOr<ledger::Day> day = ledger::CheckDate(date, "date");
+  if (!day.ok()) return day.status();
+  if (session != v1::AM && session != v1::PM) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("session: ", static_cast<int>(session), " is not AM or PM"));
+  }
+  return day;
+}
+
+void ToProto(const projections::MarkHistoryEntry& entry, v1::MarkHistoryEntry& out) {
+  out.set_position(entry.position);
+  out.set_amendment(entry.amendment);
+  out.set_code(entry.code);
+  out.set_original_code(entry.original_code);
+  out.set_reason(entry.reason);
+  *out.mutable_by() = entry.actor;
+  out.set_at_us(entry.recorded_at_us);
+}
+
+v1::Amendment ToAmendment(const v1::EventEnvelope& event) {
+  const v1::MarkAmended& amended = event.mark_amended();
+  v1::Amendment out;
+  out.set_position(event.position());
+  out.set_school_id(event.school_id());
+  out.set_pupil_id(amended.pupil_id());
+  out.set_date(amended.date());
+  out.set_session(amended.session());
+  out.set_original_code(amended.original_code());
+  out.set_amended_code(amended.amended_code());
+  out.set_reason(amended.reason());
+  *out.mutable_amended_by() = amended.has_amended_by() ? amended.amended_by() : event.actor();
+  out.set_amended_at_us(amended.amended_at_us() != 0 ? amended.amended_at_us()
+                                                     : event.recorded_at_us());
+  return out;
+}
+
+bool Matches(const v1::ReplayAmendmentsRequest& req, const v1::Amendment& a) {
+  if (!req.pupil_id().empty() && a.pupil_id() != req.pupil_id()) return false;
+  if (!req.amender_name().empty() && a.amended_by().name() != req.amender_name()) return false;
+  if (!req.amender_role().empty() && a.amended_by().role() != req.amender_role()) return false;
+  if (!req.from_code().empty() && a.original_code() != req.from_code()) return false;
+  if (!req.to_code().empty() && a.amended_code() != req.to_code()) return false;
+  if (req.unauthorised_to_authorised() && !(projections::IsUnauthorisedAbsence(a.original_code()) &&
+                                            projections::IsAuthorisedAbsence(a.amended_code()))) {
+    return false;
+  }
+  return true;
+}
+
+// The scan bounds of a replay: the index, where to start, where to stop
+// (exclusive; empty = the school's end).
+struct ReplayRange {
+  std::string prefix;
+  std::string start;
+  std::string end;
+};
+
+absl::StatusOr<ReplayRange> CheckReplay(const v1::ReplayAmendmentsRequest& req) {
+  if (absl::Status s = ledger::CheckId(req.school_id(), "school_id"); !s.ok()) return s;
+  if (!req.pupil_id().empty()) {
+    if (absl::Status s = ledger::CheckId(req.pupil_id(), "pupil_id"); !s.ok()) return s;
+  }
+  if (absl::Status s = ledger::CheckText(req.amender_name(), "amender_name", false, 200); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = ledger::CheckText(req.amender_role(), "amender_role", false, 200); !s.ok()) {
+    return s;
+  }
+  for (const auto& [code, field] :
+       {std::pair{&req.from_code(), "from_code"}, std::pair{&req.to_code(), "to_code"}}) {
+    if (!code->empty() && !ledger::IsKnownCode(*code)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": ", ledger::Quoted(*code), " is not a register code"));
+    }
+  }
+  if (req.max_results() > AuditServiceImpl::kMaxReplayResults) {
+    return absl::InvalidArgumentError(absl::StrCat("max_results: ", req.max_results(),
+                                                   " is more than the limit of ",
+                                                   AuditServiceImpl::kMaxReplayResults));
+  }
+  ReplayRange range;
+  switch (req.range()) {
+    case v1::BY_AMENDED_AT:
+      if (req.from_us() < 0 || (req.to_us() != 0 && req.to_us() <= req.from_us())) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("to_us: ", req.to_us(), " is not after from_us ", req.from_us()));
+      }
+      range.prefix =
+          projections::AuditSchoolPrefix(projections::AuditIndex::kAmendedAt, req.school_id());
+      range.start = projections::AmendedAtKey(req.school_id(), req.from_us());
+      if (req.to_us() != 0) range.end = projections::AmendedAtKey(req.school_id(), req.to_us());
+      break;
+    case v1::BY_SESSION_DATE: {
+      absl::StatusOr<ledger::Day> from = ledger::CheckDate(req.from_date(), "from_date");
+      if (!from.ok()) return from.status();
+      ledger::Day to = *from;
+      if (!req.to_date().empty()) {
+        absl::StatusOr<ledger::Day> parsed = ledger::CheckDate(req.to_date(), "to_date");
+        if (!parsed.ok()) return parsed.status();
+        to = *parsed;
+      }
+      if (to < *from) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("to_date: ", req.to_date(), " is before from_date ", req.from_date()));
+      }
+      range.prefix =
+          projections::AuditSchoolPrefix(projections::AuditIndex::kSessionDate, req.school_id());
+      range.start = projections::SessionDateKey(req.school_id(), *from);
+      range.end = projections::SessionDateKey(req.school_id(), to + 1);
+      break;
+    }
+    default:
+      return absl::InvalidArgumentError(absl::StrCat("range: ", static_cast<int>(req.range()),
+                                                     " is not BY_AMENDED_AT or BY_SESSION_DATE"));
+  }
+  if (!req.resume_after().empty()) {
+    if (req.resume_after().compare(0, range.prefix.size(), range.prefix) != 0 ||
+        req.resume_after() < range.start) {
+      return absl::InvalidArgumentError(
+          "resume_after: not a position of this school's range (give end.resume_after of a call "
+          "with the same range)");
+    }
+    // The first key after it.
+    range.start = req.resume_after() + std::string(1, '\0');
+  }
+  return range;
+}
+
+}  // namespace
+
+AuditServiceImpl::AuditServiceImpl(const ledger::Ledger* ledger,
+                                   const MarkHistoryReadModel* history,
+                                   const AuditIndexReadModel* index, Options options)
+    : ledger_(ledger), history_(history), index_(index), options_(std::move(options)) {
+  if (!options_.auth) options_.auth = Authenticator::LocalAdmin();
+}
+
+absl::Status AuditServiceImpl::AwaitPosition(const grpc::ServerContext& context,
+                                             const ReadModel& model,
+                                             ledger::Position min_position) const {
+  if (min_position == 0 || model.position() >= min_position) return absl::OkStatus();
+  if (!options_.wait_for) {
+    return absl::UnavailableError(absl::StrCat("read model ", model.name(), " at position ",
+                                               model.position(), ", asked for ", min_position));
+  }
+  const auto now_system = std::chrono::system_clock::now();
+  const auto now_steady = std::chrono::steady_clock::now();
+  auto wait = std::chrono::duration_cast<std::chrono::steady_clock::duration>(kMaxPositionWait);
+  if (context.deadline() < now_system + kMaxPositionWait) {
+    wait = std::chrono::duration_cast<std::chrono::steady_clock::duration>(context.deadline() -
+                                                                           now_system);
+  }
+  return options_.wait_for(model.name(), min_position, now_steady + wait);
+}
+
+absl::Status AuditServiceImpl::AuthorizeVerify(const grpc::ServerContext& context,
+                                               std::string_view method) const {
+  absl::StatusOr<Caller> caller =
+      options_.auth->Authenticate(context, absl::string_view(method.data(), method.size()));
+  if (!caller.ok()) return caller.status();
+  Caller any_school = *caller;
+  any_school.all_schools = true;
+  absl::Status allowed = Authorize(any_school, Action::kVerifyLedger, "");
+  if (!allowed.ok()) {
+    SPDLOG_LOGGER_WARN(&Log(), "denied {}: {}", method, std::string(allowed.message()));
+  }
+  return allowed;
+}
+
+grpc::Status AuditServiceImpl::GetMarkHistory(grpc::ServerContext* context,
+                                              const v1::GetMarkHistoryRequest* req,
+                                              v1::MarkHistory* resp) {
+  absl::StatusOr<Caller> caller =
+      options_.auth->Authorize(*context, "GetMarkHistory", Action::kReadAudit, req->school_id());
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  if (absl::Status s = ledger::CheckId(req->school_id(), "school_id"); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  if (absl::Status s = ledger::CheckId(req->pupil_id(), "pupil_id"); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  absl::StatusOr<ledger::Day> day = CheckSession(req->date(), req->session());
+  if (!day.ok()) return ToGrpcStatus(day.status());
+  if (absl::Status s = AwaitPosition(*context, *history_, req->min_position()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  auto entries = history_->History(req->school_id(), req->pupil_id(), *day, req->session());
+  if (!entries.ok()) return ToGrpcStatus(entries.status());
+  if (entries->empty()) {
+    return ToGrpcStatus(absl::NotFoundError(absl::StrCat(
+        "school ", ledger::Quoted(req->school_id()), " pupil ", ledger::Quoted(req->pupil_id()),
+        " ", req->date(), " ", v1::Session_Name(req->session()), " has no mark")));
+  }
+  resp->set_school_id(req->school_id());
+  resp->set_pupil_id(req->pupil_id());
+  resp->set_date(req->date());
+  resp->set_session(req->session());
+  for (const projections::MarkHistoryEntry& entry : *entries) ToProto(entry, *resp->add_entries());
+  return grpc::Status::OK;
+}
+
+grpc::Status AuditServiceImpl::ReplayAmendments(
+    grpc::ServerContext* context, const v1::ReplayAmendmentsRequest* req,
+    grpc::ServerWriter<v1::ReplayAmendmentsResponse>* writer) {
+  absl::StatusOr<Caller> caller =
+      options_.auth->Authorize(*context, "ReplayAmendments", Action::kReadAudit, req->school_id());
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  absl::StatusOr<ReplayRange> range = CheckReplay(*req);
+  if (!range.ok()) return ToGrpcStatus(range.status());
+  if (absl::Status s = AwaitPosition(*context, *index_, req->min_position()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  const std::uint32_t limit = req->max_results() == 0 ? kDefaultReplayResults : req->max_results();
+  std::uint32_t sent = 0;
+  std::string cursor = range->start;
+  std::string last_sent;
+  bool finished = false;
+  std::vector<std::pair<std::string, v1::Amendment>> batch;
+  v1::ReplayAmendmentsResponse page;
+  while (!finished && sent < limit) {
+    if (context->IsCancelled()) return {grpc::StatusCode::CANCELLED, "cancelled"};
+    batch.clear();
+    std::size_t visited = 0;
+    std::string next;
+    finished = true;
+    absl::Status decode_error;
+    absl::Status s =
+        index_->Scan(range->prefix, cursor, [&](std::string_view key, std::string_view value) {
+          if (!range->end.empty() && key >= range->end) return false;
+          if (visited == kKeysPerScan || batch.size() == kPageSize ||
+              sent + batch.size() == limit) {
+            next.assign(key.data(), key.size());
+            finished = false;
+            return false;
+          }
+          ++visited;
+          absl::StatusOr<v1::EventEnvelope> event = projections::DecodeIndexedEvent(value);
+          if (!event.ok() || !event->has_mark_amended()) {
+            decode_error = absl::DataLossError("audit index: undecodable amendment");
+            return false;
+          }
+          v1::Amendment amendment = ToAmendment(*event);
+          if (Matches(*req, amendment)) batch.emplace_back(std::string(key), std::move(amendment));
+          return true;
+        });
+    if (!s.ok()) return ToGrpcStatus(s);
+    if (!decode_error.ok()) return ToGrpcStatus(decode_error);
+    cursor = std::move(next);
+    if (batch.empty()) continue;
+    sent += static_cast<std::uint32_t>(batch.size());
+    last_sent = std::move(batch.back().first);
+    for (auto& [key, amendment] : batch) *page.add_amendments() = std::move(amendment);
+    if (!finished && sent < limit) {
+      if (!writer->Write(page)) return {grpc::StatusCode::CANCELLED, "client went away"};
+      page.Clear();
+    }
+  }
+  page.mutable_end()->set_amendments(sent);
+  if (!finished) {
+    page.mutable_end()->set_truncated(true);
+    page.mutable_end()->set_resume_after(last_sent);
+  }
+  writer->WriteLast(page, grpc::WriteOptions());
+  return grpc::Status::OK;
+}
+
+grpc::Status AuditServiceImpl::GetRegisterAsOf(grpc::ServerContext* context,
+                                               const v1::GetRegisterAsOfRequest* req,
+                                               v1::RegisterAsOf* resp) {
+  absl::StatusOr<Caller> caller =
+      options_.auth->Authorize(*context, "GetRegisterAsOf", Action::kReadAudit, req->school_id());
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  if (absl::Status s = ledger::CheckId(req->school_id(), "school_id"); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  absl::StatusOr<ledger::Day> day = CheckSession(req->date(), req->session());
+  if (!day.ok()) return ToGrpcStatus(day.status());
+  if (req->as_of_us() < 0) {
+    return ToGrpcStatus(
+        absl::InvalidArgumentError(absl::StrCat("as_of_us: ", req->as_of_us(), " is negative")));
+  }
+  if (absl::Status s =
+          ledger::CheckText(req->class_name(), "class_name", false, ledger::kMaxNameLength);
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  if (absl::Status s = AwaitPosition(*context, *index_, req->min_position()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  const std::int64_t as_of = req->as_of_us() == 0 ? options_.clock.NowUs() : req->as_of_us();
+  const std::string prefix = projections::RegisterKey(req->school_id(), *day, req->session());
+  std::vector<std::pair<std::string, std::vector<projections::MarkHistoryEntry>>> pupils;
+  absl::Status decode_error;
+  absl::Status s = index_->Scan(prefix, prefix, [&](std::string_view key, std::string_view value) {
+    const std::string_view pupil = projections::RegisterKeyPupil(key, prefix.size());
+    absl::StatusOr<projections::MarkHistoryEntry> entry =
+        projections::DecodeMarkHistoryEntry(value);
+    if (pupil.empty() || !entry.ok()) {
+      decode_error = absl::DataLossError("audit index: undecodable register entry");
+      return false;
+    }
+    if (pupils.empty() || pupils.back().first != pupil) {
+      if (pupils.size() == kMaxRegisterLines) return false;
+      pupils.emplace_back(std::string(pupil), std::vector<projections::MarkHistoryEntry>{});
+    }
+    pupils.back().second.push_back(std::move(*entry));
+    return true;
+  });
+  if (!s.ok()) return ToGrpcStatus(s);
+  if (!decode_error.ok()) return ToGrpcStatus(decode_error);
+  resp->set_school_id(req->school_id());
+  resp->set_date(req->date());
+  resp->set_session(req->session());
+  resp->set_as_of_us(as_of);
+  // The school's pupils in one sequential read (cheaper than a point read
+  // per line), in the same id order as the register's lines.
+  std::vector<v1::Pupil> roll;
+  const std::string roll_prefix =
+      projections::AuditSchoolPrefix(projections::AuditIndex::kPupil, req->school_id());
+  s = index_->Scan(roll_prefix, roll_prefix, [&](std::string_view, std::string_view value) {
+    if (!roll.emplace_back().ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      decode_error = absl::DataLossError("audit index: undecodable pupil entry");
+      return false;
+    }
+    return true;
+  });
+  if (!s.ok()) return ToGrpcStatus(s);
+  if (!decode_error.ok()) return ToGrpcStatus(decode_error);
+  // Index keys order ids by length, then bytes (they are length-prefixed).
+  auto key_order = [](std::string_view a, std::string_view b) {
+    return a.size() != b.size() ? a.size() < b.size() : a < b;
+  };
+  std::sort(pupils.begin(), pupils.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [pupil_id, entries] : pupils) {
+    v1::Pupil details;
+    auto found = std::lower_bound(roll.begin(), roll.end(), pupil_id,
+                                  [&](const v1::Pupil& pupil, const std::string& id) {
+                                    return key_order(pupil.pupil_id(), id);
+                                  });
+    if (found != roll.end() && found->pupil_id() == pupil_id) details = *found;
+    if (req->has_year_group() && details.year_group() != req->year_group()) continue;
+    if (!req->class_name().empty() && details.class_name() != req->class_name()) continue;
+    v1::RegisterLine* line = resp->add_lines();
+    line->set_pupil_id(pupil_id);
+    line->set_year_group(details.year_group());
+    line->set_class_name(details.class_name());
+    for (const projections::MarkHistoryEntry& entry : entries) {
+      if (entry.recorded_at_us <= as_of) {
+        line->set_code(entry.code);
+        ToProto(entry, *line->mutable_as_of_entry());
+      } else {
+        ToProto(entry, *line->add_changed_since());
+      }
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status AuditServiceImpl::GetPupilTimeline(grpc::ServerContext* context,
+                                                const v1::GetPupilTimelineRequest* req,
+                                                grpc::ServerWriter<v1::PupilTimelinePage>* writer) {
+  absl::StatusOr<Caller> caller =
+      options_.auth->Authorize(*context, "GetPupilTimeline", Action::kReadAudit, req->school_id());
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  for (const auto& [value, field] :
+       {std::pair{&req->school_id(), "school_id"}, std::pair{&req->pupil_id(), "pupil_id"}}) {
+    if (absl::Status s = ledger::CheckId(*value, field); !s.ok()) return ToGrpcStatus(s);
+  }
+  // Unbounded: from 1970 to well past any school's records.
+  ledger::Day first = 0, last = 1'000'000;
+  if (!req->from_date().empty()) {
+    absl::StatusOr<ledger::Day> day = ledger::CheckDate(req->from_date(), "from_date");
+    if (!day.ok()) return ToGrpcStatus(day.status());
+    first = std::max<ledger::Day>(0, *day);
+  }
+  if (!req->to_date().empty()) {
+    absl::StatusOr<ledger::Day> day = ledger::CheckDate(req->to_date(), "to_date");
+    if (!day.ok()) return ToGrpcStatus(day.status());
+    last = *day;
+  }
+  if (last < first) {
+    return ToGrpcStatus(absl::InvalidArgumentError(
+        absl::StrCat("to_date: ", req->to_date(), " is before from_date ", req->from_date())));
+  }
+  if (req->max_results() > kMaxReplayResults) {
+    return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
+        "max_results: ", req->max_results(), " is more than the limit of ", kMaxReplayResults)));
+  }
+  if (absl::Status s = AwaitPosition(*context, *history_, req->min_position()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  if (absl::Status s = AwaitPosition(*context, *index_, req->min_position()); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  const std::size_t limit = req->max_results() == 0 ? kDefaultReplayResults : req->max_results();
+  // Each source in its own date order, at most limit + 1 from each: the
+  // first `limit` of the merge are among them.
+  std::vector<v1::TimelineEntry> entries;
+  absl::Status decode_error;
+  auto add = [&](std::string_view value) {
+    v1::TimelineEntry& entry = entries.emplace_back();
+    std::optional<ledger::Day> day;
+    if (entry.mutable_event()->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      day = projections::EventDay(entry.event());
+    }
+    if (!day) {
+      decode_error = absl::DataLossError("audit index: undecodable timeline entry");
+      return false;
+    }
+    entry.set_date(ledger::FormatDate(*day));
+    entry.set_position(entry.event().position());
+    return true;
+  };
+  std::size_t from_marks = 0;
+  absl::Status s =
+      history_->ScanPupil(req->school_id(), req->pupil_id(), first, last,
+                          [&](auto value) { return ++from_marks <= limit + 1 && add(value); });
+  if (!s.ok()) return ToGrpcStatus(s);
+  if (!decode_error.ok()) return ToGrpcStatus(decode_error);
+  const std::string prefix = projections::PupilEventPrefix(req->school_id(), req->pupil_id());
+  const std::string end = projections::PupilEventKey(req->school_id(), req->pupil_id(), last + 1);
+  std::size_t from_events = 0;
+  s = index_->Scan(prefix, projections::PupilEventKey(req->school_id(), req->pupil_id(), first),
+                   [&](std::string_view key, std::string_view value) {
+                     return key < end && ++from_events <= limit + 1 && add(value);
+                   });
+  if (!s.ok()) return ToGrpcStatus(s);
+  if (!decode_error.ok()) return ToGrpcStatus(decode_error);
+  std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    return a.date() != b.date() ? a.date() < b.date() : a.position() < b.position();
+  });
+  const bool truncated = entries.size() > limit;
+  if (truncated) entries.resize(limit);
+  v1::PupilTimelinePage page;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    *page.add_entries() = std::move(entries[i]);
+    if (page.entries_size() == static_cast<int>(kPageSize) && i + 1 < entries.size()) {
+      if (!writer->Write(page)) return {grpc::StatusCode::CANCELLED, "client went away"};
+      page.Clear();
+    }
+  }
+  page.mutable_end()->set_entries(static_cast<std::uint32_t>(entries.size()));
+  page.mutable_end()->set_truncated(truncated);
+  writer->WriteLast(page, grpc::WriteOptions());
+  return grpc::Status::OK;
+}
+
+grpc::Status AuditServiceImpl::VerifyLedger(grpc::ServerContext* context,
+                                            const v1::VerifyLedgerRequest* req,
+                                            grpc::ServerWriter<v1::VerifyLedgerProgress>* writer) {
+  if (absl::Status s = AuthorizeVerify(*context, "VerifyLedger"); !s.ok()) return ToGrpcStatus(s);
+  const std::uint64_t every =
+      req->progress_every() == 0 ? kDefaultProgressEvery : req->progress_every();
+  if (every < kMinProgressEvery || every > kMaxProgressEvery) {
+    return ToGrpcStatus(absl::InvalidArgumentError(
+        absl::StrCat("progress_every: ", req->progress_every(), " is not in ", kMinProgressEvery,
+                     "..", kMaxProgressEvery)));
+  }
+  const std::string public_key = options_.signer ? options_.signer->public_key() : std::string();
+  absl::StatusOr<v1::VerifyLedgerProgress> result =
+      VerifyLedgerRange(*ledger_, req->from_position(), req->to_position(), every,
+                        req->has_head() ? &req->head() : nullptr, public_key,
+                        [&](const v1::VerifyLedgerProgress& progress) {
+                          return !context->IsCancelled() && writer->Write(progress);
+                        });
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  if (!result->ok()) {
+    SPDLOG_LOGGER_ERROR(&Log(), "VerifyLedger: chain fails at position {}: {}",
+                        result->first_failing_position(), result->failure());
+  }
+  writer->Write(*result);
+  return grpc::Status::OK;
+}
+
+grpc::Status AuditServiceImpl::GetLedgerHead(grpc::ServerContext* context,
+                                             const v1::GetLedgerHeadRequest*,
+                                             v1::SignedHead* resp) {
+  if (absl::Status s = AuthorizeVerify(*context, "GetLedgerHead"); !s.ok()) return ToGrpcStatus(s);
+  if (options_.signer == nullptr) {
+    return ToGrpcStatus(absl::FailedPreconditionError(
+        "this ledgerd signs no heads: start it with --head-key FILE (an Ed25519 PEM key)"));
+  }
+  const ledger::Position head = ledger_->LastPosition();
+  if (head == 0) return ToGrpcStatus(absl::FailedPreconditionError("the log is empty"));
+  absl::StatusOr<std::string> hash = HashAt(*ledger_, head);
+  if (!hash.ok()) return ToGrpcStatus(hash.status());
+  absl::StatusOr<std::string> signature = options_.signer->Sign(head, *hash);
+  if (!signature.ok()) return ToGrpcStatus(signature.status());
+  resp->set_position(head);
+  resp->set_hash(*hash);
+  resp->set_signature(*signature);
+  resp->set_public_key(options_.signer->public_key());
+  return grpc::Status::OK;
+}
+
+}  // namespace attendance::services

@@ -1,0 +1,183 @@
+#pragma once
+
+// attendance.v1.Audit on a real ledger, read-model host and gRPC server, for
+// the audit tests (tests/services/audit_service_test.cc) and the tamper
+// tests (tests/ledger/audit_tamper_test.cc).
+#include <grpcpp/grpcpp.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "attendance/v1/audit_service.grpc.pb.h"
+#include "services/audit_service.h"
+#include "services/read_model_host.h"
+#include "services/security.h"
+#include "services/server.h"
+#include "support/fixtures.h"
+
+namespace attendance::testing {
+
+using AuditIndexReadModel = services::AuditIndexReadModel;
+using MarkHistoryReadModel = services::MarkHistoryReadModel;
+
+inline constexpr std::int64_t kHour = 3'600'000'000;
+
+inline const std::vector<std::string> kRoles = {"register", "attendance_officer", "auditor",
+                                                "reporter", "admin"};
+
+inline v1::AmendMarkRequest Amend(const std::string& pupil, const std::string& date,
+                                  v1::Session session, const std::string& code,
+                                  const std::string& reason) {
+  v1::AmendMarkRequest amend;
+  amend.set_school_id("s1");
+  amend.set_pupil_id(pupil);
+  amend.set_date(date);
+  amend.set_session(session);
+  amend.set_amended_code(code);
+  amend.set_reason(reason);
+  return amend;
+}
+
+// Audit, with a tokens file (one token per role for s1, and an officer of
+// s2) and a head key, on 127.0.0.1 plaintext.
+struct AuditFixture : LedgerFixture {
+  explicit AuditFixture(int pupils = 3) : LedgerFixture(pupils) { Start(); }
+  ~AuditFixture() { Stop(); }
+
+  void Start() {
+    history = std::make_unique<MarkHistoryReadModel>();
+    index = std::make_unique<AuditIndexReadModel>();
+    host = std::make_unique<services::ReadModelHost>(ledger.get());
+    REQUIRE(host->Add(history.get()).ok());
+    REQUIRE(host->Add(index.get()).ok());
+    REQUIRE(host->Start().ok());
+    std::ofstream tokens(dir.Sub("tokens"));
+    for (const std::string& role : kRoles) {
+      tokens << services::TokenStore::HashToken("tok-" + role) << " " << role << " "
+             << (role == "admin" ? "*" : "s1") << " " << role << " of s1\n";
+    }
+    tokens << services::TokenStore::HashToken("tok-officer-s2") << " attendance_officer s2"
+           << " officer of s2\n";
+    tokens.close();
+    const std::string key = dir.Sub("head.pem");
+    REQUIRE(std::system(
+                ("openssl genpkey -algorithm ed25519 -out " + key + " 2>/dev/null").c_str()) == 0);
+    auto made = services::HeadSigner::FromPemFile(key);
+    REQUIRE(made.ok());
+    signer = std::move(*made);
+    services::SecurityFlags flags;
+    flags.tokens_file = dir.Sub("tokens");
+    auto security = services::SetUpSecurity(flags, "127.0.0.1:0");
+    REQUIRE(security.ok());
+    audit = std::make_unique<services::AuditServiceImpl>(
+        ledger.get(), history.get(), index.get(),
+        services::AuditServiceImpl::Options{ledger::Clock([this] { return now_us.load(); }),
+                                            security->auth,
+                                            [this](const std::string& name, ledger::Position p,
+                                                   std::chrono::steady_clock::time_point deadline) {
+                                              return host->WaitFor(name, p, deadline);
+                                            },
+                                            signer.get()});
+    auto started = services::Server::Start("127.0.0.1:0", {audit.get()});
+    REQUIRE(started.ok());
+    server = std::move(*started);
+    stub = v1::Audit::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(server->port()),
+                                                  grpc::InsecureChannelCredentials()));
+  }
+
+  void Stop() {
+    if (server) server->Shutdown();
+    server.reset();
+    if (host) host->Stop();
+    host.reset();
+  }
+
+  std::unique_ptr<grpc::ClientContext> As(const std::string& role) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->AddMetadata("authorization", "Bearer tok-" + role);
+    return context;
+  }
+
+  std::vector<v1::Amendment> Replay(const v1::ReplayAmendmentsRequest& request,
+                                    v1::ReplayEnd* end = nullptr,
+                                    const std::string& role = "auditor") {
+    auto context = As(role);
+    auto reader = stub->ReplayAmendments(context.get(), request);
+    std::vector<v1::Amendment> out;
+    v1::ReplayAmendmentsResponse item;
+    bool ended = false;
+    while (reader->Read(&item)) {
+      REQUIRE_FALSE(ended);  // `end` comes last
+      out.insert(out.end(), item.amendments().begin(), item.amendments().end());
+      ended = item.has_end();
+      if (ended && end != nullptr) *end = item.end();
+    }
+    CHECK(ended);
+    REQUIRE(reader->Finish().ok());
+    return out;
+  }
+
+  // Every message of a VerifyLedger call; the status in `status`.
+  std::vector<v1::VerifyLedgerProgress> Verify(const v1::VerifyLedgerRequest& request,
+                                               grpc::Status* status = nullptr,
+                                               const std::string& role = "auditor") {
+    auto context = As(role);
+    auto reader = stub->VerifyLedger(context.get(), request);
+    std::vector<v1::VerifyLedgerProgress> out;
+    v1::VerifyLedgerProgress progress;
+    while (reader->Read(&progress)) out.push_back(progress);
+    grpc::Status finished = reader->Finish();
+    if (status != nullptr) {
+      *status = finished;
+    } else {
+      REQUIRE(finished.ok());
+    }
+    return out;
+  }
+
+  std::unique_ptr<MarkHistoryReadModel> history;
+  std::unique_ptr<AuditIndexReadModel> index;
+  std::unique_ptr<services::ReadModelHost> host;
+  std::unique_ptr<services::HeadSigner> signer;
+  std::unique_ptr<services::AuditServiceImpl> audit;
+  std::unique_ptr<services::Server> server;
+  std::unique_ptr<v1::Audit::Stub> stub;
+};
+
+// p1 2025-09-08 AM: N at 15:00 on the 8th, amended N -> I the next day and
+// I -> M a day later; p2 the same session: "/" then "/" -> L; p3 PM: N -> U.
+// Returns the last position.
+inline ledger::Position MakeHistory(AuditFixture& f, std::int64_t t0) {
+  f.now_us = t0;
+  v1::RecordMarksRequest marks;
+  marks.set_school_id("s1");
+  *marks.add_marks() = MakeMark("p1", "2025-09-08", v1::AM, "N");
+  *marks.add_marks() = MakeMark("p2", "2025-09-08", v1::AM, "/");
+  *marks.add_marks() = MakeMark("p3", "2025-09-08", v1::PM, "N");
+  REQUIRE(f.ledger->RecordMarks(kTeacher, marks).ok());
+  f.now_us = t0 + 24 * kHour;
+  REQUIRE(
+      f.ledger->AmendMark(kOfficer, Amend("p1", "2025-09-08", v1::AM, "I", "parent phoned")).ok());
+  auto late = Amend("p2", "2025-09-08", v1::AM, "L", "arrived 09:10");
+  late.set_minutes_late(10);
+  REQUIRE(f.ledger->AmendMark(kOfficer, late).ok());
+  f.now_us = t0 + 48 * kHour;
+  REQUIRE(f.ledger
+              ->AmendMark({"Ms H. Head", "admin"},
+                          Amend("p1", "2025-09-08", v1::AM, "M", "it was the dentist"))
+              .ok());
+  auto last =
+      f.ledger->AmendMark(kOfficer, Amend("p3", "2025-09-08", v1::PM, "U", "no reason given"));
+  REQUIRE(last.ok());
+  return last->position();
+}
+
+inline constexpr std::int64_t kT0 =
+    1'757'340'000'000'000;  // 2025-09-08 14:00 UTC, both registers open
+
+}  // namespace attendance::testing

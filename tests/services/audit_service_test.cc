@@ -1,0 +1,605 @@
+// attendance.v1.Audit on a real ledger, read-model host and gRPC server:
+// mark histories, amendments replayed and filtered, registers as they
+// stood, permissions, chain verification with progress and signed heads.
+// Tampering behind the ledger's back: tests/ledger/audit_tamper_test.cc.
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <random>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "audit_fixture.h"
+#include "projections/audit_index.h"
+#include "services/head_signer.h"
+
+namespace attendance::testing {
+namespace {
+
+TEST_CASE("GetMarkHistory gives the first mark and every amendment in order", "[audit]") {
+  AuditFixture f;
+  const ledger::Position last = MakeHistory(f, kT0);
+  v1::GetMarkHistoryRequest request;
+  request.set_school_id("s1");
+  request.set_pupil_id("p1");
+  request.set_date("2025-09-08");
+  request.set_session(v1::AM);
+  request.set_min_position(last);
+  v1::MarkHistory history;
+  auto context = f.As("auditor");
+  REQUIRE(f.stub->GetMarkHistory(context.get(), request, &history).ok());
+  REQUIRE(history.entries_size() == 3);
+  CHECK_FALSE(history.entries(0).amendment());
+  CHECK(history.entries(0).code() == "N");
+  CHECK(history.entries(0).by().name() == kTeacher.name);
+  CHECK(history.entries(0).at_us() == kT0);
+  CHECK(history.entries(1).original_code() == "N");
+  CHECK(history.entries(1).code() == "I");
+  CHECK(history.entries(1).reason() == "parent phoned");
+  CHECK(history.entries(1).by().name() == kOfficer.name);
+  CHECK(history.entries(1).by().role() == "attendance_officer");
+  CHECK(history.entries(1).at_us() == kT0 + 24 * kHour);
+  CHECK(history.entries(2).original_code() == "I");
+  CHECK(history.entries(2).code() == "M");
+  CHECK(history.entries(2).by().role() == "admin");
+  CHECK(history.entries(0).position() < history.entries(1).position());
+  CHECK(history.entries(1).position() < history.entries(2).position());
+
+  request.set_pupil_id("p2");
+  request.set_session(v1::PM);
+  auto missing = f.As("auditor");
+  CHECK(f.stub->GetMarkHistory(missing.get(), request, &history).error_code() ==
+        grpc::StatusCode::NOT_FOUND);
+  request.set_date("2025-13-01");
+  auto bad = f.As("auditor");
+  grpc::Status status = f.stub->GetMarkHistory(bad.get(), request, &history);
+  CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_THAT(status.error_message(), Catch::Contains("date"));
+}
+
+TEST_CASE("ReplayAmendments streams a school's amendments by time or date, filtered", "[audit]") {
+  AuditFixture f;
+  const ledger::Position last = MakeHistory(f, kT0);
+  v1::ReplayAmendmentsRequest by_time;
+  by_time.set_school_id("s1");
+  by_time.set_range(v1::BY_AMENDED_AT);
+  by_time.set_from_us(kT0);
+  by_time.set_min_position(last);
+  std::vector<v1::Amendment> all = f.Replay(by_time);
+  REQUIRE(all.size() == 4);
+  for (std::size_t i = 1; i < all.size(); ++i) {
+    CHECK(all[i - 1].amended_at_us() <= all[i].amended_at_us());
+  }
+  CHECK(all[0].pupil_id() == "p1");
+  CHECK(all[0].original_code() == "N");
+  CHECK(all[0].amended_code() == "I");
+  CHECK(all[0].position() > 0);
+
+  // The second day only: [t0+48h, t0+49h).
+  by_time.set_from_us(kT0 + 48 * kHour);
+  by_time.set_to_us(kT0 + 49 * kHour);
+  CHECK(f.Replay(by_time).size() == 2);
+
+  v1::ReplayAmendmentsRequest by_date;
+  by_date.set_school_id("s1");
+  by_date.set_range(v1::BY_SESSION_DATE);
+  by_date.set_from_date("2025-09-08");
+  CHECK(f.Replay(by_date).size() == 4);
+  by_date.set_from_date("2025-09-09");
+  by_date.set_to_date("2025-12-31");
+  CHECK(f.Replay(by_date).empty());
+
+  by_date.set_from_date("2025-09-01");
+  by_date.set_unauthorised_to_authorised(true);
+  std::vector<v1::Amendment> n_to_i = f.Replay(by_date);
+  REQUIRE(n_to_i.size() == 1);  // N -> I; N -> U stays unauthorised
+  CHECK(n_to_i[0].amended_code() == "I");
+  by_date.set_unauthorised_to_authorised(false);
+  by_date.set_amender_role("admin");
+  REQUIRE(f.Replay(by_date).size() == 1);
+  by_date.set_amender_role("");
+  by_date.set_amender_name(kOfficer.name);
+  CHECK(f.Replay(by_date).size() == 3);
+  by_date.set_amender_name("");
+  by_date.set_from_code("N");
+  CHECK(f.Replay(by_date).size() == 2);
+  by_date.set_to_code("U");
+  CHECK(f.Replay(by_date).size() == 1);
+  by_date.clear_from_code();
+  by_date.clear_to_code();
+  by_date.set_pupil_id("p1");
+  CHECK(f.Replay(by_date).size() == 2);
+
+  // Pages: two at a time, resumed where the last ended.
+  by_date.clear_pupil_id();
+  by_date.set_max_results(3);
+  v1::ReplayEnd end;
+  std::vector<v1::Amendment> page = f.Replay(by_date, &end);
+  CHECK(page.size() == 3);
+  CHECK(end.truncated());
+  by_date.set_resume_after(end.resume_after());
+  std::vector<v1::Amendment> rest = f.Replay(by_date, &end);
+  REQUIRE(rest.size() == 1);
+  CHECK_FALSE(end.truncated());
+  CHECK(rest[0].position() != page[0].position());
+
+  // Refused: over the limit, an unknown code, no range.
+  for (auto mutate : std::vector<std::function<void(v1::ReplayAmendmentsRequest&)>>{
+           [](auto& r) { r.set_max_results(100'001); }, [](auto& r) { r.set_from_code("H2"); },
+           [](auto& r) { r.set_range(v1::AMENDMENT_RANGE_UNSPECIFIED); },
+           [](auto& r) { r.set_resume_after("junk"); }}) {
+    v1::ReplayAmendmentsRequest bad = by_date;
+    mutate(bad);
+    auto context = f.As("auditor");
+    auto reader = f.stub->ReplayAmendments(context.get(), bad);
+    v1::ReplayAmendmentsResponse item;
+    CHECK_FALSE(reader->Read(&item));
+    CHECK(reader->Finish().error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  }
+}
+
+TEST_CASE("GetRegisterAsOf gives the register as it stood, and what changed since", "[audit]") {
+  AuditFixture f;
+  const ledger::Position last = MakeHistory(f, kT0);
+  v1::GetRegisterAsOfRequest request;
+  request.set_school_id("s1");
+  request.set_date("2025-09-08");
+  request.set_session(v1::AM);
+  request.set_as_of_us(kT0 + 12 * kHour);
+  request.set_min_position(last);
+  v1::RegisterAsOf reg;
+  auto context = f.As("auditor");
+  REQUIRE(f.stub->GetRegisterAsOf(context.get(), request, &reg).ok());
+  REQUIRE(reg.lines_size() == 2);
+  CHECK(reg.lines(0).pupil_id() == "p1");
+  CHECK(reg.lines(0).code() == "N");
+  CHECK(reg.lines(0).year_group() == 7);
+  REQUIRE(reg.lines(0).changed_since_size() == 2);
+  CHECK(reg.lines(0).changed_since(0).code() == "I");
+  CHECK(reg.lines(0).changed_since(0).by().name() == kOfficer.name);
+  CHECK(reg.lines(0).changed_since(1).code() == "M");
+  CHECK(reg.lines(1).code() == "/");
+  CHECK(reg.lines(1).changed_since_size() == 1);
+
+  // Before anything was recorded: no codes, everything changed since.
+  request.set_as_of_us(kT0 - 1);
+  auto before = f.As("auditor");
+  REQUIRE(f.stub->GetRegisterAsOf(before.get(), request, &reg).ok());
+  REQUIRE(reg.lines_size() == 2);
+  CHECK(reg.lines(0).code().empty());
+  CHECK(reg.lines(0).changed_since_size() == 3);
+
+  // Now (the clock's time): the latest codes, nothing since.
+  request.set_as_of_us(0);
+  auto now = f.As("auditor");
+  REQUIRE(f.stub->GetRegisterAsOf(now.get(), request, &reg).ok());
+  CHECK(reg.lines(0).code() == "M");
+  CHECK(reg.lines(0).changed_since_size() == 0);
+  CHECK(reg.lines(1).code() == "L");
+
+  request.set_year_group(8);
+  auto other_year = f.As("auditor");
+  REQUIRE(f.stub->GetRegisterAsOf(other_year.get(), request, &reg).ok());
+  CHECK(reg.lines_size() == 0);
+}
+
+TEST_CASE("GetPupilTimeline gives a pupil's record in date order, then log order", "[audit]") {
+  AuditFixture f;
+  MakeHistory(f, kT0);
+  v1::RecordMarksRequest marks;
+  marks.set_school_id("s1");
+  *marks.add_marks() = MakeMark("p1", "2025-09-09", v1::AM, "/");
+  REQUIRE(f.ledger->RecordMarks(kTeacher, marks).ok());
+  v1::RecordLetterRequest letter;
+  letter.set_school_id("s1");
+  letter.set_pupil_id("p1");
+  letter.set_letter_id("letter_1");
+  letter.set_channel(v1::POST);
+  letter.set_sent_on("2025-09-09");
+  REQUIRE(f.ledger->RecordLetter(kOfficer, letter).ok());
+  v1::UpdatePupilRequest update;
+  update.set_school_id("s1");
+  *update.mutable_pupil() = Enrol("s1", "p1").pupil();
+  update.mutable_pupil()->set_class_name("7C");
+  update.set_effective_from("2025-09-10");
+  auto last = f.ledger->UpdatePupil(kOfficer, update);
+  REQUIRE(last.ok());
+
+  auto timeline = [&](v1::GetPupilTimelineRequest request, v1::TimelineEnd* end = nullptr,
+                      const std::string& role = "auditor") {
+    request.set_school_id("s1");
+    request.set_pupil_id("p1");
+    request.set_min_position(last->position());
+    auto context = f.As(role);
+    auto reader = f.stub->GetPupilTimeline(context.get(), request);
+    std::vector<v1::TimelineEntry> out;
+    v1::PupilTimelinePage page;
+    while (reader->Read(&page)) {
+      out.insert(out.end(), page.entries().begin(), page.entries().end());
+      if (end != nullptr) *end = page.end();
+    }
+    grpc::Status status = reader->Finish();
+    INFO(status.error_message());
+    CHECK(status.error_code() ==
+          (role == "reporter" ? grpc::StatusCode::PERMISSION_DENIED : grpc::StatusCode::OK));
+    return out;
+  };
+  v1::TimelineEnd end;
+  const std::vector<v1::TimelineEntry> all = timeline({}, &end);
+  REQUIRE(all.size() == 7);
+  CHECK(end.entries() == 7);
+  CHECK_FALSE(end.truncated());
+  CHECK(all[0].event().has_pupil_enrolled());
+  CHECK(all[0].date() == "2025-09-01");
+  CHECK(all[1].event().has_mark_recorded());
+  CHECK(all[1].date() == "2025-09-08");
+  CHECK(all[2].event().mark_amended().amended_code() == "I");
+  CHECK(all[3].event().mark_amended().amended_code() == "M");
+  CHECK(all[4].event().has_mark_recorded());
+  CHECK(all[5].event().has_letter_sent());
+  CHECK(all[6].event().has_pupil_updated());
+  for (std::size_t i = 1; i < all.size(); ++i) {
+    CHECK(std::make_pair(all[i - 1].date(), all[i - 1].position()) <
+          std::make_pair(all[i].date(), all[i].position()));
+    CHECK(all[i].position() == all[i].event().position());
+  }
+  v1::GetPupilTimelineRequest one_day;
+  one_day.set_from_date("2025-09-08");
+  one_day.set_to_date("2025-09-08");
+  CHECK(timeline(one_day).size() == 3);
+  v1::GetPupilTimelineRequest from;
+  from.set_from_date("2025-09-09");
+  CHECK(timeline(from).size() == 3);
+  v1::GetPupilTimelineRequest two;
+  two.set_max_results(2);
+  CHECK(timeline(two, &end).size() == 2);
+  CHECK(end.truncated());
+  CHECK(timeline({}, nullptr, "reporter").empty());
+}
+
+TEST_CASE("Audit is for auditors, admins, and officers of their own school", "[audit]") {
+  AuditFixture f;
+  MakeHistory(f, kT0);
+  v1::GetMarkHistoryRequest request;
+  request.set_school_id("s1");
+  request.set_pupil_id("p1");
+  request.set_date("2025-09-08");
+  request.set_session(v1::AM);
+  for (const std::string& role : kRoles) {
+    v1::MarkHistory history;
+    auto context = f.As(role);
+    const bool allowed = role == "auditor" || role == "admin" || role == "attendance_officer";
+    INFO(role);
+    CHECK(f.stub->GetMarkHistory(context.get(), request, &history).error_code() ==
+          (allowed ? grpc::StatusCode::OK : grpc::StatusCode::PERMISSION_DENIED));
+    grpc::Status status;
+    f.Verify({}, &status, role);
+    CHECK(status.error_code() == (role == "auditor" || role == "admin"
+                                      ? grpc::StatusCode::OK
+                                      : grpc::StatusCode::PERMISSION_DENIED));
+    v1::SignedHead head;
+    auto head_context = f.As(role);
+    CHECK(f.stub->GetLedgerHead(head_context.get(), {}, &head).error_code() ==
+          (role == "auditor" || role == "admin" ? grpc::StatusCode::OK
+                                                : grpc::StatusCode::PERMISSION_DENIED));
+  }
+  v1::MarkHistory history;
+  auto other_school = f.As("officer-s2");
+  CHECK(f.stub->GetMarkHistory(other_school.get(), request, &history).error_code() ==
+        grpc::StatusCode::PERMISSION_DENIED);
+  grpc::ClientContext anonymous;
+  CHECK(f.stub->GetMarkHistory(&anonymous, request, &history).error_code() ==
+        grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_CASE("VerifyLedger streams progress over a live ledger and verifies a signed head",
+          "[audit][chain]") {
+  AuditFixture f(40);
+  // 40 pupils x 2 sessions x 16 school days (up to September's end): 1,280 marks.
+  ledger::Day day = *ledger::ParseDate("2025-09-08");
+  for (int days = 0; days < 16; ++day) {
+    if (ledger::Weekday(day) >= 5) continue;
+    if (ledger::FormatDate(day) == "2025-09-19") continue;  // the INSET day
+    v1::RecordMarksRequest marks;
+    marks.set_school_id("s1");
+    for (int p = 1; p <= 40; ++p) {
+      for (v1::Session s : {v1::AM, v1::PM}) {
+        *marks.add_marks() = MakeMark("p" + std::to_string(p), ledger::FormatDate(day), s, "/");
+      }
+    }
+    auto recorded = f.ledger->RecordMarks(kTeacher, marks);
+    INFO(ledger::FormatDate(day) << " " << recorded.status().ToString());
+    REQUIRE(recorded.ok());
+    ++days;
+  }
+  const ledger::Position last = f.ledger->LastPosition();
+  REQUIRE(last > 1200);
+
+  v1::VerifyLedgerRequest request;
+  request.set_progress_every(1000);
+  std::vector<v1::VerifyLedgerProgress> messages = f.Verify(request);
+  REQUIRE(messages.size() == 2);
+  CHECK_FALSE(messages[0].done());
+  CHECK(messages[0].verified_through() == 1000);
+  CHECK(messages[1].done());
+  CHECK(messages[1].ok());
+  CHECK(messages[1].result_code() == "OK");
+  CHECK(messages[1].verified_through() == last);
+
+  // A head signed now, then more writes: the log still extends it.
+  v1::SignedHead head;
+  auto head_context = f.As("auditor");
+  REQUIRE(f.stub->GetLedgerHead(head_context.get(), {}, &head).ok());
+  CHECK(head.position() == last);
+  CHECK(head.public_key() == f.signer->public_key());
+  CHECK(services::VerifyHeadSignature(head.public_key(), head.position(), head.hash(),
+                                      head.signature()));
+  REQUIRE(f.ledger->AmendMark(kOfficer, Amend("p1", "2025-09-08", v1::AM, "L", "late")).ok());
+  *request.mutable_head() = head;
+  messages = f.Verify(request);
+  REQUIRE(messages.back().done());
+  CHECK(messages.back().head_check().signature_valid());
+  CHECK(messages.back().head_check().log_extends_head());
+
+  // A head whose hash is not the log's, or whose signature is forged.
+  v1::SignedHead other = head;
+  other.mutable_hash()->at(0) ^= 1;
+  *request.mutable_head() = other;
+  messages = f.Verify(request);
+  CHECK_FALSE(messages.back().head_check().signature_valid());
+  CHECK_FALSE(messages.back().head_check().log_extends_head());
+  other = head;
+  other.mutable_signature()->at(5) ^= 1;
+  *request.mutable_head() = other;
+  messages = f.Verify(request);
+  CHECK_FALSE(messages.back().head_check().signature_valid());
+  CHECK(messages.back().head_check().log_extends_head());
+
+  request.set_progress_every(10);
+  grpc::Status status;
+  f.Verify(request, &status);
+  CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  request.set_progress_every(0);
+  request.set_to_position(last + 100);
+  f.Verify(request, &status);
+  CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+}  // namespace
+}  // namespace attendance::testing
+
+namespace attendance::testing {
+namespace {
+
+// What the log says, replayed by brute force: every mark and amendment.
+struct LoggedEntry {
+  v1::EventEnvelope event;
+  std::string pupil, date;
+  v1::Session session;
+  std::int64_t at_us;
+};
+
+std::vector<LoggedEntry> ReplayLog(const ledger::Ledger& ledger) {
+  std::vector<LoggedEntry> out;
+  REQUIRE(ledger
+              .ForEachEvent(
+                  1,
+                  [&](const v1::EventEnvelope& e) {
+                    if (e.has_mark_recorded()) {
+                      out.push_back({e, e.mark_recorded().pupil_id(), e.mark_recorded().date(),
+                                     e.mark_recorded().session(), e.recorded_at_us()});
+                    } else if (e.has_mark_amended()) {
+                      out.push_back({e, e.mark_amended().pupil_id(), e.mark_amended().date(),
+                                     e.mark_amended().session(), e.mark_amended().amended_at_us()});
+                    }
+                    return true;
+                  })
+              .ok());
+  return out;
+}
+
+TEST_CASE("histories, registers as of and replays equal a brute-force replay of the log",
+          "[audit][property]") {
+  AuditFixture f(6);
+  std::mt19937 random(20261201);
+  const std::vector<std::string> days = {"2025-09-08", "2025-09-09", "2025-09-10", "2025-09-11",
+                                         "2025-09-12"};
+  const std::vector<std::string> codes = {"/", "N", "I", "M", "O", "G", "E", "R", "B"};
+  const std::vector<ledger::Principal> amenders = {
+      kOfficer, {"Ms H. Head", "admin"}, {"Mr D. Deputy", "attendance_officer"}};
+  std::int64_t now = kT0 + 5 * 24 * kHour;
+  std::map<std::tuple<std::string, std::string, int>, std::string> current;
+  for (const std::string& day : days) {
+    v1::RecordMarksRequest marks;
+    marks.set_school_id("s1");
+    for (int p = 1; p <= 6; ++p) {
+      for (v1::Session s : {v1::AM, v1::PM}) {
+        if (random() % 5 == 0) continue;  // some sessions never marked
+        const std::string code = codes[random() % codes.size()];
+        *marks.add_marks() = MakeMark("p" + std::to_string(p), day, s, code);
+        current[{"p" + std::to_string(p), day, s}] = code;
+      }
+    }
+    f.now_us = now += kHour;
+    REQUIRE(f.ledger->RecordMarks(kTeacher, marks).ok());
+  }
+  std::vector<std::tuple<std::string, std::string, int>> marked;
+  for (const auto& [key, code] : current) marked.push_back(key);
+  for (int i = 0; i < 150; ++i) {  // amendments, of amendments too
+    auto& [pupil, day, session] = marked[random() % marked.size()];
+    std::string code;
+    do {
+      code = codes[random() % codes.size()];
+    } while (code == current[{pupil, day, session}]);
+    f.now_us = now += static_cast<std::int64_t>(random() % 600) * 1'000'000;
+    auto amended = f.ledger->AmendMark(
+        amenders[random() % amenders.size()],
+        Amend(pupil, day, static_cast<v1::Session>(session), code, "reason " + std::to_string(i)));
+    INFO(amended.status().ToString());
+    REQUIRE(amended.ok());
+    current[{pupil, day, session}] = code;
+  }
+  const ledger::Position last = f.ledger->LastPosition();
+  const std::vector<LoggedEntry> log = ReplayLog(*f.ledger);
+
+  // Every session's history.
+  for (const auto& [pupil, day, session] : marked) {
+    v1::GetMarkHistoryRequest request;
+    request.set_school_id("s1");
+    request.set_pupil_id(pupil);
+    request.set_date(day);
+    request.set_session(static_cast<v1::Session>(session));
+    request.set_min_position(last);
+    v1::MarkHistory history;
+    auto context = f.As("auditor");
+    REQUIRE(f.stub->GetMarkHistory(context.get(), request, &history).ok());
+    std::vector<ledger::Position> expected;
+    for (const LoggedEntry& e : log) {
+      if (e.pupil == pupil && e.date == day && e.session == session) {
+        expected.push_back(e.event.position());
+      }
+    }
+    std::vector<ledger::Position> got;
+    for (const auto& entry : history.entries()) got.push_back(entry.position());
+    CHECK(got == expected);
+  }
+
+  // Registers as they stood at random moments.
+  for (int i = 0; i < 40; ++i) {
+    const std::string day = days[random() % days.size()];
+    const v1::Session session = random() % 2 ? v1::AM : v1::PM;
+    const std::int64_t as_of =
+        kT0 + 5 * 24 * kHour + static_cast<std::int64_t>(random() % (now - kT0 - 5 * 24 * kHour));
+    v1::GetRegisterAsOfRequest request;
+    request.set_school_id("s1");
+    request.set_date(day);
+    request.set_session(session);
+    request.set_as_of_us(as_of);
+    request.set_min_position(last);
+    v1::RegisterAsOf reg;
+    auto context = f.As("auditor");
+    REQUIRE(f.stub->GetRegisterAsOf(context.get(), request, &reg).ok());
+    std::map<std::string, std::pair<std::string, std::vector<ledger::Position>>> expected;
+    for (const LoggedEntry& e : log) {
+      if (e.date != day || e.session != session) continue;
+      auto& [code, since] = expected[e.pupil];
+      if (e.at_us <= as_of) {
+        code = e.event.has_mark_recorded() ? e.event.mark_recorded().code()
+                                           : e.event.mark_amended().amended_code();
+      } else {
+        since.push_back(e.event.position());
+      }
+    }
+    std::map<std::string, std::pair<std::string, std::vector<ledger::Position>>> got;
+    for (const auto& line : reg.lines()) {
+      auto& [code, since] = got[line.pupil_id()];
+      code = line.code();
+      for (const auto& entry : line.changed_since()) since.push_back(entry.position());
+    }
+    CHECK(got == expected);
+  }
+
+  // Every pupil's timeline: their events by (date, position).
+  for (int p = 1; p <= 6; ++p) {
+    const std::string pupil = "p" + std::to_string(p);
+    std::vector<std::pair<std::string, ledger::Position>> expected;
+    REQUIRE(f.ledger
+                ->ForEachEvent(1,
+                               [&](const v1::EventEnvelope& e) {
+                                 if (e.pupil_id() == pupil) {
+                                   expected.emplace_back(
+                                       ledger::FormatDate(*projections::EventDay(e)), e.position());
+                                 }
+                                 return true;
+                               })
+                .ok());
+    std::sort(expected.begin(), expected.end());
+    v1::GetPupilTimelineRequest request;
+    request.set_school_id("s1");
+    request.set_pupil_id(pupil);
+    request.set_min_position(last);
+    auto context = f.As("auditor");
+    auto reader = f.stub->GetPupilTimeline(context.get(), request);
+    std::vector<std::pair<std::string, ledger::Position>> got;
+    v1::PupilTimelinePage page;
+    while (reader->Read(&page)) {
+      for (const auto& entry : page.entries()) got.emplace_back(entry.date(), entry.position());
+    }
+    REQUIRE(reader->Finish().ok());
+    CHECK(got == expected);
+  }
+
+  // Replays by time and by date, with random filters.
+  for (int i = 0; i < 40; ++i) {
+    v1::ReplayAmendmentsRequest request;
+    request.set_school_id("s1");
+    request.set_min_position(last);
+    const bool by_time = random() % 2;
+    std::int64_t from_us = 0, to_us = 0;
+    std::string from_date, to_date;
+    if (by_time) {
+      request.set_range(v1::BY_AMENDED_AT);
+      from_us = kT0 + static_cast<std::int64_t>(random() % (now - kT0));
+      to_us = from_us + static_cast<std::int64_t>(random() % (now - kT0)) + 1;
+      request.set_from_us(from_us);
+      request.set_to_us(to_us);
+    } else {
+      request.set_range(v1::BY_SESSION_DATE);
+      const std::size_t a = random() % days.size(), b = random() % days.size();
+      from_date = days[std::min(a, b)];
+      to_date = days[std::max(a, b)];
+      request.set_from_date(from_date);
+      request.set_to_date(to_date);
+    }
+    switch (random() % 5) {
+      case 0:
+        request.set_pupil_id("p" + std::to_string(1 + random() % 6));
+        break;
+      case 1:
+        request.set_amender_role("admin");
+        break;
+      case 2:
+        request.set_unauthorised_to_authorised(true);
+        break;
+      case 3:
+        request.set_from_code(codes[random() % codes.size()]);
+        break;
+      default:
+        break;
+    }
+    std::vector<std::tuple<std::int64_t, std::string, int, ledger::Position>> expected;
+    for (const LoggedEntry& e : log) {
+      if (!e.event.has_mark_amended()) continue;
+      const v1::MarkAmended& m = e.event.mark_amended();
+      if (by_time ? (e.at_us < from_us || e.at_us >= to_us)
+                  : (e.date < from_date || e.date > to_date)) {
+        continue;
+      }
+      if (!request.pupil_id().empty() && m.pupil_id() != request.pupil_id()) continue;
+      if (!request.amender_role().empty() && m.amended_by().role() != request.amender_role()) {
+        continue;
+      }
+      if (!request.from_code().empty() && m.original_code() != request.from_code()) continue;
+      if (request.unauthorised_to_authorised() &&
+          !((m.original_code() == "N" || m.original_code() == "O" || m.original_code() == "G") &&
+            (m.amended_code() == "I" || m.amended_code() == "M" || m.amended_code() == "E" ||
+             m.amended_code() == "R"))) {
+        continue;
+      }
+      expected.emplace_back(by_time ? e.at_us : 0, by_time ? "" : e.date,
+                            by_time ? 0 : static_cast<int>(e.session), e.event.position());
+    }
+    std::sort(expected.begin(), expected.end());
+    std::vector<ledger::Position> expected_positions, got;
+    for (const auto& row : expected) expected_positions.push_back(std::get<3>(row));
+    for (const v1::Amendment& a : f.Replay(request)) got.push_back(a.position());
+    INFO("replay " << i << " " << request.ShortDebugString());
+    CHECK(got == expected_positions);
+  }
+}
+
+}  // namespace
+}  // namespace attendance::testing
