@@ -31,6 +31,7 @@
 #include "ledger/ledger.h"
 #include "projections/live_attendance.h"
 #include "services/attendance_read_model.h"
+#include "services/feeds_service.h"
 #include "services/ledger_service.h"
 #include "services/mark_history_read_model.h"
 #include "services/projections_service.h"
@@ -64,6 +65,10 @@ ABSL_FLAG(int, max_threads, attendance::services::ServerLimits{}.max_threads,
           "threads of the synchronous gRPC server");
 ABSL_FLAG(int, max_idle_ms, attendance::services::ServerLimits{}.max_connection_idle_ms,
           "close connections without calls after this many ms");
+ABSL_FLAG(int, max_feeds, attendance::services::ServerLimits{}.max_feeds,
+          "feeds (attendance.v1.Feeds) open at once");
+ABSL_FLAG(int, max_feed_lag_events, attendance::services::ServerLimits{}.max_feed_lag_events,
+          "events a caught-up feed subscriber may fall behind before it is ended");
 ABSL_FLAG(bool, rebuild_read_models, false, "rebuild read models from position 1");
 
 namespace {
@@ -142,6 +147,8 @@ Flags ParseFlags(int argc, char** argv) {
   flags.limits.max_mark_streams = positive(FLAGS_max_mark_streams);
   flags.limits.max_threads = positive(FLAGS_max_threads);
   flags.limits.max_connection_idle_ms = positive(FLAGS_max_idle_ms);
+  flags.limits.max_feeds = positive(FLAGS_max_feeds);
+  flags.limits.max_feed_lag_events = positive(FLAGS_max_feed_lag_events);
   flags.rebuild_read_models = absl::GetFlag(FLAGS_rebuild_read_models);
   return flags;
 }
@@ -362,8 +369,10 @@ int main(int argc, char** argv) {
                                         std::chrono::steady_clock::time_point deadline) {
         return read_models.WaitFor(attendance_model.name(), position, deadline);
       });
+  attendance::services::FeedsServiceImpl feeds_service(**ledger, security->auth);
   auto server = attendance::services::Server::Start(
-      flags.listen, {&ledger_service, &projections_service}, flags.limits, security->credentials);
+      flags.listen, {&ledger_service, &projections_service, &feeds_service}, flags.limits,
+      security->credentials);
   if (!server.ok()) {
     spdlog::error("{}", server.status().ToString());
     return 1;
