@@ -460,5 +460,126 @@ TEST_CASE("a reporter's event feed carries pupils cut to id, year group and clas
   CHECK(none.empty());
 }
 
+// SubscribeProjectionChanges for school s1: reads up to `max_messages`
+// messages (0: until `stop_at` is reported), appending changes; returns the
+// last position received.
+ledger::Position ReadChanges(v1::Feeds::Stub& stub, ledger::Position after,
+                             std::size_t max_messages, ledger::Position stop_at,
+                             std::vector<v1::PupilChange>& changes,
+                             std::chrono::milliseconds deadline = std::chrono::minutes(2)) {
+  v1::SubscribeProjectionChangesRequest request;
+  request.add_school_ids("s1");
+  request.set_after_position(after);
+  request.add_windows()->set_kind(v1::ACADEMIC_YEAR_TO_DATE);
+  request.add_windows()->set_kind(v1::CURRENT_TERM);
+  grpc::ClientContext context;
+  context.set_deadline(system_clock::now() + deadline);
+  auto reader = stub.SubscribeProjectionChanges(&context, request);
+  v1::SubscribeProjectionChangesResponse message;
+  std::size_t read = 0;
+  ledger::Position position = after;
+  while ((max_messages == 0 || read < max_messages) && reader->Read(&message)) {
+    ++read;
+    for (const auto& change : message.changes()) {
+      CHECK(change.attendance().position() > position);
+      changes.push_back(change);
+    }
+    position = std::max(position, message.position());
+    if (max_messages == 0 && stop_at != 0 && position >= stop_at) break;
+  }
+  context.TryCancel();
+  while (reader->Read(&message)) {
+  }
+  reader->Finish();
+  return position;
+}
+
+TEST_CASE(
+    "projection changes: resumed streams equal one uninterrupted stream, and end at the "
+    "projection's figures",
+    "[feeds]") {
+  constexpr int kPupils = 6;
+  FeedsFixture f(kPupils);
+  std::atomic<bool> writing{true};
+  std::thread writers([&] {
+    WriteMarks(*f.ledger, Pupils(kPupils), 2, 2);
+    writing = false;
+  });
+  std::vector<v1::PupilChange> resumed;
+  std::mt19937 random(17);
+  ledger::Position position = 0;
+  int sessions = 0;
+  while (writing) {
+    position =
+        ReadChanges(*f.stub, position, 1 + random() % 4, 0, resumed, std::chrono::seconds(2));
+    ++sessions;
+  }
+  writers.join();
+  const ledger::Position head = f.ledger->LastPosition();
+  ReadChanges(*f.stub, position, 0, head, resumed);
+  std::vector<v1::PupilChange> whole;
+  ReadChanges(*f.stub, 0, 0, head, whole);
+  CHECK(sessions > 1);
+  REQUIRE(resumed.size() == whole.size());
+  for (std::size_t i = 0; i < whole.size(); ++i) {
+    REQUIRE(resumed[i].SerializeAsString() == whole[i].SerializeAsString());
+  }
+  // Each pupil's last change holds the figures the projection answers, as of
+  // the day the events were recorded (the fixture's clock: 2025-10-09).
+  projections::AttendanceState state;
+  REQUIRE(f.ledger
+              ->ForEachEvent(1,
+                             [&](const v1::EventEnvelope& e) {
+                               state.Apply(e);
+                               return true;
+                             })
+              .ok());
+  std::map<std::string, v1::PupilChange> last;
+  bool entered_pa = false;
+  for (const auto& change : whole) {
+    last[change.attendance().pupil().pupil_id()] = change;
+    entered_pa = entered_pa || (change.persistent_absence() && !change.persistent_absence_before());
+  }
+  CHECK(entered_pa);  // a quarter of the marks are N
+  REQUIRE(last.size() == kPupils);
+  for (const auto& [pupil, change] : last) {
+    v1::GetPupilAttendanceRequest query;
+    query.set_school_id("s1");
+    query.set_pupil_id(pupil);
+    query.set_as_of("2025-10-09");
+    auto expected = projections::QueryPupilAttendance(state, query, 0);
+    REQUIRE(expected.ok());
+    REQUIRE(change.attendance().windows_size() == 2);
+    for (const auto& window : expected->windows()) {
+      if (window.window().kind() != v1::ACADEMIC_YEAR_TO_DATE) continue;
+      INFO(pupil);
+      CHECK(window.SerializeAsString() == change.attendance().windows(0).SerializeAsString());
+      CHECK(change.persistent_absence() == window.figures().persistent_absence());
+    }
+  }
+}
+
+TEST_CASE("projection changes refuse bad requests", "[feeds]") {
+  FeedsFixture f;
+  auto status_of = [&](const v1::SubscribeProjectionChangesRequest& request) {
+    grpc::ClientContext context;
+    context.set_deadline(system_clock::now() + std::chrono::seconds(30));
+    auto reader = f.stub->SubscribeProjectionChanges(&context, request);
+    v1::SubscribeProjectionChangesResponse message;
+    while (reader->Read(&message)) {
+    }
+    return reader->Finish();
+  };
+  v1::SubscribeProjectionChangesRequest none;
+  CHECK(status_of(none).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  v1::SubscribeProjectionChangesRequest bad_window;
+  bad_window.add_school_ids("s1");
+  bad_window.add_windows()->set_kind(v1::PREVIOUS_ACADEMIC_YEAR);
+  bad_window.mutable_windows(0)->set_years_back(9);
+  grpc::Status status = status_of(bad_window);
+  CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_THAT(status.error_message(), Catch::Contains("windows[0]"));
+}
+
 }  // namespace
 }  // namespace attendance::testing
