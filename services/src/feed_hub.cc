@@ -1,5 +1,8 @@
 #include "feed_hub.h"
 
+#include <algorithm>
+#include <iterator>
+#include <optional>
 #include <utility>
 
 namespace attendance::services {
@@ -46,6 +49,63 @@ void FeedHub::Schedule(std::shared_ptr<FeedSubscription> subscription) {
 std::size_t FeedHub::size() const {
   std::lock_guard lock(mu_);
   return subscriptions_.size();
+}
+
+namespace {
+
+// The run of `cache` holding `from`, or null.
+std::optional<FeedHub::Slice> Find(
+    const std::deque<std::shared_ptr<const ledger::EventChunk>>& cache, ledger::Position from) {
+  if (cache.empty() || from < cache.front()->events[0].position() ||
+      from > cache.back()->events.rbegin()->position()) {
+    return std::nullopt;
+  }
+  auto it = std::upper_bound(cache.begin(), cache.end(), from,
+                             [](ledger::Position p, const auto& chunk) {
+                               return p < chunk->events[0].position();
+                             });
+  const auto& chunk = *std::prev(it);
+  return FeedHub::Slice{chunk, static_cast<int>(from - chunk->events[0].position())};
+}
+
+}  // namespace
+
+absl::StatusOr<FeedHub::Slice> FeedHub::Read(ledger::Position from, ledger::ChunkLimits limits) {
+  {
+    std::lock_guard lock(cache_mu_);
+    if (auto slice = Find(cache_, from)) return *slice;
+    // Older than the runs kept: this subscriber's own read from disk.
+    if (!cache_.empty() && from < cache_.front()->events[0].position()) {
+      auto chunk = std::make_shared<ledger::EventChunk>();
+      if (absl::Status s = ledger_.ReadChunk(from, limits, *chunk); !s.ok()) return s;
+      return Slice{std::move(chunk), 0};
+    }
+  }
+  // Past the runs kept: the first subscriber there reads the next run for
+  // all (the others wait for it, then find it).
+  std::lock_guard extend(extend_mu_);
+  ledger::Position start;
+  {
+    std::lock_guard lock(cache_mu_);
+    if (auto slice = Find(cache_, from)) return *slice;
+    start = cache_.empty() ? from : cache_.back()->events.rbegin()->position() + 1;
+    if (from != start) {  // a gap (a subscriber ahead of the runs): start again there
+      cache_.clear();
+      cached_events_ = 0;
+      start = from;
+    }
+  }
+  auto chunk = std::make_shared<ledger::EventChunk>();
+  if (absl::Status s = ledger_.ReadChunk(start, limits, *chunk); !s.ok()) return s;
+  if (chunk->events.empty()) return Slice{std::move(chunk), 0};
+  std::lock_guard lock(cache_mu_);
+  cache_.push_back(chunk);
+  cached_events_ += static_cast<std::size_t>(chunk->events.size());
+  while (cache_.size() > 1 && cached_events_ > kCachedEvents) {
+    cached_events_ -= static_cast<std::size_t>(cache_.front()->events.size());
+    cache_.pop_front();
+  }
+  return Slice{std::move(chunk), 0};
 }
 
 void FeedHub::Watch() {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
 #include "ledger/ledger.h"
 
 namespace attendance::services {
@@ -54,6 +55,17 @@ class FeedHub {
   void CountEndedForLag() { ended_for_lag_.fetch_add(1); }
   std::uint64_t ended_for_lag() const { return ended_for_lag_.load(); }
 
+  // Events from `from` on: a run of the log read once for every subscriber
+  // near the head (the hub keeps the most recent runs, up to kCachedEvents
+  // events), or read from disk for this subscriber alone when `from` is
+  // older than those. Empty when `from` is past the head.
+  struct Slice {
+    std::shared_ptr<const ledger::EventChunk> chunk;
+    int begin = 0;  // the first event of `chunk` at or after `from`
+  };
+  absl::StatusOr<Slice> Read(ledger::Position from, ledger::ChunkLimits limits);
+
+  static constexpr std::size_t kCachedEvents = 32'768;
   // How often the watcher pokes subscribers when nothing is committed.
   static constexpr auto kPollInterval = std::chrono::milliseconds(200);
 
@@ -68,6 +80,12 @@ class FeedHub {
   bool stop_ = false;
   absl::flat_hash_map<const FeedSubscription*, std::shared_ptr<FeedSubscription>> subscriptions_;
   std::deque<std::shared_ptr<FeedSubscription>> work_;
+  // The recent runs, consecutive and ascending; extended by one reader at
+  // a time (extend_mu_), looked up under cache_mu_.
+  std::mutex extend_mu_;
+  std::mutex cache_mu_;
+  std::deque<std::shared_ptr<const ledger::EventChunk>> cache_;
+  std::size_t cached_events_ = 0;
   std::thread watcher_;
   std::vector<std::thread> workers_;
 };

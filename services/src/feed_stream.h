@@ -33,7 +33,8 @@ struct FeedSettings {
 };
 
 // A feed on gRPC's callback API: no thread of its own. The hub's workers
-// read one chunk at a time from disk (Fill) and turn it into messages
+// read one chunk at a time (Fill: from disk, or the run the hub read once
+// for every subscriber near the head) and turn it into messages
 // (Consume, the feed's own filter or fold); the next chunk is read only
 // once every message of the last one has been written, so a subscriber
 // whose client stops reading holds one chunk and its gRPC buffers, and the
@@ -96,16 +97,19 @@ class FeedStream : public grpc::ServerWriteReactor<Response>,
       if (finished_) return;
       from = next_;
     }
-    if (absl::Status s = ledger_.ReadChunk(from, settings_.chunk, chunk_); !s.ok()) {
+    absl::StatusOr<FeedHub::Slice> slice = hub_.Read(from, settings_.chunk);
+    if (!slice.ok()) {
       std::lock_guard lock(mu_);
-      FinishLocked(ToGrpcStatus(s));
+      FinishLocked(ToGrpcStatus(slice.status()));
       return;
     }
+    const auto& events = slice->chunk->events;
     const ledger::Position head = ledger_.LastPosition();
     std::deque<Response> built;
     std::size_t items = 0;
     std::size_t bytes = 0;
-    for (const v1::EventEnvelope& event : chunk_.events) {
+    for (int i = slice->begin; i < events.size(); ++i) {
+      const v1::EventEnvelope& event = events[i];
       if (built.empty()) built.emplace_back();
       const std::size_t added = Consume(event, event.position() > reported_, built.back());
       if (added > 0) {
@@ -119,9 +123,8 @@ class FeedStream : public grpc::ServerWriteReactor<Response>,
       }
     }
     if (!built.empty() && items == 0) built.pop_back();  // an empty last message
-    const ledger::Position last =
-        chunk_.events.empty() ? from - 1 : chunk_.events.rbegin()->position();
-    chunk_.events.Clear();  // keeps the envelopes for the next read
+    const ledger::Position last = events.empty() ? from - 1 : events.rbegin()->position();
+    slice = absl::StatusOr<FeedHub::Slice>();  // lets the run go (the hub may keep it)
 
     std::lock_guard lock(mu_);
     scheduled_ = false;
@@ -233,7 +236,6 @@ class FeedStream : public grpc::ServerWriteReactor<Response>,
   const ledger::Ledger& ledger_;
   const FeedSettings settings_;
   std::shared_ptr<FeedStream> self_;  // from Begin until OnDone
-  ledger::EventChunk chunk_;          // Fill only
 
   std::mutex mu_;
   ledger::Position next_;      // the next position to read
