@@ -60,10 +60,9 @@ std::optional<FeedHub::Slice> Find(
       from > cache.back()->events.rbegin()->position()) {
     return std::nullopt;
   }
-  auto it = std::upper_bound(cache.begin(), cache.end(), from,
-                             [](ledger::Position p, const auto& chunk) {
-                               return p < chunk->events[0].position();
-                             });
+  auto it = std::upper_bound(
+      cache.begin(), cache.end(), from,
+      [](ledger::Position p, const auto& chunk) { return p < chunk->events[0].position(); });
   const auto& chunk = *std::prev(it);
   return FeedHub::Slice{chunk, static_cast<int>(from - chunk->events[0].position())};
 }
