@@ -70,15 +70,16 @@ std::optional<FeedHub::Slice> Find(
 }  // namespace
 
 absl::StatusOr<FeedHub::Slice> FeedHub::Read(ledger::Position from, ledger::ChunkLimits limits) {
+  bool older = false;
   {
     std::lock_guard lock(cache_mu_);
     if (auto slice = Find(cache_, from)) return *slice;
-    // Older than the runs kept: this subscriber's own read from disk.
-    if (!cache_.empty() && from < cache_.front()->events[0].position()) {
-      auto chunk = std::make_shared<ledger::EventChunk>();
-      if (absl::Status s = ledger_.ReadChunk(from, limits, *chunk); !s.ok()) return s;
-      return Slice{std::move(chunk), 0};
-    }
+    older = !cache_.empty() && from < cache_.front()->events[0].position();
+  }
+  if (older) {  // older than the runs kept: this subscriber's own read from disk
+    auto chunk = std::make_shared<ledger::EventChunk>();
+    if (absl::Status s = ledger_.ReadChunk(from, limits, *chunk); !s.ok()) return s;
+    return Slice{std::move(chunk), 0};
   }
   // Past the runs kept: the first subscriber there reads the next run for
   // all (the others wait for it, then find it).

@@ -418,6 +418,53 @@ TEST_CASE("a stalled subscriber holds up nobody and is ended past the lag limit"
   CheckSame(active_events, log);
 }
 
+TEST_CASE(
+    "a subscriber that stops reading after catching up is told it fell behind, then "
+    "caught up again",
+    "[feeds]") {
+  FeedsFixture f(3);
+  grpc::ChannelArguments small_window;
+  small_window.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  small_window.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 64 * 1024);
+  auto stub = v1::Feeds::NewStub(
+      grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(f.server->port()),
+                                grpc::InsecureChannelCredentials(), small_window));
+  grpc::ClientContext context;
+  context.set_deadline(system_clock::now() + std::chrono::minutes(2));
+  v1::SubscribeEventsRequest all;
+  auto reader = stub->SubscribeEvents(&context, all);
+  std::vector<v1::EventEnvelope> events;
+  v1::SubscribeEventsResponse message;
+  while (reader->Read(&message)) {
+    for (const auto& e : message.events()) events.push_back(e);
+    if (message.caught_up()) break;
+  }
+  // Far more than the window, the message in flight and one chunk.
+  for (int round = 0; round < 3; ++round) {
+    const std::vector<std::string> pupils = Pupils(60, "b" + std::to_string(round) + "-");
+    for (const std::string& pupil : pupils) {
+      REQUIRE(f.ledger->EnrolPupil(kOfficer, Enrol("s1", pupil)).ok());
+    }
+    WriteMarks(*f.ledger, pupils, 2, 20);
+  }
+  const ledger::Position head = f.ledger->LastPosition();
+  bool fell_behind = false;
+  bool caught_up_after = false;
+  while (reader->Read(&message)) {
+    for (const auto& e : message.events()) events.push_back(e);
+    fell_behind = fell_behind || message.fell_behind();
+    caught_up_after = caught_up_after || (fell_behind && message.caught_up());
+    if (message.position() >= head) break;
+  }
+  CHECK(fell_behind);
+  CHECK(caught_up_after);
+  context.TryCancel();
+  while (reader->Read(&message)) {
+  }
+  reader->Finish();
+  CheckSame(events, FilteredLog(*f.ledger, all));
+}
+
 TEST_CASE("a reporter's event feed carries pupils cut to id, year group and class", "[feeds]") {
   TempDir tokens_dir;
   {
