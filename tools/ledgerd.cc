@@ -34,6 +34,7 @@
 #include "services/audit_service.h"
 #include "services/escalation_read_model.h"
 #include "services/escalation_service.h"
+#include "services/feeds_service.h"
 #include "services/ledger_service.h"
 #include "services/mark_history_read_model.h"
 #include "services/projections_service.h"
@@ -67,6 +68,10 @@ ABSL_FLAG(int, max_threads, attendance::services::ServerLimits{}.max_threads,
           "threads of the synchronous gRPC server");
 ABSL_FLAG(int, max_idle_ms, attendance::services::ServerLimits{}.max_connection_idle_ms,
           "close connections without calls after this many ms");
+ABSL_FLAG(int, max_feeds, attendance::services::ServerLimits{}.max_feeds,
+          "feeds (attendance.v1.Feeds) open at once");
+ABSL_FLAG(int, max_feed_lag_events, attendance::services::ServerLimits{}.max_feed_lag_events,
+          "events a caught-up feed subscriber may fall behind before it is ended");
 ABSL_FLAG(bool, rebuild_read_models, false, "rebuild read models from position 1");
 ABSL_FLAG(std::string, head_key, "", "Ed25519 private key (PEM) that signs ledger heads");
 
@@ -148,6 +153,8 @@ Flags ParseFlags(int argc, char** argv) {
   flags.limits.max_mark_streams = positive(FLAGS_max_mark_streams);
   flags.limits.max_threads = positive(FLAGS_max_threads);
   flags.limits.max_connection_idle_ms = positive(FLAGS_max_idle_ms);
+  flags.limits.max_feeds = positive(FLAGS_max_feeds);
+  flags.limits.max_feed_lag_events = positive(FLAGS_max_feed_lag_events);
   flags.rebuild_read_models = absl::GetFlag(FLAGS_rebuild_read_models);
   flags.head_key = absl::GetFlag(FLAGS_head_key);
   return flags;
@@ -397,8 +404,10 @@ int main(int argc, char** argv) {
          return read_models.WaitFor(name, position, deadline);
        },
        head_signer.get()});
+  attendance::services::FeedsServiceImpl feeds_service(**ledger, security->auth);
   auto server = attendance::services::Server::Start(
-      flags.listen, {&ledger_service, &projections_service, &escalation_service, &audit_service},
+      flags.listen,
+      {&ledger_service, &projections_service, &escalation_service, &audit_service, &feeds_service},
       flags.limits, security->credentials);
   if (!server.ok()) {
     spdlog::error("{}", server.status().ToString());

@@ -53,6 +53,8 @@ absl::Status CheckLimits(const ServerLimits& limits) {
       {"keepalive_time_ms", limits.keepalive_time_ms},
       {"keepalive_timeout_ms", limits.keepalive_timeout_ms},
       {"max_connection_idle_ms", limits.max_connection_idle_ms},
+      {"max_feeds", limits.max_feeds},
+      {"max_feed_lag_events", limits.max_feed_lag_events},
   };
   for (const auto& [name, value] : values) {
     if (value <= 0) {

@@ -28,6 +28,13 @@ struct ServerLimits {
   int keepalive_timeout_ms = 20'000;
   // Close (GOAWAY) a connection with no calls for this long (--max-idle-ms).
   int max_connection_idle_ms = 300'000;
+  // Feeds (attendance.v1.Feeds) open at once (--max-feeds); a new one over
+  // it is refused with RESOURCE_EXHAUSTED.
+  int max_feeds = 1'000;
+  // Events a feed subscriber that has caught up may fall behind the head
+  // before it is ended with RESOURCE_EXHAUSTED naming the position to resume
+  // from (--max-feed-lag-events). It costs the server one chunk, not the lag.
+  int max_feed_lag_events = 1'000'000;
 };
 
 // Counts calls in flight against ServerLimits. Thread-safe. Every call is

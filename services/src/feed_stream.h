@@ -1,0 +1,255 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "feed_hub.h"
+#include "ledger/ledger.h"
+#include "services/grpc_status.h"
+
+namespace attendance::services {
+
+// The limits of one feed subscription (README, "Live feeds").
+struct FeedSettings {
+  // Past this many events between the head and what the subscriber has
+  // read, once it has caught up, the stream ends with RESOURCE_EXHAUSTED.
+  std::uint64_t max_lag_events = 1'000'000;
+  // A checkpoint message at least this often while the log moves and
+  // nothing matches.
+  std::chrono::milliseconds checkpoint_every{1000};
+  ledger::ChunkLimits chunk;
+  // One message: at most this many items or about this many bytes.
+  std::size_t max_items_per_message = 256;
+  std::size_t max_bytes_per_message = 1u << 20;
+};
+
+// A feed on gRPC's callback API: no thread of its own. The hub's workers
+// read one chunk at a time (Fill: from disk, or the run the hub read once
+// for every subscriber near the head) and turn it into messages
+// (Consume, the feed's own filter or fold); the next chunk is read only
+// once every message of the last one has been written, so a subscriber
+// whose client stops reading holds one chunk and its gRPC buffers, and the
+// log it has not read stays on disk. Catching up and following live are
+// the same loop: a chunk is always read from `next_`, so the switch has no
+// gap and no duplicate. gRPC operations run under `mu_` (they never call
+// back inline), and nothing starts one after Finish.
+//
+// `Response` has position, caught_up, fell_behind and head fields.
+template <typename Response>
+class FeedStream : public grpc::ServerWriteReactor<Response>,
+                   public FeedSubscription,
+                   public std::enable_shared_from_this<FeedStream<Response>> {
+ public:
+  // Reads from position 1 and sends nothing at or before `after` (a fold
+  // may need the events before it), or, when `read_from` is given, reads
+  // from there.
+  FeedStream(FeedHub& hub, const ledger::Ledger& ledger, ledger::Position after,
+             ledger::Position read_from, FeedSettings settings)
+      : hub_(hub),
+        ledger_(ledger),
+        settings_(settings),
+        next_(read_from),
+        reported_(after),
+        last_sent_(std::chrono::steady_clock::now()) {}
+
+  // Registers with the hub and reads the first chunk. Call once, on the
+  // shared_ptr that owns the stream.
+  void Begin() {
+    self_ = this->shared_from_this();
+    hub_.Add(self_);
+    std::lock_guard lock(mu_);
+    ScheduleLocked();
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard lock(mu_);
+    writing_ = false;
+    if (!ok) {
+      FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
+      return;
+    }
+    AdvanceLocked();
+  }
+
+  void OnCancel() override {
+    std::lock_guard lock(mu_);
+    FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+  }
+
+  void OnDone() override {
+    hub_.Remove(this);
+    self_.reset();  // may be the last owner: nothing after this line
+  }
+
+  void Fill() override {
+    ledger::Position from;
+    {
+      std::lock_guard lock(mu_);
+      if (finished_) return;
+      from = next_;
+    }
+    absl::StatusOr<FeedHub::Slice> slice = hub_.Read(from, settings_.chunk);
+    if (!slice.ok()) {
+      std::lock_guard lock(mu_);
+      FinishLocked(ToGrpcStatus(slice.status()));
+      return;
+    }
+    const auto& events = slice->chunk->events;
+    const ledger::Position head = ledger_.LastPosition();
+    std::deque<Response> built;
+    std::size_t items = 0;
+    std::size_t bytes = 0;
+    for (int i = slice->begin; i < events.size(); ++i) {
+      const v1::EventEnvelope& event = events[i];
+      if (built.empty()) built.emplace_back();
+      const std::size_t added = Consume(event, event.position() > reported_, built.back());
+      if (added > 0) {
+        ++items;
+        bytes += added;
+        built.back().set_position(event.position());
+        if (items >= settings_.max_items_per_message || bytes >= settings_.max_bytes_per_message) {
+          built.emplace_back();
+          items = bytes = 0;
+        }
+      }
+    }
+    if (!built.empty() && items == 0) built.pop_back();  // an empty last message
+    const ledger::Position last = events.empty() ? from - 1 : events.rbegin()->position();
+    slice = absl::StatusOr<FeedHub::Slice>();  // lets the run go (the hub may keep it)
+
+    std::lock_guard lock(mu_);
+    scheduled_ = false;
+    if (finished_) return;
+    next_ = last + 1;
+    const bool at_head = last >= head;
+    for (Response& message : built) outbox_.push_back(std::move(message));
+    if (last > reported_) {
+      const bool scanned_a_chunk = chunk_full(last - from + 1);
+      if (!outbox_.empty()) {
+        outbox_.back().set_position(last);
+      } else if (scanned_a_chunk || CheckpointDue() || (at_head && !live_)) {
+        outbox_.emplace_back().set_position(last);
+      }
+    }
+    if (at_head && !live_) {
+      if (outbox_.empty()) outbox_.emplace_back().set_position(std::max(last, reported_));
+      outbox_.back().set_caught_up(true);
+      live_ = true;
+      behind_ = false;
+    } else if (live_ && !behind_ && head > last + settings_.chunk.max_events) {
+      if (outbox_.empty()) outbox_.emplace_back().set_position(std::max(last, reported_));
+      outbox_.front().set_fell_behind(true);
+      behind_ = true;
+    }
+    if (behind_ && at_head) {
+      if (outbox_.empty()) outbox_.emplace_back().set_position(std::max(last, reported_));
+      outbox_.back().set_caught_up(true);
+      behind_ = false;
+    }
+    for (Response& message : outbox_) message.set_head(head);
+    at_head_ = at_head;
+    AdvanceLocked();
+  }
+
+  void Poke(ledger::Position head, std::chrono::steady_clock::time_point now) override {
+    std::lock_guard lock(mu_);
+    if (finished_) return;
+    const ledger::Position read = next_ - 1;
+    if (live_ && head > read && head - read > settings_.max_lag_events) {
+      hub_.CountEndedForLag();
+      // The status follows the message being written, so a client that
+      // reads again gets what was sent, then this.
+      FinishLocked(grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat("the subscriber is ", head - read, " events behind the head (", head,
+                       "), over the limit of ", settings_.max_lag_events,
+                       " (--max-feed-lag-events); resume from after_position=", reported_)));
+      return;
+    }
+    if (!parked_) return;
+    if (head > read) {
+      parked_ = false;
+      ScheduleLocked();
+    } else if (read > reported_ && now - last_sent_ >= settings_.checkpoint_every && !writing_) {
+      outbox_.emplace_back().set_position(read);
+      outbox_.back().set_head(head);
+      parked_ = false;
+      AdvanceLocked();
+    }
+  }
+
+ protected:
+  // Adds what `event` yields to `message` and returns about how many bytes
+  // it added (0: nothing). `deliver` is false for events at or before the
+  // resume point: a fold applies them, nothing is sent.
+  virtual std::size_t Consume(const v1::EventEnvelope& event, bool deliver, Response& message) = 0;
+
+ private:
+  bool chunk_full(ledger::Position scanned) const { return scanned >= settings_.chunk.max_events; }
+  bool CheckpointDue() const {
+    return std::chrono::steady_clock::now() - last_sent_ >= settings_.checkpoint_every;
+  }
+
+  // Writes the next message, or reads on, or parks at the head.
+  void AdvanceLocked() {
+    if (finished_ || writing_ || scheduled_) return;
+    if (!outbox_.empty()) {
+      current_ = std::move(outbox_.front());
+      outbox_.pop_front();
+      reported_ = current_.position();
+      last_sent_ = std::chrono::steady_clock::now();
+      writing_ = true;
+      this->StartWrite(&current_);
+      return;
+    }
+    if (at_head_) {
+      parked_ = true;  // the watcher schedules it when the head moves
+    } else {
+      ScheduleLocked();
+    }
+  }
+
+  void ScheduleLocked() {
+    if (finished_ || scheduled_) return;
+    scheduled_ = true;
+    parked_ = false;
+    hub_.Schedule(self_);
+  }
+
+  void FinishLocked(grpc::Status status) {
+    if (finished_) return;
+    finished_ = true;
+    outbox_.clear();
+    this->Finish(std::move(status));
+  }
+
+  FeedHub& hub_;
+  const ledger::Ledger& ledger_;
+  const FeedSettings settings_;
+  std::shared_ptr<FeedStream> self_;  // from Begin until OnDone
+
+  std::mutex mu_;
+  ledger::Position next_;      // the next position to read
+  ledger::Position reported_;  // the position of the last message written
+  std::chrono::steady_clock::time_point last_sent_;
+  std::deque<Response> outbox_;  // messages of the last chunk not yet written
+  Response current_;             // the message being written
+  bool writing_ = false;
+  bool scheduled_ = false;  // queued for, or in, Fill
+  bool parked_ = false;     // at the head, waiting for a commit
+  bool at_head_ = false;    // the last Fill reached the head
+  bool live_ = false;       // has caught up (lag limit applies)
+  bool behind_ = false;     // fell behind after catching up, told so
+  bool finished_ = false;
+};
+
+}  // namespace attendance::services
