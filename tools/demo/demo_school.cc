@@ -3,9 +3,12 @@
 #include <string>
 #include <vector>
 
+#include <google/protobuf/text_format.h>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "demo/demo_plan.h"
+#include "demo/demo_policy.h"
 #include "ledger/calendar.h"
 
 namespace attendance::demo {
@@ -50,6 +53,17 @@ absl::Status LoadDemo(ledger::Ledger& ledger, const DemoOptions& options) {
     req.set_request_id(prefix + "-calendar");
     *req.mutable_calendar() = plan.calendar;
     if (auto r = ledger.SetSchoolCalendar(admin, req); !r.ok()) {
+      return Annotate(r.status(), req.request_id());
+    }
+  }
+  {
+    v1::SetEscalationPolicyRequest req;
+    req.set_school_id(options.school_id);
+    req.set_request_id(prefix + "-escalation-policy");
+    if (!google::protobuf::TextFormat::ParseFromString(DemoPolicyText(), req.mutable_policy())) {
+      return absl::InternalError("the built-in demo escalation policy does not parse");
+    }
+    if (auto r = ledger.SetEscalationPolicy(office, req); !r.ok()) {
       return Annotate(r.status(), req.request_id());
     }
   }

@@ -29,7 +29,8 @@ struct DemoOptions {
 // Loads a demo school into `ledger` through the ledger's own commands, so it
 // is validated exactly like a client's data: SetSchoolSettings,
 // SetSchoolCalendar (an English calendar with six half-terms, INSET days, a
-// bank holiday, a Reception staggered start and an early finish), EnrolPupil
+// bank holiday, a Reception staggered start and an early finish),
+// SetEscalationPolicy (seed 000's ladder, demo_policy.h), EnrolPupil
 // for pupils in Reception to Year 6 (two of them mid-term joiners), then per
 // school day RecordMarks for the AM and PM registers, AmendMark for N codes
 // resolved a few school days later, RecordLetter for pupils whose attendance
