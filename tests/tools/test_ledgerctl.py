@@ -409,8 +409,8 @@ class LedgerctlTest(unittest.TestCase):
             server.stop()
 
     def test_10_escalation(self):
-        national = self.json_lines("set-policy", "--school", SCHOOL, "--file",
-                                   os.path.join(POLICIES, "national_base_england_2024.textproto"))[0]
+        national_file = os.path.join(POLICIES, "national_base_england_2024.textproto")
+        national = self.json_lines("set-policy", "--school", SCHOOL, "--file", national_file)[0]
         self.assertFalse(national["replayed"])
         out = self.ok("set-policy", "--school", SCHOOL, "--file", os.path.join(
             POLICIES, "000_all_saints_ce_primary_attendance_strategy_2024_25.textproto"))
@@ -465,8 +465,8 @@ class LedgerctlTest(unittest.TestCase):
                     'step_id: "s" action: LETTER after_step: "nowhere" trigger_id: "none" } }\n')
         self.expect_exit(3, "set-policy", "--school", SCHOOL, "--file", bad,
                          message="INVALID_ARGUMENT")
-        self.assertEqual(self.json_lines("get-policy", "--school", SCHOOL)[0]["policy"]["policy_id"],
-                         "all-saints-000-strategy-2024-25")
+        still = self.json_lines("get-policy", "--school", SCHOOL)[0]
+        self.assertEqual(still["policy"]["policy_id"], "all-saints-000-strategy-2024-25")
         self.expect_exit(2, "due-actions", "--school", SCHOOL, "--kind", "bogus",
                          message="--kind: \"bogus\" is not one of LETTER")
         self.expect_exit(4, "get-policy", "--school", "no-such-school", message="NOT_FOUND")

@@ -291,6 +291,9 @@ int GetPupilTimeline(Invocation& invocation) {
   }
   const grpc::Status status = reader->Finish();
   if (!status.ok()) return ReportRpcError(status, "GetPupilTimeline", invocation.err);
+  if (csv && !output.path().empty()) {
+    invocation.err << "wrote " << end.entries() << " entries to " << output.path() << "\n";
+  }
   if (!csv && !invocation.json) {
     table.Print(out);
     out << end.entries() << " entries"
