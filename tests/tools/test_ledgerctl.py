@@ -506,6 +506,8 @@ class LedgerctlTest(unittest.TestCase):
         converted = self.json_lines("replay-amendments", "--school", SCHOOL,
                                     "--unauthorised-to-authorised", "--pupil", "P3")
         self.assertTrue(converted and all(a["original_code"] in "GUON" for a in converted))
+        self.expect_exit(2, "replay-amendments", "--school", SCHOOL, "--out", csv_path,
+                         message="--out goes with --csv")
         self.expect_exit(2, "replay-amendments", "--school", SCHOOL, "--amended-from", "noon",
                          message="is not a time")
         self.expect_exit(3, "replay-amendments", "--school", SCHOOL, "--max-results", "5",

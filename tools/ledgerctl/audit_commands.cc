@@ -148,6 +148,7 @@ int ReplayAmendments(Invocation& invocation) {
   request.set_max_results(static_cast<std::uint32_t>(args.Int("max-results", 0, 0, 100000)));
   request.set_min_position(MinPosition(args));
   const bool csv = args.Switch("csv");
+  if (args.Has("out") && !csv) args.Fail("--out goes with --csv");
   CsvOutput output(invocation);
   if (!output.ok()) {
     invocation.err << "ledgerctl: cannot write " << output.path() << "\n";
@@ -255,6 +256,7 @@ int GetPupilTimeline(Invocation& invocation) {
   request.set_max_results(static_cast<std::uint32_t>(args.Int("max-results", 0, 0, 100000)));
   request.set_min_position(MinPosition(args));
   const bool csv = args.Switch("csv");
+  if (args.Has("out") && !csv) args.Fail("--out goes with --csv");
   CsvOutput output(invocation);
   if (!output.ok()) {
     invocation.err << "ledgerctl: cannot write " << output.path() << "\n";
