@@ -3,7 +3,9 @@ temporary data directory, a tokens file): every subcommand once, its table
 and its --json (parsed), the exit codes of bad input, and import-marks of
 SIMS- and Wonde-shaped CSVs with bad rows (errors by line, a second run
 writes nothing, --all-or-nothing writes nothing when one row is bad), and
-the CSV exports read back.
+the CSV exports read back; the Escalation (with a policy from policies/),
+Audit and Feeds subcommands, each with its table, its --json and one bad
+input.
 
   test_ledgerctl.py LEDGERD LEDGERCTL
 
@@ -15,6 +17,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -25,6 +28,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 import ledger_harness  # noqa: E402
 
 DATA = os.path.join(HERE, "data")
+POLICIES = os.path.join(HERE, "..", "..", "policies")
 SCHOOL = "ctl-school"
 ADMIN = "admin-token-for-ledgerctl-test"
 AUDITOR = "auditor-token-for-ledgerctl-test"
@@ -41,10 +45,14 @@ class LedgerctlTest(unittest.TestCase):
                                              (AUDITOR, "auditor", SCHOOL, "Test Auditor"),
                                              (OFFICER, "attendance_officer", SCHOOL,
                                               "Test Officer")])
+        # The key that signs GetLedgerHead.
+        head_key = os.path.join(cls.tmp.name, "head.pem")
+        subprocess.run(["openssl", "genpkey", "-algorithm", "ed25519", "-out", head_key],
+                       check=True, capture_output=True)
         # A fixed clock: 2025-26's autumn has happened, whatever the date.
         cls.server = ledger_harness.LedgerProcess(
             LEDGERD, os.path.join(cls.tmp.name, "data"), cls.tmp.name,
-            ["--tokens", tokens, "--now", "2026-03-02T10:00"]).start()
+            ["--tokens", tokens, "--now", "2026-03-02T10:00", "--head-key", head_key]).start()
         cls.env = dict(os.environ, LEDGER_ADDRESS=cls.server.target, LEDGER_TOKEN=ADMIN)
         cls.setup_school()
 
@@ -400,6 +408,220 @@ class LedgerctlTest(unittest.TestCase):
         finally:
             server.stop()
 
+    def test_10_escalation(self):
+        national_file = os.path.join(POLICIES, "national_base_england_2024.textproto")
+        national = self.json_lines("set-policy", "--school", SCHOOL, "--file", national_file)[0]
+        self.assertFalse(national["replayed"])
+        out = self.ok("set-policy", "--school", SCHOOL, "--file", os.path.join(
+            POLICIES, "000_all_saints_ce_primary_attendance_strategy_2024_25.textproto"))
+        self.assertRegex(out, r"^policy all-saints-000-strategy-2024-25 version 2024-25\.1: "
+                              r"position \d+, stream version \d+, request id ")
+        policy = self.json_lines("get-policy", "--school", SCHOOL)[0]
+        self.assertEqual(policy["policy"]["policy_id"], "all-saints-000-strategy-2024-25")
+        self.assertEqual([int(h["position"]) for h in policy["history"]],
+                         [int(national["position"]), int(policy["position"])])
+        table = self.ok("get-policy", "--school", SCHOOL)
+        self.assertIn("  step    letter_1", table)
+        self.assertIn("history: policy", table)
+
+        # P3 had letter_1 on 2025-09-20: the attendance ladder stands at it.
+        pupil = self.json_lines("pupil-escalation", "--school", SCHOOL, "--pupil", "P3")[0]
+        ladders = {l["ladder_id"]: l for l in pupil["ladders"]}
+        self.assertEqual(ladders["attendance_letters"]["stage"], "letter_1")
+        self.assertEqual(ladders["attendance_letters"]["history"][0]["sent_on"], "2025-09-20")
+        table = self.ok("pupil-escalation", "--school", SCHOOL, "--pupil", "P3")
+        self.assertRegex(table, r"attendance_letters +letter_1 +\S+ +letter_1 2025-09-20")
+        for item in pupil["due"] + pupil["near_misses"] + pupil["bands"]:
+            self.assertIn(item["explanation"]["sentence"], table)
+        self.assertTrue(pupil["bands"])
+
+        due = self.json_lines("due-actions", "--school", SCHOOL)[0]
+        self.assertEqual(len(due["actions"]), due["total"])
+        self.assertGreaterEqual(due["total"], 2, due)
+        self.assertEqual(due["next_page_token"], "")
+        one = self.json_lines("due-actions", "--school", SCHOOL, "--page-size", "1")[0]
+        self.assertEqual(len(one["actions"]), 1)
+        self.assertNotEqual(one["next_page_token"], "")
+        second = self.json_lines("due-actions", "--school", SCHOOL, "--page-size", "1",
+                                 "--page-token", one["next_page_token"])[0]
+        self.assertEqual(second["actions"][0], due["actions"][1])
+        kind = due["actions"][0]["action"]
+        only = self.json_lines("due-actions", "--school", SCHOOL, "--kind",
+                               kind.lower().replace("_", "-"))[0]
+        self.assertTrue(only["actions"])
+        self.assertTrue(all(a["action"] == kind for a in only["actions"]))
+        letters = self.json_lines("due-actions", "--school", SCHOOL, "--ladder",
+                                  "attendance_letters")[0]
+        self.assertTrue(all(a["ladder_id"] == "attendance_letters" for a in letters["actions"]))
+        table = self.ok("due-actions", "--school", SCHOOL)
+        lines = table.splitlines()
+        self.assertEqual(lines[0], f"{due['total']} actions due, policy version 2024-25.1")
+        self.assertTrue(lines[1].startswith("pupil  rule"), lines[1])
+        self.assertEqual(len(lines), 2 + due["total"])
+
+        bad = os.path.join(self.tmp.name, "bad_policy.txtpb")
+        with open(bad, "w") as f:
+            f.write('policy_id: "bad" version: "1" ladders { ladder_id: "l" steps { '
+                    'step_id: "s" action: LETTER after_step: "nowhere" trigger_id: "none" } }\n')
+        self.expect_exit(3, "set-policy", "--school", SCHOOL, "--file", bad,
+                         message="INVALID_ARGUMENT")
+        still = self.json_lines("get-policy", "--school", SCHOOL)[0]
+        self.assertEqual(still["policy"]["policy_id"], "all-saints-000-strategy-2024-25")
+        self.expect_exit(2, "due-actions", "--school", SCHOOL, "--kind", "bogus",
+                         message="--kind: \"bogus\" is not one of LETTER")
+        self.expect_exit(4, "get-policy", "--school", "no-such-school", message="NOT_FOUND")
+
+    def test_11_audit(self):
+        session = ["--school", SCHOOL, "--pupil", "P3", "--date", "2025-09-15", "--session", "AM"]
+        history = self.json_lines("mark-history", *session)[0]
+        self.assertEqual([(e["code"], e["original_code"]) for e in history["entries"]],
+                         [("N", ""), ("I", "N")])
+        table = self.ok("mark-history", *session)
+        self.assertRegex(table, r"amendment +I +N +mum phoned +Test Admin \(admin\)")
+        self.expect_exit(4, "mark-history", "--school", SCHOOL, "--pupil", "P3", "--date",
+                         "2025-09-16", "--session", "PM", message="NOT_FOUND")
+
+        amendments = self.json_lines("replay-amendments", "--school", SCHOOL)
+        self.assertGreaterEqual(len(amendments), 3)
+        self.assertIn("mum phoned", [a["reason"] for a in amendments])
+        # One a call: every page still comes, resumed where each stopped.
+        table = self.ok("replay-amendments", "--school", SCHOOL, "--max-results", "1")
+        self.assertTrue(table.splitlines()[0].startswith("position  amended at (UTC)"))
+        calls = re.search(rf"\n{len(amendments)} amendments \((\d+) calls\)\n$", table)
+        self.assertTrue(calls, table)
+        self.assertGreaterEqual(int(calls.group(1)), len(amendments))
+        csv_path = os.path.join(self.tmp.name, "amendments.csv")
+        self.ok("replay-amendments", "--school", SCHOOL, "--csv", "--out", csv_path)
+        with open(csv_path, newline="") as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual([int(r["position"]) for r in rows],
+                         [int(a["position"]) for a in amendments])
+        mum = [r for r in rows if r["reason"] == "mum phoned"][0]
+        self.assertEqual((mum["pupil_id"], mum["date"], mum["session"], mum["original_code"],
+                          mum["amended_code"], mum["amended_by"], mum["amended_by_role"]),
+                         ("P3", "2025-09-15", "AM", "N", "I", "Test Admin", "admin"))
+        by_date = self.json_lines("replay-amendments", "--school", SCHOOL, "--from-date",
+                                  "2025-09-15")
+        self.assertTrue(by_date and all(a["date"] == "2025-09-15" for a in by_date))
+        converted = self.json_lines("replay-amendments", "--school", SCHOOL,
+                                    "--unauthorised-to-authorised", "--pupil", "P3")
+        self.assertTrue(converted and all(a["original_code"] in "GUON" for a in converted))
+        self.expect_exit(2, "replay-amendments", "--school", SCHOOL, "--out", csv_path,
+                         message="--out goes with --csv")
+        self.expect_exit(2, "replay-amendments", "--school", SCHOOL, "--amended-from", "noon",
+                         message="is not a time")
+        self.expect_exit(3, "replay-amendments", "--school", SCHOOL, "--max-results", "5",
+                         "--from-date", "15/09/2025", message="INVALID_ARGUMENT")
+
+        # The register just before the amendment, and now.
+        before = str(int(history["entries"][1]["at_us"]) - 1)
+        register = self.json_lines("register-as-of", "--school", SCHOOL, "--date",
+                                   "2025-09-15", "--session", "AM", "--as-of", before)[0]
+        lines = {l["pupil_id"]: l for l in register["lines"]}
+        self.assertEqual(lines["P3"]["code"], "N")
+        self.assertEqual(lines["P3"]["changed_since"][0]["code"], "I")
+        table = self.ok("register-as-of", "--school", SCHOOL, "--date", "2025-09-15",
+                        "--session", "AM")
+        self.assertRegex(table.splitlines()[0],
+                         r"^ctl-school 2025-09-15 AM as it stood at 2026-03-02T\d\d:\d\d:\d\dZ: ")
+        self.assertRegex(table, r"\nP3 +3 +3A +I +N->I by Test Admin")
+
+        timeline = self.json_lines("pupil-timeline", "--school", SCHOOL, "--pupil", "P3")
+        kinds = {k for e in timeline for k in e["event"] if k in (
+            "pupil_enrolled", "mark_recorded", "mark_amended", "letter_sent")}
+        self.assertEqual(kinds, {"pupil_enrolled", "mark_recorded", "mark_amended",
+                                 "letter_sent"})
+        self.assertEqual([e["date"] for e in timeline], sorted(e["date"] for e in timeline))
+        table = self.ok("pupil-timeline", "--school", SCHOOL, "--pupil", "P3")
+        self.assertIn(f"{len(timeline)} entries", table.splitlines()[-1])
+        self.assertIn("letter_1 by EMAIL on 2025-09-20", table)
+        rows = list(csv.DictReader(io.StringIO(self.ok(
+            "pupil-timeline", "--school", SCHOOL, "--pupil", "P3", "--csv"))))
+        self.assertEqual([int(r["position"]) for r in rows],
+                         [int(e["position"]) for e in timeline])
+        self.assertIn("enrolled", [r["event"] for r in rows])
+
+        head_path = os.path.join(self.tmp.name, "head.txt")
+        out = self.ok("ledger-head", "--out", head_path)
+        with open(head_path) as f:
+            self.assertEqual(f.read(), out)
+        head = self.json_lines("ledger-head")[0]
+        self.assertRegex(out, rf"^position {head['position']}\nhash [0-9a-f]{{64}}\n")
+        code, out, err = self.run_ctl("verify-ledger", "--head", head_path, "--progress-every",
+                                      "1000")
+        self.assertEqual(code, 0, out + err)
+        self.assertIn("OK: hash chain verifies over positions 1..", out)
+        self.assertIn(f"OK: head at position {head['position']}: signature valid", out)
+        head_json = os.path.join(self.tmp.name, "head.json")
+        with open(head_json, "w") as f:
+            json.dump(head, f)
+        result = self.json_lines("verify-ledger", "--head", head_json)[0]
+        self.assertTrue(result["done"] and result["ok"])
+        self.assertTrue(result["head_check"]["log_extends_head"])
+        # A head the log does not hold: the chain verifies, the head does not: exit 1.
+        forged = os.path.join(self.tmp.name, "forged.txt")
+        with open(forged, "w") as f:
+            f.write(self.forge(head_path))
+        out, _ = self.expect_exit(1, "verify-ledger", "--head", forged, "--quiet")
+        self.assertIn("FAILED: head at position", out)
+        self.expect_exit(3, "verify-ledger", "--head", "/nonexistent/head", message="cannot read")
+        self.expect_exit(5, "verify-ledger", "--token", OFFICER, message="PERMISSION_DENIED")
+
+    @staticmethod
+    def forge(head_path):
+        """The head file with its hash's first hex digit changed."""
+        with open(head_path) as f:
+            lines = f.read().splitlines()
+        for i, line in enumerate(lines):
+            if line.startswith("hash "):
+                digit = line[5]
+                lines[i] = "hash " + ("1" if digit == "0" else "0") + line[6:]
+        return "\n".join(lines) + "\n"
+
+    def test_12_feeds(self):
+        want = [e["position"] for e in self.json_lines("read-events", "--school", SCHOOL,
+                                                       "--type", "mark-amended")]
+        messages = self.json_lines("subscribe-events", "--school", SCHOOL, "--type",
+                                   "mark-amended", "--until-caught-up")
+        self.assertTrue(messages[-1]["caught_up"])
+        got = [e["position"] for m in messages for e in m["events"]]
+        self.assertEqual(got, want)
+        code, out, err = self.run_ctl("subscribe-events", "--school", SCHOOL, "--type",
+                                      "mark-amended", "--until-caught-up")
+        self.assertEqual(code, 0, out + err)
+        lines = out.splitlines()
+        self.assertEqual(lines[0].split("\t")[0], "position")
+        self.assertEqual([l.split("\t")[0] for l in lines[1:-1]], want)
+        self.assertTrue(any("\"N\" -> \"I\": mum phoned" in l for l in lines))
+        self.assertRegex(lines[-1], r"^-- caught up at position \d+ \(head \d+\)$")
+        self.assertIn("resume with --after-position", err)
+        # Resumed after the first amendment: exactly the rest.
+        rest = self.json_lines("subscribe-events", "--school", SCHOOL, "--type", "mark-amended",
+                               "--after-position", want[0], "--until-caught-up")
+        self.assertEqual([e["position"] for m in rest for e in m["events"]], want[1:])
+        p3 = self.json_lines("subscribe-events", "--school", SCHOOL, "--pupil", "P3",
+                             "--until-caught-up")
+        self.assertTrue(all(e["pupil_id"] == "P3" for m in p3 for e in m["events"]))
+        # Without --until-caught-up a feed runs until its deadline, which ends it cleanly.
+        out = self.ok("subscribe-events", "--school", SCHOOL, "--type", "letter-sent",
+                      "--deadline", "2")
+        self.assertIn("letter_1 by EMAIL", out)
+
+        changes = self.json_lines("subscribe-changes", "--school", SCHOOL, "--until-caught-up")
+        self.assertTrue(changes[-1]["caught_up"])
+        pupils = {c["attendance"]["pupil"]["pupil_id"] for m in changes for c in m["changes"]}
+        self.assertTrue({"P1", "P2", "P3"} <= pupils, pupils)
+        out = self.ok("subscribe-changes", "--school", SCHOOL, "--window", "term",
+                      "--until-caught-up")
+        lines = out.splitlines()
+        self.assertTrue(lines[0].startswith("position\tschool\tpupil"), lines[0])
+        self.assertTrue(any(l.split("\t")[2] == "P3" for l in lines[1:-1]))
+        self.assertRegex(lines[-1], r"^-- caught up at position")
+
+        self.expect_exit(3, "subscribe-events", "--pupil", "P1", message="needs school_id")
+        self.expect_exit(7, "subscribe-events", "--after-position", "1000000000",
+                         message="FAILED_PRECONDITION")
+        self.expect_exit(2, "subscribe-changes", message="--school is required")
 
 if __name__ == "__main__":
     if len(sys.argv) < 3:

@@ -14,6 +14,9 @@ std::vector<Command> AllCommands() {
       ImportMarksCommands,  // CSV in
       ExportCommands,       // CSV out
       HealthCommands,       // grpc.health.v1.Health
+      EscalationCommands,   // attendance.v1.Escalation, Ledger.SetEscalationPolicy
+      AuditCommands,        // attendance.v1.Audit
+      FeedsCommands,        // attendance.v1.Feeds
   };
   std::vector<Command> commands;
   for (Group group : kGroups) {

@@ -15,6 +15,9 @@ std::vector<Command> ProjectionsCommands();  // projections_commands.cc
 std::vector<Command> ImportMarksCommands();  // import_marks.cc
 std::vector<Command> ExportCommands();       // export_commands.cc
 std::vector<Command> HealthCommands();       // health_commands.cc
+std::vector<Command> EscalationCommands();   // escalation_commands.cc
+std::vector<Command> AuditCommands();        // audit_commands.cc
+std::vector<Command> FeedsCommands();        // feeds_commands.cc
 
 // Every subcommand, grouped in the order `ledgerctl --help` lists them.
 std::vector<Command> AllCommands();

@@ -8,6 +8,7 @@
 #include "attendance/v1/ledger_service.grpc.pb.h"
 #include "command_table.h"
 #include "common.h"
+#include "event_text.h"
 
 namespace attendance::ledgerctl {
 namespace {
@@ -63,6 +64,10 @@ std::pair<std::string, std::string> Describe(const v1::EventEnvelope& event) {
     }
     case v1::EventEnvelope::kSchoolSettingsSet:
       return {"settings", event.school_settings_set().settings().school_name()};
+    case v1::EventEnvelope::kEscalationPolicySet: {
+      const auto& p = event.escalation_policy_set().policy();
+      return {"policy", absl::StrCat(p.policy_id(), " version ", p.version())};
+    }
     default:
       return {"unknown", ""};
   }
@@ -134,6 +139,11 @@ int ReadEvents(Invocation& invocation) {
 }
 
 }  // namespace
+
+std::pair<std::string, std::string> DescribeEvent(const v1::EventEnvelope& event) {
+  auto [kind, details] = Describe(event);
+  return {kind, OneLine(details)};
+}
 
 std::vector<Command> EventsCommands() {
   return {
