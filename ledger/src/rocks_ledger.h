@@ -34,16 +34,9 @@
 #include "hot_state.h"
 #include "keys.h"
 #include "ledger/ledger.h"
+#include "method.h"
 
 namespace attendance::ledger {
-
-// What the request log stores of each command's kind.
-enum class Method : char {
-  kRecordMarks = 'M',
-#define ATTENDANCE_METHOD(Name, Request, Response, tag, access) k##Name = tag,
-  ATTENDANCE_LEDGER_COMMANDS(ATTENDANCE_METHOD)
-#undef ATTENDANCE_METHOD
-};
 
 // One command waiting for the writer thread.
 struct Job {

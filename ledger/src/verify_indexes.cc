@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "attendance/v1/ledger_service.pb.h"
 #include "keys.h"
+#include "method.h"
 #include "rocks_status.h"
 
 namespace attendance::ledger {
@@ -61,37 +62,35 @@ absl::Status RequestsError(std::string_view key, const std::string& what) {
   return absl::DataLossError(absl::StrCat("requests index: ", DescribeRequestKey(key), ": ", what));
 }
 
-// The positions a stored response names. The method bytes are the ones
-// rocks_ledger.cc writes (enum Method); a clean ledger holding every command
-// (verify_indexes_test) keeps the two in step.
+// The positions a one-event command's stored response names.
+template <typename Response>
+std::optional<std::pair<Position, Position>> SinglePosition(std::string_view bytes) {
+  Response r;
+  if (!r.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) || r.position() == 0) {
+    return std::nullopt;
+  }
+  return std::pair{r.position(), r.position()};
+}
+
+// The positions a stored response names, by the method byte the request log
+// stores (enum Method: 'M' and ledger/command_table.h's tags).
 std::optional<std::pair<Position, Position>> ResponsePositions(char method,
                                                                std::string_view bytes) {
-  const int size = static_cast<int>(bytes.size());
   switch (method) {
-    case 'M': {
+    case static_cast<char>(Method::kRecordMarks): {
       v1::RecordMarksResponse r;
-      if (!r.ParseFromArray(bytes.data(), size) || r.first_position() == 0 ||
-          r.last_position() < r.first_position() ||
+      if (!r.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
+          r.first_position() == 0 || r.last_position() < r.first_position() ||
           r.recorded() != r.last_position() - r.first_position() + 1) {
         return std::nullopt;
       }
       return std::pair{r.first_position(), r.last_position()};
     }
-    case 'A': {
-      v1::AmendMarkResponse r;
-      if (!r.ParseFromArray(bytes.data(), size) || r.position() == 0) return std::nullopt;
-      return std::pair{r.position(), r.position()};
-    }
-    case 'L':
-    case 'E':
-    case 'U':
-    case 'R':
-    case 'C':
-    case 'S': {
-      v1::WriteResponse r;
-      if (!r.ParseFromArray(bytes.data(), size) || r.position() == 0) return std::nullopt;
-      return std::pair{r.position(), r.position()};
-    }
+#define ATTENDANCE_CASE(Name, Request, Response, tag, access) \
+  case tag:                                                   \
+    return SinglePosition<v1::Response>(bytes);
+      ATTENDANCE_LEDGER_COMMANDS(ATTENDANCE_CASE)
+#undef ATTENDANCE_CASE
     default:
       return std::nullopt;
   }

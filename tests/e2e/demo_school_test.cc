@@ -129,6 +129,9 @@ TEST_CASE("the demo school loads through the ledger's commands", "[demo][slow]")
       case v1::EventEnvelope::kSchoolSettingsSet:
         ++kinds["settings"];
         break;
+      case v1::EventEnvelope::kEscalationPolicySet:
+        ++kinds["policy"];
+        break;
       default:
         ++kinds["other"];
         break;
@@ -136,6 +139,7 @@ TEST_CASE("the demo school loads through the ledger's commands", "[demo][slow]")
   }
   CHECK(kinds["settings"] == 1);
   CHECK(kinds["calendar"] == 1);
+  CHECK(kinds["policy"] == 1);
   CHECK(kinds["enrol"] == options.pupils + 2);
   CHECK(kinds["leave"] == 1);
   CHECK(kinds["amend"] >= 20);

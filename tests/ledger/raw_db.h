@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include <google/protobuf/text_format.h>
 #include <rocksdb/db.h>
 #include <catch2/catch.hpp>
 
@@ -83,8 +84,8 @@ inline void FlipByte(const std::string& path, std::uintmax_t offset) {
 inline void Check(const absl::Status& s) { REQUIRE(s.ok()); }
 
 // School "s2" made through every command, each with a request id: settings,
-// calendar, two enrolments, marks, an amendment, a letter, an update and a
-// removal from roll.
+// calendar, two enrolments, marks, an amendment, a letter, an update, a
+// removal from roll and an escalation policy.
 inline void RecordEveryCommand(ledger::Ledger& ledger) {
   auto settings = Settings("s2");
   settings.set_request_id("settings-1");
@@ -135,6 +136,16 @@ inline void RecordEveryCommand(ledger::Ledger& ledger) {
   leave.set_last_day_on_roll("2025-09-30");
   leave.set_reason("moved school");
   Check(ledger.RemoveFromRoll(kOfficer, leave).status());
+  v1::SetEscalationPolicyRequest policy;
+  policy.set_school_id("s2");
+  policy.set_request_id("policy-1");
+  REQUIRE(google::protobuf::TextFormat::ParseFromString(
+      R"(policy_id: "s2-bands" version: "1"
+         band_sets { band_set_id: "bands" window { kind: POLICY_YEAR_TO_DATE }
+           bands { band_id: "all" lower_basis_points: 0 lower_inclusive: true
+                   upper_basis_points: 10000 upper_inclusive: true } })",
+      policy.mutable_policy()));
+  Check(ledger.SetEscalationPolicy(kOfficer, policy).status());
 }
 
 }  // namespace attendance::testing
