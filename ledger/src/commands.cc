@@ -360,4 +360,121 @@ absl::Status PrepareSetEscalationPolicy(CommandEnv& env,
   return AppendAndAnswer(env, event, response);
 }
 
+namespace {
+
+bool IsPenaltyNotice(v1::RecordedActionKind kind) {
+  return kind == v1::PENALTY_NOTICE_REQUESTED || kind == v1::PENALTY_NOTICE_ISSUED;
+}
+
+// The kind-specific fields: a referral names its agency, a meeting its
+// target and review, a penalty notice its parent or carer; other kinds
+// leave them empty.
+absl::Status CheckActionDetails(const CommandEnv& env, const v1::RecordActionRequest& request,
+                                Day happened_on) {
+  const v1::RecordedActionKind kind = request.kind();
+  if (kind == v1::REFERRAL_MADE) {
+    if (request.referred_to() == v1::REFERRAL_AGENCY_UNSPECIFIED ||
+        !v1::ReferralAgency_IsValid(request.referred_to())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("referred_to: ", static_cast<int>(request.referred_to()),
+                       " is not EDUCATION_WELFARE_OFFICER, EARLY_HELP or LOCAL_AUTHORITY"));
+    }
+  } else if (request.referred_to() != v1::REFERRAL_AGENCY_UNSPECIFIED) {
+    return absl::InvalidArgumentError("referred_to: only a REFERRAL_MADE names an agency");
+  }
+  if (kind == v1::MEETING_HELD) {
+    if (request.target_basis_points() > 10000) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "target_basis_points: ", request.target_basis_points(), " is more than 10000 (100%)"));
+    }
+    if (!request.review_on().empty()) {
+      auto review = CheckRecordDate(env, request.review_on(), "review_on");
+      if (!review.ok()) return review.status();
+      if (*review <= happened_on) {
+        return absl::InvalidArgumentError(absl::StrCat("review_on: ", request.review_on(),
+                                                       " is not after happened_on, ",
+                                                       request.happened_on()));
+      }
+    } else if (request.target_basis_points() != 0) {
+      return absl::InvalidArgumentError(
+          "review_on: a meeting that sets a target needs the date it is reviewed on");
+    }
+  } else if (request.target_basis_points() != 0 || !request.review_on().empty()) {
+    return absl::InvalidArgumentError(
+        "target_basis_points: only a MEETING_HELD sets a target and a review date");
+  }
+  if (IsPenaltyNotice(kind)) {
+    const bool required = kind == v1::PENALTY_NOTICE_ISSUED;
+    if (required || !request.parent_id().empty() || !request.parent_name().empty()) {
+      RETURN_IF_ERROR(CheckId(request.parent_id(), "parent_id"));
+      RETURN_IF_ERROR(CheckText(request.parent_name(), "parent_name", true, kMaxNameLength));
+    }
+  } else if (!request.parent_id().empty() || !request.parent_name().empty()) {
+    return absl::InvalidArgumentError("parent_id: only a penalty notice names a parent or carer");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status PrepareRecordAction(CommandEnv& env, const v1::RecordActionRequest& request,
+                                 v1::WriteResponse& response) {
+  auto target = ResolvePupil(env, request.school_id(), request.pupil_id(), "pupil_id");
+  if (!target.ok()) return target.status();
+  PupilState* const pupil = target->pupil;
+  RETURN_IF_ERROR(CheckId(request.action_id(), "action_id"));
+  if (request.kind() == v1::RECORDED_ACTION_KIND_UNSPECIFIED ||
+      !v1::RecordedActionKind_IsValid(request.kind())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("kind: ", static_cast<int>(request.kind()), " is not a recorded action kind"));
+  }
+  if (!request.step_id().empty()) RETURN_IF_ERROR(CheckId(request.step_id(), "step_id"));
+  if (!request.trigger_id().empty()) RETURN_IF_ERROR(CheckId(request.trigger_id(), "trigger_id"));
+  auto happened_on = CheckDate(request.happened_on(), "happened_on");
+  if (!happened_on.ok()) return happened_on.status();
+  if (*happened_on > SchoolLocalDay(env.group.now_us())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("happened_on: ", request.happened_on(), " is in the future"));
+  }
+  if (!pupil->OnRoll(*happened_on)) {
+    return absl::InvalidArgumentError(absl::StrCat("happened_on: pupil \"", request.pupil_id(),
+                                                   "\" was not on roll on ",
+                                                   request.happened_on()));
+  }
+  RETURN_IF_ERROR(CheckText(request.outcome(), "outcome", false));
+  RETURN_IF_ERROR(CheckActionDetails(env, request, *happened_on));
+  if (!request.reviews_action_id().empty()) {
+    RETURN_IF_ERROR(CheckId(request.reviews_action_id(), "reviews_action_id"));
+    if (!pupil->action_ids.contains(request.reviews_action_id())) {
+      return absl::NotFoundError(absl::StrCat("reviews_action_id: pupil \"", request.pupil_id(),
+                                              "\" has no action ",
+                                              Quoted(request.reviews_action_id())));
+    }
+  }
+  if (pupil->action_ids.contains(request.action_id())) {
+    return absl::AlreadyExistsError(absl::StrCat("action_id: pupil \"", request.pupil_id(),
+                                                 "\" already has action ",
+                                                 Quoted(request.action_id())));
+  }
+
+  v1::EventEnvelope event = NewEvent(request.school_id(), request.pupil_id(), pupil->version);
+  v1::ActionRecorded* action = event.mutable_action_recorded();
+  action->set_pupil_id(request.pupil_id());
+  action->set_action_id(request.action_id());
+  action->set_kind(request.kind());
+  action->set_referred_to(request.referred_to());
+  action->set_step_id(request.step_id());
+  action->set_trigger_id(request.trigger_id());
+  action->set_happened_on(request.happened_on());
+  action->set_outcome(request.outcome());
+  action->set_target_basis_points(request.target_basis_points());
+  action->set_review_on(request.review_on());
+  action->set_reviews_action_id(request.reviews_action_id());
+  action->set_parent_id(request.parent_id());
+  action->set_parent_name(request.parent_name());
+  action->mutable_recorded_by()->set_name(env.actor.name);
+  action->mutable_recorded_by()->set_role(env.actor.role);
+  return AppendAndAnswer(env, event, response);
+}
+
 }  // namespace attendance::ledger

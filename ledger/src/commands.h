@@ -46,5 +46,7 @@ absl::Status PrepareSetSchoolSettings(CommandEnv& env, const v1::SetSchoolSettin
 absl::Status PrepareSetEscalationPolicy(CommandEnv& env,
                                         const v1::SetEscalationPolicyRequest& request,
                                         v1::WriteResponse& response);
+absl::Status PrepareRecordAction(CommandEnv& env, const v1::RecordActionRequest& request,
+                                 v1::WriteResponse& response);
 
 }  // namespace attendance::ledger

@@ -95,6 +95,9 @@ void HotState::Apply(const v1::EventEnvelope& event) {
     case v1::EventEnvelope::kSchoolSettingsSet:
       school.settings = event.school_settings_set().settings();
       break;
+    case v1::EventEnvelope::kActionRecorded:
+      if (pupil) pupil->action_ids.insert(event.action_recorded().action_id());
+      break;
     case v1::EventEnvelope::kLetterSent:
     case v1::EventEnvelope::kEscalationPolicySet:
     case v1::EventEnvelope::PAYLOAD_NOT_SET:

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "attendance/v1/events.pb.h"
@@ -24,6 +25,8 @@ struct PupilState {
   int year_group = 0;
   // Roll intervals [from, to], in order; to == kOpenEnd while on roll.
   std::vector<std::pair<Day, Day>> roll;
+  // ActionRecorded.action_id values, unique per pupil.
+  absl::flat_hash_set<std::string> action_ids;
 
   bool OnRoll(Day day) const;
   bool OnRollNow() const { return !roll.empty() && roll.back().second == kOpenEnd; }

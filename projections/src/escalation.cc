@@ -217,6 +217,10 @@ struct TriggerResult {
   bool fired = false;
   std::uint32_t count = 0;
   Day fired_on = kNever;
+  // Every day it reached its threshold (each run, each N past its
+  // deadline; for a count in a window, fired_on), in date order: an action
+  // answers the firings on or before the day it happened.
+  std::vector<Day> fired_days;
   ResolvedWindow window;
   std::vector<CountedSlot> sessions;
 };
@@ -279,7 +283,9 @@ void Consecutive(const Ctx& c, const v1::CountedTrigger& t, const CodeSet& codes
     if (static_cast<int>(current.size()) < kMaxListedSessions) current.push_back({d, s, code});
   };
   auto count = [&](Day d) {
-    if (++run == t.threshold() && r.fired_on == kNever) r.fired_on = d;
+    if (++run != t.threshold()) return;
+    if (r.fired_on == kNever) r.fired_on = d;
+    r.fired_days.push_back(d);
   };
   Codes at(c.in.pupil, known);
   for (Day d = r.window.first; d <= r.window.last; ++d) {
@@ -325,6 +331,7 @@ void UnresolvedN(const Ctx& c, const CodeSet& n_code, Day on, Day known, Trigger
       AddSession(r, d, s, code);
       ++r.count;
       r.fired_on = std::min(r.fired_on, due);
+      r.fired_days.push_back(due);
     }
   }
   r.fired = r.count > 0;
@@ -347,6 +354,7 @@ TriggerResult EvaluateTrigger(const Ctx& c, const v1::CountedTrigger& t, Day on,
     Consecutive(c, t, codes, known, r);
   } else {
     CountInWindow(c, t, codes, known, r);
+    if (r.fired) r.fired_days.push_back(r.fired_on);
   }
   return r;
 }
@@ -483,6 +491,32 @@ const v1::CountedTrigger* FindTrigger(const v1::EscalationPolicy& policy, const 
   return nullptr;
 }
 
+// What did a ladder step: a letter (its letter_id) or an action (its
+// step_id), in log order.
+struct Completion {
+  const std::string* step_id;
+  Day on;
+  ledger::Position position;
+  const std::string* action_id;  // null for a letter
+};
+
+std::vector<Completion> CompletionsOf(const EscalationInputs& in) {
+  std::vector<Completion> out;
+  if (in.letters != nullptr) {
+    for (const LetterFact& l : *in.letters)
+      out.push_back({&l.letter_id, l.sent_on, l.position, nullptr});
+  }
+  if (in.actions != nullptr) {
+    for (const ActionFact& a : *in.actions) {
+      if (!a.step_id.empty()) out.push_back({&a.step_id, a.happened_on, a.position, &a.action_id});
+    }
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Completion& a, const Completion& b) {
+    return a.position < b.position;
+  });
+  return out;
+}
+
 void EvaluateLadder(const Ctx& c, const v1::Ladder& ladder, v1::PupilEscalation& out) {
   v1::LadderState& state = *out.add_ladders();
   state.set_ladder_id(ladder.ladder_id());
@@ -495,43 +529,40 @@ void EvaluateLadder(const Ctx& c, const v1::Ladder& ladder, v1::PupilEscalation&
     return -1;
   };
   int stage = -1;
-  if (c.in.letters != nullptr) {
-    for (const LetterFact& letter : *c.in.letters) {
-      const int i = index_of(letter.letter_id);
-      if (i < 0 || letter.sent_on > c.as_of) continue;
-      const v1::LadderStep& step = ladder.steps(i);
-      v1::StageRecord& record = *state.add_history();
-      record.set_step_id(letter.letter_id);
-      record.set_sent_on(ledger::FormatDate(letter.sent_on));
-      record.set_position(letter.position);
-      // Facts stay facts: a letter whose basis an amendment removed is
-      // flagged, never undone.
-      if (step.has_attendance()) {
-        const ConditionResult then =
-            EvaluateCondition(c, step.attendance(), letter.sent_on, letter.sent_on);
-        const ConditionResult now =
-            EvaluateCondition(c, step.attendance(), letter.sent_on, c.as_of);
-        if (then.holds && !now.holds) {
-          record.set_basis_changed(true);
-          record.set_basis_note(absl::StrCat(
-              "basis changed: on ", ledger::FormatDate(letter.sent_on), " attendance was ",
-              Percent(then.counts.attended, then.counts.possible), " as then recorded, ",
-              Percent(now.counts.attended, now.counts.possible), " as amended; ",
-              Symbol(step.attendance().comparison()), " ",
-              FormatBasisPoints(step.attendance().basis_points()), " no longer holds"));
-        }
-      } else if (const v1::CountedTrigger* t = FindTrigger(c.policy, step.trigger_id())) {
-        const bool then = EvaluateTrigger(c, *t, letter.sent_on, letter.sent_on).fired;
-        const TriggerResult now = EvaluateTrigger(c, *t, letter.sent_on, c.as_of);
-        if (then && !now.fired) {
-          record.set_basis_changed(true);
-          record.set_basis_note(absl::StrCat("basis changed: ", t->trigger_id(), " counted ",
-                                             now.count, " as amended, below ", t->threshold()));
-        }
+  for (const Completion& fact : CompletionsOf(c.in)) {
+    const int i = index_of(*fact.step_id);
+    if (i < 0 || fact.on > c.as_of) continue;
+    const v1::LadderStep& step = ladder.steps(i);
+    v1::StageRecord& record = *state.add_history();
+    record.set_step_id(*fact.step_id);
+    record.set_sent_on(ledger::FormatDate(fact.on));
+    record.set_position(fact.position);
+    if (fact.action_id != nullptr) record.set_action_id(*fact.action_id);
+    // Facts stay facts: a letter or action whose basis an amendment
+    // removed is flagged, never undone.
+    if (step.has_attendance()) {
+      const ConditionResult then = EvaluateCondition(c, step.attendance(), fact.on, fact.on);
+      const ConditionResult now = EvaluateCondition(c, step.attendance(), fact.on, c.as_of);
+      if (then.holds && !now.holds) {
+        record.set_basis_changed(true);
+        record.set_basis_note(
+            absl::StrCat("basis changed: on ", ledger::FormatDate(fact.on), " attendance was ",
+                         Percent(then.counts.attended, then.counts.possible), " as then recorded, ",
+                         Percent(now.counts.attended, now.counts.possible), " as amended; ",
+                         Symbol(step.attendance().comparison()), " ",
+                         FormatBasisPoints(step.attendance().basis_points()), " no longer holds"));
       }
-      if (!done[static_cast<std::size_t>(i)]) done[static_cast<std::size_t>(i)] = letter.sent_on;
-      stage = std::max(stage, i);
+    } else if (const v1::CountedTrigger* t = FindTrigger(c.policy, step.trigger_id())) {
+      const bool then = EvaluateTrigger(c, *t, fact.on, fact.on).fired;
+      const TriggerResult now = EvaluateTrigger(c, *t, fact.on, c.as_of);
+      if (then && !now.fired) {
+        record.set_basis_changed(true);
+        record.set_basis_note(absl::StrCat("basis changed: ", t->trigger_id(), " counted ",
+                                           now.count, " as amended, below ", t->threshold()));
+      }
     }
+    if (!done[static_cast<std::size_t>(i)]) done[static_cast<std::size_t>(i)] = fact.on;
+    stage = std::max(stage, i);
   }
   std::optional<Monitoring> stage_monitoring;
   if (stage >= 0) {
@@ -655,16 +686,104 @@ void EvaluateBands(const Ctx& c, const v1::BandSet& set, v1::PupilEscalation& ou
                               ") on ", ledger::FormatDate(c.as_of), " in ", where));
 }
 
+// The day of the last action answering the trigger (by as_of): it answers
+// every firing on or before that day, so the trigger's action is done until
+// it fires again.
+std::optional<Day> LastAnswer(const Ctx& c, const std::string& trigger_id) {
+  std::optional<Day> last;
+  if (c.in.actions == nullptr) return last;
+  for (const ActionFact& a : *c.in.actions) {
+    if (a.trigger_id == trigger_id && a.happened_on <= c.as_of) {
+      last = std::max(last.value_or(a.happened_on), a.happened_on);
+    }
+  }
+  return last;
+}
+
+// The ladder step an action answered, and its ladder (null if none).
+std::pair<const v1::Ladder*, const v1::LadderStep*> StepOf(const v1::EscalationPolicy& policy,
+                                                           const std::string& step_id) {
+  for (const v1::Ladder& ladder : policy.ladders()) {
+    for (const v1::LadderStep& step : ladder.steps()) {
+      if (!step_id.empty() && step.step_id() == step_id) return {&ladder, &step};
+    }
+  }
+  return {nullptr, nullptr};
+}
+
+// Each meeting whose review date has come is due for review until an
+// action records that review (reviews_action_id); its explanation says
+// whether the target set at the meeting was met over the days since.
+void EvaluateReviews(const Ctx& c, v1::PupilEscalation& out) {
+  if (c.in.actions == nullptr) return;
+  for (const ActionFact& meeting : *c.in.actions) {
+    if (meeting.review_on == 0 || meeting.happened_on > c.as_of || meeting.review_on > c.as_of) {
+      continue;
+    }
+    const bool reviewed =
+        std::any_of(c.in.actions->begin(), c.in.actions->end(), [&](const ActionFact& a) {
+          return a.reviews_action_id == meeting.action_id && a.happened_on <= c.as_of;
+        });
+    if (reviewed) continue;
+    const auto [ladder, step] = StepOf(c.policy, meeting.step_id);
+    v1::DueAction& due = *out.add_due();
+    due.set_pupil_id(c.in.pupil_id);
+    due.set_rule_id(meeting.action_id);
+    if (ladder != nullptr) due.set_ladder_id(ladder->ladder_id());
+    due.set_action(v1::REVIEW);
+    due.set_due_on(ledger::FormatDate(meeting.review_on));
+    due.set_priority(step == nullptr         ? 0
+                     : step->priority() != 0 ? step->priority()
+                                             : ladder->priority());
+    v1::Explanation& e = *due.mutable_explanation();
+    e = NewExplanation(c, meeting.action_id);
+    const std::string held = absl::StrCat("meeting ", meeting.action_id, " held ",
+                                          ledger::FormatDate(meeting.happened_on));
+    if (meeting.target_basis_points == 0) {
+      e.set_sentence(absl::StrCat(held, " set no target; review due on ",
+                                  ledger::FormatDate(meeting.review_on)));
+      continue;
+    }
+    ResolvedWindow w;
+    w.first = meeting.happened_on + 1;
+    w.last = meeting.review_on;
+    w.label = absl::StrCat("since meeting ", meeting.action_id);
+    const AttendanceCounts counts = CountsOf(c, w, c.as_of);
+    const bool met = counts.possible > 0 && Compare(counts.attended, counts.possible,
+                                                    meeting.target_basis_points, v1::AT_OR_ABOVE);
+    FillWindow(w, &e);
+    e.set_possible(counts.possible);
+    e.set_attended(counts.attended);
+    e.set_basis_points(meeting.target_basis_points);
+    e.set_comparison(v1::AT_OR_ABOVE);
+    e.set_sentence(absl::StrCat(
+        "attendance ", Percent(counts.attended, counts.possible), " (", counts.attended, "/",
+        counts.possible, " sessions, ", ledger::FormatDate(w.first), "..",
+        ledger::FormatDate(w.last), ")", met ? " >= " : " not >= ",
+        FormatBasisPoints(meeting.target_basis_points), " target set at ", held, " -> target ",
+        met ? "met" : "not met", "; review due on ", ledger::FormatDate(meeting.review_on)));
+  }
+}
+
 void EvaluateTriggers(const Ctx& c, v1::PupilEscalation& out) {
   for (const v1::CountedTrigger& t : c.policy.triggers()) {
     if (t.action() == v1::ACTION_KIND_UNSPECIFIED && t.near_miss() == 0) continue;
     const TriggerResult r = EvaluateTrigger(c, t, c.as_of, c.as_of);
+    Day due_on = r.fired_on;
+    if (r.fired) {
+      // Due from the first firing after the last action answering it.
+      if (const std::optional<Day> answered = LastAnswer(c, t.trigger_id())) {
+        auto next = std::upper_bound(r.fired_days.begin(), r.fired_days.end(), *answered);
+        if (next == r.fired_days.end()) continue;
+        due_on = *next;
+      }
+    }
     if (r.fired && t.action() != v1::ACTION_KIND_UNSPECIFIED) {
       v1::DueAction& due = *out.add_due();
       due.set_pupil_id(c.in.pupil_id);
       due.set_rule_id(t.trigger_id());
       due.set_action(t.action());
-      due.set_due_on(ledger::FormatDate(std::min(r.fired_on, c.as_of)));
+      due.set_due_on(ledger::FormatDate(std::min(due_on, c.as_of)));
       due.set_priority(t.priority());
       *due.mutable_explanation() =
           TriggerExplanation(c, t, r, c.as_of, absl::StrCat(ActionWord(t.action()), " due"));
@@ -729,6 +848,7 @@ v1::PupilEscalation EvaluatePupil(const EscalationInputs& inputs, Day as_of) {
   out.set_policy_version(c.policy.version());
   for (const v1::Ladder& ladder : c.policy.ladders()) EvaluateLadder(c, ladder, out);
   EvaluateTriggers(c, out);
+  EvaluateReviews(c, out);
   for (const v1::BandSet& set : c.policy.band_sets()) EvaluateBands(c, set, out);
   return out;
 }

@@ -1,4 +1,4 @@
-// The escalation read model's fold: policies and letters beside the
+// The escalation read model's fold: policies, letters and actions beside the
 // attendance state (escalation.h).
 #include <cstring>
 
@@ -25,6 +25,16 @@ void EscalationState::Apply(const v1::EventEnvelope& event) {
     if (pupil.empty() || !sent_on) return;
     schools_[event.school_id()].letters[pupil].push_back(
         {letter.letter_id(), *sent_on, event.position()});
+  } else if (event.has_action_recorded()) {
+    const v1::ActionRecorded& a = event.action_recorded();
+    const std::string& pupil = a.pupil_id().empty() ? event.pupil_id() : a.pupil_id();
+    const std::optional<Day> happened_on = ledger::ParseDate(a.happened_on());
+    if (pupil.empty() || !happened_on) return;
+    const std::optional<Day> review_on =
+        a.review_on().empty() ? std::optional<Day>(0) : ledger::ParseDate(a.review_on());
+    schools_[event.school_id()].actions[pupil].push_back(
+        {a.action_id(), a.kind(), a.step_id(), a.trigger_id(), *happened_on, event.position(),
+         a.target_basis_points(), review_on.value_or(0), a.reviews_action_id()});
   }
 }
 
@@ -65,6 +75,8 @@ EscalationInputs EscalationState::InputsFor(std::string_view school_id, std::str
   if (const SchoolFacts* facts = FindSchool(school_id)) {
     auto it = facts->letters.find(pupil_id);
     if (it != facts->letters.end()) in.letters = &it->second;
+    auto actions = facts->actions.find(pupil_id);
+    if (actions != facts->actions.end()) in.actions = &actions->second;
   }
   return in;
 }
@@ -88,6 +100,21 @@ std::string EscalationState::Encode() const {
         l.set_letter_id(letter.letter_id);
         l.set_sent_on(ledger::FormatDate(letter.sent_on));
         l.set_position(letter.position);
+      }
+    }
+    for (const auto& [pupil, actions] : school.actions) {
+      for (const ActionFact& action : actions) {
+        v1::EscalationFacts::ActionRecord& a = *out.add_actions();
+        a.set_pupil_id(pupil);
+        a.set_action_id(action.action_id);
+        a.set_kind(action.kind);
+        a.set_step_id(action.step_id);
+        a.set_trigger_id(action.trigger_id);
+        a.set_happened_on(ledger::FormatDate(action.happened_on));
+        a.set_position(action.position);
+        a.set_target_basis_points(action.target_basis_points);
+        if (action.review_on != 0) a.set_review_on(ledger::FormatDate(action.review_on));
+        a.set_reviews_action_id(action.reviews_action_id);
       }
     }
   }
@@ -133,6 +160,18 @@ absl::StatusOr<EscalationState> EscalationState::Decode(std::string_view bytes) 
       if (!sent_on)
         return absl::DataLossError(absl::StrCat("escalation state: letter date ", l.sent_on()));
       out.letters[l.pupil_id()].push_back({l.letter_id(), *sent_on, l.position()});
+    }
+    for (const auto& a : school.actions()) {
+      const std::optional<Day> happened_on = ledger::ParseDate(a.happened_on());
+      const std::optional<Day> review_on =
+          a.review_on().empty() ? std::optional<Day>(0) : ledger::ParseDate(a.review_on());
+      if (!happened_on || !review_on) {
+        return absl::DataLossError(
+            absl::StrCat("escalation state: action dates ", a.happened_on(), " ", a.review_on()));
+      }
+      out.actions[a.pupil_id()].push_back({a.action_id(), a.kind(), a.step_id(), a.trigger_id(),
+                                           *happened_on, a.position(), a.target_basis_points(),
+                                           *review_on, a.reviews_action_id()});
     }
   }
   return state;

@@ -24,7 +24,7 @@ constexpr std::array<RoleEntry, 5> kRoleTable = {{
      "attendance_officer",
      {Action::kRecordMarks, Action::kAmendMark, Action::kRecordLetter, Action::kManagePupils,
       Action::kSetCalendar, Action::kSetSettings, Action::kReadEvents, Action::kReadProjections,
-      Action::kSetEscalationPolicy, Action::kReadAudit}},
+      Action::kSetEscalationPolicy, Action::kReadAudit, Action::kRecordAction}},
     {Role::kAuditor,
      "auditor",
      {Action::kReadEvents, Action::kReadProjections, Action::kReadAudit, Action::kVerifyLedger}},
@@ -33,7 +33,8 @@ constexpr std::array<RoleEntry, 5> kRoleTable = {{
      "admin",
      {Action::kRecordMarks, Action::kAmendMark, Action::kRecordLetter, Action::kManagePupils,
       Action::kSetCalendar, Action::kSetSettings, Action::kReadEvents, Action::kReadProjections,
-      Action::kSetEscalationPolicy, Action::kReadAudit, Action::kVerifyLedger}},
+      Action::kSetEscalationPolicy, Action::kReadAudit, Action::kVerifyLedger,
+      Action::kRecordAction}},
 }};
 
 absl::string_view ActionName(Action action) {
@@ -60,6 +61,8 @@ absl::string_view ActionName(Action action) {
       return "read the audit trail";
     case Action::kVerifyLedger:
       return "verify the ledger";
+    case Action::kRecordAction:
+      return "record actions";
   }
   return "?";
 }
@@ -120,6 +123,8 @@ void RedactPupil(v1::Pupil& pupil) {
 void RedactEvent(v1::EventEnvelope& event) {
   if (event.has_pupil_enrolled()) RedactPupil(*event.mutable_pupil_enrolled()->mutable_pupil());
   if (event.has_pupil_updated()) RedactPupil(*event.mutable_pupil_updated()->mutable_pupil());
+  // A penalty notice names the parent or carer: personal data too.
+  if (event.has_action_recorded()) event.mutable_action_recorded()->clear_parent_name();
 }
 
 }  // namespace attendance::services

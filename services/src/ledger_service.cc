@@ -292,7 +292,7 @@ grpc::Status LedgerServiceImpl::ReadEvents(grpc::ServerContext* context,
   const bool redact = !SeesPersonalData(*caller);
   v1::EventEnvelope redacted;
   // One entry per event type at most (README, "Limits").
-  constexpr int kMaxEventTypes = 9;
+  constexpr int kMaxEventTypes = 10;
   if (request->event_types_size() > kMaxEventTypes) {
     return {grpc::StatusCode::INVALID_ARGUMENT,
             "event_types: " + std::to_string(request->event_types_size()) +
@@ -335,7 +335,8 @@ grpc::Status LedgerServiceImpl::ReadEvents(grpc::ServerContext* context,
       if (!request->school_id().empty() && event.school_id() != request->school_id()) continue;
       if (!types.empty() && !types.contains(static_cast<int>(event.payload_case()))) continue;
       const v1::EventEnvelope* out = &event;
-      if (redact && (event.has_pupil_enrolled() || event.has_pupil_updated())) {
+      if (redact && (event.has_pupil_enrolled() || event.has_pupil_updated() ||
+                     event.has_action_recorded())) {
         redacted = event;
         RedactEvent(redacted);
         out = &redacted;

@@ -5,6 +5,8 @@ parsed by protobuf's own text_format), pushes marks over the autumn term,
 reads the worklist, records Letter 1, and sees the ladder move to its
 monitoring period and then to Letter 2. A contradictory policy is refused
 with INVALID_ARGUMENT naming the rule and the previous one stays in force.
+With seed 001's policy, the teacher meeting is recorded with RecordAction:
+its step is done, its review falls due, and the EWO referral is next.
 
 The server's clock (--now) starts on 2025-09-16 and, after a restart that
 the read model resumes from its checkpoint, on 2025-10-01: marks are known
@@ -30,6 +32,7 @@ STUBS = None
 SCHOOL = "esc-school"
 ADMIN = harness.actor("Esc Admin", "admin")
 SEED_000 = "000_all_saints_ce_primary_attendance_strategy_2024_25.textproto"
+SEED_001 = "001_all_saints_ce_primary_attendance_and_absence_policy_2024_27.textproto"
 
 
 def escalation_stubs():
@@ -182,6 +185,87 @@ class EscalationTest(unittest.TestCase):
             self.escalation.ListDueActions(self.espb.ListDueActionsRequest(
                 school_id=SCHOOL, page_size=5000), timeout=30)
         self.assertEqual(too_big.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+
+    def test_meeting_recorded_as_an_action_moves_the_ladder(self):
+        pb, ev = STUBS.pb, STUBS.events
+        self.restart("2025-11-12T18:00")
+        self.ledger.SetEscalationPolicy(pb.SetEscalationPolicyRequest(
+            school_id=SCHOOL, request_id="policy-001", policy=load_policy(self.epb, SEED_001)),
+            metadata=ADMIN, timeout=10)
+        absent = {("2025-09-12", "PM"): "I", ("2025-09-17", "AM"): "O",
+                  ("2025-09-30", "AM"): "O", ("2025-10-15", "AM"): "O",
+                  ("2025-10-16", "AM"): "O"}
+        self.mark("2025-09-01", "2025-10-24", absent)
+        self.mark("2025-11-03", "2025-11-11", absent)
+        for letter_id, sent_on in (("concern_letter", "2025-09-15"),
+                                   ("monitoring_letter", "2025-09-22")):
+            position = self.ledger.RecordLetter(pb.RecordLetterRequest(
+                school_id=SCHOOL, request_id=letter_id, pupil_id="P1", letter_id=letter_id,
+                channel=ev.POST, sent_on=sent_on), metadata=ADMIN, timeout=10).position
+        # 19/20 over the monitoring letter's fortnight: the teacher meeting is due.
+        rules = {a.rule_id: a for a in self.due("", position).actions}
+        self.assertIn("teacher_meeting", rules)
+        self.assertEqual(rules["teacher_meeting"].due_on, "2025-10-06")
+
+        meeting = pb.RecordActionRequest(
+            school_id=SCHOOL, request_id="meeting-1", pupil_id="P1", action_id="meet-1",
+            kind=ev.MEETING_HELD, step_id="teacher_meeting", happened_on="2025-10-07",
+            outcome="Parent and teacher agreed a 96% target", target_basis_points=9600,
+            review_on="2025-11-07")
+        written = self.ledger.RecordAction(meeting, metadata=ADMIN, timeout=10)
+        self.assertTrue(self.ledger.RecordAction(meeting, metadata=ADMIN, timeout=10).replayed)
+        state = self.pupil("", written.position)
+        ladder = [l for l in state.ladders if l.ladder_id == "stages"][0]
+        self.assertEqual(ladder.stage, "teacher_meeting")
+        self.assertEqual(ladder.since, "2025-10-07")
+        self.assertEqual(ladder.history[-1].action_id, "meet-1")
+        rules = {a.rule_id: a for a in self.due("", written.position).actions}
+        self.assertNotIn("teacher_meeting", rules)
+        # Its review is due, and says the target was missed (34/36)...
+        review = rules["meet-1"]
+        self.assertEqual(review.action, self.epb.REVIEW)
+        self.assertEqual(review.due_on, "2025-11-07")
+        self.assertEqual(review.explanation.sentence,
+                         "attendance 94.4% (34/36 sessions, 2025-10-08..2025-11-07) not >= "
+                         "96.0% target set at meeting meet-1 held 2025-10-07 -> target not "
+                         "met; review due on 2025-11-07")
+        # ...and the meeting's 20 school days of monitoring ended without
+        # 96%: the EWO referral is the next step.
+        self.assertEqual(rules["ewo_referral"].due_on, "2025-11-11")
+        self.assertEqual(rules["ewo_referral"].action, self.epb.REFERRAL)
+
+        referral = self.ledger.RecordAction(pb.RecordActionRequest(
+            school_id=SCHOOL, request_id="referral-1", pupil_id="P1", action_id="ewo-1",
+            kind=ev.REFERRAL_MADE, referred_to=ev.EDUCATION_WELFARE_OFFICER,
+            step_id="ewo_referral", happened_on="2025-11-12", reviews_action_id="meet-1"),
+            metadata=ADMIN, timeout=10)
+        rules = {a.rule_id for a in self.due("", referral.position).actions}
+        self.assertNotIn("ewo_referral", rules)
+        self.assertNotIn("meet-1", rules)
+        # ReadEvents carries the action, filtered by its type.
+        actions = list(self.ledger.ReadEvents(pb.ReadEventsRequest(
+            school_id=SCHOOL, event_types=[pb.ACTION_RECORDED]), metadata=ADMIN, timeout=10))
+        self.assertEqual([e.action_recorded.action_id for e in actions], ["meet-1", "ewo-1"])
+        # The authenticated actor (without --tokens, every caller is the local admin).
+        self.assertEqual(actions[0].action_recorded.recorded_by.name, "local admin")
+
+        # Refusals name the field and write nothing.
+        future = pb.RecordActionRequest(
+            school_id=SCHOOL, request_id="future", pupil_id="P1", action_id="visit-1",
+            kind=ev.HOME_VISIT_MADE, happened_on="2025-11-13")
+        with self.assertRaises(grpc.RpcError) as refused:
+            self.ledger.RecordAction(future, metadata=ADMIN, timeout=10)
+        self.assertEqual(refused.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertEqual(refused.exception.details(), "happened_on: 2025-11-13 is in the future")
+        again = pb.RecordActionRequest(
+            school_id=SCHOOL, request_id="again", pupil_id="P1", action_id="meet-1",
+            kind=ev.CALL_MADE, happened_on="2025-11-12")
+        with self.assertRaises(grpc.RpcError) as refused:
+            self.ledger.RecordAction(again, metadata=ADMIN, timeout=10)
+        self.assertEqual(refused.exception.code(), grpc.StatusCode.ALREADY_EXISTS)
+        self.assertEqual(len(list(self.ledger.ReadEvents(pb.ReadEventsRequest(
+            school_id=SCHOOL, event_types=[pb.ACTION_RECORDED]), metadata=ADMIN,
+            timeout=10))), 2)
 
     def restart(self, now):
         self.channel.close()

@@ -235,6 +235,10 @@ class SecurityTest(unittest.TestCase):
                 pb.SetEscalationPolicyRequest(school_id=school, request_id=rid("policy"),
                                               policy=minimal_policy()),
                 metadata=m, timeout=10),
+            "RecordAction": lambda m: self.ledger.RecordAction(pb.RecordActionRequest(
+                school_id=school, request_id=rid("action"), pupil_id=pm,
+                action_id=rid("call"), kind=ev.CALL_MADE, happened_on=PAST_DAYS[1]),
+                metadata=m, timeout=10),
             "CreateSchool": lambda m: self.ledger.SetSchoolSettings(
                 pb.SetSchoolSettingsRequest(school_id=f"{tag}-school", request_id=rid("create"),
                                             settings=settings),
@@ -255,7 +259,7 @@ class SecurityTest(unittest.TestCase):
               "attendance_officer": {"RecordMarks", "StreamMarks", "AmendMark", "RecordLetter",
                                      "EnrolPupil", "UpdatePupil", "RemoveFromRoll",
                                      "SetSchoolCalendar", "SetSchoolSettings",
-                                     "SetEscalationPolicy"},
+                                     "SetEscalationPolicy", "RecordAction"},
               "auditor": set(), "reporter": set()}
     READS = {"ReadEvents", "GetPupilAttendance", "ListPupilAttendance", "GetCohortAttendance"}
 

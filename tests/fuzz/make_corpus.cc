@@ -51,6 +51,22 @@ std::string Delimited(const std::vector<v1::EventEnvelope>& events, std::size_t 
   return out.str();
 }
 
+// A meeting for p1 with a target and a review date (before kNowUs).
+v1::RecordActionRequest MeetingAction() {
+  v1::RecordActionRequest action;
+  action.set_school_id("s1");
+  action.set_request_id("fz-action-1");
+  action.set_pupil_id("p1");
+  action.set_action_id("meeting-1");
+  action.set_kind(v1::MEETING_HELD);
+  action.set_step_id("letter_2");
+  action.set_happened_on("2025-10-06");
+  action.set_outcome("Target agreed");
+  action.set_target_basis_points(9600);
+  action.set_review_on("2025-11-07");
+  return action;
+}
+
 void LedgerRequests(const fs::path& dir) {
   v1::RecordMarksRequest marks;
   marks.set_school_id("s1");
@@ -196,6 +212,16 @@ void LedgerRequests(const fs::path& dir) {
   v1::SetEscalationPolicyRequest dangling = policy;
   dangling.mutable_policy()->mutable_ladders(0)->mutable_steps(1)->set_after_step("letter_9");
   WriteRequest(dir, "set_escalation_policy_dangling", kSetEscalationPolicy, dangling);
+
+  WriteRequest(dir, "record_action", kRecordAction, MeetingAction());
+  v1::RecordActionRequest notice = MeetingAction();  // a penalty notice without its parent
+  notice.set_request_id("fz-action-2");
+  notice.set_action_id("pn-1");
+  notice.set_kind(v1::PENALTY_NOTICE_ISSUED);
+  notice.clear_target_basis_points();
+  notice.clear_review_on();
+  notice.set_trigger_id("pn");
+  WriteRequest(dir, "record_action_no_parent", kRecordAction, notice);
 }
 
 void Queries(const fs::path& dir, const projections::AttendanceState& state) {
@@ -267,6 +293,10 @@ int Main(int argc, char** argv) {
   std::vector<v1::EventEnvelope> events;
   {
     FuzzLedger ledger;
+    // One action, so that event_fold has a seed of that kind too.
+    if (auto s = ledger.ledger->RecordAction(testing::kOfficer, MeetingAction()); !s.ok()) {
+      Fail("record action: " + s.status().ToString());
+    }
     events = AllEvents(*ledger.ledger);
   }
   projections::AttendanceState state;

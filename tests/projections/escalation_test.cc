@@ -14,6 +14,8 @@
 #include <random>
 #include <sstream>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "event_builders.h"
 #include "ledger/escalation_policy.h"
 #include "projections/escalation.h"
@@ -362,6 +364,118 @@ TEST_CASE(
   }
 }
 
+TEST_CASE(
+    "seed 001: the teacher meeting recorded as an action completes its step, starts its "
+    "monitoring, and its review falls due on the review date saying whether the target was met",
+    "[escalation]") {
+  const v1::EscalationPolicy policy =
+      LoadPolicy("001_all_saints_ce_primary_attendance_and_absence_policy_2024_27.textproto");
+  EventLog log = NewSchool(policy);
+  Register(log, "P1", "2025-09-01", "2025-09-12", {{{"2025-09-12", 1}, "I"}});
+  log.Letter("P1", "concern_letter", D("2025-09-15"));
+  Register(log, "P1", "2025-09-15", "2025-09-19", {{{"2025-09-17", 0}, "O"}});
+  log.Letter("P1", "monitoring_letter", D("2025-09-22"));
+  Register(log, "P1", "2025-09-22", "2025-10-06", {{{"2025-09-30", 0}, "O"}});
+  REQUIRE(Due(Evaluate(log, "2025-10-06"), "teacher_meeting") != nullptr);
+
+  v1::ActionRecorded& meeting = log.Action("P1", "meet-1", v1::MEETING_HELD, D("2025-10-07"));
+  meeting.set_step_id("teacher_meeting");
+  meeting.set_target_basis_points(9600);
+  meeting.set_review_on("2025-11-07");
+  // One session missed over the review period: 35/36 = 97.2% >= 96%.
+  Register(log, "P1", "2025-10-07", "2025-11-07", {{{"2025-10-15", 0}, "O"}});
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-10-08");
+    const v1::LadderState& ladder = LadderOf(e, "stages");
+    CHECK(ladder.stage() == "teacher_meeting");
+    CHECK(ladder.since() == "2025-10-07");
+    REQUIRE(ladder.history_size() == 3);
+    CHECK(ladder.history(2).action_id() == "meet-1");
+    CHECK(ladder.history(2).sent_on() == "2025-10-07");
+    CHECK(ladder.monitoring().step_id() == "teacher_meeting");
+    CHECK(ladder.monitoring().running());
+    CHECK(Due(e, "teacher_meeting") == nullptr);
+    CHECK(Due(e, "meet-1") == nullptr);  // the review is not due yet
+  }
+  // As of the day before the meeting, it had not happened: still due.
+  CHECK(Due(Evaluate(log, "2025-10-06"), "teacher_meeting") != nullptr);
+  CHECK(Due(Evaluate(log, "2025-11-06"), "meet-1") == nullptr);
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-11-07");
+    const v1::DueAction* review = Due(e, "meet-1");
+    REQUIRE(review != nullptr);
+    CHECK(review->action() == v1::REVIEW);
+    CHECK(review->ladder_id() == "stages");
+    CHECK(review->due_on() == "2025-11-07");
+    CHECK(review->explanation().possible() == 36);
+    CHECK(review->explanation().attended() == 35);
+    CHECK(review->explanation().basis_points() == 9600);
+    CHECK(review->explanation().sentence() ==
+          "attendance 97.2% (35/36 sessions, 2025-10-08..2025-11-07) >= 96.0% target set at "
+          "meeting meet-1 held 2025-10-07 -> target met; review due on 2025-11-07");
+    CHECK(Due(e, "ewo_referral") == nullptr);  // the monitoring after the meeting improved
+  }
+  // An amendment that takes the pupil below the target: the meeting stays
+  // held (facts stay facts), the review now says the target was not met.
+  log.Amend("P1", D("2025-10-16"), v1::AM, "/", "O", D("2025-11-07"));
+  log.Amend("P1", D("2025-10-16"), v1::PM, "\\", "O", D("2025-11-07"));
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-11-07");
+    CHECK(LadderOf(e, "stages").stage() == "teacher_meeting");
+    REQUIRE(Due(e, "meet-1") != nullptr);
+    CHECK(Due(e, "meet-1")->explanation().sentence() ==
+          "attendance 91.7% (33/36 sessions, 2025-10-08..2025-11-07) not >= 96.0% target set at "
+          "meeting meet-1 held 2025-10-07 -> target not met; review due on 2025-11-07");
+  }
+  // The review meeting, recorded as reviewing meet-1, takes it off the list.
+  log.Action("P1", "review-1", v1::MEETING_HELD, D("2025-11-10")).set_reviews_action_id("meet-1");
+  CHECK(Due(Evaluate(log, "2025-11-09"), "meet-1") != nullptr);
+  CHECK(Due(Evaluate(log, "2025-11-10"), "meet-1") == nullptr);
+}
+
+TEST_CASE(
+    "seed 000: the home visit after 3 days unauthorised is no longer due once a visit answering "
+    "it is recorded, and due again when a new run fires after the visit",
+    "[escalation]") {
+  const v1::EscalationPolicy policy =
+      LoadPolicy("000_all_saints_ce_primary_attendance_strategy_2024_25.textproto");
+  EventLog log = NewSchool(policy);
+  Absences absent;
+  for (const char* day : {"2025-09-08", "2025-09-09", "2025-09-10"}) {
+    absent[{day, 0}] = "O";
+    absent[{day, 1}] = "O";
+  }
+  Register(log, "P1", "2025-09-01", "2025-09-12", absent);
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-09-10");
+    const v1::DueAction* visit = Due(e, "home_visit_3_days");
+    REQUIRE(visit != nullptr);
+    CHECK(visit->action() == v1::HOME_VISIT);
+    CHECK(visit->due_on() == "2025-09-10");
+  }
+  // A visit answering another trigger, or before the trigger fired, does not count.
+  log.Action("P1", "call-0", v1::CALL_MADE, D("2025-09-09")).set_trigger_id("home_visit_3_days");
+  log.Action("P1", "visit-x", v1::HOME_VISIT_MADE, D("2025-09-11")).set_trigger_id("other");
+  CHECK(Due(Evaluate(log, "2025-09-11"), "home_visit_3_days") != nullptr);
+  log.Action("P1", "visit-1", v1::HOME_VISIT_MADE, D("2025-09-11"))
+      .set_trigger_id("home_visit_3_days");
+  CHECK(Due(Evaluate(log, "2025-09-10"), "home_visit_3_days") != nullptr);
+  CHECK(Due(Evaluate(log, "2025-09-11"), "home_visit_3_days") == nullptr);
+  CHECK(Due(Evaluate(log, "2025-09-12"), "home_visit_3_days") == nullptr);
+  // A second run of three days after the visit fires the trigger again.
+  Absences again;
+  for (const char* day : {"2025-09-15", "2025-09-16", "2025-09-17"}) {
+    again[{day, 0}] = "G";
+    again[{day, 1}] = "G";
+  }
+  Register(log, "P1", "2025-09-15", "2025-09-19", again);
+  CHECK(Due(Evaluate(log, "2025-09-16"), "home_visit_3_days") == nullptr);
+  const v1::PupilEscalation e = Evaluate(log, "2025-09-17");
+  const v1::DueAction* visit = Due(e, "home_visit_3_days");
+  REQUIRE(visit != nullptr);
+  CHECK(visit->due_on() == "2025-09-17");  // from the firing after the visit
+}
+
 TEST_CASE("thresholds at exactly their edges, inclusive and exclusive as the policy says",
           "[escalation]") {
   SECTION("seed 000 Letter 1: below 95% is exclusive; a near miss one session before") {
@@ -584,11 +698,15 @@ TEST_CASE(
     std::mt19937 rng(seed);
     EventLog log = NewSchool(policy);
     std::map<std::pair<Day, int>, std::vector<std::pair<Day, std::string>>> truth;
+    // A truant week, so that runs of whole days unauthorised (the home
+    // visit's trigger) come up often.
+    const Day truant = D("2025-09-01") + static_cast<Day>(rng() % 100);
     for (Day d = D("2025-09-01"); d <= D("2025-12-19"); ++d) {
       if (!calendar.IsSchoolDay(d)) continue;
       for (int s = 0; s < 2; ++s) {
         if (rng() % 20 == 0) continue;  // unmarked
-        const std::string code = codes[rng() % codes.size()];
+        std::string code = codes[rng() % codes.size()];
+        if (d >= truant && d < truant + 7 && rng() % 6 != 0) code = "O";
         const Day recorded = d + static_cast<Day>(rng() % 3);
         log.Mark("P1", d, s == 0 ? v1::AM : v1::PM, code, recorded);
         truth[{d, s}].push_back({recorded, code});
@@ -603,6 +721,24 @@ TEST_CASE(
       }
     }
     if (rng() % 2 == 0) log.Letter("P1", "letter_1", D("2025-10-01"));
+    // Home visits answering the trigger, and a meeting with a target and a
+    // review date, on random days.
+    std::vector<Day> visits;
+    for (int v = 0; v < 2; ++v) {
+      if (rng() % 2 != 0) continue;
+      visits.push_back(D("2025-09-01") + static_cast<Day>(rng() % 110));
+      log.Action("P1", absl::StrCat("visit-", v), v1::HOME_VISIT_MADE, visits.back())
+          .set_trigger_id("home_visit_3_days");
+    }
+    const Day meeting_on = D("2025-09-01") + static_cast<Day>(rng() % 80);
+    const Day review_on = meeting_on + 1 + static_cast<Day>(rng() % 40);
+    const std::uint32_t target = 8000 + static_cast<std::uint32_t>(rng() % 2000);
+    {
+      v1::ActionRecorded& meeting = log.Action("P1", "meet-1", v1::MEETING_HELD, meeting_on);
+      meeting.set_step_id("letter_2");
+      meeting.set_target_basis_points(target);
+      meeting.set_review_on(ledger::FormatDate(review_on));
+    }
     const EscalationState folded = Fold(log);
     absl::StatusOr<EscalationState> decoded = EscalationState::Decode(folded.Encode());
     REQUIRE(decoded.ok());
@@ -673,9 +809,58 @@ TEST_CASE(
         REQUIRE(Near(a, "fast_track_10_in_12") != nullptr);
         CHECK(Near(a, "fast_track_10_in_12")->remaining() == 10 - unauthorised_10_weeks);
       }
+      // The home visit: due exactly when a run of 3 whole school days of
+      // G/N/O/U reached 3 after the last visit made by `on`.
+      {
+        auto unauthorised = [](const std::string& c) {
+          return c == "G" || c == "N" || c == "O" || c == "U";
+        };
+        std::optional<Day> last_visit;
+        for (Day v : visits) {
+          if (v <= on) last_visit = std::max(last_visit.value_or(v), v);
+        }
+        int run = 0;
+        bool due = false;
+        for (Day d = D("2025-09-01"); d <= on; ++d) {
+          if (!calendar.IsSchoolDay(d)) continue;
+          const std::string am = code_then(d, 0), pm = code_then(d, 1);
+          if (am == "#" && pm == "#") continue;
+          run = unauthorised(am) && unauthorised(pm) ? run + 1 : 0;
+          if (run == 3 && (!last_visit || d > *last_visit)) due = true;
+        }
+        CHECK((Due(a, "home_visit_3_days") != nullptr) == due);
+      }
+      // The meeting's review: due from its date, with the target compared
+      // over the days after the meeting.
+      {
+        const v1::DueAction* review = Due(a, "meet-1");
+        CHECK((review != nullptr) == (review_on <= on && meeting_on <= on));
+        if (review != nullptr) {
+          std::uint32_t p = 0, att = 0;
+          for (Day d = meeting_on + 1; d <= review_on; ++d) {
+            for (int s = 0; s < 2; ++s) {
+              const std::string c = code_then(d, s);
+              if (c.empty() || c == "#") continue;
+              ++p;
+              if (c == "/") ++att;
+            }
+          }
+          CHECK(review->explanation().possible() == p);
+          CHECK(review->explanation().attended() == att);
+          const bool met = p > 0 && 10000ull * att >= std::uint64_t{target} * p;
+          CHECK(absl::StrContains(review->explanation().sentence(),
+                                  met ? "-> target met" : "-> target not met"));
+        }
+        // An action does its step as a letter does: the stage is the
+        // furthest step done, whatever was done before it.
+        if (meeting_on <= on) {
+          CHECK(LadderOf(a, "attendance_letters").stage() == "letter_2");
+        }
+      }
       // Letter 1 is due exactly when 10000 * attended < 9500 * possible and
       // it has not been sent.
-      const bool sent = LadderOf(a, "attendance_letters").stage() == "letter_1";
+      const std::string stage = LadderOf(a, "attendance_letters").stage();
+      const bool sent = stage == "letter_1" || stage == "letter_2";
       CHECK((Due(a, "letter_1") != nullptr) ==
             (!sent && possible > 0 && 10000ull * attended < 9500ull * possible));
     }

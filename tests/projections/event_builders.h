@@ -127,6 +127,17 @@ class EventLog {
     l->set_channel(v1::POST);
     l->set_sent_on(ledger::FormatDate(sent_on));
   }
+  // An ActionRecorded, recorded on the day it happened; the caller may fill
+  // in the rest (the reference is valid until the next event is added).
+  v1::ActionRecorded& Action(const std::string& pupil_id, const std::string& action_id,
+                             v1::RecordedActionKind kind, Day happened_on) {
+    v1::ActionRecorded* a = Add(happened_on, pupil_id).mutable_action_recorded();
+    a->set_pupil_id(pupil_id);
+    a->set_action_id(action_id);
+    a->set_kind(kind);
+    a->set_happened_on(ledger::FormatDate(happened_on));
+    return *a;
+  }
   void Mark(const std::string& pupil_id, Day day, v1::Session session, const std::string& code) {
     Mark(pupil_id, day, session, code, day);
   }

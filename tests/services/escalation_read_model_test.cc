@@ -102,6 +102,21 @@ std::uint32_t PenaltyCount(const LiveEscalation& live, const char* as_of) {
   return 0;
 }
 
+// The due date of `rule` for p1 as of a date ("" if not due).
+std::string DueOn(const LiveEscalation& live, const char* as_of, const std::string& rule) {
+  v1::GetPupilEscalationRequest req;
+  req.set_school_id("s1");
+  req.set_pupil_id("p1");
+  req.set_as_of(as_of);
+  auto result =
+      live.Read([&](const EscalationState& s) { return QueryPupilEscalation(s, req, 0); });
+  REQUIRE(result.ok());
+  for (const v1::DueAction& a : result->due()) {
+    if (a.rule_id() == rule) return a.due_on();
+  }
+  return "";
+}
+
 TEST_CASE(
     "the escalation read model follows the ledger, resumes from its checkpoint and equals "
     "a rebuild",
@@ -134,6 +149,17 @@ TEST_CASE(
     letter.set_channel(v1::POST);
     letter.set_sent_on("2025-10-03");
     REQUIRE(l.ledger->RecordLetter(t::kOfficer, letter).ok());
+    // A meeting whose review falls due while the read model is down: after
+    // the restart only its checkpoint holds the action.
+    v1::RecordActionRequest meeting;
+    meeting.set_school_id("s1");
+    meeting.set_request_id("meeting");
+    meeting.set_pupil_id("p1");
+    meeting.set_action_id("meet-1");
+    meeting.set_kind(v1::MEETING_HELD);
+    meeting.set_happened_on("2025-10-03");
+    meeting.set_review_on("2025-10-08");
+    REQUIRE(l.ledger->RecordAction(t::kOfficer, meeting).ok());
     REQUIRE(host.WaitFor(EscalationReadModel::kName, l.ledger->LastPosition(),
                          std::chrono::steady_clock::now() + std::chrono::seconds(60))
                 .ok());
@@ -157,6 +183,8 @@ TEST_CASE(
   CHECK(live.Read([](const EscalationState& s) { return s.Encode(); }) ==
         RebuildFromLog(*l.ledger));
   CHECK(PenaltyCount(live, "2025-10-10") == 10);  // due: 10 in 10 school weeks
+  CHECK(DueOn(live, "2025-10-10", "meet-1") == "2025-10-08");
+  CHECK(DueOn(live, "2025-10-07", "meet-1").empty());
   host.Stop();
 }
 

@@ -68,6 +68,14 @@ std::pair<std::string, std::string> Describe(const v1::EventEnvelope& event) {
       const auto& p = event.escalation_policy_set().policy();
       return {"policy", absl::StrCat(p.policy_id(), " version ", p.version())};
     }
+    case v1::EventEnvelope::kActionRecorded: {
+      const auto& a = event.action_recorded();
+      return {
+          "action",
+          absl::StrCat(a.action_id(), " ", EnumName(v1::RecordedActionKind_descriptor(), a.kind()),
+                       " on ", a.happened_on(), a.step_id().empty() ? "" : " for " + a.step_id(),
+                       a.trigger_id().empty() ? "" : " for " + a.trigger_id())};
+    }
     default:
       return {"unknown", ""};
   }

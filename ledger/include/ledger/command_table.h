@@ -20,12 +20,13 @@
 // Order matters to one reader only: the fuzzer numbers its request kinds
 // in this order after RecordMarks, and its stored corpus is written that
 // way. Append new commands at the end.
-#define ATTENDANCE_LEDGER_COMMANDS(X)                                             \
-  X(AmendMark, AmendMarkRequest, AmendMarkResponse, 'A', AmendMark)               \
-  X(RecordLetter, RecordLetterRequest, WriteResponse, 'L', RecordLetter)          \
-  X(EnrolPupil, EnrolPupilRequest, WriteResponse, 'E', ManagePupils)              \
-  X(UpdatePupil, UpdatePupilRequest, WriteResponse, 'U', ManagePupils)            \
-  X(RemoveFromRoll, RemoveFromRollRequest, WriteResponse, 'R', ManagePupils)      \
-  X(SetSchoolCalendar, SetSchoolCalendarRequest, WriteResponse, 'C', SetCalendar) \
-  X(SetSchoolSettings, SetSchoolSettingsRequest, WriteResponse, 'S', SetSettings) \
-  X(SetEscalationPolicy, SetEscalationPolicyRequest, WriteResponse, 'P', SetEscalationPolicy)
+#define ATTENDANCE_LEDGER_COMMANDS(X)                                                         \
+  X(AmendMark, AmendMarkRequest, AmendMarkResponse, 'A', AmendMark)                           \
+  X(RecordLetter, RecordLetterRequest, WriteResponse, 'L', RecordLetter)                      \
+  X(EnrolPupil, EnrolPupilRequest, WriteResponse, 'E', ManagePupils)                          \
+  X(UpdatePupil, UpdatePupilRequest, WriteResponse, 'U', ManagePupils)                        \
+  X(RemoveFromRoll, RemoveFromRollRequest, WriteResponse, 'R', ManagePupils)                  \
+  X(SetSchoolCalendar, SetSchoolCalendarRequest, WriteResponse, 'C', SetCalendar)             \
+  X(SetSchoolSettings, SetSchoolSettingsRequest, WriteResponse, 'S', SetSettings)             \
+  X(SetEscalationPolicy, SetEscalationPolicyRequest, WriteResponse, 'P', SetEscalationPolicy) \
+  X(RecordAction, RecordActionRequest, WriteResponse, 'X', RecordAction)

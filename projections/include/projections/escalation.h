@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "attendance/v1/escalation.pb.h"
 #include "attendance/v1/escalation_service.pb.h"
+#include "attendance/v1/events.pb.h"
 #include "ledger/calendar.h"
 #include "ledger/types.h"
 #include "projections/attendance_state.h"
@@ -31,6 +32,20 @@ struct LetterFact {
   std::string letter_id;
   Day sent_on = 0;
   ledger::Position position = 0;
+};
+
+// An ActionRecorded: the step or trigger it answers, when, and for a
+// meeting the target it set and the day that target is reviewed.
+struct ActionFact {
+  std::string action_id;
+  v1::RecordedActionKind kind = v1::RECORDED_ACTION_KIND_UNSPECIFIED;
+  std::string step_id;
+  std::string trigger_id;
+  Day happened_on = 0;
+  ledger::Position position = 0;
+  std::uint32_t target_basis_points = 0;  // 0: no target
+  Day review_on = 0;                      // 0: no review
+  std::string reviews_action_id;
 };
 
 // What does not depend on the pupil, computed once for many evaluations of
@@ -56,6 +71,7 @@ struct EscalationInputs {
   v1::SchoolSettings settings;
   const v1::EscalationPolicy* policy = nullptr;
   const std::vector<LetterFact>* letters = nullptr;  // log order; may be null
+  const std::vector<ActionFact>* actions = nullptr;  // log order; may be null
   // For `calendar`, shared across pupils; null: the evaluation makes its own.
   EvaluationCache* cache = nullptr;
 };
@@ -63,14 +79,16 @@ struct EscalationInputs {
 // Evaluates `policy` for one pupil as of the end of `as_of`, with the marks
 // as they stood then (a mark amended later counts with its later code only
 // when evaluated on or after the amendment's day):
-// - per ladder: the stage (the furthest step whose letter was sent by
-//   as_of) and since when, every letter sent (flagged basis_changed when
-//   the step's attendance condition held on the marks known on the day it
-//   was sent but not on the marks known now), and the stage's monitoring
-//   period (running, or ended with or without improvement);
+// - per ladder: the stage (the furthest step whose letter was sent, or
+//   whose action was recorded as happening, by as_of) and since when, every letter sent (flagged
+//   basis_changed when the step's attendance condition held on the marks known on the day it was
+//   sent but not on the marks known now), and the stage's monitoring period (running, or ended with
+//   or without improvement);
 // - due actions: each next step whose after_step is done, whose after_step's
 //   monitoring has ended and whose conditions hold; each counted trigger with
-//   an action that fires;
+//   an action that fires, unless an action answering it (its trigger_id)
+//   happened on or after the day it last fired; the review of each meeting
+//   whose review date has come and that no later action reviewed;
 // - near misses: triggers within their `near_miss` of the threshold, and
 //   next steps an attendance condition would make due within 10 more
 //   absent sessions;
@@ -86,7 +104,7 @@ bool Compare(std::uint32_t attended, std::uint32_t possible, std::uint32_t basis
              v1::Comparison comparison);
 
 // The fold behind the escalation read model: every school's policy history
-// and every pupil's letters, beside the attendance state the marks,
+// and every pupil's letters and actions, beside the attendance state the marks,
 // calendars and settings come from. Apply never fails (events it cannot use
 // are skipped, as in AttendanceState).
 class EscalationState {
@@ -98,6 +116,7 @@ class EscalationState {
   struct SchoolFacts {
     std::vector<PolicyRecord> policies;                                   // log order
     std::map<std::string, std::vector<LetterFact>, std::less<>> letters;  // by pupil
+    std::map<std::string, std::vector<ActionFact>, std::less<>> actions;  // by pupil
   };
   const SchoolFacts* FindSchool(std::string_view school_id) const;
   // The policy in force at the end of `as_of`, or nullptr.

@@ -33,6 +33,7 @@ enum class Action {
   kSetEscalationPolicy,
   kReadAudit,     // the Audit service's histories, amendments and registers
   kVerifyLedger,  // VerifyLedger, GetLedgerHead: positions and hashes, no school's data
+  kRecordAction,  // RecordAction: meetings, visits, referrals, penalty notices
 };
 
 // An authenticated caller: who, in which role, for which schools.

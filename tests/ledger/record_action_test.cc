@@ -1,0 +1,182 @@
+// RecordAction in the ledger: an ActionRecorded on the pupil's stream with
+// the authenticated actor, retries replay (also after a restart), and every
+// refusal names its field and writes nothing.
+#include <catch2/catch.hpp>
+
+#include "ledger/ledger.h"
+#include "support/fixtures.h"
+
+namespace attendance::testing {
+namespace {
+
+// The fixture's clock stands on 2025-10-09.
+v1::RecordActionRequest Meeting(const std::string& request_id) {
+  v1::RecordActionRequest request;
+  request.set_school_id("s1");
+  request.set_request_id(request_id);
+  request.set_pupil_id("p1");
+  request.set_action_id("meeting-1");
+  request.set_kind(v1::MEETING_HELD);
+  request.set_step_id("meeting_1");
+  request.set_happened_on("2025-10-08");
+  request.set_outcome("parent agreed a target");
+  request.set_target_basis_points(9600);
+  request.set_review_on("2025-11-14");
+  return request;
+}
+
+v1::EventEnvelope EventAt(ledger::Ledger& ledger, ledger::Position position) {
+  v1::EventEnvelope stored;
+  REQUIRE(ledger
+              .ForEachEvent(position,
+                            [&](const v1::EventEnvelope& e) {
+                              stored = e;
+                              return false;
+                            })
+              .ok());
+  return stored;
+}
+
+TEST_CASE("RecordAction appends an ActionRecorded; a retry replays", "[ledger]") {
+  LedgerFixture f(1);
+  const v1::RecordActionRequest request = Meeting("action-1");
+  auto first = f.ledger->RecordAction(kOfficer, request);
+  REQUIRE(first.ok());
+  CHECK_FALSE(first->replayed());
+  CHECK(first->position() == f.ledger->LastPosition());
+  const v1::EventEnvelope stored = EventAt(*f.ledger, first->position());
+  CHECK(stored.pupil_id() == "p1");
+  REQUIRE(stored.has_action_recorded());
+  const v1::ActionRecorded& action = stored.action_recorded();
+  CHECK(action.action_id() == "meeting-1");
+  CHECK(action.kind() == v1::MEETING_HELD);
+  CHECK(action.step_id() == "meeting_1");
+  CHECK(action.target_basis_points() == 9600);
+  CHECK(action.review_on() == "2025-11-14");
+  CHECK(action.recorded_by().name() == kOfficer.name);
+  CHECK(action.recorded_by().role() == kOfficer.role);
+
+  auto again = f.ledger->RecordAction(kOfficer, request);
+  REQUIRE(again.ok());
+  CHECK(again->replayed());
+  CHECK(again->position() == first->position());
+  f.Reopen();
+  auto replayed = f.ledger->RecordAction(kOfficer, request);
+  REQUIRE(replayed.ok());
+  CHECK(replayed->replayed());
+  // After the restart the action id is still taken (the state was rebuilt).
+  v1::RecordActionRequest twice = Meeting("action-2");
+  auto s = f.ledger->RecordAction(kOfficer, twice).status();
+  CHECK(s.code() == absl::StatusCode::kAlreadyExists);
+  CHECK(s.message() == "action_id: pupil \"p1\" already has action \"meeting-1\"");
+
+  // A penalty notice names its parent; a review names the meeting it reviews.
+  v1::RecordActionRequest notice = Meeting("action-3");
+  notice.set_action_id("pn-1");
+  notice.set_kind(v1::PENALTY_NOTICE_ISSUED);
+  notice.clear_step_id();
+  notice.set_trigger_id("penalty_notice_10_in_10");
+  notice.clear_target_basis_points();
+  notice.clear_review_on();
+  notice.set_parent_id("carer-7");
+  notice.set_parent_name("Mrs P. Carer");
+  REQUIRE(f.ledger->RecordAction(kOfficer, notice).ok());
+  v1::RecordActionRequest review = Meeting("action-4");
+  review.set_action_id("review-1");
+  review.clear_target_basis_points();
+  review.clear_review_on();
+  review.set_reviews_action_id("meeting-1");
+  auto reviewed = f.ledger->RecordAction(kOfficer, review);
+  REQUIRE(reviewed.ok());
+  CHECK(EventAt(*f.ledger, reviewed->position()).action_recorded().reviews_action_id() ==
+        "meeting-1");
+}
+
+TEST_CASE("RecordAction refuses a bad request, naming the field, and writes nothing", "[ledger]") {
+  LedgerFixture f(1);
+  REQUIRE(f.ledger->RecordAction(kOfficer, Meeting("taken")).ok());
+  const ledger::Position before = f.ledger->LastPosition();
+  struct Case {
+    const char* name;
+    std::function<void(v1::RecordActionRequest&)> change;
+    absl::StatusCode code;
+    const char* message;
+  };
+  const std::vector<Case> cases = {
+      {"unknown pupil", [](auto& r) { r.set_pupil_id("nobody"); }, absl::StatusCode::kNotFound,
+       nullptr},
+      {"unknown school", [](auto& r) { r.set_school_id("nowhere"); }, absl::StatusCode::kNotFound,
+       nullptr},
+      {"no action id", [](auto& r) { r.clear_action_id(); }, absl::StatusCode::kInvalidArgument,
+       nullptr},
+      {"no kind", [](auto& r) { r.clear_kind(); }, absl::StatusCode::kInvalidArgument,
+       "kind: 0 is not a recorded action kind"},
+      {"unknown kind", [](auto& r) { r.set_kind(static_cast<v1::RecordedActionKind>(42)); },
+       absl::StatusCode::kInvalidArgument, "kind: 42 is not a recorded action kind"},
+      {"future", [](auto& r) { r.set_happened_on("2025-10-10"); },
+       absl::StatusCode::kInvalidArgument, "happened_on: 2025-10-10 is in the future"},
+      {"before the roll", [](auto& r) { r.set_happened_on("2025-08-29"); },
+       absl::StatusCode::kInvalidArgument,
+       "happened_on: pupil \"p1\" was not on roll on 2025-08-29"},
+      {"bad date", [](auto& r) { r.set_happened_on("2025-13-01"); },
+       absl::StatusCode::kInvalidArgument, nullptr},
+      {"bad step id", [](auto& r) { r.set_step_id("no spaces"); },
+       absl::StatusCode::kInvalidArgument, nullptr},
+      {"long outcome", [](auto& r) { r.set_outcome(std::string(2001, 'x')); },
+       absl::StatusCode::kInvalidArgument, nullptr},
+      {"target over 100%", [](auto& r) { r.set_target_basis_points(10001); },
+       absl::StatusCode::kInvalidArgument, "target_basis_points: 10001 is more than 10000 (100%)"},
+      {"review before meeting", [](auto& r) { r.set_review_on("2025-10-08"); },
+       absl::StatusCode::kInvalidArgument,
+       "review_on: 2025-10-08 is not after happened_on, 2025-10-08"},
+      {"target without review", [](auto& r) { r.clear_review_on(); },
+       absl::StatusCode::kInvalidArgument,
+       "review_on: a meeting that sets a target needs the date it is reviewed on"},
+      {"target on a call",
+       [](auto& r) {
+         r.set_kind(v1::CALL_MADE);
+         r.clear_review_on();
+       },
+       absl::StatusCode::kInvalidArgument,
+       "target_basis_points: only a MEETING_HELD sets a target and a review date"},
+      {"referral without agency",
+       [](auto& r) {
+         r.set_kind(v1::REFERRAL_MADE);
+         r.clear_target_basis_points();
+         r.clear_review_on();
+       },
+       absl::StatusCode::kInvalidArgument,
+       "referred_to: 0 is not EDUCATION_WELFARE_OFFICER, EARLY_HELP or LOCAL_AUTHORITY"},
+      {"agency on a meeting", [](auto& r) { r.set_referred_to(v1::EARLY_HELP); },
+       absl::StatusCode::kInvalidArgument, "referred_to: only a REFERRAL_MADE names an agency"},
+      {"notice without parent",
+       [](auto& r) {
+         r.set_kind(v1::PENALTY_NOTICE_ISSUED);
+         r.clear_target_basis_points();
+         r.clear_review_on();
+       },
+       absl::StatusCode::kInvalidArgument, nullptr},
+      {"parent on a meeting", [](auto& r) { r.set_parent_id("carer-1"); },
+       absl::StatusCode::kInvalidArgument,
+       "parent_id: only a penalty notice names a parent or carer"},
+      {"review of nothing", [](auto& r) { r.set_reviews_action_id("meeting-9"); },
+       absl::StatusCode::kNotFound, "reviews_action_id: pupil \"p1\" has no action \"meeting-9\""},
+      {"same action id", [](auto&) {}, absl::StatusCode::kAlreadyExists,
+       "action_id: pupil \"p1\" already has action \"meeting-1\""},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    SECTION(c.name) {
+      v1::RecordActionRequest request = Meeting("bad-" + std::to_string(n));
+      c.change(request);
+      const absl::Status s = f.ledger->RecordAction(kOfficer, request).status();
+      CHECK(s.code() == c.code);
+      if (c.message != nullptr) CHECK(s.message() == c.message);
+      CHECK(f.ledger->LastPosition() == before);
+    }
+    ++n;
+  }
+}
+
+}  // namespace
+}  // namespace attendance::testing
