@@ -85,7 +85,7 @@ inline void Check(const absl::Status& s) { REQUIRE(s.ok()); }
 
 // School "s2" made through every command, each with a request id: settings,
 // calendar, two enrolments, marks, an amendment, a letter, an update, a
-// removal from roll and an escalation policy.
+// removal from roll, an escalation policy and a recorded action.
 inline void RecordEveryCommand(ledger::Ledger& ledger) {
   auto settings = Settings("s2");
   settings.set_request_id("settings-1");
@@ -146,6 +146,15 @@ inline void RecordEveryCommand(ledger::Ledger& ledger) {
                    upper_basis_points: 10000 upper_inclusive: true } })",
       policy.mutable_policy()));
   Check(ledger.SetEscalationPolicy(kOfficer, policy).status());
+  v1::RecordActionRequest call;
+  call.set_school_id("s2");
+  call.set_request_id("action-1");
+  call.set_pupil_id("q1");
+  call.set_action_id("call-1");
+  call.set_kind(v1::CALL_MADE);
+  call.set_happened_on("2025-09-09");
+  call.set_outcome("parent phoned back");
+  Check(ledger.RecordAction(kOfficer, call).status());
 }
 
 }  // namespace attendance::testing

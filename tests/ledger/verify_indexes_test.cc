@@ -65,7 +65,7 @@ TEST_CASE("a clean ledger's indexes verify, also after a reopen", "[ledger][veri
   REQUIRE(report.ok());
   CHECK(report->events == f.ledger->LastPosition());
   CHECK(report->marks == 6);      // s1: three; s2: q1 AM (amended), q2 AM, q1 PM
-  CHECK(report->requests == 11);  // r-1 and s2's ten commands
+  CHECK(report->requests == 12);  // r-1 and s2's eleven commands
   f.Reopen();
   auto again = f.ledger->VerifyIndexes();
   REQUIRE(again.ok());
