@@ -1,0 +1,138 @@
+#pragma once
+
+// The parts of escalation.cc's evaluation (projections/escalation.h) shared
+// by its files: the evaluation context and the session walk
+// (escalation_context.cc), attendance conditions (escalation_context.cc),
+// counted triggers (escalation_triggers.cc), ladders, bands and meeting
+// reviews (escalation_ladders.cc). Internal to projections/.
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "projections/escalation.h"
+#include "projections/windows.h"
+
+namespace attendance::projections::escalation_internal {
+
+constexpr Day kNever = std::numeric_limits<Day>::max();
+// School days are looked for at most this far ahead (a monitoring period
+// whose end the calendar does not hold yet has not ended).
+constexpr Day kMaxSchoolDaySearch = 800;
+// An explanation lists at most this many sessions (the count is exact).
+constexpr int kMaxListedSessions = 100;
+// A next step is a near miss when this many more absent sessions would
+// make it due.
+constexpr std::uint32_t kNearMissSessions = 10;
+
+using CodeSet = std::array<bool, kNumCodes>;
+
+struct Ctx {
+  const EscalationInputs& in;
+  Day as_of;
+  const v1::EscalationPolicy& policy;
+  EvaluationCache& cache;
+};
+
+// The code of each session as known at the end of `known`, for a walk over
+// days: the academic year is looked up once per year, not per session.
+class Codes {
+ public:
+  Codes(const PupilState* pupil, Day known) : pupil_(pupil), known_(known) {}
+
+  CodeIndex At(Day day, int session) {
+    if (pupil_ == nullptr) return 0;
+    if (day < start_ || day >= end_) Seek(day);
+    if (year_ == nullptr) return 0;
+    const auto slot = static_cast<std::uint16_t>(2 * (day - start_) + session);
+    if (known_ >= year_->max_recorded) return year_->codes[slot];
+    auto it =
+        std::lower_bound(year_->changes.begin(), year_->changes.end(), slot,
+                         [](const PupilYear::Change& c, std::uint16_t s) { return c.slot < s; });
+    if (it == year_->changes.end() || it->slot != slot) return year_->codes[slot];
+    CodeIndex then = 0;
+    for (; it != year_->changes.end() && it->slot == slot; ++it) {
+      if (it->recorded <= known_) then = it->code;
+    }
+    return then;
+  }
+
+ private:
+  void Seek(Day day) {
+    const int academic_year = ledger::AcademicYearOf(day);
+    start_ = ledger::AcademicYearStart(academic_year);
+    end_ = ledger::AcademicYearStart(academic_year + 1);
+    year_ = pupil_->Year(academic_year);
+  }
+
+  const PupilState* pupil_;
+  Day known_;
+  Day start_ = 1;
+  Day end_ = 0;
+  const PupilYear* year_ = nullptr;
+};
+
+AttendanceCounts CountsOf(const Ctx& c, const ResolvedWindow& w, Day known);
+ResolvedWindow Resolve(const Ctx& c, const v1::PolicyWindow& window, Day on);
+// The n-th school day after `day` (kNever if the calendar does not hold it).
+Day AddSchoolDays(EvaluationCache& calendar, Day day, std::uint32_t n);
+const char* Symbol(v1::Comparison comparison);
+std::string Percent(std::uint32_t attended, std::uint32_t possible);
+void FillWindow(const ResolvedWindow& w, v1::Explanation* e);
+v1::Explanation NewExplanation(const Ctx& c, const std::string& rule_id);
+const char* ActionWord(v1::ActionKind action);
+
+// --- Attendance conditions (escalation_context.cc) -------------------------
+
+struct ConditionResult {
+  bool holds = false;
+  AttendanceCounts counts;
+  ResolvedWindow window;
+};
+
+ConditionResult EvaluateCondition(const Ctx& c, const v1::AttendanceCondition& condition, Day on,
+                                  Day known);
+v1::Explanation ConditionExplanation(const Ctx& c, const std::string& rule_id,
+                                     const ConditionResult& r,
+                                     const v1::AttendanceCondition& condition, Day on,
+                                     const std::string& outcome);
+// More absent sessions that would make a BELOW / AT_OR_BELOW condition hold
+// (0 if none would, within reason).
+std::uint32_t SessionsToThreshold(const ConditionResult& r,
+                                  const v1::AttendanceCondition& condition);
+
+// --- Counted triggers (escalation_triggers.cc) ----------------------------
+
+// A session that counted, kept small: most are never shown (a trigger far
+// from firing), so protos are made only for an explanation that is.
+struct CountedSlot {
+  Day day = 0;
+  int session = 0;
+  CodeIndex code = 0;
+};
+
+struct TriggerResult {
+  bool fired = false;
+  std::uint32_t count = 0;
+  Day fired_on = kNever;
+  // Every day it reached its threshold (each run, each N past its
+  // deadline; for a count in a window, fired_on), in date order: an action
+  // answers the firings on or before the day it happened.
+  std::vector<Day> fired_days;
+  ResolvedWindow window;
+  std::vector<CountedSlot> sessions;
+};
+
+TriggerResult EvaluateTrigger(const Ctx& c, const v1::CountedTrigger& t, Day on, Day known);
+v1::Explanation TriggerExplanation(const Ctx& c, const v1::CountedTrigger& t,
+                                   const TriggerResult& r, Day on, const std::string& outcome);
+
+// --- What EvaluatePupil adds to a pupil's escalation -----------------------
+
+void EvaluateLadder(const Ctx& c, const v1::Ladder& ladder, v1::PupilEscalation& out);
+void EvaluateBands(const Ctx& c, const v1::BandSet& set, v1::PupilEscalation& out);
+void EvaluateTriggers(const Ctx& c, v1::PupilEscalation& out);
+void EvaluateReviews(const Ctx& c, v1::PupilEscalation& out);
+
+}  // namespace attendance::projections::escalation_internal

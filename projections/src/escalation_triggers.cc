@@ -1,0 +1,227 @@
+// Counted triggers: counts in a window, consecutive runs, unresolved N
+// codes, and the due actions and near misses they give (escalation_internal.h).
+#include <algorithm>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "escalation_internal.h"
+
+namespace attendance::projections::escalation_internal {
+
+CodeSet CodesOf(const v1::CountedTrigger& trigger) {
+  CodeSet set{};
+  for (const std::string& code : trigger.codes()) set[CodeIndexOf(code)] = true;
+  set[0] = false;
+  return set;
+}
+
+void AddSession(TriggerResult& r, Day day, int session, CodeIndex code) {
+  if (static_cast<int>(r.sessions.size()) >= kMaxListedSessions) return;
+  r.sessions.push_back({day, session, code});
+}
+
+bool NotPossible(CodeIndex code) {
+  return code != 0 && CategoryOf(code) == ledger::CodeCategory::kNotPossible;
+}
+
+void CountInWindow(const Ctx& c, const v1::CountedTrigger& t, const CodeSet& codes, Day known,
+                   TriggerResult& r) {
+  Codes at(c.in.pupil, known);
+  for (Day d = r.window.first; d <= r.window.last; ++d) {
+    const CodeIndex am = at.At(d, 0);
+    const CodeIndex pm = at.At(d, 1);
+    if (t.unit() == v1::WHOLE_DAYS) {
+      if (!codes[am] || !codes[pm]) continue;
+      AddSession(r, d, 0, am);
+      AddSession(r, d, 1, pm);
+      if (++r.count == t.threshold()) r.fired_on = d;
+      continue;
+    }
+    for (int s = 0; s < 2; ++s) {
+      const CodeIndex code = s == 0 ? am : pm;
+      if (!codes[code]) continue;
+      AddSession(r, d, s, code);
+      if (++r.count == t.threshold()) r.fired_on = d;
+    }
+  }
+  r.fired = r.count >= t.threshold();
+}
+
+// The longest run of consecutive school days (or sessions) with the codes;
+// sessions that are not possible (closures, X, Y) neither count nor break.
+void Consecutive(const Ctx& c, const v1::CountedTrigger& t, const CodeSet& codes, Day known,
+                 TriggerResult& r) {
+  std::uint32_t run = 0;
+  std::vector<CountedSlot> current;
+  // The longest run is kept when a run ends, with its sessions.
+  auto close_run = [&] {
+    if (run > r.count) {
+      r.count = run;
+      r.sessions = current;
+    }
+    run = 0;
+    current.clear();
+  };
+  auto list = [&](Day d, int s, CodeIndex code) {
+    if (static_cast<int>(current.size()) < kMaxListedSessions) current.push_back({d, s, code});
+  };
+  auto count = [&](Day d) {
+    if (++run != t.threshold()) return;
+    if (r.fired_on == kNever) r.fired_on = d;
+    r.fired_days.push_back(d);
+  };
+  Codes at(c.in.pupil, known);
+  for (Day d = r.window.first; d <= r.window.last; ++d) {
+    if (!c.cache.IsSchoolDay(d)) continue;
+    const CodeIndex am = at.At(d, 0);
+    const CodeIndex pm = at.At(d, 1);
+    if (t.unit() == v1::WHOLE_DAYS) {
+      if (NotPossible(am) && NotPossible(pm)) continue;
+      if (codes[am] && codes[pm]) {
+        list(d, 0, am);
+        list(d, 1, pm);
+        count(d);  // a day counts once; both its sessions are listed
+      } else {
+        close_run();
+      }
+      continue;
+    }
+    for (int s = 0; s < 2; ++s) {
+      const CodeIndex code = s == 0 ? am : pm;
+      if (NotPossible(code)) continue;
+      if (codes[code]) {
+        list(d, s, code);
+        count(d);
+      } else {
+        close_run();
+      }
+    }
+  }
+  close_run();
+  r.fired = r.count >= t.threshold();
+}
+
+void UnresolvedN(const Ctx& c, const CodeSet& n_code, Day on, Day known, TriggerResult& r) {
+  std::uint32_t deadline = c.in.settings.n_code_deadline_school_days();
+  if (deadline == 0) deadline = 5;
+  Codes at(c.in.pupil, known);
+  for (Day d = r.window.first; d <= r.window.last; ++d) {
+    for (int s = 0; s < 2; ++s) {
+      const CodeIndex code = at.At(d, s);
+      if (!n_code[code]) continue;
+      const Day due = AddSchoolDays(c.cache, d, deadline);
+      if (due > on) continue;
+      AddSession(r, d, s, code);
+      ++r.count;
+      r.fired_on = std::min(r.fired_on, due);
+      r.fired_days.push_back(due);
+    }
+  }
+  r.fired = r.count > 0;
+}
+
+TriggerResult EvaluateTrigger(const Ctx& c, const v1::CountedTrigger& t, Day on, Day known) {
+  TriggerResult r;
+  if (t.kind() == v1::N_CODE_UNRESOLVED) {
+    v1::PolicyWindow ytd;
+    ytd.set_kind(v1::POLICY_YEAR_TO_DATE);
+    r.window = Resolve(c, ytd, on);
+    CodeSet n{};
+    n[CodeIndexOf("N")] = true;
+    UnresolvedN(c, n, on, known, r);
+    return r;
+  }
+  r.window = Resolve(c, t.window(), on);
+  const CodeSet codes = CodesOf(t);
+  if (t.kind() == v1::CONSECUTIVE) {
+    Consecutive(c, t, codes, known, r);
+  } else {
+    CountInWindow(c, t, codes, known, r);
+    if (r.fired) r.fired_days.push_back(r.fired_on);
+  }
+  return r;
+}
+
+std::string UnitWord(const v1::CountedTrigger& t, std::uint32_t n) {
+  const bool days = t.unit() == v1::WHOLE_DAYS;
+  return absl::StrCat(n, days ? (n == 1 ? " day" : " days") : (n == 1 ? " session" : " sessions"));
+}
+
+v1::Explanation TriggerExplanation(const Ctx& c, const v1::CountedTrigger& t,
+                                   const TriggerResult& r, Day on, const std::string& outcome) {
+  v1::Explanation e = NewExplanation(c, t.trigger_id());
+  FillWindow(r.window, &e);
+  e.set_count(r.count);
+  e.set_threshold(t.threshold());
+  for (const CountedSlot& slot : r.sessions) {
+    v1::CountedSession& session = *e.add_sessions();
+    session.set_date(ledger::FormatDate(slot.day));
+    session.set_session(slot.session == 0 ? v1::AM : v1::PM);
+    session.set_code(std::string(CodeName(slot.code)));
+  }
+  if (t.kind() == v1::N_CODE_UNRESOLVED) {
+    e.set_sentence(absl::StrCat(r.count, " N ", r.count == 1 ? "session" : "sessions",
+                                " not resolved within the N-code deadline on ",
+                                ledger::FormatDate(on), " -> ", outcome));
+    return e;
+  }
+  const std::string codes = absl::StrJoin(t.codes(), "/");
+  const char* how = t.kind() == v1::CONSECUTIVE ? " in a row " : " ";
+  e.set_sentence(absl::StrCat(
+      UnitWord(t, r.count), how, codes, " (", r.window.label,
+      r.window.empty() ? "" : absl::StrCat(", ", e.window_first(), "..", e.window_last()), ") on ",
+      ledger::FormatDate(on), r.fired ? " >= " : " < ", t.threshold(), " -> ", outcome));
+  return e;
+}
+
+// The day of the last action answering the trigger (by as_of): it answers
+// every firing on or before that day, so the trigger's action is done until
+// it fires again.
+std::optional<Day> LastAnswer(const Ctx& c, const std::string& trigger_id) {
+  std::optional<Day> last;
+  if (c.in.actions == nullptr) return last;
+  for (const ActionFact& a : *c.in.actions) {
+    if (a.trigger_id == trigger_id && a.happened_on <= c.as_of) {
+      last = std::max(last.value_or(a.happened_on), a.happened_on);
+    }
+  }
+  return last;
+}
+
+void EvaluateTriggers(const Ctx& c, v1::PupilEscalation& out) {
+  for (const v1::CountedTrigger& t : c.policy.triggers()) {
+    if (t.action() == v1::ACTION_KIND_UNSPECIFIED && t.near_miss() == 0) continue;
+    const TriggerResult r = EvaluateTrigger(c, t, c.as_of, c.as_of);
+    Day due_on = r.fired_on;
+    if (r.fired) {
+      // Due from the first firing after the last action answering it.
+      if (const std::optional<Day> answered = LastAnswer(c, t.trigger_id())) {
+        auto next = std::upper_bound(r.fired_days.begin(), r.fired_days.end(), *answered);
+        if (next == r.fired_days.end()) continue;
+        due_on = *next;
+      }
+    }
+    if (r.fired && t.action() != v1::ACTION_KIND_UNSPECIFIED) {
+      v1::DueAction& due = *out.add_due();
+      due.set_pupil_id(c.in.pupil_id);
+      due.set_rule_id(t.trigger_id());
+      due.set_action(t.action());
+      due.set_due_on(ledger::FormatDate(std::min(due_on, c.as_of)));
+      due.set_priority(t.priority());
+      *due.mutable_explanation() =
+          TriggerExplanation(c, t, r, c.as_of, absl::StrCat(ActionWord(t.action()), " due"));
+    } else if (!r.fired && t.near_miss() > 0 && r.count > 0 &&
+               r.count + t.near_miss() >= t.threshold()) {
+      v1::NearMiss& miss = *out.add_near_misses();
+      miss.set_rule_id(t.trigger_id());
+      miss.set_remaining(t.threshold() - r.count);
+      *miss.mutable_explanation() = TriggerExplanation(
+          c, t, r, c.as_of,
+          absl::StrCat(UnitWord(t, t.threshold() - r.count), " from ", t.trigger_id()));
+    }
+  }
+}
+
+}  // namespace attendance::projections::escalation_internal
