@@ -60,23 +60,6 @@ std::int64_t InstantFlag(const Args& args, absl::string_view flag) {
                          "\" is not a time (2025-09-10T09:15:00Z, 2025-09-10 or microseconds)"));
 }
 
-// Opens --out when --csv, or stdout.
-class CsvOutput {
- public:
-  explicit CsvOutput(Invocation& invocation) : invocation_(invocation) {
-    path_ = invocation.args.Get("out");
-    if (!path_.empty()) file_.open(path_, std::ios::binary | std::ios::trunc);
-  }
-  bool ok() const { return path_.empty() || file_.is_open(); }
-  const std::string& path() const { return path_; }
-  std::ostream& stream() { return file_.is_open() ? file_ : invocation_.out; }
-
- private:
-  Invocation& invocation_;
-  std::string path_;
-  std::ofstream file_;
-};
-
 int GetMarkHistory(Invocation& invocation) {
   const Args& args = invocation.args;
   v1::GetMarkHistoryRequest request;
@@ -149,11 +132,8 @@ int ReplayAmendments(Invocation& invocation) {
   request.set_min_position(MinPosition(args));
   const bool csv = args.Switch("csv");
   if (args.Has("out") && !csv) args.Fail("--out goes with --csv");
-  CsvOutput output(invocation);
-  if (!output.ok()) {
-    invocation.err << "ledgerctl: cannot write " << output.path() << "\n";
-    return kExitInvalid;
-  }
+  OutFile output(invocation);
+  if (!output.ok()) return kExitInvalid;
   std::ostream& out = csv ? output.stream() : invocation.out;
   if (csv) out << kAmendmentsCsvHeader << "\n";
   Table table(
@@ -257,11 +237,8 @@ int GetPupilTimeline(Invocation& invocation) {
   request.set_min_position(MinPosition(args));
   const bool csv = args.Switch("csv");
   if (args.Has("out") && !csv) args.Fail("--out goes with --csv");
-  CsvOutput output(invocation);
-  if (!output.ok()) {
-    invocation.err << "ledgerctl: cannot write " << output.path() << "\n";
-    return kExitInvalid;
-  }
+  OutFile output(invocation);
+  if (!output.ok()) return kExitInvalid;
   std::ostream& out = csv ? output.stream() : invocation.out;
   if (csv) out << "date,position,recorded_at,event,details,by,by_role\n";
   Table table({"date", "position", "recorded (UTC)", "event", "details", "by"});

@@ -130,4 +130,11 @@ std::string JsonString(absl::string_view value) {
   return out;
 }
 
+OutFile::OutFile(Invocation& invocation) : out_(invocation.out), path_(invocation.args.Get("out")) {
+  if (path_.empty()) return;
+  file_.open(path_, std::ios::binary | std::ios::trunc);
+  ok_ = file_.is_open();
+  if (!ok_) invocation.err << "ledgerctl: cannot write " << path_ << "\n";
+}
+
 }  // namespace attendance::ledgerctl

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -76,5 +77,22 @@ int PrintWriteResponse(Invocation& invocation, const google::protobuf::Message& 
 std::string CsvField(absl::string_view value);
 // A JSON string literal.
 std::string JsonString(absl::string_view value);
+
+// Where a subcommand writes a file's worth of output: the file named by
+// --out (created or truncated), or standard output without it. ok() is
+// false, after saying so on standard error, when --out cannot be opened.
+class OutFile {
+ public:
+  explicit OutFile(Invocation& invocation);
+  bool ok() const { return ok_; }
+  const std::string& path() const { return path_; }  // empty: standard output
+  std::ostream& stream() { return file_.is_open() ? file_ : out_; }
+
+ private:
+  std::ostream& out_;
+  std::string path_;
+  std::ofstream file_;
+  bool ok_ = true;
+};
 
 }  // namespace attendance::ledgerctl

@@ -2,7 +2,6 @@
 // its figures (from ListPupilAttendance) as CSV.
 #include <grpcpp/client_context.h>
 
-#include <fstream>
 #include <map>
 #include <tuple>
 
@@ -29,23 +28,6 @@ struct SessionEntry {
   std::string reason;
   std::string amended_by;
   std::int64_t amended_at_us = 0;
-};
-
-// Opens --out, or stdout.
-class Output {
- public:
-  explicit Output(Invocation& invocation) : invocation_(invocation) {
-    const std::string path = invocation.args.Get("out");
-    if (!path.empty()) file_.open(path, std::ios::binary | std::ios::trunc);
-    ok_ = path.empty() || file_.is_open();
-  }
-  bool ok() const { return ok_; }
-  std::ostream& stream() { return file_.is_open() ? file_ : invocation_.out; }
-
- private:
-  Invocation& invocation_;
-  std::ofstream file_;
-  bool ok_ = true;
 };
 
 int ExportMarks(Invocation& invocation) {
@@ -85,11 +67,8 @@ int ExportMarks(Invocation& invocation) {
   }
   const grpc::Status status = reader->Finish();
   if (!status.ok()) return ReportRpcError(status, "ReadEvents", invocation.err);
-  Output output(invocation);
-  if (!output.ok()) {
-    invocation.err << "ledgerctl: cannot write " << args.Get("out") << "\n";
-    return kExitInvalid;
-  }
+  OutFile output(invocation);
+  if (!output.ok()) return kExitInvalid;
   std::ostream& out = output.stream();
   out << kMarksCsvHeader << "\n";
   for (const auto& [key, entry] : sessions) {
@@ -134,11 +113,8 @@ int ExportFigures(Invocation& invocation) {
   std::sort(rows.begin(), rows.end(), [](const v1::PupilRow& a, const v1::PupilRow& b) {
     return a.pupil().pupil_id() < b.pupil().pupil_id();
   });
-  Output output(invocation);
-  if (!output.ok()) {
-    invocation.err << "ledgerctl: cannot write " << args.Get("out") << "\n";
-    return kExitInvalid;
-  }
+  OutFile output(invocation);
+  if (!output.ok()) return kExitInvalid;
   std::ostream& out = output.stream();
   out << "pupil_id,given_name,family_name,year_group,class_name,possible_sessions,"
          "attended_sessions,authorised_absence,unauthorised_absence,late_before_close,"
