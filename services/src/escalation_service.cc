@@ -9,16 +9,6 @@
 #include "services/grpc_status.h"
 
 namespace attendance::services {
-namespace {
-
-template <typename Response>
-grpc::Status Finish(absl::StatusOr<Response> result, Response* response) {
-  if (result.ok()) *response = std::move(*result);
-  return ToGrpcStatus(result.status());
-}
-
-}  // namespace
-
 EscalationServiceImpl::EscalationServiceImpl(const projections::LiveEscalation* live,
                                              ledger::Clock clock,
                                              std::shared_ptr<const Authenticator> auth,
@@ -66,10 +56,10 @@ grpc::Status EscalationServiceImpl::GetEscalationPolicy(
     return ToGrpcStatus(s);
   }
   const ledger::Day today = clock_.Today();
-  return Finish(live_->Read([&](const projections::EscalationState& state) {
+  return FinishQuery(live_->Read([&](const projections::EscalationState& state) {
     return projections::QueryEscalationPolicy(state, *request, today);
   }),
-                response);
+                     response);
 }
 
 grpc::Status EscalationServiceImpl::GetPupilEscalation(grpc::ServerContext* context,
@@ -81,10 +71,10 @@ grpc::Status EscalationServiceImpl::GetPupilEscalation(grpc::ServerContext* cont
     return ToGrpcStatus(s);
   }
   const ledger::Day today = clock_.Today();
-  return Finish(live_->Read([&](const projections::EscalationState& state) {
+  return FinishQuery(live_->Read([&](const projections::EscalationState& state) {
     return projections::QueryPupilEscalation(state, *request, today);
   }),
-                response);
+                     response);
 }
 
 grpc::Status EscalationServiceImpl::ListDueActions(grpc::ServerContext* context,
@@ -96,10 +86,10 @@ grpc::Status EscalationServiceImpl::ListDueActions(grpc::ServerContext* context,
     return ToGrpcStatus(s);
   }
   const ledger::Day today = clock_.Today();
-  return Finish(live_->Read([&](const projections::EscalationState& state) {
+  return FinishQuery(live_->Read([&](const projections::EscalationState& state) {
     return projections::QueryDueActions(state, *request, today);
   }),
-                response);
+                     response);
 }
 
 }  // namespace attendance::services

@@ -8,16 +8,6 @@
 #include "services/grpc_status.h"
 
 namespace attendance::services {
-namespace {
-
-template <typename Response>
-grpc::Status Finish(absl::StatusOr<Response> result, Response* response) {
-  if (result.ok()) *response = std::move(*result);
-  return ToGrpcStatus(result.status());
-}
-
-}  // namespace
-
 ProjectionsServiceImpl::ProjectionsServiceImpl(const projections::LiveAttendance* live,
                                                ledger::Clock clock,
                                                std::shared_ptr<const Authenticator> auth,
@@ -60,10 +50,10 @@ grpc::Status ProjectionsServiceImpl::GetPupilAttendance(grpc::ServerContext* con
     return ToGrpcStatus(s);
   }
   const ledger::Day today = Today();
-  grpc::Status status = Finish(live_->Read([&](const projections::AttendanceState& state) {
+  grpc::Status status = FinishQuery(live_->Read([&](const projections::AttendanceState& state) {
     return projections::QueryPupilAttendance(state, *req, today);
   }),
-                               resp);
+                                    resp);
   if (status.ok() && !SeesPersonalData(*caller)) RedactPupil(*resp->mutable_pupil());
   return status;
 }
@@ -91,10 +81,10 @@ grpc::Status ProjectionsServiceImpl::ListPupilAttendance(grpc::ServerContext* co
     }
   }
   const ledger::Day today = Today();
-  grpc::Status status = Finish(live_->Read([&](const projections::AttendanceState& state) {
+  grpc::Status status = FinishQuery(live_->Read([&](const projections::AttendanceState& state) {
     return projections::QueryPupilList(state, *req, today);
   }),
-                               resp);
+                                    resp);
   if (status.ok() && !personal) {
     for (v1::PupilRow& row : *resp->mutable_pupils()) RedactPupil(*row.mutable_pupil());
   }
@@ -112,10 +102,10 @@ grpc::Status ProjectionsServiceImpl::GetCohortAttendance(grpc::ServerContext* co
     return ToGrpcStatus(s);
   }
   const ledger::Day today = Today();
-  return Finish(live_->Read([&](const projections::AttendanceState& state) {
+  return FinishQuery(live_->Read([&](const projections::AttendanceState& state) {
     return projections::QueryCohorts(state, *req, today);
   }),
-                resp);
+                     resp);
 }
 
 }  // namespace attendance::services
