@@ -404,7 +404,7 @@ int main(int argc, char** argv) {
          return read_models.WaitFor(name, position, deadline);
        },
        head_signer.get()});
-  attendance::services::FeedsServiceImpl feeds_service(**ledger, security->auth);
+  attendance::services::FeedsServiceImpl feeds_service(**ledger, security->auth, clock);
   auto server = attendance::services::Server::Start(
       flags.listen,
       {&ledger_service, &projections_service, &escalation_service, &audit_service, &feeds_service},

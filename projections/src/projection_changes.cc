@@ -1,20 +1,24 @@
 #include "projections/projection_changes.h"
 
+#include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "ledger/clock.h"
 #include "ledger/types.h"
+#include "projections/escalation_changes.h"
 #include "projections/figures.h"
 
 namespace attendance::projections {
 namespace {
 
-// A pupil's figures before the event (found again by id after it: Apply may
-// move the pupil).
+// A pupil's state before the event or the day's turn (found again by id
+// after it: Apply may move the pupil).
 struct Before {
   std::string id;
   bool known = false;
   v1::PupilAttendance figures;
+  std::optional<v1::PupilEscalation> escalation;
 };
 
 bool Flag(const v1::PupilAttendance& a, bool severe) {
@@ -23,13 +27,43 @@ bool Flag(const v1::PupilAttendance& a, bool severe) {
   return severe ? f.severe_absence() : f.persistent_absence();
 }
 
+// The same figures and details on two days: the as-of date and the
+// windows' dates aside.
+bool SameFigures(const v1::PupilAttendance& a, const v1::PupilAttendance& b) {
+  if (a.on_roll() != b.on_roll() || a.windows_size() != b.windows_size() ||
+      a.pupil().SerializeAsString() != b.pupil().SerializeAsString()) {
+    return false;
+  }
+  for (int i = 0; i < a.windows_size(); ++i) {
+    if (a.windows(i).figures().SerializeAsString() != b.windows(i).figures().SerializeAsString()) {
+      return false;
+    }
+  }
+  return true;
+}
+
+void SetFlags(const Before& b, v1::PupilChange& change) {
+  change.set_persistent_absence_before(b.known && Flag(b.figures, false));
+  change.set_severe_absence_before(b.known && Flag(b.figures, true));
+  change.set_persistent_absence(Flag(change.attendance(), false));
+  change.set_severe_absence(Flag(change.attendance(), true));
+}
+
 }  // namespace
 
 ProjectionChangeFold::ProjectionChangeFold(absl::flat_hash_set<std::string> schools,
-                                           std::vector<WindowSpec> windows)
-    : schools_(std::move(schools)), windows_(std::move(windows)) {}
+                                           std::vector<WindowSpec> windows, bool escalation,
+                                           Resume resume)
+    : schools_(std::move(schools)),
+      ordered_schools_(schools_.begin(), schools_.end()),
+      windows_(std::move(windows)),
+      escalation_(escalation),
+      resume_(resume) {
+  std::sort(ordered_schools_.begin(), ordered_schools_.end());
+}
 
 void ProjectionChangeFold::Skip(const v1::EventEnvelope& event) {
+  TurnTo(ledger::SchoolLocalDay(event.recorded_at_us()), nullptr);
   position_ = event.position();
   if (schools_.contains(event.school_id())) state_.Apply(event);
 }
@@ -57,50 +91,113 @@ bool ProjectionChangeFold::Figures(const SchoolState& school, const PupilState& 
   return true;
 }
 
+void ProjectionChangeFold::TurnTo(Day to, std::vector<v1::PupilChange>* out) {
+  if (day_ == 0 || to <= day_) {  // the first event starts the day; a clock set back does not
+    day_ = std::max(day_, to);
+    return;
+  }
+  for (Day next = day_ + 1; next <= to; ++next) {
+    const bool deliver =
+        out != nullptr && (position_ > resume_.after_position ||
+                           (position_ == resume_.after_position && next > resume_.after_day));
+    if (deliver) TurnOneDay(next, *out);
+    day_ = next;
+  }
+}
+
+void ProjectionChangeFold::TurnOneDay(Day to, std::vector<v1::PupilChange>& out) const {
+  const Day from = to - 1;
+  for (const std::string& id : ordered_schools_) {
+    const SchoolState* school = state_.attendance().FindSchool(id);
+    if (school == nullptr) continue;
+    const bool evaluate = escalation_ && state_.PolicyForEvaluation(id, to) != nullptr;
+    for (const PupilState& pupil : school->pupils) {
+      v1::PupilChange change;
+      if (!Figures(*school, pupil, to, *change.mutable_attendance())) continue;
+      Before b;
+      b.known = Figures(*school, pupil, from, b.figures);
+      bool changed = !b.known || !SameFigures(b.figures, change.attendance());
+      if (evaluate) {
+        const std::optional<v1::PupilEscalation> before = EscalationOf(state_, id, pupil.id, from);
+        const std::optional<v1::PupilEscalation> after = EscalationOf(state_, id, pupil.id, to);
+        v1::EscalationChange diff;
+        if (DiffEscalation(before ? &*before : nullptr, after ? &*after : nullptr, diff)) {
+          *change.mutable_escalation() = std::move(diff);
+          changed = true;
+        }
+      }
+      if (!changed) continue;
+      change.set_school_id(id);
+      change.set_time_driven(true);
+      SetFlags(b, change);
+      change.mutable_attendance()->set_position(position_);
+      out.push_back(std::move(change));
+    }
+  }
+}
+
+void ProjectionChangeFold::TurnDay(Day today, std::vector<v1::PupilChange>& out) {
+  TurnTo(today, &out);
+}
+
 void ProjectionChangeFold::Apply(const v1::EventEnvelope& event,
                                  std::vector<v1::PupilChange>& out) {
+  const Day as_of = ledger::SchoolLocalDay(event.recorded_at_us());
+  TurnTo(as_of, &out);  // the day's turn comes first, at the previous position
   if (!schools_.contains(event.school_id())) {
     position_ = event.position();
     return;
   }
-  const Day as_of = ledger::SchoolLocalDay(event.recorded_at_us());
+  const bool evaluate =
+      escalation_ && state_.PolicyForEvaluation(event.school_id(), as_of) != nullptr;
+  auto before_of = [&](const SchoolState& school, const PupilState& pupil) {
+    Before b;
+    b.id = pupil.id;
+    b.known = Figures(school, pupil, as_of, b.figures);
+    if (b.known && evaluate) b.escalation = EscalationOf(state_, school.id, pupil.id, as_of);
+    return b;
+  };
   // The pupils the event can change: its own, or every pupil of the school
-  // for a school-level event (calendar, settings).
+  // for a school-level event (calendar, settings, policy).
   std::vector<Before> before;
-  if (const SchoolState* school = state_.FindSchool(event.school_id()); school != nullptr) {
+  if (const SchoolState* school = state_.attendance().FindSchool(event.school_id());
+      school != nullptr) {
     if (!event.pupil_id().empty()) {
       if (const PupilState* pupil = school->FindPupil(event.pupil_id()); pupil != nullptr) {
-        Before& b = before.emplace_back();
-        b.id = pupil->id;
-        b.known = Figures(*school, *pupil, as_of, b.figures);
+        before.push_back(before_of(*school, *pupil));
       }
     } else {
       before.reserve(school->pupils.size());
-      for (const PupilState& pupil : school->pupils) {
-        Before& b = before.emplace_back();
-        b.id = pupil.id;
-        b.known = Figures(*school, pupil, as_of, b.figures);
-      }
+      for (const PupilState& pupil : school->pupils) before.push_back(before_of(*school, pupil));
     }
   }
   if (before.empty() && !event.pupil_id().empty()) before.emplace_back().id = event.pupil_id();
   state_.Apply(event);
   position_ = event.position();
-  const SchoolState* school = state_.FindSchool(event.school_id());
+  const SchoolState* school = state_.attendance().FindSchool(event.school_id());
   if (school == nullptr) return;
+  const bool evaluate_after =
+      escalation_ && state_.PolicyForEvaluation(event.school_id(), as_of) != nullptr;
   for (const Before& b : before) {
     const PupilState* pupil = school->FindPupil(b.id);
     if (pupil == nullptr) continue;
     v1::PupilChange change;
     if (!Figures(*school, *pupil, as_of, *change.mutable_attendance())) continue;
-    if (b.known && b.figures.SerializeAsString() == change.attendance().SerializeAsString()) {
-      continue;
+    bool changed =
+        !b.known || b.figures.SerializeAsString() != change.attendance().SerializeAsString();
+    if (evaluate_after || b.escalation) {
+      const std::optional<v1::PupilEscalation> after =
+          evaluate_after ? EscalationOf(state_, school->id, pupil->id, as_of) : std::nullopt;
+      v1::EscalationChange diff;
+      if (DiffEscalation(b.escalation ? &*b.escalation : nullptr, after ? &*after : nullptr,
+                         diff)) {
+        *change.mutable_escalation() = std::move(diff);
+        changed = true;
+      }
     }
+    if (!changed) continue;
     change.set_school_id(school->id);
-    change.set_persistent_absence_before(b.known && Flag(b.figures, false));
-    change.set_severe_absence_before(b.known && Flag(b.figures, true));
-    change.set_persistent_absence(Flag(change.attendance(), false));
-    change.set_severe_absence(Flag(change.attendance(), true));
+    SetFlags(b, change);
     change.mutable_attendance()->set_position(event.position());
     out.push_back(std::move(change));
   }

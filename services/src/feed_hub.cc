@@ -7,7 +7,8 @@
 
 namespace attendance::services {
 
-FeedHub::FeedHub(const ledger::Ledger& ledger, int workers) : ledger_(ledger) {
+FeedHub::FeedHub(const ledger::Ledger& ledger, int workers, ledger::Clock clock)
+    : ledger_(ledger), clock_(std::move(clock)) {
   watcher_ = std::thread([this] { Watch(); });
   for (int i = 0; i < workers; ++i) workers_.emplace_back([this] { Work(); });
 }
@@ -44,6 +45,12 @@ void FeedHub::Schedule(std::shared_ptr<FeedSubscription> subscription) {
     work_.push_back(std::move(subscription));
   }
   work_ready_.notify_one();
+}
+
+ledger::Day FeedHub::Today() const {
+  return ledger::SchoolLocalDay(
+      clock_.NowUs() -
+      std::chrono::duration_cast<std::chrono::microseconds>(kDayTurnGrace).count());
 }
 
 std::size_t FeedHub::size() const {
@@ -118,6 +125,7 @@ void FeedHub::Watch() {
     }
     seen = ledger_.WaitForCommit(seen, std::chrono::steady_clock::now() + kPollInterval);
     const auto now = std::chrono::steady_clock::now();
+    const ledger::Day today = Today();
     {
       // Poked outside the lock, so a subscription's own lock is never taken
       // under the hub's (OnDone removes under the hub's lock).
@@ -125,7 +133,7 @@ void FeedHub::Watch() {
       batch.clear();
       for (const auto& [key, subscription] : subscriptions_) batch.push_back(subscription);
     }
-    for (const auto& subscription : batch) subscription->Poke(seen, now);
+    for (const auto& subscription : batch) subscription->Poke(seen, now, today);
     batch.clear();
   }
 }

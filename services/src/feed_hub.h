@@ -12,6 +12,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "ledger/clock.h"
 #include "ledger/ledger.h"
 
 namespace attendance::services {
@@ -26,9 +27,11 @@ class FeedSubscription {
   // Never called for one subscription on two threads at once.
   virtual void Fill() = 0;
   // On the hub's watcher thread, after a commit or every poll interval:
-  // wake a parked subscriber, send a due checkpoint, end one that lags too
+  // wake a parked subscriber (also when the school day has turned to
+  // `today`, FeedHub::Today), send a due checkpoint, end one that lags too
   // far. Must be quick and must not block.
-  virtual void Poke(ledger::Position head, std::chrono::steady_clock::time_point now) = 0;
+  virtual void Poke(ledger::Position head, std::chrono::steady_clock::time_point now,
+                    ledger::Day today) = 0;
 };
 
 // Serves every feed subscriber of one server with a fixed number of
@@ -37,10 +40,13 @@ class FeedSubscription {
 // pokes the subscribers; `workers` threads read chunks from disk for the
 // subscribers that have room for more. A subscriber never blocks another:
 // gRPC writes are asynchronous, and one whose client does not read simply
-// stops being given work. Thread-safe.
+// stops being given work. The watcher is also the feeds' one clock: each
+// poll it reads `clock` and tells the subscribers the school day, so a
+// feed whose changes depend on the date turns its day with no new event.
+// Thread-safe.
 class FeedHub {
  public:
-  FeedHub(const ledger::Ledger& ledger, int workers);
+  FeedHub(const ledger::Ledger& ledger, int workers, ledger::Clock clock = {});
   ~FeedHub();
   FeedHub(const FeedHub&) = delete;
   FeedHub& operator=(const FeedHub&) = delete;
@@ -65,6 +71,15 @@ class FeedHub {
   };
   absl::StatusOr<Slice> Read(ledger::Position from, ledger::ChunkLimits limits);
 
+  // The school-local day the feeds may turn to: the clock's, kDayTurnGrace
+  // ago. A commit is durable well within that of the time it was stamped
+  // with (recorded_at), so once the hub says day D has come no event
+  // recorded before D is still to appear: a day's turn at the head lands
+  // where a replay of the log puts it (before the first event recorded on
+  // or after D).
+  ledger::Day Today() const;
+  static constexpr std::chrono::seconds kDayTurnGrace{2};
+
   static constexpr std::size_t kCachedEvents = 32'768;
   // How often the watcher pokes subscribers when nothing is committed.
   static constexpr auto kPollInterval = std::chrono::milliseconds(200);
@@ -74,6 +89,7 @@ class FeedHub {
   void Work();
 
   const ledger::Ledger& ledger_;
+  const ledger::Clock clock_;
   std::atomic<std::uint64_t> ended_for_lag_{0};
   mutable std::mutex mu_;
   std::condition_variable work_ready_;

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "feed_hub.h"
 #include "ledger/ledger.h"
+#include "ledger/types.h"
 #include "services/grpc_status.h"
 
 namespace attendance::services {
@@ -42,6 +43,10 @@ struct FeedSettings {
 // the same loop: a chunk is always read from `next_`, so the switch has no
 // gap and no duplicate. gRPC operations run under `mu_` (they never call
 // back inline), and nothing starts one after Finish.
+//
+// A feed whose messages depend on the date (TurnDay) turns its day at the
+// head when the hub's clock says a new school day has come, and every
+// message then carries the day it had turned to (`turned_to`).
 //
 // `Response` has position, caught_up, fell_behind and head fields.
 template <typename Response>
@@ -104,6 +109,8 @@ class FeedStream : public grpc::ServerWriteReactor<Response>,
       return;
     }
     const auto& events = slice->chunk->events;
+    // The day before the head: every event recorded before it is in.
+    const ledger::Day today = hub_.Today();
     const ledger::Position head = ledger_.LastPosition();
     std::deque<Response> built;
     std::size_t items = 0;
@@ -117,6 +124,7 @@ class FeedStream : public grpc::ServerWriteReactor<Response>,
         bytes += added;
         built.back().set_position(event.position());
         if (items >= settings_.max_items_per_message || bytes >= settings_.max_bytes_per_message) {
+          StampDay(built.back(), CurrentDay());
           built.emplace_back();
           items = bytes = 0;
         }
@@ -124,6 +132,12 @@ class FeedStream : public grpc::ServerWriteReactor<Response>,
     }
     if (!built.empty() && items == 0) built.pop_back();  // an empty last message
     const ledger::Position last = events.empty() ? from - 1 : events.rbegin()->position();
+    if (last >= head) TurnDay(today, settings_.max_items_per_message, built);
+    const ledger::Day day = CurrentDay();
+    for (Response& message : built) {
+      if (message.position() == 0) message.set_position(last);
+      StampDay(message, day);
+    }
     slice = absl::StatusOr<FeedHub::Slice>();  // lets the run go (the hub may keep it)
 
     std::lock_guard lock(mu_);
@@ -140,6 +154,10 @@ class FeedStream : public grpc::ServerWriteReactor<Response>,
         outbox_.emplace_back().set_position(last);
       }
     }
+    if (at_head && day != day_ && day_ != 0 && outbox_.empty()) {
+      // The day turned with nothing to say: a checkpoint carries the day.
+      outbox_.emplace_back().set_position(std::max(last, reported_));
+    }
     if (at_head && !live_) {
       if (outbox_.empty()) outbox_.emplace_back().set_position(std::max(last, reported_));
       outbox_.back().set_caught_up(true);
@@ -155,12 +173,17 @@ class FeedStream : public grpc::ServerWriteReactor<Response>,
       outbox_.back().set_caught_up(true);
       behind_ = false;
     }
-    for (Response& message : outbox_) message.set_head(head);
+    for (Response& message : outbox_) {
+      message.set_head(head);
+      StampDay(message, day);
+    }
+    day_ = day;
     at_head_ = at_head;
     AdvanceLocked();
   }
 
-  void Poke(ledger::Position head, std::chrono::steady_clock::time_point now) override {
+  void Poke(ledger::Position head, std::chrono::steady_clock::time_point now,
+            ledger::Day today) override {
     std::lock_guard lock(mu_);
     if (finished_) return;
     const ledger::Position read = next_ - 1;
@@ -176,12 +199,13 @@ class FeedStream : public grpc::ServerWriteReactor<Response>,
       return;
     }
     if (!parked_) return;
-    if (head > read) {
+    if (head > read || (day_ != 0 && today > day_)) {
       parked_ = false;
       ScheduleLocked();
     } else if (read > reported_ && now - last_sent_ >= settings_.checkpoint_every && !writing_) {
       outbox_.emplace_back().set_position(read);
       outbox_.back().set_head(head);
+      StampDay(outbox_.back(), day_);
       parked_ = false;
       AdvanceLocked();
     }
@@ -192,8 +216,23 @@ class FeedStream : public grpc::ServerWriteReactor<Response>,
   // it added (0: nothing). `deliver` is false for events at or before the
   // resume point: a fold applies them, nothing is sent.
   virtual std::size_t Consume(const v1::EventEnvelope& event, bool deliver, Response& message) = 0;
+  // At the head: turn the feed's day to `today` and append what that
+  // yields, at most `max_items` a message (each message's position may be
+  // left 0: the position read). Feeds that do not follow the date do
+  // nothing.
+  virtual void TurnDay(ledger::Day /*today*/, std::size_t /*max_items*/,
+                       std::deque<Response>& /*out*/) {}
+  // The day the feed has turned to (0: none, or it does not follow the
+  // date). Called on the thread that runs Fill.
+  virtual ledger::Day CurrentDay() const { return 0; }
 
  private:
+  static void StampDay(Response& message, ledger::Day day) {
+    if constexpr (requires { message.set_turned_to(std::string()); }) {
+      if (day != 0) message.set_turned_to(ledger::FormatDate(day));
+    }
+  }
+
   bool chunk_full(ledger::Position scanned) const { return scanned >= settings_.chunk.max_events; }
   bool CheckpointDue() const {
     return std::chrono::steady_clock::now() - last_sent_ >= settings_.checkpoint_every;
@@ -250,6 +289,7 @@ class FeedStream : public grpc::ServerWriteReactor<Response>,
   bool live_ = false;       // has caught up (lag limit applies)
   bool behind_ = false;     // fell behind after catching up, told so
   bool finished_ = false;
+  ledger::Day day_ = 0;  // CurrentDay() after the last Fill
 };
 
 }  // namespace attendance::services

@@ -1,5 +1,7 @@
 #include "services/feeds_service.h"
 
+#include <deque>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -8,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "feed_hub.h"
 #include "feed_stream.h"
+#include "ledger/types.h"
 #include "logger.h"
 #include "projections/projection_changes.h"
 #include "projections/windows.h"
@@ -92,6 +95,20 @@ class ProjectionFeed final : public FeedStream<v1::SubscribeProjectionChangesRes
     return bytes;
   }
 
+  void TurnDay(ledger::Day today, std::size_t max_items,
+               std::deque<v1::SubscribeProjectionChangesResponse>& out) override {
+    changes_.clear();
+    fold_.TurnDay(today, changes_);
+    for (std::size_t i = 0; i < changes_.size(); ++i) {
+      if (i % max_items == 0) out.emplace_back();
+      v1::PupilChange& change = changes_[i];
+      if (redact_) RedactPupil(*change.mutable_attendance()->mutable_pupil());
+      *out.back().add_changes() = std::move(change);
+    }
+  }
+
+  ledger::Day CurrentDay() const override { return fold_.day(); }
+
  private:
   projections::ProjectionChangeFold fold_;
   const bool redact_;
@@ -109,10 +126,10 @@ absl::Status CheckStart(const ledger::Ledger& ledger, ledger::Position after) {
 }  // namespace
 
 FeedsServiceImpl::FeedsServiceImpl(const ledger::Ledger& ledger,
-                                   std::shared_ptr<const Authenticator> auth)
+                                   std::shared_ptr<const Authenticator> auth, ledger::Clock clock)
     : ledger_(ledger),
       auth_(std::move(auth)),
-      hub_(std::make_unique<FeedHub>(ledger, kFeedWorkers)) {}
+      hub_(std::make_unique<FeedHub>(ledger, kFeedWorkers, std::move(clock))) {}
 
 FeedsServiceImpl::~FeedsServiceImpl() = default;
 
@@ -221,13 +238,25 @@ FeedsServiceImpl::SubscribeProjectionChanges(grpc::CallbackServerContext* contex
     return Refuse<Response>(absl::ResourceExhaustedError(absl::StrCat(
         "the server has ", limits.max_feeds, " feeds open, its limit (--max-feeds); retry later")));
   }
+  projections::ProjectionChangeFold::Resume resume;
+  resume.after_position = request->after_position();
+  if (!request->after_day().empty()) {
+    std::optional<ledger::Day> day = ledger::ParseDate(request->after_day());
+    if (!day) {
+      return Refuse<Response>(absl::InvalidArgumentError(
+          absl::StrCat("after_day: \"", request->after_day(), "\" is not a date (YYYY-MM-DD)")));
+    }
+    resume.after_day = *day;
+  }
   const ledger::Position after = request->after_position();
   if (absl::Status s = CheckStart(ledger_, after); !s.ok()) return Refuse<Response>(s);
   FeedSettings settings;
   settings.max_lag_events = static_cast<std::uint64_t>(limits.max_feed_lag_events);
   auto feed = std::make_shared<ProjectionFeed>(
       *hub_, ledger_, after, settings,
-      projections::ProjectionChangeFold(std::move(schools), std::move(windows)), redact);
+      projections::ProjectionChangeFold(std::move(schools), std::move(windows),
+                                        !request->omit_escalation(), resume),
+      redact);
   feed->Begin();
   return feed.get();
 }

@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "attendance/v1/feeds_service.grpc.pb.h"
+#include "ledger/clock.h"
 #include "ledger/ledger.h"
 #include "services/authenticator.h"
 #include "services/limits.h"
@@ -24,9 +25,11 @@ class FeedHub;
 // and the service the server.
 class FeedsServiceImpl final : public v1::Feeds::CallbackService, public LimitedService {
  public:
-  explicit FeedsServiceImpl(
-      const ledger::Ledger& ledger,
-      std::shared_ptr<const Authenticator> auth = Authenticator::LocalAdmin());
+  // `clock`: when the school day turns (time-driven projection changes);
+  // the ledger's own clock in ledgerd and in tests.
+  explicit FeedsServiceImpl(const ledger::Ledger& ledger,
+                            std::shared_ptr<const Authenticator> auth = Authenticator::LocalAdmin(),
+                            ledger::Clock clock = {});
   ~FeedsServiceImpl() override;
 
   void SetCallLimiter(CallLimiter* limiter) override { limiter_.store(limiter); }

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "attendance/v1/escalation_service.pb.h"
+#include "attendance/v1/feeds_service.pb.h"
+#include "ledger/types.h"
+#include "projections/escalation.h"
+
+namespace attendance::projections {
+
+// One pupil's escalation as of the end of `as_of` (EvaluatePupil with the
+// policy for evaluation then), or nullopt when the school has no policy.
+// `cache`: shared by the pupils of one school and one day, or null.
+std::optional<v1::PupilEscalation> EscalationOf(const EscalationState& state,
+                                                std::string_view school_id,
+                                                std::string_view pupil_id, Day as_of,
+                                                EvaluationCache* cache = nullptr);
+
+// What changed from `before` to `after` (either null: no policy then): the
+// ladders whose stage or monitoring period changed, and the due actions that
+// appeared or went, a due action being its rule, ladder, kind and due date
+// (a new priority or explanation alone is no change). False, and `out`
+// untouched, when nothing did. Explanations keep their sentence and counts
+// and lose their session lists (a feed message stays small).
+bool DiffEscalation(const v1::PupilEscalation* before, const v1::PupilEscalation* after,
+                    v1::EscalationChange& out);
+
+}  // namespace attendance::projections
