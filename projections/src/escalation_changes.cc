@@ -47,12 +47,12 @@ void Trim(v1::Explanation& explanation) { explanation.clear_sessions(); }
 std::optional<v1::PupilEscalation> EscalationOf(const EscalationState& state,
                                                 std::string_view school_id,
                                                 std::string_view pupil_id, Day as_of,
-                                                EvaluationCache* cache) {
+                                                EvaluationCache* cache,
+                                                const ledger::SchoolCalendar* cached_calendar) {
   ledger::SchoolCalendar scratch;
   EscalationInputs inputs = state.InputsFor(school_id, pupil_id, as_of, &scratch);
   if (inputs.policy == nullptr || inputs.calendar == nullptr) return std::nullopt;
-  // A cache is for one calendar: the school's own (scratch is this call's).
-  if (inputs.calendar != &scratch) inputs.cache = cache;
+  if (cache != nullptr && inputs.calendar == cached_calendar) inputs.cache = cache;
   return EvaluatePupil(inputs, as_of);
 }
 

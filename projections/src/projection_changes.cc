@@ -111,6 +111,16 @@ void ProjectionChangeFold::TurnOneDay(Day to, std::vector<v1::PupilChange>& out)
     const SchoolState* school = state_.attendance().FindSchool(id);
     if (school == nullptr) continue;
     const bool evaluate = escalation_ && state_.PolicyForEvaluation(id, to) != nullptr;
+    // One school, two days: the pupils share the calendar's answers (the
+    // school's own calendar; one composed for a past day is not cached).
+    ledger::SchoolCalendar scratch;
+    std::optional<EvaluationCache> cache_from, cache_to;
+    if (&school->CalendarAsOf(from, &scratch) == &school->calendar) {
+      cache_from.emplace(school->calendar);
+    }
+    if (&school->CalendarAsOf(to, &scratch) == &school->calendar)
+      cache_to.emplace(school->calendar);
+    auto cache = [](std::optional<EvaluationCache>& c) { return c ? &*c : nullptr; };
     for (const PupilState& pupil : school->pupils) {
       v1::PupilChange change;
       if (!Figures(*school, pupil, to, *change.mutable_attendance())) continue;
@@ -118,8 +128,10 @@ void ProjectionChangeFold::TurnOneDay(Day to, std::vector<v1::PupilChange>& out)
       b.known = Figures(*school, pupil, from, b.figures);
       bool changed = !b.known || !SameFigures(b.figures, change.attendance());
       if (evaluate) {
-        const std::optional<v1::PupilEscalation> before = EscalationOf(state_, id, pupil.id, from);
-        const std::optional<v1::PupilEscalation> after = EscalationOf(state_, id, pupil.id, to);
+        const std::optional<v1::PupilEscalation> before =
+            EscalationOf(state_, id, pupil.id, from, cache(cache_from), &school->calendar);
+        const std::optional<v1::PupilEscalation> after =
+            EscalationOf(state_, id, pupil.id, to, cache(cache_to), &school->calendar);
         v1::EscalationChange diff;
         if (DiffEscalation(before ? &*before : nullptr, after ? &*after : nullptr, diff)) {
           *change.mutable_escalation() = std::move(diff);

@@ -39,7 +39,7 @@ void PrepareFeed(Invocation& invocation, grpc::ClientContext& context) {
 // The feed's last message said where to resume; a deadline, or our own
 // cancel after the caught-up marker, is the end that was asked for.
 int FinishFeed(Invocation& invocation, const grpc::Status& status, absl::string_view method,
-               std::uint64_t position, bool caught_up) {
+               std::uint64_t position, bool caught_up, const std::string& day = "") {
   const bool asked_end = status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ||
                          (caught_up && invocation.args.Switch("until-caught-up") &&
                           status.error_code() == grpc::StatusCode::CANCELLED);
@@ -47,13 +47,14 @@ int FinishFeed(Invocation& invocation, const grpc::Status& status, absl::string_
     const int code = ReportRpcError(status, method, invocation.err);
     // Fell too far behind, or the server went away: the caller retries from here.
     if (code == kExitUnavailable) {
-      invocation.err << "ledgerctl: resume with --after-position " << position << "\n";
+      invocation.err << "ledgerctl: resume with --after-position " << position
+                     << (day.empty() ? "" : " --after-day " + day) << "\n";
     }
     return code;
   }
   invocation.err << "ledgerctl: " << method << ": stopped at position " << position
                  << (caught_up ? " (caught up)" : "") << "; resume with --after-position "
-                 << position << "\n";
+                 << position << (day.empty() ? "" : " --after-day " + day) << "\n";
   return kExitOk;
 }
 
@@ -130,6 +131,29 @@ std::string Band(bool persistent, bool severe) {
   return severe ? "severe" : (persistent ? "persistent" : "none");
 }
 
+// "(day turned) attendance_letters: letter_1 -> letter_2; due+ REVIEW meet-1 2025-10-10".
+std::string DescribeEscalation(const v1::PupilChange& change) {
+  std::vector<std::string> parts;
+  if (change.time_driven()) parts.push_back("(day turned)");
+  for (const v1::LadderChange& ladder : change.escalation().ladders()) {
+    std::string text =
+        absl::StrCat(ladder.ladder_id(), ": ", ladder.stage_before(), " -> ", ladder.stage());
+    if (ladder.has_monitoring()) {
+      absl::StrAppend(&text, ", monitoring ", ladder.monitoring().ends_on(),
+                      ladder.monitoring().running() ? " running" : " ended");
+    }
+    parts.push_back(text);
+  }
+  for (const auto* list : {&change.escalation().due_added(), &change.escalation().due_removed()}) {
+    for (const v1::DueAction& due : *list) {
+      parts.push_back(absl::StrCat(list == &change.escalation().due_added() ? "due+ " : "due- ",
+                                   v1::ActionKind_Name(due.action()), " ", due.rule_id(), " ",
+                                   due.due_on()));
+    }
+  }
+  return absl::StrJoin(parts, "; ");
+}
+
 int SubscribeChanges(Invocation& invocation) {
   const Args& args = invocation.args;
   v1::SubscribeProjectionChangesRequest request;
@@ -140,22 +164,26 @@ int SubscribeChanges(Invocation& invocation) {
   }
   if (request.school_ids().empty()) args.Fail("--school is required");
   request.set_after_position(AfterPosition(args));
+  if (args.Has("after-day")) request.set_after_day(args.Get("after-day"));
   if (args.Has("window")) *request.add_windows() = WindowFromFlags(args);
   auto stub = NewStub<v1::Feeds>(invocation);
   grpc::ClientContext context;
   PrepareFeed(invocation, context);
   auto reader = stub->SubscribeProjectionChanges(&context, request);
   if (!invocation.json) {
-    invocation.out << absl::StrJoin({"position", "school", "pupil", "name", "as of", "window",
-                                     "possible", "attended", "attendance %", "band before", "band"},
-                                    "\t")
+    invocation.out << absl::StrJoin(
+                          {"position", "school", "pupil", "name", "as of", "window", "possible",
+                           "attended", "attendance %", "band before", "band", "escalation"},
+                          "\t")
                    << std::endl;
   }
   v1::SubscribeProjectionChangesResponse message;
   std::uint64_t position = request.after_position();
+  std::string day = request.after_day();
   bool caught_up = false;
   while (reader->Read(&message)) {
     position = message.position();
+    if (!message.turned_to().empty()) day = message.turned_to();
     caught_up = caught_up || message.caught_up();
     if (invocation.json) {
       invocation.out << ToJson(message) << std::endl;
@@ -172,7 +200,8 @@ int SubscribeChanges(Invocation& invocation) {
                     absl::StrCat(first.figures().attended_sessions()),
                     FormatPercent(first.figures().attendance_percent()),
                     Band(change.persistent_absence_before(), change.severe_absence_before()),
-                    Band(change.persistent_absence(), change.severe_absence())},
+                    Band(change.persistent_absence(), change.severe_absence()),
+                    DescribeEscalation(change)},
                    "\t")
             << "\n";
       }
@@ -185,8 +214,8 @@ int SubscribeChanges(Invocation& invocation) {
       break;
     }
   }
-  return FinishFeed(invocation, reader->Finish(), "SubscribeProjectionChanges", position,
-                    caught_up);
+  return FinishFeed(invocation, reader->Finish(), "SubscribeProjectionChanges", position, caught_up,
+                    day);
 }
 
 std::vector<Option> With(std::vector<Option> options, const std::vector<Option>& more) {
@@ -216,7 +245,10 @@ std::vector<Command> FeedsCommands() {
        SubscribeEvents},
       {"subscribe-changes", group,
        "SubscribeProjectionChanges: pupils' figures as each event changes them, a line each", "",
-       With({{"school", "ID[,ID]", "1 to 16 schools (required)", true}, kAfterPosition},
+       With({{"school", "ID[,ID]", "1 to 16 schools (required)", true},
+             kAfterPosition,
+             {"after-day", "YYYY-MM-DD",
+              "with --after-position: the day turns there already received (the stderr hint)"}},
             With(WindowOptions(), {kUntilCaughtUp})),
        SubscribeChanges},
   };
