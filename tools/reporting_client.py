@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS pupil_figures (
   position INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS checkpoint (
   school_id TEXT PRIMARY KEY,
-  position INTEGER NOT NULL);
+  position INTEGER NOT NULL,
+  day TEXT NOT NULL DEFAULT '');
 """
 
 
@@ -76,7 +77,10 @@ def store(db, school, message):
                  f.authorised_absence, f.unauthorised_absence, f.attendance_percent,
                  int(f.persistent_absence), int(f.severe_absence), band(f),
                  change.attendance.position))
-        db.execute("INSERT OR REPLACE INTO checkpoint VALUES (?, ?)", (school, message.position))
+        # The day the feed had turned to goes with the position: the day's
+        # turns at that position are then not sent again on resume.
+        db.execute("INSERT OR REPLACE INTO checkpoint VALUES (?, ?, ?)",
+                   (school, message.position, message.turned_to))
 
 
 def main():
@@ -100,11 +104,13 @@ def main():
 
     db = sqlite3.connect(args.db)
     db.executescript(SCHEMA)
+    if "day" not in [column[1] for column in db.execute("PRAGMA table_info(checkpoint)")]:
+        db.execute("ALTER TABLE checkpoint ADD COLUMN day TEXT NOT NULL DEFAULT ''")  # older file
     backoff = 0.05
     while True:
-        row = db.execute("SELECT position FROM checkpoint WHERE school_id = ?",
+        row = db.execute("SELECT position, day FROM checkpoint WHERE school_id = ?",
                          (args.school,)).fetchone()
-        after = row[0] if row else 0
+        after, after_day = row if row else (0, "")
         target = args.target
         if args.target_file:
             try:
@@ -115,7 +121,8 @@ def main():
         channel = grpc.insecure_channel(target)
         stub = feeds_grpc.FeedsStub(channel)
         request = feeds_pb2.SubscribeProjectionChangesRequest(
-            school_ids=[args.school], after_position=after, windows=[window])
+            school_ids=[args.school], after_position=after, after_day=after_day, windows=[window],
+            omit_escalation=True)
         try:
             for message in stub.SubscribeProjectionChanges(request, metadata=metadata):
                 store(db, args.school, message)

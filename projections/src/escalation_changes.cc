@@ -9,10 +9,12 @@
 namespace attendance::projections {
 namespace {
 
-using DueKey = std::tuple<std::string, std::string, int, std::string>;
+// Not the due date: a ladder step's is the day it is evaluated on, so it
+// would move every day while the step stays due.
+using DueKey = std::tuple<std::string, std::string, int>;
 
 DueKey KeyOf(const v1::DueAction& action) {
-  return {action.rule_id(), action.ladder_id(), static_cast<int>(action.action()), action.due_on()};
+  return {action.rule_id(), action.ladder_id(), static_cast<int>(action.action())};
 }
 
 std::map<DueKey, const v1::DueAction*> DueOf(const v1::PupilEscalation* escalation) {

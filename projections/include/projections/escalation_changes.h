@@ -20,8 +20,8 @@ std::optional<v1::PupilEscalation> EscalationOf(
 
 // What changed from `before` to `after` (either null: no policy then): the
 // ladders whose stage or monitoring period changed, and the due actions that
-// appeared or went, a due action being its rule, ladder, kind and due date
-// (a new priority or explanation alone is no change). False, and `out`
+// appeared or went, a due action being its rule, ladder and kind (a new
+// due date, priority or explanation alone is no change). False, and `out`
 // untouched, when nothing did. Explanations keep their sentence and counts
 // and lose their session lists (a feed message stays small).
 bool DiffEscalation(const v1::PupilEscalation* before, const v1::PupilEscalation* after,
