@@ -217,9 +217,9 @@ class FeedStream : public grpc::ServerWriteReactor<Response>,
   // resume point: a fold applies them, nothing is sent.
   virtual std::size_t Consume(const v1::EventEnvelope& event, bool deliver, Response& message) = 0;
   // At the head: turn the feed's day to `today` and append what that
-  // yields, at most `max_items` a message (each message's position may be
-  // left 0: the position read). Feeds that do not follow the date do
-  // nothing.
+  // yields (each message's position may be left 0: the position read; one
+  // that sets its own turned_to keeps it). Feeds that do not follow the
+  // date do nothing.
   virtual void TurnDay(ledger::Day /*today*/, std::size_t /*max_items*/,
                        std::deque<Response>& /*out*/) {}
   // The day the feed has turned to (0: none, or it does not follow the
@@ -229,7 +229,8 @@ class FeedStream : public grpc::ServerWriteReactor<Response>,
  private:
   static void StampDay(Response& message, ledger::Day day) {
     if constexpr (requires { message.set_turned_to(std::string()); }) {
-      if (day != 0) message.set_turned_to(ledger::FormatDate(day));
+      // A day's turn says its own day (TurnDay); the rest, the feed's day.
+      if (day != 0 && message.turned_to().empty()) message.set_turned_to(ledger::FormatDate(day));
     }
   }
 

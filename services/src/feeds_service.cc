@@ -95,15 +95,21 @@ class ProjectionFeed final : public FeedStream<v1::SubscribeProjectionChangesRes
     return bytes;
   }
 
-  void TurnDay(ledger::Day today, std::size_t max_items,
+  // One message per day turned, whatever its size: a checkpoint inside a
+  // day's turn could not say which of its changes had been received.
+  void TurnDay(ledger::Day today, std::size_t /*max_items*/,
                std::deque<v1::SubscribeProjectionChangesResponse>& out) override {
-    changes_.clear();
-    fold_.TurnDay(today, changes_);
-    for (std::size_t i = 0; i < changes_.size(); ++i) {
-      if (i % max_items == 0) out.emplace_back();
-      v1::PupilChange& change = changes_[i];
-      if (redact_) RedactPupil(*change.mutable_attendance()->mutable_pupil());
-      *out.back().add_changes() = std::move(change);
+    if (fold_.day() == 0) return;
+    for (ledger::Day day = fold_.day() + 1; day <= today; ++day) {
+      changes_.clear();
+      fold_.TurnDay(day, changes_);
+      if (changes_.empty()) continue;
+      v1::SubscribeProjectionChangesResponse& message = out.emplace_back();
+      message.set_turned_to(ledger::FormatDate(day));
+      for (v1::PupilChange& change : changes_) {
+        if (redact_) RedactPupil(*change.mutable_attendance()->mutable_pupil());
+        *message.add_changes() = std::move(change);
+      }
     }
   }
 
