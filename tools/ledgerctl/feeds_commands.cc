@@ -136,8 +136,9 @@ std::string DescribeEscalation(const v1::PupilChange& change) {
   std::vector<std::string> parts;
   if (change.time_driven()) parts.push_back("(day turned)");
   for (const v1::LadderChange& ladder : change.escalation().ladders()) {
-    std::string text =
-        absl::StrCat(ladder.ladder_id(), ": ", ladder.stage_before(), " -> ", ladder.stage());
+    auto stage = [](const std::string& s) { return s.empty() ? std::string("not started") : s; };
+    std::string text = absl::StrCat(ladder.ladder_id(), ": ", stage(ladder.stage_before()), " -> ",
+                                    stage(ladder.stage()));
     if (ladder.has_monitoring()) {
       absl::StrAppend(&text, ", monitoring ", ladder.monitoring().ends_on(),
                       ladder.monitoring().running() ? " running" : " ended");
