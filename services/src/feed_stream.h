@@ -132,6 +132,10 @@ class FeedStream : public grpc::ServerWriteReactor<Response>,
     }
     if (!built.empty() && items == 0) built.pop_back();  // an empty last message
     const ledger::Position last = events.empty() ? from - 1 : events.rbegin()->position();
+    // The chunk's messages carry the day before any turn below: a client
+    // that stops after one of them must still get the turns at `last`.
+    const ledger::Day chunk_day = CurrentDay();
+    for (Response& message : built) StampDay(message, chunk_day);
     if (last >= head) TurnDay(today, settings_.max_items_per_message, built);
     const ledger::Day day = CurrentDay();
     for (Response& message : built) {

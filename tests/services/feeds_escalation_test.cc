@@ -99,6 +99,7 @@ struct Subscription {
       // Positions never go back; a day's turn may repeat the last one.
       CHECK(message.position() >= last.position());
       for (const v1::PupilChange& change : message.changes()) changes.push_back(change);
+      messages.push_back(message);
       last = message;
       if (done(message)) return;
     }
@@ -111,8 +112,19 @@ struct Subscription {
   grpc::ClientContext context;
   std::unique_ptr<grpc::ClientReader<v1::SubscribeProjectionChangesResponse>> reader;
   std::vector<v1::PupilChange> changes;
+  std::vector<v1::SubscribeProjectionChangesResponse> messages;
   v1::SubscribeProjectionChangesResponse last;
 };
+
+// Each message carries the day its last change was evaluated as of: a
+// client that stops after it resumes with exactly the turns still to come.
+void CheckTurnedTo(const std::vector<v1::SubscribeProjectionChangesResponse>& messages) {
+  for (const auto& message : messages) {
+    if (message.changes().empty()) continue;
+    INFO("message at " << message.position());
+    CHECK(message.turned_to() == message.changes().rbegin()->attendance().as_of());
+  }
+}
 
 bool HasDue(const v1::PupilChange& change, const std::string& rule) {
   for (const v1::DueAction& due : change.escalation().due_added()) {
@@ -176,6 +188,7 @@ TEST_CASE("projection changes carry escalation changes and the day's turn, once"
   meeting.set_happened_on("2025-10-09");
   meeting.set_review_on("2025-10-10");
   REQUIRE(f.ledger->RecordAction(kOfficer, meeting).ok());
+  f.Mark("p1", "2025-10-08", v1::AM, "/");  // the last event before the turn has a change
   const ledger::Position before_turn = f.ledger->LastPosition();
   live.UntilPosition(before_turn);
   CHECK(CountDue(live.changes, "meet-1") == 0);
@@ -197,6 +210,14 @@ TEST_CASE("projection changes carry escalation changes and the day's turn, once"
   CHECK(review.escalation().due_added(0).action() == v1::REVIEW);
   CHECK(review.escalation().due_added(0).due_on() == "2025-10-10");
   const std::size_t changes_after_turn = live.changes.size();
+  {
+    // A subscriber from the start now reads up to the meeting and turns the
+    // day at the head in one go: the same changes, each message with its day.
+    Subscription fresh(*f.stub, 0, "");
+    fresh.Until([](const auto& m) { return m.turned_to() == "2025-10-10"; });
+    CheckSame(fresh.changes, live.changes);
+    CheckTurnedTo(fresh.messages);
+  }
 
   // Another day turns (nothing new falls due), then a mark on the 11th.
   f.now_us = kMidnight11th + 1'000'000;
@@ -211,6 +232,9 @@ TEST_CASE("projection changes carry escalation changes and the day's turn, once"
     Subscription replay(*f.stub, 0, "");
     replay.UntilPosition(head);
     CheckSame(replay.changes, live.changes);
+    // Here the catch-up reads the meeting and turns two days in one go.
+    CheckTurnedTo(replay.messages);
+    CheckTurnedTo(live.messages);
   }
   SECTION("resumed before the turn: the turn once, then the rest") {
     Subscription resumed(*f.stub, checkpoint_before.position(), checkpoint_before.turned_to());
