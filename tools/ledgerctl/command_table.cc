@@ -15,6 +15,7 @@ std::vector<Command> AllCommands() {
       ExportCommands,       // CSV out
       HealthCommands,       // grpc.health.v1.Health
       EscalationCommands,   // attendance.v1.Escalation, Ledger.SetEscalationPolicy
+      EscalationReportCommands,  // ListEscalations, ListFirstResponse, SimulatePolicy
       AuditCommands,        // attendance.v1.Audit
       FeedsCommands,        // attendance.v1.Feeds
   };

@@ -16,6 +16,7 @@ std::vector<Command> ImportMarksCommands();  // import_marks.cc
 std::vector<Command> ExportCommands();       // export_commands.cc
 std::vector<Command> HealthCommands();       // health_commands.cc
 std::vector<Command> EscalationCommands();   // escalation_commands.cc
+std::vector<Command> EscalationReportCommands();  // escalation_commands.cc (esc-a block)
 std::vector<Command> AuditCommands();        // audit_commands.cc
 std::vector<Command> FeedsCommands();        // feeds_commands.cc
 
