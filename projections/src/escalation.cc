@@ -3,6 +3,7 @@
 // escalation_ladders.cc.
 #include "projections/escalation.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "absl/strings/str_format.h"
@@ -63,9 +64,10 @@ v1::PupilEscalation EvaluatePupil(const EscalationInputs& inputs, Day as_of) {
   // amendment superseded (only for a pupil with amendments).
   const std::vector<escalation_internal::OriginalCode> original =
       escalation_internal::OriginalCodes(inputs, as_of);
-  const Ctx first_recorded{inputs, as_of, *inputs.policy, cache, &original};
+  const Day known = std::max(as_of, inputs.known_through);
+  const Ctx first_recorded{inputs, as_of, *inputs.policy, cache, &original, nullptr, known};
   const Ctx c{inputs, as_of, *inputs.policy, cache, nullptr,
-              original.empty() ? nullptr : &first_recorded};
+              original.empty() ? nullptr : &first_recorded, known};
   out.set_policy_id(c.policy.policy_id());
   out.set_policy_version(c.policy.version());
   for (const v1::Ladder& ladder : c.policy.ladders()) EvaluateLadder(c, ladder, out);

@@ -46,6 +46,9 @@ struct Ctx {
   // From the real context: the same evaluation as first recorded; null when
   // the pupil has no amendment by as_of.
   const Ctx* as_first_recorded = nullptr;
+  // The marks are read as known at the end of this day: as_of, or later
+  // with EscalationInputs::known_through (a replay with hindsight).
+  Day known = 0;
 };
 
 // The code of each session as known at the end of `known`, for a walk over

@@ -30,7 +30,7 @@ Monitoring EvaluateMonitoring(const Ctx& c, const v1::LadderStep& step, Day star
     w.first = start + 1;
     w.last = until;
     w.label = absl::StrCat("monitoring after ", step.step_id());
-    const AttendanceCounts counts = CountsOf(c, w, c.as_of);
+    const AttendanceCounts counts = CountsOf(c, w, c.known);
     m.improved = counts.possible > 0 &&
                  Compare(counts.attended, counts.possible, step.improvement().basis_points(),
                          step.improvement().comparison());
@@ -55,8 +55,8 @@ Monitoring EvaluateMonitoring(const Ctx& c, const v1::LadderStep& step, Day star
   ytd.set_kind(v1::POLICY_YEAR_TO_DATE);
   const ResolvedWindow w0 = Resolve(c, ytd, start);
   const ResolvedWindow w1 = Resolve(c, ytd, until);
-  const AttendanceCounts a0 = CountsOf(c, w0, c.as_of);
-  const AttendanceCounts a1 = CountsOf(c, w1, c.as_of);
+  const AttendanceCounts a0 = CountsOf(c, w0, c.known);
+  const AttendanceCounts a1 = CountsOf(c, w1, c.known);
   m.improved = a0.possible > 0 && a1.possible > 0 &&
                std::uint64_t{a1.attended} * a0.possible > std::uint64_t{a0.attended} * a1.possible;
   FillWindow(w1, &m.explanation);
@@ -130,13 +130,13 @@ void SupersededStep(const Ctx& c, const v1::Ladder& ladder, const v1::LadderStep
   if (!step.trigger_id().empty()) {
     const v1::CountedTrigger* t = FindTrigger(c.policy, step.trigger_id());
     if (t == nullptr) return;
-    const TriggerResult r = EvaluateTrigger(first, *t, c.as_of, c.as_of);
+    const TriggerResult r = EvaluateTrigger(first, *t, c.as_of, c.known);
     if (!r.fired) return;
     explanation = TriggerExplanation(first, *t, r, c.as_of, outcome);
     amendment = LatestAmendment(c.in, 0, c.as_of, r.window.first, r.window.last, &r.sessions);
   }
   if (step.has_attendance()) {
-    const ConditionResult r = EvaluateCondition(first, step.attendance(), c.as_of, c.as_of);
+    const ConditionResult r = EvaluateCondition(first, step.attendance(), c.as_of, c.known);
     if (!r.holds) return;
     explanation = ConditionExplanation(first, step.step_id(), r, step.attendance(), c.as_of,
                                        absl::StrCat(outcome, " as first recorded"));
@@ -181,7 +181,7 @@ void EvaluateLadder(const Ctx& c, const v1::Ladder& ladder, v1::PupilEscalation&
     // removed is flagged, never undone.
     if (step.has_attendance()) {
       const ConditionResult then = EvaluateCondition(c, step.attendance(), fact.on, fact.on);
-      const ConditionResult now = EvaluateCondition(c, step.attendance(), fact.on, c.as_of);
+      const ConditionResult now = EvaluateCondition(c, step.attendance(), fact.on, c.known);
       if (then.holds && !now.holds) {
         record.set_basis_changed(true);
         record.set_basis_note(
@@ -194,7 +194,7 @@ void EvaluateLadder(const Ctx& c, const v1::Ladder& ladder, v1::PupilEscalation&
       }
     } else if (const v1::CountedTrigger* t = FindTrigger(c.policy, step.trigger_id())) {
       const TriggerResult then = EvaluateTrigger(c, *t, fact.on, fact.on);
-      const TriggerResult now = EvaluateTrigger(c, *t, fact.on, c.as_of);
+      const TriggerResult now = EvaluateTrigger(c, *t, fact.on, c.known);
       if (then.fired && !now.fired) {
         record.set_basis_changed(true);
         record.set_basis_note(absl::StrCat("basis changed: ", t->trigger_id(), " counted ",
@@ -254,13 +254,13 @@ void EvaluateLadder(const Ctx& c, const v1::Ladder& ladder, v1::PupilEscalation&
     }
     if (!step.trigger_id().empty()) {
       const v1::CountedTrigger* t = FindTrigger(c.policy, step.trigger_id());
-      const TriggerResult r = t ? EvaluateTrigger(c, *t, c.as_of, c.as_of) : TriggerResult{};
+      const TriggerResult r = t ? EvaluateTrigger(c, *t, c.as_of, c.known) : TriggerResult{};
       holds = holds && r.fired;
       if (r.fired) due_on = previous ? std::max(due_on, r.fired_on) : r.fired_on;
       if (t) explanation = TriggerExplanation(c, *t, r, c.as_of, outcome);
     }
     if (step.has_attendance()) {
-      const ConditionResult r = EvaluateCondition(c, step.attendance(), c.as_of, c.as_of);
+      const ConditionResult r = EvaluateCondition(c, step.attendance(), c.as_of, c.known);
       if (holds && !r.holds) {
         near = SessionsToThreshold(r, step.attendance());
         if (near > 0) {
@@ -300,7 +300,7 @@ void EvaluateBands(const Ctx& c, const v1::BandSet& set, v1::PupilEscalation& ou
   v1::BandPlacement& placement = *out.add_bands();
   placement.set_band_set_id(set.band_set_id());
   const ResolvedWindow w = Resolve(c, set.window(), c.as_of);
-  const AttendanceCounts counts = CountsOf(c, w, c.as_of);
+  const AttendanceCounts counts = CountsOf(c, w, c.known);
   const std::uint64_t scaled = 10000ull * counts.attended;
   const v1::Band* found = nullptr;
   if (counts.possible > 0) {
@@ -379,7 +379,7 @@ void EvaluateReviews(const Ctx& c, v1::PupilEscalation& out) {
     w.first = meeting.happened_on + 1;
     w.last = meeting.review_on;
     w.label = absl::StrCat("since meeting ", meeting.action_id);
-    const AttendanceCounts counts = CountsOf(c, w, c.as_of);
+    const AttendanceCounts counts = CountsOf(c, w, c.known);
     const bool met = counts.possible > 0 && Compare(counts.attended, counts.possible,
                                                     meeting.target_basis_points, v1::AT_OR_ABOVE);
     FillWindow(w, &e);

@@ -166,14 +166,17 @@ absl::StatusOr<v1::SimulatePolicyResponse> SimulatePolicy(const EscalationState&
         "from: ", ledger::FormatDate(from), " to ", ledger::FormatDate(to), " spans ", years,
         " academic years, more than the limit of ", kMaxSimulationAcademicYears));
   }
-  const v1::SchoolSettings settings = school->SettingsAsOf(to);
+  // The history as it stands today (hindsight): the calendar, settings and
+  // marks known now, so that history imported later replays too.
+  const Day known = std::max(today, to);
+  const v1::SchoolSettings settings = school->SettingsAsOf(known);
   if (absl::Status s =
           ledger::ValidateEscalationPolicy(request.policy(), RollingWeeksOf(settings), "policy");
       !s.ok()) {
     return s;
   }
   ledger::SchoolCalendar scratch;
-  const ledger::SchoolCalendar& calendar = school->CalendarAsOf(to, &scratch);
+  const ledger::SchoolCalendar& calendar = school->CalendarAsOf(known, &scratch);
   std::vector<HalfTerm> half_terms;
   std::uint64_t days = 0;
   for (int y = ledger::AcademicYearOf(from); y <= ledger::AcademicYearOf(to); ++y) {
@@ -198,7 +201,7 @@ absl::StatusOr<v1::SimulatePolicyResponse> SimulatePolicy(const EscalationState&
   }
   std::vector<const PupilState*> pupils;
   for (const PupilState& pupil : school->pupils) {
-    if (pupil.OnRollDuring(from, to, to)) pupils.push_back(&pupil);
+    if (pupil.OnRollDuring(from, to, known)) pupils.push_back(&pupil);
   }
   const std::uint64_t evaluations = 2 * days * pupils.size();
   if (evaluations > kMaxSimulationEvaluations) {
@@ -213,9 +216,12 @@ absl::StatusOr<v1::SimulatePolicyResponse> SimulatePolicy(const EscalationState&
   }
   EvaluationCache cache(calendar);
   for (const PupilState* pupil : pupils) {
-    EscalationInputs in = state.InputsFor(request.school_id(), pupil->id, to, &scratch);
+    ledger::SchoolCalendar unused;
+    EscalationInputs in = state.InputsFor(request.school_id(), pupil->id, known, &unused);
     in.calendar = &calendar;
+    in.settings = settings;
     in.cache = &cache;
+    in.known_through = known;
     SimulatePupil(state, request.school_id(), in, &request.policy(), half_terms, false);
     SimulatePupil(state, request.school_id(), in, nullptr, half_terms, true);
     // What was recorded: letters and actions by the half-term of their day.

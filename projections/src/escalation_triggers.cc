@@ -246,7 +246,7 @@ void SupersededTrigger(const Ctx& c, const v1::CountedTrigger& t, v1::PupilEscal
     return;
   }
   const Ctx& first = *c.as_first_recorded;
-  const TriggerResult was = EvaluateTrigger(first, t, c.as_of, c.as_of);
+  const TriggerResult was = EvaluateTrigger(first, t, c.as_of, c.known);
   if (!was.fired) return;
   Day due_on = was.fired_on;
   if (const std::optional<Day> answered = LastAnswer(c, t.trigger_id())) {
@@ -269,7 +269,7 @@ void SupersededTrigger(const Ctx& c, const v1::CountedTrigger& t, v1::PupilEscal
 void EvaluateTriggers(const Ctx& c, v1::PupilEscalation& out) {
   for (const v1::CountedTrigger& t : c.policy.triggers()) {
     if (t.action() == v1::ACTION_KIND_UNSPECIFIED && t.near_miss() == 0) continue;
-    const TriggerResult r = EvaluateTrigger(c, t, c.as_of, c.as_of);
+    const TriggerResult r = EvaluateTrigger(c, t, c.as_of, c.known);
     if (!r.fired) SupersededTrigger(c, t, out);
     Day due_on = r.fired_on;
     if (r.fired) {

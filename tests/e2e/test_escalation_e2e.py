@@ -171,8 +171,11 @@ class EscalationTest(unittest.TestCase):
                          "year to date 84.1% (37/44) on 2025-09-30 not > 87.5% (21/24) on "
                          "2025-09-16 -> no improvement after letter_1 -> letter_2 due")
         # As of a past date the worklist is what it was then: on 2025-09-29
-        # Letter 1's monitoring still ran.
-        self.assertEqual(len(self.due("2025-09-29", position).actions), 0)
+        # Letter 1's monitoring still ran, and the registers since 09-17,
+        # recorded only on 10-01, were not taken as then known.
+        then = self.due("2025-09-29", position)
+        self.assertEqual([a.action for a in then.actions], [self.epb.REGISTER_NOT_TAKEN])
+        self.assertEqual(then.actions[0].explanation.count, 18)  # 09-17..09-29, 9 days
 
         # Filters and refusals.
         self.assertEqual(self.escalation.ListDueActions(self.espb.ListDueActionsRequest(

@@ -312,8 +312,8 @@ int ListEscalations(Invocation& invocation) {
   out << response.total() << " rows, policy version " << response.policy_version() << "\n";
   Table counts({"ladder", "stage", "pupils"});
   for (const v1::StageCount& c : response.counts()) {
-    counts.Add({c.ladder_id(), c.stage().empty() ? "(not started)" : c.stage(),
-                absl::StrCat(c.pupils())});
+    counts.Add(
+        {c.ladder_id(), c.stage().empty() ? "(not started)" : c.stage(), absl::StrCat(c.pupils())});
   }
   counts.Print(out);
   out << "\n";
@@ -400,8 +400,8 @@ int Simulate(Invocation& invocation) {
   }
   std::ostream& out = invocation.out;
   out << "policy " << response.policy_id() << " version " << response.policy_version()
-      << " beside the school's " << response.baseline_policy_version() << ", "
-      << response.pupils() << " pupils\n";
+      << " beside the school's " << response.baseline_policy_version() << ", " << response.pupils()
+      << " pupils\n";
   Table table({"half-term", "ladder", "rule", "simulated", "school's policy", "recorded"});
   for (const v1::HalfTermSimulation& h : response.half_terms()) {
     std::vector<std::pair<std::string, std::string>> rules;
@@ -458,7 +458,8 @@ std::vector<Command> EscalationReportCommands() {
        "own and what was recorded",
        "",
        {kSchool,
-        {"file", "FILE", "the attendance.v1.EscalationPolicy to try, text format or JSON (required)"},
+        {"file", "FILE",
+         "the attendance.v1.EscalationPolicy to try, text format or JSON (required)"},
         {"from", "YYYY-MM-DD", "first day (default: the start of the academic year of --to)"},
         {"to", "YYYY-MM-DD", "last day (default: today)"},
         kMinPosition},

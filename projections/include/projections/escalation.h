@@ -91,6 +91,9 @@ struct EscalationInputs {
   // close later than this are still open (register not taken). kEndOfDay
   // for a past day.
   int as_of_minute = kEndOfDay;
+  // Read the marks as known at the end of max(as_of, known_through) instead
+  // of as_of: SimulatePolicy replays the past with the marks as they stand.
+  Day known_through = 0;
   // For `calendar`, shared across pupils; null: the evaluation makes its own.
   EvaluationCache* cache = nullptr;
 };

@@ -43,7 +43,9 @@ absl::StatusOr<v1::ListFirstResponseResponse> QueryFirstResponse(
 
 // Replays the school's pupils under request.policy (checked as
 // SetEscalationPolicy checks it) and under the school's own policies, per
-// half-term of [from, to]: evaluated at the end of each school week, every
+// half-term of [from, to], with the calendar, settings and marks as known
+// today (hindsight: imported history replays too): evaluated at the end of
+// each school week, every
 // step and trigger action due then is taken as done that day (so the next
 // step can follow); beside them what was recorded (letters and actions).
 // INVALID_ARGUMENT for a bad policy, dates, or more than the limits.
