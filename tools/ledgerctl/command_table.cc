@@ -8,16 +8,16 @@ std::vector<Command> AllCommands() {
   // each add a line and merge cleanly.
   using Group = std::vector<Command> (*)();
   static constexpr Group kGroups[] = {
-      LedgerCommands,            // attendance.v1.Ledger's writes
-      EventsCommands,            // attendance.v1.Ledger.ReadEvents
-      ProjectionsCommands,       // attendance.v1.Projections
-      ImportMarksCommands,       // CSV in
-      ExportCommands,            // CSV out
-      HealthCommands,            // grpc.health.v1.Health
-      EscalationCommands,        // attendance.v1.Escalation, Ledger.SetEscalationPolicy
-      EscalationReportCommands,  // ListEscalations, ListFirstResponse, SimulatePolicy
-      AuditCommands,             // attendance.v1.Audit
-      FeedsCommands,             // attendance.v1.Feeds
+      LedgerCommands,       // attendance.v1.Ledger's writes
+      EventsCommands,       // attendance.v1.Ledger.ReadEvents
+      ProjectionsCommands,  // attendance.v1.Projections
+      ImportMarksCommands,  // CSV in
+      ExportCommands,       // CSV out
+      HealthCommands,       // grpc.health.v1.Health
+      EscalationCommands,   // attendance.v1.Escalation, Ledger.SetEscalationPolicy
+      AuditCommands,        // attendance.v1.Audit
+      FeedsCommands,        // attendance.v1.Feeds
+      EscalationReportCommands,
   };
   std::vector<Command> commands;
   for (Group group : kGroups) {

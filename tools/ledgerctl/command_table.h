@@ -9,16 +9,18 @@
 
 namespace attendance::ledgerctl {
 
-std::vector<Command> LedgerCommands();            // ledger_commands.cc
-std::vector<Command> EventsCommands();            // events_commands.cc (Ledger.ReadEvents)
-std::vector<Command> ProjectionsCommands();       // projections_commands.cc
-std::vector<Command> ImportMarksCommands();       // import_marks.cc
-std::vector<Command> ExportCommands();            // export_commands.cc
-std::vector<Command> HealthCommands();            // health_commands.cc
-std::vector<Command> EscalationCommands();        // escalation_commands.cc
-std::vector<Command> EscalationReportCommands();  // escalation_commands.cc (esc-a block)
-std::vector<Command> AuditCommands();             // audit_commands.cc
-std::vector<Command> FeedsCommands();             // feeds_commands.cc
+std::vector<Command> LedgerCommands();       // ledger_commands.cc
+std::vector<Command> EventsCommands();       // events_commands.cc (Ledger.ReadEvents)
+std::vector<Command> ProjectionsCommands();  // projections_commands.cc
+std::vector<Command> ImportMarksCommands();  // import_marks.cc
+std::vector<Command> ExportCommands();       // export_commands.cc
+std::vector<Command> HealthCommands();       // health_commands.cc
+std::vector<Command> EscalationCommands();   // escalation_commands.cc
+std::vector<Command> AuditCommands();        // audit_commands.cc
+std::vector<Command> FeedsCommands();        // feeds_commands.cc
+
+// ListEscalations, ListFirstResponse, SimulatePolicy: escalation_commands.cc.
+std::vector<Command> EscalationReportCommands();
 
 // Every subcommand, grouped in the order `ledgerctl --help` lists them.
 std::vector<Command> AllCommands();
