@@ -3,6 +3,7 @@
 // escalation_ladders.cc.
 #include "projections/escalation.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "absl/strings/str_format.h"
@@ -58,7 +59,15 @@ v1::PupilEscalation EvaluatePupil(const EscalationInputs& inputs, Day as_of) {
   if (inputs.policy == nullptr || inputs.calendar == nullptr) return out;
   std::optional<EvaluationCache> own;
   if (inputs.cache == nullptr) own.emplace(*inputs.calendar);
-  const Ctx c{inputs, as_of, *inputs.policy, inputs.cache ? *inputs.cache : *own};
+  EvaluationCache& cache = inputs.cache ? *inputs.cache : *own;
+  // The same evaluation on the marks as first recorded, for the actions an
+  // amendment superseded (only for a pupil with amendments).
+  const std::vector<escalation_internal::OriginalCode> original =
+      escalation_internal::OriginalCodes(inputs, as_of);
+  const Day known = std::max(as_of, inputs.known_through);
+  const Ctx first_recorded{inputs, as_of, *inputs.policy, cache, &original, nullptr, known};
+  const Ctx* as_first_recorded = original.empty() ? nullptr : &first_recorded;
+  const Ctx c{inputs, as_of, *inputs.policy, cache, nullptr, as_first_recorded, known};
   out.set_policy_id(c.policy.policy_id());
   out.set_policy_version(c.policy.version());
   for (const v1::Ladder& ladder : c.policy.ladders()) EvaluateLadder(c, ladder, out);

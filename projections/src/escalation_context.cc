@@ -12,7 +12,24 @@ namespace attendance::projections::escalation_internal {
 
 AttendanceCounts CountsOf(const Ctx& c, const ResolvedWindow& w, Day known) {
   if (c.in.pupil == nullptr || w.empty()) return {};
-  return c.in.pupil->Count(w.first, w.last, known);
+  AttendanceCounts counts = c.in.pupil->Count(w.first, w.last, known);
+  if (c.original == nullptr) return counts;
+  // As first recorded: each amended session in the window counts with its
+  // first code instead of the one known now.
+  std::array<std::uint32_t, kNumCodes> histogram = counts.per_code;
+  Codes now(c.in.pupil, known);
+  bool changed = false;
+  for (const OriginalCode& o : *c.original) {
+    if (o.day < w.first || o.day > w.last) continue;
+    const CodeIndex current = now.At(o.day, o.session);
+    if (current == o.code) continue;
+    if (current != 0) --histogram[current];
+    ++histogram[o.code];
+    changed = true;
+  }
+  if (!changed) return counts;
+  histogram[0] = 0;
+  return AttendanceCounts::FromHistogram(histogram);
 }
 
 ResolvedWindow Resolve(const Ctx& c, const v1::PolicyWindow& window, Day on) {
@@ -103,6 +120,8 @@ const char* ActionWord(v1::ActionKind action) {
       return "children-missing-education checks";
     case v1::REVIEW:
       return "review";
+    case v1::REGISTER_NOT_TAKEN:
+      return "register not taken";
     default:
       return "action";
   }

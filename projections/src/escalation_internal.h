@@ -28,21 +28,43 @@ constexpr std::uint32_t kNearMissSessions = 10;
 
 using CodeSet = std::array<bool, kNumCodes>;
 
+// A session as first recorded, before the amendments known by as_of.
+struct OriginalCode {
+  Day day = 0;
+  int session = 0;
+  CodeIndex code = 0;
+};
+
 struct Ctx {
   const EscalationInputs& in;
   Day as_of;
   const v1::EscalationPolicy& policy;
   EvaluationCache& cache;
+  // Set in the context that reads amended sessions as first recorded (the
+  // basis a due action had before an amendment superseded it).
+  const std::vector<OriginalCode>* original = nullptr;
+  // From the real context: the same evaluation as first recorded; null when
+  // the pupil has no amendment by as_of.
+  const Ctx* as_first_recorded = nullptr;
+  // The marks are read as known at the end of this day: as_of, or later
+  // with EscalationInputs::known_through (a replay with hindsight).
+  Day known = 0;
 };
 
 // The code of each session as known at the end of `known`, for a walk over
 // days: the academic year is looked up once per year, not per session.
 class Codes {
  public:
-  Codes(const PupilState* pupil, Day known) : pupil_(pupil), known_(known) {}
+  Codes(const PupilState* pupil, Day known, const std::vector<OriginalCode>* original = nullptr)
+      : pupil_(pupil), known_(known), original_(original) {}
 
   CodeIndex At(Day day, int session) {
     if (pupil_ == nullptr) return 0;
+    if (original_ != nullptr) {
+      for (const OriginalCode& o : *original_) {
+        if (o.day == day && o.session == session) return o.code;
+      }
+    }
     if (day < start_ || day >= end_) Seek(day);
     if (year_ == nullptr) return 0;
     const auto slot = static_cast<std::uint16_t>(2 * (day - start_) + session);
@@ -68,6 +90,7 @@ class Codes {
 
   const PupilState* pupil_;
   Day known_;
+  const std::vector<OriginalCode>* original_;
   Day start_ = 1;
   Day end_ = 0;
   const PupilYear* year_ = nullptr;
@@ -127,6 +150,19 @@ struct TriggerResult {
 TriggerResult EvaluateTrigger(const Ctx& c, const v1::CountedTrigger& t, Day on, Day known);
 v1::Explanation TriggerExplanation(const Ctx& c, const v1::CountedTrigger& t,
                                    const TriggerResult& r, Day on, const std::string& outcome);
+
+// --- Superseded actions and changed bases (escalation_supersede.cc) --------
+
+// The amended sessions as first recorded, for the amendments known by as_of.
+std::vector<OriginalCode> OriginalCodes(const EscalationInputs& in, Day as_of);
+// The latest amendment known by `until`, recorded after `after`, of a
+// session in [first, last] (and among `sessions` if any is), or null.
+const AmendmentFact* LatestAmendment(const EscalationInputs& in, Day after, Day until, Day first,
+                                     Day last, const std::vector<CountedSlot>* sessions);
+// "the amendment at position 412 recorded on 2025-10-23 (2025-10-22 AM N -> I)".
+std::string AmendmentWords(const AmendmentFact& a);
+// Marks `due` superseded by `amendment` (may be null) and says so.
+void Supersede(v1::DueAction& due, const AmendmentFact* amendment);
 
 // --- What EvaluatePupil adds to a pupil's escalation -----------------------
 

@@ -30,7 +30,7 @@ Monitoring EvaluateMonitoring(const Ctx& c, const v1::LadderStep& step, Day star
     w.first = start + 1;
     w.last = until;
     w.label = absl::StrCat("monitoring after ", step.step_id());
-    const AttendanceCounts counts = CountsOf(c, w, c.as_of);
+    const AttendanceCounts counts = CountsOf(c, w, c.known);
     m.improved = counts.possible > 0 &&
                  Compare(counts.attended, counts.possible, step.improvement().basis_points(),
                          step.improvement().comparison());
@@ -55,8 +55,8 @@ Monitoring EvaluateMonitoring(const Ctx& c, const v1::LadderStep& step, Day star
   ytd.set_kind(v1::POLICY_YEAR_TO_DATE);
   const ResolvedWindow w0 = Resolve(c, ytd, start);
   const ResolvedWindow w1 = Resolve(c, ytd, until);
-  const AttendanceCounts a0 = CountsOf(c, w0, c.as_of);
-  const AttendanceCounts a1 = CountsOf(c, w1, c.as_of);
+  const AttendanceCounts a0 = CountsOf(c, w0, c.known);
+  const AttendanceCounts a1 = CountsOf(c, w1, c.known);
   m.improved = a0.possible > 0 && a1.possible > 0 &&
                std::uint64_t{a1.attended} * a0.possible > std::uint64_t{a0.attended} * a1.possible;
   FillWindow(w1, &m.explanation);
@@ -107,6 +107,55 @@ std::vector<Completion> CompletionsOf(const EscalationInputs& in) {
   return out;
 }
 
+// The amendment that changed a letter's basis: the latest one recorded
+// after the letter was sent, of a session in the basis's window.
+void NameAmendment(const Ctx& c, Day sent_on, const ResolvedWindow& window,
+                   const std::vector<CountedSlot>* sessions, v1::StageRecord& record) {
+  const AmendmentFact* a =
+      LatestAmendment(c.in, sent_on, c.as_of, window.first, window.last, sessions);
+  if (a == nullptr) return;
+  record.set_basis_changed_by_position(a->position);
+  record.set_basis_changed_on(ledger::FormatDate(a->recorded));
+  record.set_basis_note(absl::StrCat(record.basis_note(), ", by ", AmendmentWords(*a)));
+}
+
+// A next step whose conditions held on the marks as first recorded but not
+// as amended: shown as superseded with the amendment behind it.
+void SupersededStep(const Ctx& c, const v1::Ladder& ladder, const v1::LadderStep& step, Day due_on,
+                    bool previous_holds, const std::string& outcome, v1::PupilEscalation& out) {
+  if (c.as_first_recorded == nullptr || !previous_holds) return;
+  const Ctx& first = *c.as_first_recorded;
+  std::optional<v1::Explanation> explanation;
+  const AmendmentFact* amendment = nullptr;
+  if (!step.trigger_id().empty()) {
+    const v1::CountedTrigger* t = FindTrigger(c.policy, step.trigger_id());
+    if (t == nullptr) return;
+    const TriggerResult r = EvaluateTrigger(first, *t, c.as_of, c.known);
+    if (!r.fired) return;
+    explanation = TriggerExplanation(first, *t, r, c.as_of, outcome);
+    amendment = LatestAmendment(c.in, 0, c.as_of, r.window.first, r.window.last, &r.sessions);
+  }
+  if (step.has_attendance()) {
+    const ConditionResult r = EvaluateCondition(first, step.attendance(), c.as_of, c.known);
+    if (!r.holds) return;
+    explanation = ConditionExplanation(first, step.step_id(), r, step.attendance(), c.as_of,
+                                       absl::StrCat(outcome, " as first recorded"));
+    if (amendment == nullptr) {
+      amendment = LatestAmendment(c.in, 0, c.as_of, r.window.first, r.window.last, nullptr);
+    }
+  }
+  if (!explanation) return;  // only no_improvement: amendments do not supersede it here
+  v1::DueAction& due = *out.add_superseded();
+  due.set_pupil_id(c.in.pupil_id);
+  due.set_rule_id(step.step_id());
+  due.set_ladder_id(ladder.ladder_id());
+  due.set_action(step.action());
+  due.set_due_on(ledger::FormatDate(std::min(due_on, c.as_of)));
+  due.set_priority(step.priority() != 0 ? step.priority() : ladder.priority());
+  *due.mutable_explanation() = *explanation;
+  Supersede(due, amendment);
+}
+
 void EvaluateLadder(const Ctx& c, const v1::Ladder& ladder, v1::PupilEscalation& out) {
   v1::LadderState& state = *out.add_ladders();
   state.set_ladder_id(ladder.ladder_id());
@@ -132,7 +181,7 @@ void EvaluateLadder(const Ctx& c, const v1::Ladder& ladder, v1::PupilEscalation&
     // removed is flagged, never undone.
     if (step.has_attendance()) {
       const ConditionResult then = EvaluateCondition(c, step.attendance(), fact.on, fact.on);
-      const ConditionResult now = EvaluateCondition(c, step.attendance(), fact.on, c.as_of);
+      const ConditionResult now = EvaluateCondition(c, step.attendance(), fact.on, c.known);
       if (then.holds && !now.holds) {
         record.set_basis_changed(true);
         record.set_basis_note(
@@ -141,14 +190,16 @@ void EvaluateLadder(const Ctx& c, const v1::Ladder& ladder, v1::PupilEscalation&
                          Percent(now.counts.attended, now.counts.possible), " as amended; ",
                          Symbol(step.attendance().comparison()), " ",
                          FormatBasisPoints(step.attendance().basis_points()), " no longer holds"));
+        NameAmendment(c, fact.on, then.window, nullptr, record);
       }
     } else if (const v1::CountedTrigger* t = FindTrigger(c.policy, step.trigger_id())) {
-      const bool then = EvaluateTrigger(c, *t, fact.on, fact.on).fired;
-      const TriggerResult now = EvaluateTrigger(c, *t, fact.on, c.as_of);
-      if (then && !now.fired) {
+      const TriggerResult then = EvaluateTrigger(c, *t, fact.on, fact.on);
+      const TriggerResult now = EvaluateTrigger(c, *t, fact.on, c.known);
+      if (then.fired && !now.fired) {
         record.set_basis_changed(true);
         record.set_basis_note(absl::StrCat("basis changed: ", t->trigger_id(), " counted ",
                                            now.count, " as amended, below ", t->threshold()));
+        NameAmendment(c, fact.on, then.window, &then.sessions, record);
       }
     }
     if (!done[static_cast<std::size_t>(i)]) done[static_cast<std::size_t>(i)] = fact.on;
@@ -191,6 +242,7 @@ void EvaluateLadder(const Ctx& c, const v1::Ladder& ladder, v1::PupilEscalation&
     const std::string outcome = absl::StrCat(step.step_id(), " due");
     std::uint32_t near = 0;
     std::optional<v1::Explanation> near_explanation;
+    const bool previous_holds = !step.no_improvement() || (previous && !previous->improved);
     if (step.no_improvement()) {
       holds = holds && previous && !previous->improved;
       if (previous) {
@@ -202,13 +254,13 @@ void EvaluateLadder(const Ctx& c, const v1::Ladder& ladder, v1::PupilEscalation&
     }
     if (!step.trigger_id().empty()) {
       const v1::CountedTrigger* t = FindTrigger(c.policy, step.trigger_id());
-      const TriggerResult r = t ? EvaluateTrigger(c, *t, c.as_of, c.as_of) : TriggerResult{};
+      const TriggerResult r = t ? EvaluateTrigger(c, *t, c.as_of, c.known) : TriggerResult{};
       holds = holds && r.fired;
       if (r.fired) due_on = previous ? std::max(due_on, r.fired_on) : r.fired_on;
       if (t) explanation = TriggerExplanation(c, *t, r, c.as_of, outcome);
     }
     if (step.has_attendance()) {
-      const ConditionResult r = EvaluateCondition(c, step.attendance(), c.as_of, c.as_of);
+      const ConditionResult r = EvaluateCondition(c, step.attendance(), c.as_of, c.known);
       if (holds && !r.holds) {
         near = SessionsToThreshold(r, step.attendance());
         if (near > 0) {
@@ -231,7 +283,10 @@ void EvaluateLadder(const Ctx& c, const v1::Ladder& ladder, v1::PupilEscalation&
       due.set_due_on(ledger::FormatDate(std::min(due_on, c.as_of)));
       due.set_priority(step.priority() != 0 ? step.priority() : ladder.priority());
       if (explanation) *due.mutable_explanation() = *explanation;
-    } else if (near > 0) {
+    } else {
+      SupersededStep(c, ladder, step, due_on, previous_holds, outcome, out);
+    }
+    if (!holds && near > 0) {
       v1::NearMiss& miss = *out.add_near_misses();
       miss.set_rule_id(step.step_id());
       miss.set_ladder_id(ladder.ladder_id());
@@ -245,7 +300,7 @@ void EvaluateBands(const Ctx& c, const v1::BandSet& set, v1::PupilEscalation& ou
   v1::BandPlacement& placement = *out.add_bands();
   placement.set_band_set_id(set.band_set_id());
   const ResolvedWindow w = Resolve(c, set.window(), c.as_of);
-  const AttendanceCounts counts = CountsOf(c, w, c.as_of);
+  const AttendanceCounts counts = CountsOf(c, w, c.known);
   const std::uint64_t scaled = 10000ull * counts.attended;
   const v1::Band* found = nullptr;
   if (counts.possible > 0) {
@@ -324,7 +379,7 @@ void EvaluateReviews(const Ctx& c, v1::PupilEscalation& out) {
     w.first = meeting.happened_on + 1;
     w.last = meeting.review_on;
     w.label = absl::StrCat("since meeting ", meeting.action_id);
-    const AttendanceCounts counts = CountsOf(c, w, c.as_of);
+    const AttendanceCounts counts = CountsOf(c, w, c.known);
     const bool met = counts.possible > 0 && Compare(counts.attended, counts.possible,
                                                     meeting.target_basis_points, v1::AT_OR_ABOVE);
     FillWindow(w, &e);

@@ -33,6 +33,19 @@ absl::Status NoPolicy(const std::string& school_id, Day as_of) {
 
 }  // namespace
 
+absl::StatusOr<int> AsOfMinute(const std::string& as_of_time, Day as_of, Day today,
+                               int now_minute) {
+  if (!as_of_time.empty()) {
+    const std::optional<int> minute = ledger::ParseTimeOfDay(as_of_time);
+    if (!minute) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("as_of_time: ", ledger::Quoted(as_of_time), " is not a time of day HH:MM"));
+    }
+    return *minute;
+  }
+  return as_of == today ? now_minute : kEndOfDay;
+}
+
 absl::StatusOr<v1::GetEscalationPolicyResponse> QueryEscalationPolicy(
     const EscalationState& state, const v1::GetEscalationPolicyRequest& request, Day today) {
   if (absl::Status s = CheckSchoolKnown(state, request.school_id()); !s.ok()) return s;
@@ -56,7 +69,8 @@ absl::StatusOr<v1::GetEscalationPolicyResponse> QueryEscalationPolicy(
 }
 
 absl::StatusOr<v1::PupilEscalation> QueryPupilEscalation(
-    const EscalationState& state, const v1::GetPupilEscalationRequest& request, Day today) {
+    const EscalationState& state, const v1::GetPupilEscalationRequest& request, Day today,
+    int now_minute) {
   if (absl::Status s = CheckSchoolKnown(state, request.school_id()); !s.ok()) return s;
   if (absl::Status s = ledger::CheckId(request.pupil_id(), "pupil_id"); !s.ok()) return s;
   absl::StatusOr<Day> as_of = AsOf(request.as_of(), today);
@@ -68,9 +82,11 @@ absl::StatusOr<v1::PupilEscalation> QueryPupilEscalation(
         absl::StrCat("pupil_id: ", ledger::Quoted(request.pupil_id()), " is not a pupil of school ",
                      ledger::Quoted(request.school_id()), " on ", ledger::FormatDate(*as_of)));
   }
+  absl::StatusOr<int> minute = AsOfMinute(request.as_of_time(), *as_of, today, now_minute);
+  if (!minute.ok()) return minute.status();
   ledger::SchoolCalendar scratch;
-  const EscalationInputs in =
-      state.InputsFor(request.school_id(), request.pupil_id(), *as_of, &scratch);
+  EscalationInputs in = state.InputsFor(request.school_id(), request.pupil_id(), *as_of, &scratch);
+  in.as_of_minute = *minute;
   if (in.policy == nullptr) return NoPolicy(request.school_id(), *as_of);
   v1::PupilEscalation result = EvaluatePupil(in, *as_of);
   result.set_school_id(request.school_id());
@@ -79,7 +95,7 @@ absl::StatusOr<v1::PupilEscalation> QueryPupilEscalation(
 
 absl::StatusOr<v1::ListDueActionsResponse> QueryDueActions(const EscalationState& state,
                                                            const v1::ListDueActionsRequest& request,
-                                                           Day today) {
+                                                           Day today, int now_minute) {
   if (absl::Status s = CheckSchoolKnown(state, request.school_id()); !s.ok()) return s;
   absl::StatusOr<Day> as_of = AsOf(request.as_of(), today);
   if (!as_of.ok()) return as_of.status();
@@ -99,6 +115,8 @@ absl::StatusOr<v1::ListDueActionsResponse> QueryDueActions(const EscalationState
     return absl::InvalidArgumentError(absl::StrCat(
         "page_token: ", ledger::Quoted(request.page_token()), " is not a token from this call"));
   }
+  absl::StatusOr<int> minute = AsOfMinute(request.as_of_time(), *as_of, today, now_minute);
+  if (!minute.ok()) return minute.status();
   const PolicyRecord* record = state.PolicyForEvaluation(request.school_id(), *as_of);
   if (record == nullptr) return NoPolicy(request.school_id(), *as_of);
   const SchoolState* school = state.attendance().FindSchool(request.school_id());
@@ -111,7 +129,13 @@ absl::StatusOr<v1::ListDueActionsResponse> QueryDueActions(const EscalationState
     // One school, one date: every pupil shares the calendar's answers.
     if (!cache) cache.emplace(*in.calendar);
     in.cache = &*cache;
+    in.as_of_minute = *minute;
     v1::PupilEscalation result = EvaluatePupil(in, *as_of);
+    if (request.include_superseded()) {
+      for (v1::DueAction& action : *result.mutable_superseded()) {
+        *result.add_due() = std::move(action);
+      }
+    }
     for (v1::DueAction& action : *result.mutable_due()) {
       if (request.action() != v1::ACTION_KIND_UNSPECIFIED && action.action() != request.action()) {
         continue;

@@ -25,6 +25,17 @@ void EscalationState::Apply(const v1::EventEnvelope& event) {
     if (pupil.empty() || !sent_on) return;
     schools_[event.school_id()].letters[pupil].push_back(
         {letter.letter_id(), *sent_on, event.position()});
+  } else if (event.has_mark_amended()) {
+    const v1::MarkAmended& m = event.mark_amended();
+    const std::string& pupil = m.pupil_id().empty() ? event.pupil_id() : m.pupil_id();
+    const std::optional<Day> date = ledger::ParseDate(m.date());
+    if (pupil.empty() || !date) return;
+    // The same day the attendance state gives the amendment.
+    const Day at =
+        ledger::SchoolLocalDay(m.amended_at_us() != 0 ? m.amended_at_us() : event.recorded_at_us());
+    schools_[event.school_id()].amendments[pupil].push_back(
+        {*date, m.session() == v1::PM ? 1 : 0, CodeIndexOf(m.original_code()),
+         CodeIndexOf(m.amended_code()), std::max(at, *date), event.position()});
   } else if (event.has_action_recorded()) {
     const v1::ActionRecorded& a = event.action_recorded();
     const std::string& pupil = a.pupil_id().empty() ? event.pupil_id() : a.pupil_id();
@@ -77,6 +88,8 @@ EscalationInputs EscalationState::InputsFor(std::string_view school_id, std::str
     if (it != facts->letters.end()) in.letters = &it->second;
     auto actions = facts->actions.find(pupil_id);
     if (actions != facts->actions.end()) in.actions = &actions->second;
+    auto amendments = facts->amendments.find(pupil_id);
+    if (amendments != facts->amendments.end()) in.amendments = &amendments->second;
   }
   return in;
 }
@@ -115,6 +128,18 @@ std::string EscalationState::Encode() const {
         a.set_target_basis_points(action.target_basis_points);
         if (action.review_on != 0) a.set_review_on(ledger::FormatDate(action.review_on));
         a.set_reviews_action_id(action.reviews_action_id);
+      }
+    }
+    for (const auto& [pupil, amendments] : school.amendments) {
+      for (const AmendmentFact& amendment : amendments) {
+        v1::EscalationFacts::AmendmentRecord& a = *out.add_amendments();
+        a.set_pupil_id(pupil);
+        a.set_date(ledger::FormatDate(amendment.date));
+        a.set_session(amendment.session == 0 ? v1::AM : v1::PM);
+        a.set_original_code(std::string(CodeName(amendment.original)));
+        a.set_amended_code(std::string(CodeName(amendment.amended)));
+        a.set_recorded_day(amendment.recorded);
+        a.set_position(amendment.position);
       }
     }
   }
@@ -172,6 +197,14 @@ absl::StatusOr<EscalationState> EscalationState::Decode(std::string_view bytes) 
       out.actions[a.pupil_id()].push_back({a.action_id(), a.kind(), a.step_id(), a.trigger_id(),
                                            *happened_on, a.position(), a.target_basis_points(),
                                            *review_on, a.reviews_action_id()});
+    }
+    for (const auto& a : school.amendments()) {
+      const std::optional<Day> date = ledger::ParseDate(a.date());
+      if (!date)
+        return absl::DataLossError(absl::StrCat("escalation state: amendment date ", a.date()));
+      out.amendments[a.pupil_id()].push_back(
+          {*date, a.session() == v1::PM ? 1 : 0, CodeIndexOf(a.original_code()),
+           CodeIndexOf(a.amended_code()), a.recorded_day(), a.position()});
     }
   }
   return state;

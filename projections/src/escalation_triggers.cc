@@ -28,7 +28,7 @@ bool NotPossible(CodeIndex code) {
 
 void CountInWindow(const Ctx& c, const v1::CountedTrigger& t, const CodeSet& codes, Day known,
                    TriggerResult& r) {
-  Codes at(c.in.pupil, known);
+  Codes at(c.in.pupil, known, c.original);
   for (Day d = r.window.first; d <= r.window.last; ++d) {
     const CodeIndex am = at.At(d, 0);
     const CodeIndex pm = at.At(d, 1);
@@ -72,7 +72,7 @@ void Consecutive(const Ctx& c, const v1::CountedTrigger& t, const CodeSet& codes
     if (r.fired_on == kNever) r.fired_on = d;
     r.fired_days.push_back(d);
   };
-  Codes at(c.in.pupil, known);
+  Codes at(c.in.pupil, known, c.original);
   for (Day d = r.window.first; d <= r.window.last; ++d) {
     if (!c.cache.IsSchoolDay(d)) continue;
     const CodeIndex am = at.At(d, 0);
@@ -106,7 +106,7 @@ void Consecutive(const Ctx& c, const v1::CountedTrigger& t, const CodeSet& codes
 void UnresolvedN(const Ctx& c, const CodeSet& n_code, Day on, Day known, TriggerResult& r) {
   std::uint32_t deadline = c.in.settings.n_code_deadline_school_days();
   if (deadline == 0) deadline = 5;
-  Codes at(c.in.pupil, known);
+  Codes at(c.in.pupil, known, c.original);
   for (Day d = r.window.first; d <= r.window.last; ++d) {
     for (int s = 0; s < 2; ++s) {
       const CodeIndex code = at.At(d, s);
@@ -122,6 +122,43 @@ void UnresolvedN(const Ctx& c, const CodeSet& n_code, Day on, Day known, Trigger
   r.fired = r.count > 0;
 }
 
+// The last minute a session's register is open; a register with no close
+// time is open until the end of its day (23:59).
+int CloseMinute(const v1::SchoolSettings& settings, int session) {
+  return ledger::ParseTimeOfDay(session == 0 ? settings.am_register_closes()
+                                             : settings.pm_register_closes())
+      .value_or(kEndOfDay - 1);
+}
+
+// Sessions of school days with no mark, for a pupil on roll and not in a
+// closure, whose register has closed by the end of `known` (on as_of, by
+// as_of_minute).
+void NoMarkAfterClose(const Ctx& c, const v1::CountedTrigger& t, Day known, TriggerResult& r) {
+  if (c.in.pupil == nullptr) return;
+  const std::uint32_t threshold = std::max<std::uint32_t>(t.threshold(), 1);
+  const int close[2] = {CloseMinute(c.in.settings, 0), CloseMinute(c.in.settings, 1)};
+  Codes at(c.in.pupil, known, c.original);
+  for (Day d = r.window.first; d <= r.window.last; ++d) {
+    if (!c.cache.IsSchoolDay(d)) continue;
+    for (int s = 0; s < 2; ++s) {
+      if (at.At(d, s) != 0) continue;
+      // Open through its close minute, as the ledger takes marks (commands.cc).
+      if (d == c.as_of && c.in.as_of_minute <= close[s]) continue;
+      if (!c.in.pupil->OnRollDuring(d, d, known)) continue;
+      const v1::Pupil* details = c.in.pupil->AttributesAt(d, known);
+      const int year_group = details != nullptr ? details->year_group() : 0;
+      if (c.in.calendar->IsClosed(d, s == 0 ? v1::AM : v1::PM, year_group)) continue;
+      AddSession(r, d, s, 0);
+      ++r.count;
+      if (r.count == threshold) r.fired_on = d;
+      if (r.count >= threshold && (r.fired_days.empty() || r.fired_days.back() != d)) {
+        r.fired_days.push_back(d);
+      }
+    }
+  }
+  r.fired = r.count >= threshold;
+}
+
 TriggerResult EvaluateTrigger(const Ctx& c, const v1::CountedTrigger& t, Day on, Day known) {
   TriggerResult r;
   if (t.kind() == v1::N_CODE_UNRESOLVED) {
@@ -135,7 +172,9 @@ TriggerResult EvaluateTrigger(const Ctx& c, const v1::CountedTrigger& t, Day on,
   }
   r.window = Resolve(c, t.window(), on);
   const CodeSet codes = CodesOf(t);
-  if (t.kind() == v1::CONSECUTIVE) {
+  if (t.kind() == v1::NO_MARK_AFTER_CLOSE) {
+    NoMarkAfterClose(c, t, known, r);
+  } else if (t.kind() == v1::CONSECUTIVE) {
     Consecutive(c, t, codes, known, r);
   } else {
     CountInWindow(c, t, codes, known, r);
@@ -160,6 +199,15 @@ v1::Explanation TriggerExplanation(const Ctx& c, const v1::CountedTrigger& t,
     session.set_date(ledger::FormatDate(slot.day));
     session.set_session(slot.session == 0 ? v1::AM : v1::PM);
     session.set_code(std::string(CodeName(slot.code)));
+  }
+  if (t.kind() == v1::NO_MARK_AFTER_CLOSE) {
+    e.set_sentence(absl::StrCat(
+        r.count, r.count == 1 ? " session" : " sessions",
+        " with no mark after the register closed (", r.window.label,
+        r.window.empty() ? "" : absl::StrCat(", ", e.window_first(), "..", e.window_last()),
+        ") on ", ledger::FormatDate(on), r.fired ? " >= " : " < ",
+        std::max<std::uint32_t>(t.threshold(), 1), " -> ", outcome));
+    return e;
   }
   if (t.kind() == v1::N_CODE_UNRESOLVED) {
     e.set_sentence(absl::StrCat(r.count, " N ", r.count == 1 ? "session" : "sessions",
@@ -190,10 +238,39 @@ std::optional<Day> LastAnswer(const Ctx& c, const std::string& trigger_id) {
   return last;
 }
 
+// A trigger that does not fire on the amended marks but did as first
+// recorded, unanswered since: superseded by the amendment, shown as such.
+void SupersededTrigger(const Ctx& c, const v1::CountedTrigger& t, v1::PupilEscalation& out) {
+  if (c.as_first_recorded == nullptr || t.action() == v1::ACTION_KIND_UNSPECIFIED ||
+      t.kind() == v1::NO_MARK_AFTER_CLOSE) {
+    return;
+  }
+  const Ctx& first = *c.as_first_recorded;
+  const TriggerResult was = EvaluateTrigger(first, t, c.as_of, c.known);
+  if (!was.fired) return;
+  Day due_on = was.fired_on;
+  if (const std::optional<Day> answered = LastAnswer(c, t.trigger_id())) {
+    auto next = std::upper_bound(was.fired_days.begin(), was.fired_days.end(), *answered);
+    if (next == was.fired_days.end()) return;  // it was done: nothing to supersede
+    due_on = *next;
+  }
+  v1::DueAction& due = *out.add_superseded();
+  due.set_pupil_id(c.in.pupil_id);
+  due.set_rule_id(t.trigger_id());
+  due.set_action(t.action());
+  due.set_due_on(ledger::FormatDate(std::min(due_on, c.as_of)));
+  due.set_priority(t.priority());
+  *due.mutable_explanation() = TriggerExplanation(
+      first, t, was, c.as_of, absl::StrCat(ActionWord(t.action()), " due as first recorded"));
+  Supersede(due,
+            LatestAmendment(c.in, 0, c.as_of, was.window.first, was.window.last, &was.sessions));
+}
+
 void EvaluateTriggers(const Ctx& c, v1::PupilEscalation& out) {
   for (const v1::CountedTrigger& t : c.policy.triggers()) {
     if (t.action() == v1::ACTION_KIND_UNSPECIFIED && t.near_miss() == 0) continue;
-    const TriggerResult r = EvaluateTrigger(c, t, c.as_of, c.as_of);
+    const TriggerResult r = EvaluateTrigger(c, t, c.as_of, c.known);
+    if (!r.fired) SupersededTrigger(c, t, out);
     Day due_on = r.fired_on;
     if (r.fired) {
       // Due from the first firing after the last action answering it.

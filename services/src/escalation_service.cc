@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "projections/escalation_queries.h"
+#include "projections/escalation_reports.h"
 #include "services/access.h"
 #include "services/grpc_status.h"
 
@@ -70,9 +71,9 @@ grpc::Status EscalationServiceImpl::GetPupilEscalation(grpc::ServerContext* cont
       !s.ok()) {
     return ToGrpcStatus(s);
   }
-  const ledger::Day today = clock_.Today();
+  const ledger::LocalTime now = clock_.Local();
   return FinishQuery(live_->Read([&](const projections::EscalationState& state) {
-    return projections::QueryPupilEscalation(state, *request, today);
+    return projections::QueryPupilEscalation(state, *request, now.day, now.minute_of_day);
   }),
                      response);
 }
@@ -85,11 +86,65 @@ grpc::Status EscalationServiceImpl::ListDueActions(grpc::ServerContext* context,
       !s.ok()) {
     return ToGrpcStatus(s);
   }
-  const ledger::Day today = clock_.Today();
+  const ledger::LocalTime now = clock_.Local();
   return FinishQuery(live_->Read([&](const projections::EscalationState& state) {
-    return projections::QueryDueActions(state, *request, today);
+    return projections::QueryDueActions(state, *request, now.day, now.minute_of_day);
   }),
                      response);
+}
+
+grpc::Status EscalationServiceImpl::ListEscalations(grpc::ServerContext* context,
+                                                    const v1::ListEscalationsRequest* request,
+                                                    v1::ListEscalationsResponse* response) {
+  if (absl::Status s =
+          Admit(*context, "ListEscalations", request->school_id(), request->min_position(), true);
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  const ledger::Day today = clock_.Today();
+  return FinishQuery(live_->Read([&](const projections::EscalationState& state) {
+    return projections::QueryEscalations(state, *request, today);
+  }),
+                     response);
+}
+
+grpc::Status EscalationServiceImpl::ListFirstResponse(grpc::ServerContext* context,
+                                                      const v1::ListFirstResponseRequest* request,
+                                                      v1::ListFirstResponseResponse* response) {
+  if (absl::Status s =
+          Admit(*context, "ListFirstResponse", request->school_id(), request->min_position(), true);
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  const ledger::LocalTime now = clock_.Local();
+  return FinishQuery(live_->Read([&](const projections::EscalationState& state) {
+    return projections::QueryFirstResponse(state, *request, now.day, now.minute_of_day);
+  }),
+                     response);
+}
+
+grpc::Status EscalationServiceImpl::SimulatePolicy(grpc::ServerContext* context,
+                                                   const v1::SimulatePolicyRequest* request,
+                                                   v1::SimulatePolicyResponse* response) {
+  if (absl::Status s =
+          Admit(*context, "SimulatePolicy", request->school_id(), request->min_position(), false);
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  // One at a time: a simulation holds the read lock for its whole run.
+  if (simulations_.fetch_add(1) >= kMaxConcurrentSimulations) {
+    simulations_.fetch_sub(1);
+    return ToGrpcStatus(absl::ResourceExhaustedError(
+        absl::StrCat("SimulatePolicy: ", kMaxConcurrentSimulations,
+                     " simulation(s) already running on this server (the limit); retry later")));
+  }
+  const ledger::Day today = clock_.Today();
+  grpc::Status status = FinishQuery(live_->Read([&](const projections::EscalationState& state) {
+    return projections::SimulatePolicy(state, *request, today);
+  }),
+                                    response);
+  simulations_.fetch_sub(1);
+  return status;
 }
 
 }  // namespace attendance::services

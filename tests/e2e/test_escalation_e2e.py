@@ -171,8 +171,11 @@ class EscalationTest(unittest.TestCase):
                          "year to date 84.1% (37/44) on 2025-09-30 not > 87.5% (21/24) on "
                          "2025-09-16 -> no improvement after letter_1 -> letter_2 due")
         # As of a past date the worklist is what it was then: on 2025-09-29
-        # Letter 1's monitoring still ran.
-        self.assertEqual(len(self.due("2025-09-29", position).actions), 0)
+        # Letter 1's monitoring still ran, and the registers since 09-17,
+        # recorded only on 10-01, were not taken as then known.
+        then = self.due("2025-09-29", position)
+        self.assertEqual([a.action for a in then.actions], [self.epb.REGISTER_NOT_TAKEN])
+        self.assertEqual(then.actions[0].explanation.count, 18)  # 09-17..09-29, 9 days
 
         # Filters and refusals.
         self.assertEqual(self.escalation.ListDueActions(self.espb.ListDueActionsRequest(
@@ -266,6 +269,77 @@ class EscalationTest(unittest.TestCase):
         self.assertEqual(len(list(self.ledger.ReadEvents(pb.ReadEventsRequest(
             school_id=SCHOOL, event_types=[pb.ACTION_RECORDED]), metadata=ADMIN,
             timeout=10))), 2)
+
+    def test_first_response_register_not_taken_listing_and_simulation(self):
+        pb, ev = STUBS.pb, STUBS.events
+        self.ledger.SetSchoolSettings(pb.SetSchoolSettingsRequest(
+            school_id=SCHOOL, request_id="settings-closes",
+            settings=ev.SchoolSettings(school_name="Escalation Primary",
+                                       am_register_closes="09:00",
+                                       pm_register_closes="13:30")), metadata=ADMIN, timeout=10)
+        self.ledger.SetEscalationPolicy(pb.SetEscalationPolicyRequest(
+            school_id=SCHOOL, request_id="policy-001", policy=load_policy(self.epb, SEED_001)),
+            metadata=ADMIN, timeout=10)
+        self.mark("2025-09-01", "2025-09-15")
+        position = self.ledger.RecordMarks(pb.RecordMarksRequest(
+            school_id=SCHOOL, request_id="today-am",
+            marks=[pb.Mark(pupil_id="P1", date="2025-09-16", session="AM", code="N")]),
+            metadata=ADMIN, timeout=10).last_position
+
+        # Seed 001: no reason by the close of the morning register, a call by 9:30.
+        first = self.escalation.ListFirstResponse(self.espb.ListFirstResponseRequest(
+            school_id=SCHOOL, as_of="2025-09-16", as_of_time="09:10", min_position=position),
+            timeout=30)
+        self.assertFalse(first.register_open)
+        self.assertEqual([e.pupil_id for e in first.entries], ["P1"])
+        self.assertEqual(first.entries[0].contact_by, "2025-09-16 09:30")
+        self.assertEqual(first.entries[0].action, self.epb.CALL)
+
+        # The PM register is not taken once it closes at 13:30.
+        def not_taken(time):
+            return self.escalation.ListDueActions(self.espb.ListDueActionsRequest(
+                school_id=SCHOOL, as_of="2025-09-16", as_of_time=time,
+                action=self.epb.REGISTER_NOT_TAKEN, min_position=position), timeout=30)
+        self.assertEqual(not_taken("13:30").total, 0)
+        late = not_taken("13:31")
+        self.assertEqual(late.total, 1)
+        self.assertEqual(late.actions[0].explanation.sessions[0].session, ev.PM)
+
+        # Pupils by ladder and stage.
+        listed = self.escalation.ListEscalations(self.espb.ListEscalationsRequest(
+            school_id=SCHOOL, as_of="2025-09-16", ladder_id="stages", min_position=position),
+            timeout=30)
+        self.assertEqual([(p.pupil_id, p.stage) for p in listed.pupils], [("P1", "")])
+        self.assertEqual([(c.stage, c.pupils) for c in listed.counts], [("", 1)])
+        with self.assertRaises(grpc.RpcError) as refused:
+            self.escalation.ListEscalations(self.espb.ListEscalationsRequest(
+                school_id=SCHOOL, ladder_id="stages", stage="letter_9"), timeout=30)
+        self.assertEqual(refused.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+
+        # What if the concern letter came below 90% instead of 96%? P1's N
+        # today (22/23 = 95.7%) brings the school's own letter, not this one.
+        what_if = load_policy(self.epb, SEED_001)
+        what_if.version = "what-if"
+        what_if.ladders[0].steps[0].attendance.basis_points = 9000
+        simulated = self.escalation.SimulatePolicy(self.espb.SimulatePolicyRequest(
+            school_id=SCHOOL, policy=what_if, to="2025-09-16", min_position=position,
+            **{"from": "2025-09-01"}), timeout=60)
+        self.assertEqual(simulated.pupils, 1)
+        self.assertEqual(simulated.baseline_policy_version, "2024-27.1")
+        autumn_1 = simulated.half_terms[0]
+        self.assertEqual(autumn_1.half_term, "Autumn 1")
+
+        def tally(tallies, rule):
+            return [t.due for t in tallies if t.rule_id == rule][0]
+        self.assertEqual(tally(autumn_1.simulated, "concern_letter"), 0)
+        self.assertEqual(tally(autumn_1.baseline, "concern_letter"), 1)
+        self.assertEqual([t.due for t in autumn_1.actual], [])
+        what_if.band_sets[0].bands[1].upper_basis_points = 9700
+        with self.assertRaises(grpc.RpcError) as bad_policy:
+            self.escalation.SimulatePolicy(self.espb.SimulatePolicyRequest(
+                school_id=SCHOOL, policy=what_if), timeout=30)
+        self.assertEqual(bad_policy.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("policy.band_sets[0]", bad_policy.exception.details())
 
     def restart(self, now):
         self.channel.close()

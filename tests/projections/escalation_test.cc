@@ -120,7 +120,7 @@ TEST_CASE("every shipped policy parses, validates and carries the national base 
           "[escalation]") {
   const v1::EscalationPolicy national = LoadPolicy("national_base_england_2024.textproto");
   REQUIRE(ledger::ValidateEscalationPolicy(national, kDefaultWeeks, "policy").ok());
-  REQUIRE(national.triggers_size() == 4);
+  REQUIRE(national.triggers_size() == 5);
   int files = 0;
   for (const auto& entry : fs::directory_iterator(ATTENDANCE_POLICIES_DIR)) {
     if (entry.path().extension() != ".textproto") continue;
@@ -300,7 +300,11 @@ TEST_CASE(
     CHECK(ladder.history(0).basis_changed());
     CHECK(ladder.history(0).basis_note() ==
           "basis changed: on 2025-09-17 attendance was 88.5% as then recorded, 100.0% as "
-          "amended; < 95.0% no longer holds");
+          "amended; < 95.0% no longer holds, by the amendment at position 77 recorded on "
+          "2025-10-17 (2025-09-16 AM I -> /)");
+    // The latest of the three amendments is the one named.
+    CHECK(ladder.history(0).basis_changed_by_position() == 77);
+    CHECK(ladder.history(0).basis_changed_on() == "2025-10-17");
     CHECK_FALSE(ladder.history(1).basis_changed());  // Letter 2 had no attendance basis
     // As evaluated on 2025-10-16, before the amendment, nothing is flagged.
     CHECK_FALSE(
@@ -585,6 +589,9 @@ TEST_CASE(
     v1::ListDueActionsRequest list;
     list.set_school_id("school-1");
     list.set_as_of("2025-11-05");
+    // At 08:00 the registers of 2025-11-05 (no close time set: open all day)
+    // are not yet "not taken".
+    list.set_as_of_time("08:00");
     absl::StatusOr<v1::ListDueActionsResponse> due = QueryDueActions(Fold(log), list, 0);
     REQUIRE(due.ok());
     REQUIRE(due->actions_size() == 2);

@@ -471,6 +471,26 @@ class LedgerctlTest(unittest.TestCase):
                          message="--kind: \"bogus\" is not one of LETTER")
         self.expect_exit(4, "get-policy", "--school", "no-such-school", message="NOT_FOUND")
 
+        # ListEscalations, SimulatePolicy, ListFirstResponse (esc-a).
+        listed = self.json_lines("escalations", "--school", SCHOOL, "--ladder",
+                                 "attendance_letters", "--stage", "letter_1")[0]
+        self.assertIn("P3", [p["pupil_id"] for p in listed["pupils"]])
+        self.assertTrue(all(p["stage"] == "letter_1" for p in listed["pupils"]))
+        table = self.ok("escalations", "--school", SCHOOL, "--ladder", "attendance_letters")
+        self.assertRegex(table, r"P3 +attendance_letters +letter_1 +2025-09-20")
+        self.expect_exit(3, "escalations", "--school", SCHOOL, "--stage", "letter_9",
+                         message='stage: "letter_9" is not a step of any ladder')
+        seed_000 = os.path.join(
+            POLICIES, "000_all_saints_ce_primary_attendance_strategy_2024_25.textproto")
+        simulated = self.json_lines("simulate-policy", "--school", SCHOOL, "--file", seed_000,
+                                    "--from", "2025-09-01", "--to", "2025-10-24")[0]
+        self.assertEqual(simulated["half_terms"][0]["half_term"], "Autumn 1")
+        table = self.ok("simulate-policy", "--school", SCHOOL, "--file", seed_000,
+                        "--from", "2025-09-01", "--to", "2025-10-24")
+        self.assertRegex(table, r"2025-26 Autumn 1 +attendance_letters +letter_1 ")
+        # Seed 000 keeps no first-response list.
+        self.expect_exit(7, "first-response", "--school", SCHOOL, message="FAILED_PRECONDITION")
+
     def test_11_audit(self):
         session = ["--school", SCHOOL, "--pupil", "P3", "--date", "2025-09-15", "--session", "AM"]
         history = self.json_lines("mark-history", *session)[0]

@@ -19,6 +19,9 @@ std::vector<Command> EscalationCommands();   // escalation_commands.cc
 std::vector<Command> AuditCommands();        // audit_commands.cc
 std::vector<Command> FeedsCommands();        // feeds_commands.cc
 
+// ListEscalations, ListFirstResponse, SimulatePolicy: escalation_commands.cc.
+std::vector<Command> EscalationReportCommands();
+
 // Every subcommand, grouped in the order `ledgerctl --help` lists them.
 std::vector<Command> AllCommands();
 

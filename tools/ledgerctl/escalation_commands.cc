@@ -274,3 +274,197 @@ std::vector<Command> EscalationCommands() {
 }
 
 }  // namespace attendance::ledgerctl
+
+// --- ListEscalations, ListFirstResponse, SimulatePolicy (esc-a, issue 7) ---
+
+namespace attendance::ledgerctl {
+namespace {
+
+int ListEscalations(Invocation& invocation) {
+  const Args& args = invocation.args;
+  v1::ListEscalationsRequest request;
+  request.set_school_id(args.Required("school"));
+  request.set_as_of(args.Get("as-of"));
+  request.set_ladder_id(args.Get("ladder"));
+  request.set_stage(args.Get("stage"));
+  for (const std::string& filter : args.All("filter")) {
+    const size_t eq = filter.find('=');
+    if (eq == std::string::npos) args.Fail("--filter: \"" + filter + "\" is not ATTRIBUTE=VALUE");
+    v1::CohortFilter* f = request.add_cohort();
+    f->set_attribute(static_cast<v1::CohortAttribute>(
+        ParseEnumFlag(args, "filter", filter.substr(0, eq), v1::CohortAttribute_descriptor())));
+    f->set_value(filter.substr(eq + 1));
+  }
+  request.set_page_size(static_cast<std::uint32_t>(args.Int("page-size", 0, 0, 1000)));
+  request.set_page_token(args.Get("page-token"));
+  request.set_min_position(MinPosition(args));
+  auto stub = NewStub<v1::Escalation>(invocation);
+  grpc::ClientContext context;
+  invocation.connection.Prepare(context);
+  v1::ListEscalationsResponse response;
+  const grpc::Status status = stub->ListEscalations(&context, request, &response);
+  if (!status.ok()) return ReportRpcError(status, "ListEscalations", invocation.err);
+  if (invocation.json) {
+    PrintJson(response, invocation.out);
+    return kExitOk;
+  }
+  std::ostream& out = invocation.out;
+  out << response.total() << " rows, policy version " << response.policy_version() << "\n";
+  Table counts({"ladder", "stage", "pupils"});
+  for (const v1::StageCount& c : response.counts()) {
+    counts.Add(
+        {c.ladder_id(), c.stage().empty() ? "(not started)" : c.stage(), absl::StrCat(c.pupils())});
+  }
+  counts.Print(out);
+  out << "\n";
+  Table rows({"pupil", "ladder", "stage", "since", "monitoring to", "due next", "basis"});
+  for (const v1::PupilStage& p : response.pupils()) {
+    rows.Add({p.pupil_id(), p.ladder_id(), p.stage().empty() ? "(not started)" : p.stage(),
+              p.since(),
+              p.monitoring_ends_on().empty()
+                  ? ""
+                  : absl::StrCat(p.monitoring_ends_on(), p.monitoring_running() ? " running" : ""),
+              absl::StrJoin(p.due_steps(), ", "), p.basis_changed() ? "changed" : ""});
+  }
+  rows.Print(out);
+  if (!response.next_page_token().empty()) {
+    out << "more: --page-token " << response.next_page_token() << "\n";
+  }
+  return kExitOk;
+}
+
+int FirstResponse(Invocation& invocation) {
+  const Args& args = invocation.args;
+  v1::ListFirstResponseRequest request;
+  request.set_school_id(args.Required("school"));
+  request.set_as_of(args.Get("as-of"));
+  request.set_as_of_time(args.Get("at"));
+  request.set_page_size(static_cast<std::uint32_t>(args.Int("page-size", 0, 0, 1000)));
+  request.set_page_token(args.Get("page-token"));
+  request.set_min_position(MinPosition(args));
+  auto stub = NewStub<v1::Escalation>(invocation);
+  grpc::ClientContext context;
+  invocation.connection.Prepare(context);
+  v1::ListFirstResponseResponse response;
+  const grpc::Status status = stub->ListFirstResponse(&context, request, &response);
+  if (!status.ok()) return ReportRpcError(status, "ListFirstResponse", invocation.err);
+  if (invocation.json) {
+    PrintJson(response, invocation.out);
+    return kExitOk;
+  }
+  std::ostream& out = invocation.out;
+  out << response.total() << " pupils to contact, policy version " << response.policy_version()
+      << (response.register_open() ? " (the morning register is still open: not final)" : "")
+      << "\n";
+  Table table({"pupil", "code", "action", "by", "vulnerable", "day", "why"});
+  for (const v1::FirstResponseEntry& e : response.entries()) {
+    table.Add({e.pupil_id(), e.code().empty() ? "(none)" : e.code(), ActionText(e.action()),
+               e.contact_by(), absl::StrJoin(e.cohorts(), ", "), absl::StrCat(e.day_of_absence()),
+               e.sentence()});
+  }
+  table.Print(out);
+  if (!response.next_page_token().empty()) {
+    out << "more: --page-token " << response.next_page_token() << "\n";
+  }
+  return kExitOk;
+}
+
+std::string TallyText(const google::protobuf::RepeatedPtrField<v1::RuleTally>& tallies,
+                      const std::string& ladder, const std::string& rule) {
+  for (const v1::RuleTally& t : tallies) {
+    if (t.ladder_id() == ladder && t.rule_id() == rule) {
+      return ladder.empty() ? absl::StrCat(t.due())
+                            : absl::StrCat(t.due(), " (", t.pupils_at_stage(), " at stage)");
+    }
+  }
+  return "-";
+}
+
+int Simulate(Invocation& invocation) {
+  const Args& args = invocation.args;
+  v1::SimulatePolicyRequest request;
+  request.set_school_id(args.Required("school"));
+  ReadMessageFile(args.Required("file"), *request.mutable_policy());
+  request.set_from(args.Get("from"));
+  request.set_to(args.Get("to"));
+  request.set_min_position(MinPosition(args));
+  auto stub = NewStub<v1::Escalation>(invocation);
+  grpc::ClientContext context;
+  invocation.connection.Prepare(context);
+  v1::SimulatePolicyResponse response;
+  const grpc::Status status = stub->SimulatePolicy(&context, request, &response);
+  if (!status.ok()) return ReportRpcError(status, "SimulatePolicy", invocation.err);
+  if (invocation.json) {
+    PrintJson(response, invocation.out);
+    return kExitOk;
+  }
+  std::ostream& out = invocation.out;
+  out << "policy " << response.policy_id() << " version " << response.policy_version()
+      << " beside the school's " << response.baseline_policy_version() << ", " << response.pupils()
+      << " pupils\n";
+  Table table({"half-term", "ladder", "rule", "simulated", "school's policy", "recorded"});
+  for (const v1::HalfTermSimulation& h : response.half_terms()) {
+    std::vector<std::pair<std::string, std::string>> rules;
+    for (const auto* list : {&h.simulated(), &h.baseline(), &h.actual()}) {
+      for (const v1::RuleTally& t : *list) {
+        const std::pair<std::string, std::string> key{t.ladder_id(), t.rule_id()};
+        if (std::find(rules.begin(), rules.end(), key) == rules.end()) rules.push_back(key);
+      }
+    }
+    for (const auto& [ladder, rule] : rules) {
+      table.Add({absl::StrCat(h.academic_year(), " ", h.half_term()), ladder, rule,
+                 TallyText(h.simulated(), ladder, rule), TallyText(h.baseline(), ladder, rule),
+                 TallyText(h.actual(), ladder, rule)});
+    }
+  }
+  table.Print(out);
+  out << "method: " << response.method() << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+std::vector<Command> EscalationReportCommands() {
+  const std::string group = "attendance.v1.Escalation (and Ledger.SetEscalationPolicy)";
+  return {
+      {"escalations",
+       group,
+       "ListEscalations: pupils by ladder and stage, with the count at each stage",
+       "",
+       {kSchool,
+        kAsOf,
+        {"ladder", "ID", "only this ladder"},
+        {"stage", "STEP", "only pupils at this step (none: not started)"},
+        {"filter", "ATTRIBUTE=VALUE", "cohort filter, e.g. year-group=3, looked-after=true", true},
+        {"page-size", "N", "1..1000 (default 100)"},
+        {"page-token", "TOKEN", "the next page, from a previous answer (same filters)"},
+        kMinPosition},
+       ListEscalations},
+      {"first-response",
+       group,
+       "ListFirstResponse: pupils with no reason for absence by the close of the morning "
+       "register, to contact, vulnerable first",
+       "",
+       {kSchool,
+        kAsOf,
+        {"at", "HH:MM", "the time of day (default: now for today, end of day otherwise)"},
+        {"page-size", "N", "1..1000 (default 100)"},
+        {"page-token", "TOKEN", "the next page, from a previous answer"},
+        kMinPosition},
+       FirstResponse},
+      {"simulate-policy",
+       group,
+       "SimulatePolicy: the school's history under another policy, per half-term, beside its "
+       "own and what was recorded",
+       "",
+       {kSchool,
+        {"file", "FILE",
+         "the attendance.v1.EscalationPolicy to try, text format or JSON (required)"},
+        {"from", "YYYY-MM-DD", "first day (default: the start of the academic year of --to)"},
+        {"to", "YYYY-MM-DD", "last day (default: today)"},
+        kMinPosition},
+       Simulate},
+  };
+}
+
+}  // namespace attendance::ledgerctl

@@ -115,8 +115,8 @@ absl::Status CheckTrigger(const v1::CountedTrigger& trigger,
   RETURN_IF_ERROR(CheckText(trigger.description(), rule + ".description", false));
   if (trigger.kind() == v1::TRIGGER_KIND_UNSPECIFIED || !v1::TriggerKind_IsValid(trigger.kind())) {
     return Invalid(rule + ".kind", absl::StrCat(static_cast<int>(trigger.kind()),
-                                                " is not COUNT_IN_WINDOW, CONSECUTIVE or "
-                                                "N_CODE_UNRESOLVED"));
+                                                " is not COUNT_IN_WINDOW, CONSECUTIVE, "
+                                                "N_CODE_UNRESOLVED or NO_MARK_AFTER_CLOSE"));
   }
   if (!v1::ActionKind_IsValid(trigger.action())) {
     return Invalid(rule + ".action",
@@ -124,6 +124,16 @@ absl::Status CheckTrigger(const v1::CountedTrigger& trigger,
   }
   if (trigger.kind() == v1::N_CODE_UNRESOLVED) return absl::OkStatus();
   RETURN_IF_ERROR(CheckWindow(trigger.window(), weeks, rule + ".window"));
+  if (trigger.kind() == v1::NO_MARK_AFTER_CLOSE) {
+    if (!trigger.codes().empty()) {
+      return Invalid(rule + ".codes", "a NO_MARK_AFTER_CLOSE trigger counts sessions with no mark");
+    }
+    if (trigger.unit() != v1::SESSIONS) return Invalid(rule + ".unit", "must be SESSIONS");
+    if (trigger.threshold() == 0 || trigger.threshold() > 760) {
+      return Invalid(rule + ".threshold", absl::StrCat(trigger.threshold(), " is not in 1..760"));
+    }
+    return absl::OkStatus();
+  }
   if (trigger.unit() == v1::COUNT_UNIT_UNSPECIFIED || !v1::CountUnit_IsValid(trigger.unit())) {
     return Invalid(rule + ".unit", "must be SESSIONS or WHOLE_DAYS");
   }
@@ -213,6 +223,23 @@ absl::Status CheckStep(const v1::LadderStep& step, const v1::Ladder& ladder, int
   return absl::OkStatus();
 }
 
+absl::Status CheckFirstResponse(const v1::FirstResponse& first, const std::string& rule) {
+  RETURN_IF_ERROR(CheckText(first.description(), rule + ".description", false));
+  if (!first.contact_by().empty() && !ParseTimeOfDay(first.contact_by())) {
+    return Invalid(rule + ".contact_by",
+                   absl::StrCat(Quoted(first.contact_by()), " is not a time of day HH:MM"));
+  }
+  if (first.action() == v1::ACTION_KIND_UNSPECIFIED || !v1::ActionKind_IsValid(first.action())) {
+    return Invalid(rule + ".action",
+                   absl::StrCat(static_cast<int>(first.action()), " is not an action"));
+  }
+  if (first.home_visit_on_day() == 1 || first.home_visit_on_day() > 10) {
+    return Invalid(rule + ".home_visit_on_day",
+                   absl::StrCat(first.home_visit_on_day(), " is not 0 (none) or in 2..10"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ValidateEscalationPolicy(const v1::EscalationPolicy& policy,
@@ -263,6 +290,9 @@ absl::Status ValidateEscalationPolicy(const v1::EscalationPolicy& policy,
       RETURN_IF_ERROR(CheckStep(step, ladder, s, triggers, rolling_weeks, step_rule));
       RETURN_IF_ERROR(unique(step.step_id(), step_rule + ".step_id"));
     }
+  }
+  if (policy.has_first_response()) {
+    RETURN_IF_ERROR(CheckFirstResponse(policy.first_response(), f + ".first_response"));
   }
   return absl::OkStatus();
 }

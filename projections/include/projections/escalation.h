@@ -48,6 +48,20 @@ struct ActionFact {
   std::string reviews_action_id;
 };
 
+// A MarkAmended, kept to name the amendment behind a superseded action or a
+// letter whose basis changed.
+struct AmendmentFact {
+  Day date = 0;
+  int session = 0;  // 0 AM, 1 PM
+  CodeIndex original = 0;
+  CodeIndex amended = 0;
+  Day recorded = 0;  // school-local day it took effect in the attendance state
+  ledger::Position position = 0;
+};
+
+// A time of day past every register's close: the whole of as_of is known.
+inline constexpr int kEndOfDay = 24 * 60;
+
 // What does not depend on the pupil, computed once for many evaluations of
 // one school's calendar (the worklist): school days and resolved windows.
 // Not thread-safe: one per query. The calendar must outlive it.
@@ -70,8 +84,16 @@ struct EscalationInputs {
   const ledger::SchoolCalendar* calendar = nullptr;
   v1::SchoolSettings settings;
   const v1::EscalationPolicy* policy = nullptr;
-  const std::vector<LetterFact>* letters = nullptr;  // log order; may be null
-  const std::vector<ActionFact>* actions = nullptr;  // log order; may be null
+  const std::vector<LetterFact>* letters = nullptr;        // log order; may be null
+  const std::vector<ActionFact>* actions = nullptr;        // log order; may be null
+  const std::vector<AmendmentFact>* amendments = nullptr;  // log order; may be null
+  // Minutes after midnight on as_of (school-local): registers of as_of that
+  // close later than this are still open (register not taken). kEndOfDay
+  // for a past day.
+  int as_of_minute = kEndOfDay;
+  // Read the marks as known at the end of max(as_of, known_through) instead
+  // of as_of: SimulatePolicy replays the past with the marks as they stand.
+  Day known_through = 0;
   // For `calendar`, shared across pupils; null: the evaluation makes its own.
   EvaluationCache* cache = nullptr;
 };
@@ -114,9 +136,10 @@ class EscalationState {
   const AttendanceState& attendance() const { return attendance_; }
 
   struct SchoolFacts {
-    std::vector<PolicyRecord> policies;                                   // log order
-    std::map<std::string, std::vector<LetterFact>, std::less<>> letters;  // by pupil
-    std::map<std::string, std::vector<ActionFact>, std::less<>> actions;  // by pupil
+    std::vector<PolicyRecord> policies;                                         // log order
+    std::map<std::string, std::vector<LetterFact>, std::less<>> letters;        // by pupil
+    std::map<std::string, std::vector<ActionFact>, std::less<>> actions;        // by pupil
+    std::map<std::string, std::vector<AmendmentFact>, std::less<>> amendments;  // by pupil
   };
   const SchoolFacts* FindSchool(std::string_view school_id) const;
   // The policy in force at the end of `as_of`, or nullptr.

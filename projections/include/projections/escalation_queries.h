@@ -13,14 +13,22 @@ namespace attendance::projections {
 // no policy in force on the date.
 absl::StatusOr<v1::GetEscalationPolicyResponse> QueryEscalationPolicy(
     const EscalationState& state, const v1::GetEscalationPolicyRequest& request, Day today);
+// `now_minute`: minutes after midnight of `today` (school-local), for the
+// registers of today that have closed; a request's as_of_time overrides it.
 absl::StatusOr<v1::PupilEscalation> QueryPupilEscalation(
-    const EscalationState& state, const v1::GetPupilEscalationRequest& request, Day today);
+    const EscalationState& state, const v1::GetPupilEscalationRequest& request, Day today,
+    int now_minute = kEndOfDay);
 // Pupils on roll on as_of, every action due on or before it; highest
 // priority first, then earliest due_on, pupil id, rule id. page_size 1..1000
 // (0 = 100); page_token is the offset a previous page returned.
 absl::StatusOr<v1::ListDueActionsResponse> QueryDueActions(const EscalationState& state,
                                                            const v1::ListDueActionsRequest& request,
-                                                           Day today);
+                                                           Day today, int now_minute = kEndOfDay);
+
+// The minute of as_of the evaluation sees: as_of_time ("HH:MM"), else
+// now_minute when as_of is today, else kEndOfDay. INVALID_ARGUMENT naming
+// as_of_time.
+absl::StatusOr<int> AsOfMinute(const std::string& as_of_time, Day as_of, Day today, int now_minute);
 
 inline constexpr std::uint32_t kMaxDueActionsPage = 1000;
 

@@ -14,9 +14,10 @@ namespace attendance::services {
 // they are evaluated against.
 class EscalationReadModel final : public LiveStateReadModel<projections::EscalationState> {
  public:
-  // v2: the checkpoint holds actions (ActionRecorded) too; a v1 checkpoint
+  // v3: the checkpoint holds amendments (MarkAmended) too; v2 added actions
+  // (ActionRecorded). An older checkpoint
   // is not read, so the state is rebuilt from the log.
-  static constexpr const char* kName = "projections.escalation.v2";
+  static constexpr const char* kName = "projections.escalation.v3";
 
   explicit EscalationReadModel(projections::LiveEscalation* live, std::string name = kName)
       : LiveStateReadModel(live, std::move(name)) {}

@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 
@@ -17,7 +18,11 @@ namespace attendance::services {
 // (projections/escalation_queries.h) under its shared lock. Reading needs
 // the same action as the attendance figures (kReadProjections); a reporter
 // without the personal-data grant is refused pupil-level answers
-// (GetPupilEscalation, ListDueActions), which name pupils' absences.
+// (GetPupilEscalation, ListDueActions, ListEscalations, ListFirstResponse),
+// which name pupils' absences; SimulatePolicy answers counts only.
+// SimulatePolicy is expensive: kMaxConcurrentSimulations run at once per
+// server (more: RESOURCE_EXHAUSTED), each bounded by
+// projections::kMaxSimulationEvaluations.
 class EscalationServiceImpl final : public v1::Escalation::Service {
  public:
   using PositionWaiter = ProjectionsServiceImpl::PositionWaiter;
@@ -34,6 +39,17 @@ class EscalationServiceImpl final : public v1::Escalation::Service {
   grpc::Status ListDueActions(grpc::ServerContext* context,
                               const v1::ListDueActionsRequest* request,
                               v1::ListDueActionsResponse* response) override;
+  grpc::Status ListEscalations(grpc::ServerContext* context,
+                               const v1::ListEscalationsRequest* request,
+                               v1::ListEscalationsResponse* response) override;
+  grpc::Status SimulatePolicy(grpc::ServerContext* context,
+                              const v1::SimulatePolicyRequest* request,
+                              v1::SimulatePolicyResponse* response) override;
+  grpc::Status ListFirstResponse(grpc::ServerContext* context,
+                                 const v1::ListFirstResponseRequest* request,
+                                 v1::ListFirstResponseResponse* response) override;
+
+  static constexpr int kMaxConcurrentSimulations = 1;
 
  private:
   // Authorises and waits for min_position; OK to go on.
@@ -44,6 +60,7 @@ class EscalationServiceImpl final : public v1::Escalation::Service {
   ledger::Clock clock_;
   std::shared_ptr<const Authenticator> auth_;
   PositionWaiter wait_for_;
+  std::atomic<int> simulations_{0};
 };
 
 }  // namespace attendance::services

@@ -1,0 +1,284 @@
+// SimulatePolicy (escalation_reports.h): the school's history replayed
+// under another policy beside its own and what was recorded, per half-term.
+// The pattern is a microsimulation's reform: one population, two policies,
+// the difference.
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+#include "ledger/escalation_policy.h"
+#include "ledger/text_checks.h"
+#include "projections/escalation_reports.h"
+
+namespace attendance::projections {
+namespace {
+
+using TallyKey = std::pair<std::string, std::string>;  // (ladder id, rule id)
+using Tallies = std::map<TallyKey, v1::RuleTally>;
+
+struct HalfTerm {
+  ledger::HalfTermSpan span;
+  std::vector<Day> evaluation_days;  // the last school day of each school week
+  Tallies simulated, baseline, actual;
+};
+
+// Every rule that can fall due, so a tally shows its zeros.
+void SeedTallies(const v1::EscalationPolicy& policy, Tallies& tallies) {
+  for (const v1::Ladder& ladder : policy.ladders()) {
+    for (const v1::LadderStep& step : ladder.steps()) {
+      v1::RuleTally& t = tallies[{ladder.ladder_id(), step.step_id()}];
+      t.set_ladder_id(ladder.ladder_id());
+      t.set_rule_id(step.step_id());
+      t.set_action(step.action());
+    }
+  }
+  for (const v1::CountedTrigger& trigger : policy.triggers()) {
+    if (trigger.action() == v1::ACTION_KIND_UNSPECIFIED) continue;
+    v1::RuleTally& t = tallies[{"", trigger.trigger_id()}];
+    t.set_rule_id(trigger.trigger_id());
+    t.set_action(trigger.action());
+  }
+}
+
+v1::RuleTally& TallyOf(Tallies& tallies, const std::string& ladder, const std::string& rule,
+                       v1::ActionKind action) {
+  v1::RuleTally& t = tallies[{ladder, rule}];
+  t.set_ladder_id(ladder);
+  t.set_rule_id(rule);
+  if (t.action() == v1::ACTION_KIND_UNSPECIFIED) t.set_action(action);
+  return t;
+}
+
+// The ladder a step id belongs to in `policy`, with the step's action.
+std::optional<std::pair<std::string, v1::ActionKind>> LadderOfStep(
+    const v1::EscalationPolicy* policy, const std::string& step_id) {
+  if (policy == nullptr) return std::nullopt;
+  for (const v1::Ladder& ladder : policy->ladders()) {
+    for (const v1::LadderStep& step : ladder.steps()) {
+      if (step.step_id() == step_id) return std::make_pair(ladder.ladder_id(), step.action());
+    }
+  }
+  return std::nullopt;
+}
+
+// Adds each ladder's furthest step done by `by` to pupils_at_stage.
+void TallyStages(const v1::EscalationPolicy& policy, const std::vector<LetterFact>& letters,
+                 const std::vector<ActionFact>& actions, Day by, Tallies& tallies) {
+  for (const v1::Ladder& ladder : policy.ladders()) {
+    int furthest = -1;
+    auto consider = [&](const std::string& step_id, Day on) {
+      if (on > by) return;
+      for (int i = 0; i < ladder.steps_size(); ++i) {
+        if (ladder.steps(i).step_id() == step_id) furthest = std::max(furthest, i);
+      }
+    };
+    for (const LetterFact& l : letters) consider(l.letter_id, l.sent_on);
+    for (const ActionFact& a : actions) consider(a.step_id, a.happened_on);
+    if (furthest < 0) continue;
+    const v1::LadderStep& step = ladder.steps(furthest);
+    v1::RuleTally& t = TallyOf(tallies, ladder.ladder_id(), step.step_id(), step.action());
+    t.set_pupils_at_stage(t.pupils_at_stage() + 1);
+  }
+}
+
+// One pupil under one policy (or, with policy null, under the school's own
+// in force on each day): each week's due steps and trigger actions done.
+void SimulatePupil(const EscalationState& state, const std::string& school_id, EscalationInputs in,
+                   const v1::EscalationPolicy* policy, std::vector<HalfTerm>& half_terms,
+                   bool baseline) {
+  std::vector<LetterFact> letters;
+  std::vector<ActionFact> actions;
+  in.letters = &letters;
+  in.actions = &actions;
+  in.amendments = nullptr;  // the marks as they stand; nothing to supersede
+  ledger::Position position = 0;
+  for (HalfTerm& h : half_terms) {
+    Tallies& tallies = baseline ? h.baseline : h.simulated;
+    const v1::EscalationPolicy* last_policy = policy;
+    for (Day d : h.evaluation_days) {
+      const v1::EscalationPolicy* p = policy;
+      if (p == nullptr) {
+        const PolicyRecord* record = state.PolicyForEvaluation(school_id, d);
+        if (record == nullptr) continue;
+        p = &record->policy;
+      }
+      last_policy = p;
+      in.policy = p;
+      const v1::PupilEscalation result = EvaluatePupil(in, d);
+      for (const v1::DueAction& due : result.due()) {
+        if (due.action() == v1::REVIEW || due.action() == v1::REGISTER_NOT_TAKEN) continue;
+        ++position;
+        if (!due.ladder_id().empty()) {
+          letters.push_back({due.rule_id(), d, position});
+        } else {
+          ActionFact a;
+          a.action_id = absl::StrCat("simulated-", position);
+          a.trigger_id = due.rule_id();
+          a.happened_on = d;
+          a.position = position;
+          actions.push_back(std::move(a));
+        }
+        v1::RuleTally& t = TallyOf(tallies, due.ladder_id(), due.rule_id(), due.action());
+        t.set_due(t.due() + 1);
+      }
+    }
+    if (last_policy != nullptr && !h.evaluation_days.empty()) {
+      TallyStages(*last_policy, letters, actions, h.evaluation_days.back(), tallies);
+    }
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<v1::SimulatePolicyResponse> SimulatePolicy(const EscalationState& state,
+                                                          const v1::SimulatePolicyRequest& request,
+                                                          Day today) {
+  if (absl::Status s = ledger::CheckId(request.school_id(), "school_id"); !s.ok()) return s;
+  const SchoolState* school = state.attendance().FindSchool(request.school_id());
+  if (school == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("school_id: ", ledger::Quoted(request.school_id()), " is not a known school"));
+  }
+  if (!request.has_policy()) {
+    return absl::InvalidArgumentError("policy: required (the policy to simulate)");
+  }
+  Day to = today;
+  if (!request.to().empty()) {
+    absl::StatusOr<Day> day = ledger::CheckDate(request.to(), "to");
+    if (!day.ok()) return day.status();
+    to = *day;
+  }
+  Day from = ledger::AcademicYearStart(ledger::AcademicYearOf(to));
+  if (!request.from().empty()) {
+    absl::StatusOr<Day> day = ledger::CheckDate(request.from(), "from");
+    if (!day.ok()) return day.status();
+    from = *day;
+  }
+  if (from > to) {
+    return absl::InvalidArgumentError(absl::StrCat("from: ", ledger::FormatDate(from),
+                                                   " is after to (", ledger::FormatDate(to), ")"));
+  }
+  const int years = ledger::AcademicYearOf(to) - ledger::AcademicYearOf(from) + 1;
+  if (years > kMaxSimulationAcademicYears) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "from: ", ledger::FormatDate(from), " to ", ledger::FormatDate(to), " spans ", years,
+        " academic years, more than the limit of ", kMaxSimulationAcademicYears));
+  }
+  // The history as it stands today (hindsight): the calendar, settings and
+  // marks known now, so that history imported later replays too.
+  const Day known = std::max(today, to);
+  const v1::SchoolSettings settings = school->SettingsAsOf(known);
+  if (absl::Status s =
+          ledger::ValidateEscalationPolicy(request.policy(), RollingWeeksOf(settings), "policy");
+      !s.ok()) {
+    return s;
+  }
+  ledger::SchoolCalendar scratch;
+  const ledger::SchoolCalendar& calendar = school->CalendarAsOf(known, &scratch);
+  std::vector<HalfTerm> half_terms;
+  std::uint64_t days = 0;
+  for (int y = ledger::AcademicYearOf(from); y <= ledger::AcademicYearOf(to); ++y) {
+    for (const ledger::HalfTermSpan& span : calendar.HalfTerms(y)) {
+      if (span.last < from || span.first > to) continue;
+      HalfTerm h;
+      h.span = span;
+      const Day last = std::min(span.last, to);
+      for (Day d = std::max(span.first, from); d <= last; ++d) {
+        if (!calendar.IsSchoolDay(d)) continue;
+        // The last school day of its week (Monday 0 .. Sunday 6) or of the span.
+        bool last_of_week = true;
+        for (Day e = d + 1; e <= last && ledger::Weekday(e) > ledger::Weekday(d); ++e) {
+          if (calendar.IsSchoolDay(e)) last_of_week = false;
+        }
+        if (last_of_week) h.evaluation_days.push_back(d);
+      }
+      days += h.evaluation_days.size();
+      SeedTallies(request.policy(), h.simulated);
+      half_terms.push_back(std::move(h));
+    }
+  }
+  std::vector<const PupilState*> pupils;
+  for (const PupilState& pupil : school->pupils) {
+    if (pupil.OnRollDuring(from, to, known)) pupils.push_back(&pupil);
+  }
+  const std::uint64_t evaluations = 2 * days * pupils.size();
+  if (evaluations > kMaxSimulationEvaluations) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "from, to: ", pupils.size(), " pupils x ", days,
+        " school weeks x 2 policies = ", evaluations, " evaluations, more than the limit of ",
+        kMaxSimulationEvaluations, "; simulate fewer half-terms"));
+  }
+  for (HalfTerm& h : half_terms) {
+    const PolicyRecord* own = state.PolicyForEvaluation(request.school_id(), h.span.last);
+    if (own != nullptr) SeedTallies(own->policy, h.baseline);
+  }
+  EvaluationCache cache(calendar);
+  for (const PupilState* pupil : pupils) {
+    ledger::SchoolCalendar unused;
+    EscalationInputs in = state.InputsFor(request.school_id(), pupil->id, known, &unused);
+    in.calendar = &calendar;
+    in.settings = settings;
+    in.cache = &cache;
+    in.known_through = known;
+    SimulatePupil(state, request.school_id(), in, &request.policy(), half_terms, false);
+    SimulatePupil(state, request.school_id(), in, nullptr, half_terms, true);
+    // What was recorded: letters and actions by the half-term of their day.
+    static const std::vector<LetterFact> kNoLetters;
+    static const std::vector<ActionFact> kNoActions;
+    const std::vector<LetterFact>& letters = in.letters ? *in.letters : kNoLetters;
+    const std::vector<ActionFact>& actions = in.actions ? *in.actions : kNoActions;
+    for (HalfTerm& h : half_terms) {
+      const v1::EscalationPolicy* own = nullptr;
+      if (const PolicyRecord* r = state.PolicyForEvaluation(request.school_id(), h.span.last)) {
+        own = &r->policy;
+      }
+      auto in_span = [&](Day d) { return d >= h.span.first && d <= h.span.last && d <= to; };
+      for (const LetterFact& l : letters) {
+        if (!in_span(l.sent_on)) continue;
+        const auto ladder = LadderOfStep(own, l.letter_id);
+        v1::RuleTally& t = TallyOf(h.actual, ladder ? ladder->first : "", l.letter_id,
+                                   ladder ? ladder->second : v1::LETTER);
+        t.set_due(t.due() + 1);
+      }
+      for (const ActionFact& a : actions) {
+        if (!in_span(a.happened_on)) continue;
+        const std::string& rule = !a.step_id.empty() ? a.step_id : a.trigger_id;
+        if (rule.empty()) continue;
+        const auto ladder = LadderOfStep(own, a.step_id);
+        v1::RuleTally& t = TallyOf(h.actual, ladder ? ladder->first : "", rule,
+                                   ladder ? ladder->second : v1::ACTION_KIND_UNSPECIFIED);
+        t.set_due(t.due() + 1);
+      }
+      if (own != nullptr) {
+        TallyStages(*own, letters, actions, std::min(h.span.last, to), h.actual);
+      }
+    }
+  }
+  v1::SimulatePolicyResponse response;
+  response.set_policy_id(request.policy().policy_id());
+  response.set_policy_version(request.policy().version());
+  if (const PolicyRecord* own = state.PolicyForEvaluation(request.school_id(), to)) {
+    response.set_baseline_policy_version(own->policy.version());
+  }
+  response.set_pupils(static_cast<std::uint32_t>(pupils.size()));
+  response.set_method(
+      "each pupil on roll in the period, evaluated at the end of each school week; every "
+      "ladder step and trigger action due then is taken as done that day (the next step "
+      "follows from it); the same for the school's own policy in force on each day; actual = "
+      "letters sent and actions recorded, by the half-term of their day");
+  for (HalfTerm& h : half_terms) {
+    v1::HalfTermSimulation& out = *response.add_half_terms();
+    out.set_half_term(h.span.half_term);
+    out.set_academic_year(AcademicYearLabel(h.span.academic_year));
+    out.set_first(ledger::FormatDate(h.span.first));
+    out.set_last(ledger::FormatDate(h.span.last));
+    for (auto& [key, t] : h.simulated) *out.add_simulated() = std::move(t);
+    for (auto& [key, t] : h.baseline) *out.add_baseline() = std::move(t);
+    for (auto& [key, t] : h.actual) *out.add_actual() = std::move(t);
+  }
+  return response;
+}
+
+}  // namespace attendance::projections
