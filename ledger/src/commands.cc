@@ -369,8 +369,24 @@ bool IsPenaltyNotice(v1::RecordedActionKind kind) {
 // The kind-specific fields: a referral names its agency, a meeting its
 // target and review, a penalty notice its parent or carer; other kinds
 // leave them empty.
-absl::Status CheckActionDetails(const CommandEnv& env, const v1::RecordActionRequest& request,
-                                Day happened_on) {
+// A parent or carer named by a request must be one of the pupil's own.
+absl::Status CheckCarerOf(const PupilState& pupil, const std::string& pupil_id,
+                          const std::string& carer_id, absl::string_view field) {
+  for (const std::string& id : pupil.carer_ids) {
+    if (id == carer_id) return absl::OkStatus();
+  }
+  std::string known;
+  for (const std::string& id : pupil.carer_ids) {
+    absl::StrAppend(&known, known.empty() ? "" : ", ", Quoted(id));
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat(field, ": ", Quoted(carer_id), " is not one of pupil \"", pupil_id,
+                   "\"'s parents or carers (", known.empty() ? "none recorded" : known,
+                   "; EnrolPupil or UpdatePupil records them)"));
+}
+
+absl::Status CheckActionDetails(const CommandEnv& env, const PupilState& pupil,
+                                const v1::RecordActionRequest& request, Day happened_on) {
   const v1::RecordedActionKind kind = request.kind();
   if (kind == v1::REFERRAL_MADE) {
     if (request.referred_to() == v1::REFERRAL_AGENCY_UNSPECIFIED ||
@@ -408,6 +424,7 @@ absl::Status CheckActionDetails(const CommandEnv& env, const v1::RecordActionReq
     if (required || !request.parent_id().empty() || !request.parent_name().empty()) {
       RETURN_IF_ERROR(CheckId(request.parent_id(), "parent_id"));
       RETURN_IF_ERROR(CheckText(request.parent_name(), "parent_name", true, kMaxNameLength));
+      RETURN_IF_ERROR(CheckCarerOf(pupil, request.pupil_id(), request.parent_id(), "parent_id"));
     }
   } else if (!request.parent_id().empty() || !request.parent_name().empty()) {
     return absl::InvalidArgumentError("parent_id: only a penalty notice names a parent or carer");
@@ -442,7 +459,14 @@ absl::Status PrepareRecordAction(CommandEnv& env, const v1::RecordActionRequest&
                                                    request.happened_on()));
   }
   RETURN_IF_ERROR(CheckText(request.outcome(), "outcome", false));
-  RETURN_IF_ERROR(CheckActionDetails(env, request, *happened_on));
+  RETURN_IF_ERROR(CheckActionDetails(env, *pupil, request, *happened_on));
+  if (request.kind() == v1::PENALTY_NOTICE_WITHDRAWN &&
+      !pupil->penalty_notice_ids.contains(request.reviews_action_id())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("reviews_action_id: a PENALTY_NOTICE_WITHDRAWN names the pupil's ",
+                     "PENALTY_NOTICE_ISSUED it withdraws; ", Quoted(request.reviews_action_id()),
+                     " is not one"));
+  }
   if (!request.reviews_action_id().empty()) {
     RETURN_IF_ERROR(CheckId(request.reviews_action_id(), "reviews_action_id"));
     if (!pupil->action_ids.contains(request.reviews_action_id())) {

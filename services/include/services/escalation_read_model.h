@@ -16,7 +16,7 @@ class EscalationReadModel final : public LiveStateReadModel<projections::Escalat
  public:
   // v2: the checkpoint holds actions (ActionRecorded) too; a v1 checkpoint
   // is not read, so the state is rebuilt from the log.
-  static constexpr const char* kName = "projections.escalation.v2";
+  static constexpr const char* kName = "projections.escalation.v3";
 
   explicit EscalationReadModel(projections::LiveEscalation* live, std::string name = kName)
       : LiveStateReadModel(live, std::move(name)) {}

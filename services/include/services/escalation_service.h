@@ -34,6 +34,9 @@ class EscalationServiceImpl final : public v1::Escalation::Service {
   grpc::Status ListDueActions(grpc::ServerContext* context,
                               const v1::ListDueActionsRequest* request,
                               v1::ListDueActionsResponse* response) override;
+  grpc::Status EvaluateLeaveRequest(grpc::ServerContext* context,
+                                    const v1::EvaluateLeaveRequestRequest* request,
+                                    v1::LeaveEvaluation* response) override;
 
  private:
   // Authorises and waits for min_position; OK to go on.
