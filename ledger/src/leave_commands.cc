@@ -169,9 +169,10 @@ absl::Status PrepareDecideLeave(CommandEnv& env, const v1::DecideLeaveRequest& r
           env.current_code(request.school_id(), request.pupil_id(), **pupil, s.day, s.session);
       if (!existing.ok()) return existing.status();
       if (!existing->empty()) {
-        return absl::AlreadyExistsError(
-            absl::StrCat(prefix, " pupil \"", request.pupil_id(), "\" already has mark \"",
-                         *existing, "\"; amend or withdraw it before approving the leave"));
+        return absl::AlreadyExistsError(absl::StrCat(
+            "leave ", Quoted(request.leave_id()), " sessions[", i, "]: pupil \"",
+            request.pupil_id(), "\" already has mark \"", *existing, "\" for ", FormatDate(s.day),
+            " ", SessionName(s.session), "; amend or withdraw it before approving the leave"));
       }
     }
   }

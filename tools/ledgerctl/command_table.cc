@@ -17,6 +17,7 @@ std::vector<Command> AllCommands() {
       EscalationCommands,   // attendance.v1.Escalation, Ledger.SetEscalationPolicy
       AuditCommands,        // attendance.v1.Audit
       FeedsCommands,        // attendance.v1.Feeds
+      LeaveCommands,        // leave of absence: EvaluateLeaveRequest, RequestLeave, DecideLeave
   };
   std::vector<Command> commands;
   for (Group group : kGroups) {
