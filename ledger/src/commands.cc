@@ -432,6 +432,24 @@ absl::Status CheckActionDetails(const CommandEnv& env, const PupilState& pupil,
   return absl::OkStatus();
 }
 
+// Once the school has a policy, an action answers one of its steps or
+// triggers, not an id the policy does not have (a typo would otherwise leave
+// the step due for ever). Before its first policy nothing is checked.
+absl::Status CheckPolicyIds(const SchoolState& school, const v1::RecordActionRequest& request) {
+  if (school.policy_name.empty()) return absl::OkStatus();
+  if (!request.step_id().empty() && !school.policy_steps.contains(request.step_id())) {
+    return absl::InvalidArgumentError(absl::StrCat("step_id: ", Quoted(request.step_id()),
+                                                   " is not a step of the school's escalation ",
+                                                   "policy ", school.policy_name));
+  }
+  if (!request.trigger_id().empty() && !school.policy_triggers.contains(request.trigger_id())) {
+    return absl::InvalidArgumentError(absl::StrCat("trigger_id: ", Quoted(request.trigger_id()),
+                                                   " is not a trigger of the school's escalation ",
+                                                   "policy ", school.policy_name));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status PrepareRecordAction(CommandEnv& env, const v1::RecordActionRequest& request,
@@ -447,6 +465,7 @@ absl::Status PrepareRecordAction(CommandEnv& env, const v1::RecordActionRequest&
   }
   if (!request.step_id().empty()) RETURN_IF_ERROR(CheckId(request.step_id(), "step_id"));
   if (!request.trigger_id().empty()) RETURN_IF_ERROR(CheckId(request.trigger_id(), "trigger_id"));
+  RETURN_IF_ERROR(CheckPolicyIds(*target->school, request));
   auto happened_on = CheckDate(request.happened_on(), "happened_on");
   if (!happened_on.ok()) return happened_on.status();
   if (*happened_on > SchoolLocalDay(env.group.now_us())) {

@@ -1,5 +1,7 @@
 #include "hot_state.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace attendance::ledger {
 
 bool PupilState::OnRoll(Day day) const {
@@ -128,8 +130,22 @@ void HotState::Apply(const v1::EventEnvelope& event) {
         if (it != pupil->leaves.end()) it->second.decided = true;
       }
       break;
+    case v1::EventEnvelope::kEscalationPolicySet: {
+      const v1::EscalationPolicy& policy = event.escalation_policy_set().policy();
+      school.policy_name =
+          absl::StrCat("\"", policy.policy_id(), "\" version \"", policy.version(), "\"");
+      school.policy_steps.clear();
+      school.policy_triggers.clear();
+      for (const v1::Ladder& ladder : policy.ladders()) {
+        for (const v1::LadderStep& step : ladder.steps())
+          school.policy_steps.insert(step.step_id());
+      }
+      for (const v1::CountedTrigger& t : policy.triggers()) {
+        school.policy_triggers.insert(t.trigger_id());
+      }
+      break;
+    }
     case v1::EventEnvelope::kLetterSent:
-    case v1::EventEnvelope::kEscalationPolicySet:
     case v1::EventEnvelope::PAYLOAD_NOT_SET:
       break;
   }

@@ -47,6 +47,11 @@ struct PupilState {
 
 struct SchoolState {
   v1::SchoolSettings settings;
+  // The escalation policy set last ("" = none yet): its step and trigger
+  // ids, which a RecordAction's step_id and trigger_id must name.
+  std::string policy_name;
+  absl::flat_hash_set<std::string> policy_steps;
+  absl::flat_hash_set<std::string> policy_triggers;
   SchoolCalendar calendar;
   StreamVersion version = 0;
   absl::node_hash_map<std::string, PupilState> pupils;

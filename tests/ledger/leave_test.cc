@@ -2,6 +2,8 @@
 // parents and carers: the events, the C marks approved leave pre-records in
 // the same batch, retries, and refusals that name the field and write
 // nothing.
+#include <google/protobuf/text_format.h>
+
 #include <catch2/catch.hpp>
 
 #include <functional>
@@ -367,6 +369,55 @@ TEST_CASE("Carers are validated; a penalty notice names one of the pupil's carer
   withdraw.set_request_id("pn-withdraw");
   withdraw.set_reviews_action_id("pn-1");
   REQUIRE(f.ledger->RecordAction(kOfficer, withdraw).ok());
+}
+
+TEST_CASE("RecordAction's step and trigger must be in the school's policy once it has one",
+          "[ledger][leave]") {
+  LeaveFixture f;
+  v1::RecordActionRequest meeting;
+  meeting.set_school_id("s1");
+  meeting.set_request_id("before-policy");
+  meeting.set_pupil_id("p1");
+  meeting.set_action_id("meeting-0");
+  meeting.set_kind(v1::MEETING_HELD);
+  meeting.set_step_id("anything");
+  meeting.set_happened_on("2025-10-08");
+  // Before the school's first policy nothing is checked.
+  REQUIRE(f.ledger->RecordAction(kOfficer, meeting).ok());
+  v1::SetEscalationPolicyRequest policy;
+  policy.set_school_id("s1");
+  policy.set_request_id("policy");
+  REQUIRE(google::protobuf::TextFormat::ParseFromString(
+      R"(policy_id: "p" version: "1"
+         triggers { trigger_id: "pn" kind: COUNT_IN_WINDOW unit: SESSIONS codes: ["O"]
+                    threshold: 10 window { kind: POLICY_ROLLING_SCHOOL_WEEKS weeks: 10 }
+                    action: PENALTY_NOTICE_CONSIDERATION }
+         ladders { ladder_id: "l" steps { step_id: "meeting_1" action: MEETING
+           attendance { window { kind: POLICY_YEAR_TO_DATE } basis_points: 9500
+                        comparison: BELOW } } })",
+      policy.mutable_policy()));
+  REQUIRE(f.ledger->SetEscalationPolicy(kOfficer, policy).ok());
+  f.Reopen();  // the policy's ids come back with the hot state
+  const ledger::Position before = f.ledger->LastPosition();
+  meeting.set_request_id("unknown-step");
+  meeting.set_action_id("meeting-1");
+  meeting.set_step_id("meeting_9");
+  absl::Status s = f.ledger->RecordAction(kOfficer, meeting).status();
+  CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(
+      s.message() ==
+      "step_id: \"meeting_9\" is not a step of the school's escalation policy \"p\" version \"1\"");
+  meeting.set_request_id("unknown-trigger");
+  meeting.set_step_id("meeting_1");
+  meeting.set_trigger_id("pm");
+  s = f.ledger->RecordAction(kOfficer, meeting).status();
+  CHECK(
+      s.message() ==
+      "trigger_id: \"pm\" is not a trigger of the school's escalation policy \"p\" version \"1\"");
+  CHECK(f.ledger->LastPosition() == before);
+  meeting.set_request_id("known");
+  meeting.set_trigger_id("pn");
+  REQUIRE(f.ledger->RecordAction(kOfficer, meeting).ok());
 }
 
 }  // namespace
