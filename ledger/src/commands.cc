@@ -369,8 +369,24 @@ bool IsPenaltyNotice(v1::RecordedActionKind kind) {
 // The kind-specific fields: a referral names its agency, a meeting its
 // target and review, a penalty notice its parent or carer; other kinds
 // leave them empty.
-absl::Status CheckActionDetails(const CommandEnv& env, const v1::RecordActionRequest& request,
-                                Day happened_on) {
+// A parent or carer named by a request must be one of the pupil's own.
+absl::Status CheckCarerOf(const PupilState& pupil, const std::string& pupil_id,
+                          const std::string& carer_id, absl::string_view field) {
+  for (const std::string& id : pupil.carer_ids) {
+    if (id == carer_id) return absl::OkStatus();
+  }
+  std::string known;
+  for (const std::string& id : pupil.carer_ids) {
+    absl::StrAppend(&known, known.empty() ? "" : ", ", Quoted(id));
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat(field, ": ", Quoted(carer_id), " is not one of pupil \"", pupil_id,
+                   "\"'s parents or carers (", known.empty() ? "none recorded" : known,
+                   "; EnrolPupil or UpdatePupil records them)"));
+}
+
+absl::Status CheckActionDetails(const CommandEnv& env, const PupilState& pupil,
+                                const v1::RecordActionRequest& request, Day happened_on) {
   const v1::RecordedActionKind kind = request.kind();
   if (kind == v1::REFERRAL_MADE) {
     if (request.referred_to() == v1::REFERRAL_AGENCY_UNSPECIFIED ||
@@ -408,9 +424,28 @@ absl::Status CheckActionDetails(const CommandEnv& env, const v1::RecordActionReq
     if (required || !request.parent_id().empty() || !request.parent_name().empty()) {
       RETURN_IF_ERROR(CheckId(request.parent_id(), "parent_id"));
       RETURN_IF_ERROR(CheckText(request.parent_name(), "parent_name", true, kMaxNameLength));
+      RETURN_IF_ERROR(CheckCarerOf(pupil, request.pupil_id(), request.parent_id(), "parent_id"));
     }
   } else if (!request.parent_id().empty() || !request.parent_name().empty()) {
     return absl::InvalidArgumentError("parent_id: only a penalty notice names a parent or carer");
+  }
+  return absl::OkStatus();
+}
+
+// Once the school has a policy, an action answers one of its steps or
+// triggers, not an id the policy does not have (a typo would otherwise leave
+// the step due for ever). Before its first policy nothing is checked.
+absl::Status CheckPolicyIds(const SchoolState& school, const v1::RecordActionRequest& request) {
+  if (school.policy_name.empty()) return absl::OkStatus();
+  if (!request.step_id().empty() && !school.policy_steps.contains(request.step_id())) {
+    return absl::InvalidArgumentError(absl::StrCat("step_id: ", Quoted(request.step_id()),
+                                                   " is not a step of the school's escalation ",
+                                                   "policy ", school.policy_name));
+  }
+  if (!request.trigger_id().empty() && !school.policy_triggers.contains(request.trigger_id())) {
+    return absl::InvalidArgumentError(absl::StrCat("trigger_id: ", Quoted(request.trigger_id()),
+                                                   " is not a trigger of the school's escalation ",
+                                                   "policy ", school.policy_name));
   }
   return absl::OkStatus();
 }
@@ -430,6 +465,7 @@ absl::Status PrepareRecordAction(CommandEnv& env, const v1::RecordActionRequest&
   }
   if (!request.step_id().empty()) RETURN_IF_ERROR(CheckId(request.step_id(), "step_id"));
   if (!request.trigger_id().empty()) RETURN_IF_ERROR(CheckId(request.trigger_id(), "trigger_id"));
+  RETURN_IF_ERROR(CheckPolicyIds(*target->school, request));
   auto happened_on = CheckDate(request.happened_on(), "happened_on");
   if (!happened_on.ok()) return happened_on.status();
   if (*happened_on > SchoolLocalDay(env.group.now_us())) {
@@ -442,7 +478,14 @@ absl::Status PrepareRecordAction(CommandEnv& env, const v1::RecordActionRequest&
                                                    request.happened_on()));
   }
   RETURN_IF_ERROR(CheckText(request.outcome(), "outcome", false));
-  RETURN_IF_ERROR(CheckActionDetails(env, request, *happened_on));
+  RETURN_IF_ERROR(CheckActionDetails(env, *pupil, request, *happened_on));
+  if (request.kind() == v1::PENALTY_NOTICE_WITHDRAWN &&
+      !pupil->penalty_notice_ids.contains(request.reviews_action_id())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("reviews_action_id: a PENALTY_NOTICE_WITHDRAWN names the pupil's ",
+                     "PENALTY_NOTICE_ISSUED it withdraws; ", Quoted(request.reviews_action_id()),
+                     " is not one"));
+  }
   if (!request.reviews_action_id().empty()) {
     RETURN_IF_ERROR(CheckId(request.reviews_action_id(), "reviews_action_id"));
     if (!pupil->action_ids.contains(request.reviews_action_id())) {

@@ -48,5 +48,10 @@ absl::Status PrepareSetEscalationPolicy(CommandEnv& env,
                                         v1::WriteResponse& response);
 absl::Status PrepareRecordAction(CommandEnv& env, const v1::RecordActionRequest& request,
                                  v1::WriteResponse& response);
+// leave_commands.cc
+absl::Status PrepareRequestLeave(CommandEnv& env, const v1::RequestLeaveRequest& request,
+                                 v1::WriteResponse& response);
+absl::Status PrepareDecideLeave(CommandEnv& env, const v1::DecideLeaveRequest& request,
+                                v1::DecideLeaveResponse& response);
 
 }  // namespace attendance::ledger

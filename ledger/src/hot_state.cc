@@ -1,5 +1,7 @@
 #include "hot_state.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace attendance::ledger {
 
 bool PupilState::OnRoll(Day day) const {
@@ -45,6 +47,15 @@ std::uint16_t HotState::MarkCode(const PupilState& pupil, Day day, v1::Session s
   return it == marks_.end() ? 0 : it->second;
 }
 
+namespace {
+
+void SetCarers(PupilState& pupil, const v1::Pupil& details) {
+  pupil.carer_ids.clear();
+  for (const v1::Carer& carer : details.carers()) pupil.carer_ids.push_back(carer.carer_id());
+}
+
+}  // namespace
+
 void HotState::Apply(const v1::EventEnvelope& event) {
   last_position_ = event.position();
   SchoolState& school = schools_[event.school_id()];
@@ -77,11 +88,13 @@ void HotState::Apply(const v1::EventEnvelope& event) {
     case v1::EventEnvelope::kPupilEnrolled: {
       const auto& e = event.pupil_enrolled();
       pupil->year_group = e.pupil().year_group();
+      SetCarers(*pupil, e.pupil());
       pupil->roll.emplace_back(ParseDate(e.on_roll_from()).value_or(0), kOpenEnd);
       break;
     }
     case v1::EventEnvelope::kPupilUpdated:
       pupil->year_group = event.pupil_updated().pupil().year_group();
+      SetCarers(*pupil, event.pupil_updated().pupil());
       break;
     case v1::EventEnvelope::kPupilLeftRoll:
       if (!pupil->roll.empty()) {
@@ -96,10 +109,43 @@ void HotState::Apply(const v1::EventEnvelope& event) {
       school.settings = event.school_settings_set().settings();
       break;
     case v1::EventEnvelope::kActionRecorded:
-      if (pupil) pupil->action_ids.insert(event.action_recorded().action_id());
+      if (pupil) {
+        pupil->action_ids.insert(event.action_recorded().action_id());
+        if (event.action_recorded().kind() == v1::PENALTY_NOTICE_ISSUED) {
+          pupil->penalty_notice_ids.insert(event.action_recorded().action_id());
+        }
+      }
       break;
+    case v1::EventEnvelope::kLeaveRequested:
+      if (pupil) {
+        const auto& r = event.leave_requested();
+        pupil->leaves[r.leave_id()] = {ParseDate(r.first_date()).value_or(0), r.first_session(),
+                                       ParseDate(r.last_date()).value_or(0), r.last_session(),
+                                       false};
+      }
+      break;
+    case v1::EventEnvelope::kLeaveDecided:
+      if (pupil) {
+        auto it = pupil->leaves.find(event.leave_decided().leave_id());
+        if (it != pupil->leaves.end()) it->second.decided = true;
+      }
+      break;
+    case v1::EventEnvelope::kEscalationPolicySet: {
+      const v1::EscalationPolicy& policy = event.escalation_policy_set().policy();
+      school.policy_name =
+          absl::StrCat("\"", policy.policy_id(), "\" version \"", policy.version(), "\"");
+      school.policy_steps.clear();
+      school.policy_triggers.clear();
+      for (const v1::Ladder& ladder : policy.ladders()) {
+        for (const v1::LadderStep& step : ladder.steps())
+          school.policy_steps.insert(step.step_id());
+      }
+      for (const v1::CountedTrigger& t : policy.triggers()) {
+        school.policy_triggers.insert(t.trigger_id());
+      }
+      break;
+    }
     case v1::EventEnvelope::kLetterSent:
-    case v1::EventEnvelope::kEscalationPolicySet:
     case v1::EventEnvelope::PAYLOAD_NOT_SET:
       break;
   }

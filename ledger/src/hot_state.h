@@ -27,6 +27,19 @@ struct PupilState {
   std::vector<std::pair<Day, Day>> roll;
   // ActionRecorded.action_id values, unique per pupil.
   absl::flat_hash_set<std::string> action_ids;
+  // The PENALTY_NOTICE_ISSUED among them (a withdrawal names one).
+  absl::flat_hash_set<std::string> penalty_notice_ids;
+  // Pupil.carers' ids, as last enrolled or updated.
+  std::vector<std::string> carer_ids;
+  // Leave requests by leave_id: the sessions asked for, and whether decided.
+  struct Leave {
+    Day first = 0;
+    v1::Session first_session = v1::AM;
+    Day last = 0;
+    v1::Session last_session = v1::PM;
+    bool decided = false;
+  };
+  absl::flat_hash_map<std::string, Leave> leaves;
 
   bool OnRoll(Day day) const;
   bool OnRollNow() const { return !roll.empty() && roll.back().second == kOpenEnd; }
@@ -34,6 +47,11 @@ struct PupilState {
 
 struct SchoolState {
   v1::SchoolSettings settings;
+  // The escalation policy set last ("" = none yet): its step and trigger
+  // ids, which a RecordAction's step_id and trigger_id must name.
+  std::string policy_name;
+  absl::flat_hash_set<std::string> policy_steps;
+  absl::flat_hash_set<std::string> policy_triggers;
   SchoolCalendar calendar;
   StreamVersion version = 0;
   absl::node_hash_map<std::string, PupilState> pupils;

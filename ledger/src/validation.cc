@@ -284,6 +284,41 @@ absl::Status CheckPupilDetails(const v1::Pupil& pupil, absl::string_view field) 
   if (!v1::SendStatus_IsValid(pupil.send())) {
     return absl::InvalidArgumentError(absl::StrCat(field, ".send: ", pupil.send(), " is unknown"));
   }
+  return CheckCarers(pupil, field);
+}
+
+absl::Status CheckCarers(const v1::Pupil& pupil, absl::string_view field) {
+  if (pupil.carers_size() > kMaxCarers) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ".carers: ", pupil.carers_size(), " carers is more than the limit of ", kMaxCarers));
+  }
+  for (int i = 0; i < pupil.carers_size(); ++i) {
+    const v1::Carer& carer = pupil.carers(i);
+    const std::string prefix = absl::StrCat(field, ".carers[", i, "].");
+    if (auto s = CheckId(carer.carer_id(), prefix + "carer_id"); !s.ok()) return s;
+    for (int j = 0; j < i; ++j) {
+      if (pupil.carers(j).carer_id() == carer.carer_id()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(prefix, "carer_id: ", Q(carer.carer_id()), " repeats carers[", j, "]"));
+      }
+    }
+    if (carer.given_name().empty() && carer.family_name().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(prefix, "family_name: a carer needs a given or family name"));
+    }
+    if (auto s = CheckText(carer.given_name(), prefix + "given_name", false, kMaxNameLength);
+        !s.ok()) {
+      return s;
+    }
+    if (auto s = CheckText(carer.family_name(), prefix + "family_name", false, kMaxNameLength);
+        !s.ok()) {
+      return s;
+    }
+    if (!v1::CarerRelationship_IsValid(carer.relationship())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(prefix, "relationship: ", carer.relationship(), " is unknown"));
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -21,6 +21,10 @@ namespace attendance::ledger {
 inline constexpr int kMaxMarksPerBatch = 10000;
 inline constexpr std::uint32_t kMaxMinutesLate = 300;
 inline constexpr std::size_t kMaxActorLength = 200;
+// A pupil's parents and carers (Pupil.carers).
+inline constexpr int kMaxCarers = 8;
+// A leave request's range, in calendar days.
+inline constexpr int kMaxLeaveDays = 366;
 
 // When a session begins, for the rule that a register records what has
 // happened (SchoolSettings.am_register_opens / pm_register_opens).
@@ -71,6 +75,9 @@ absl::Status CheckSessionHasBegun(const v1::SchoolSettings& settings, Day day, v
                                   absl::string_view date_field);
 
 absl::Status CheckSettings(const v1::SchoolSettings& settings, absl::string_view field);
+// Includes the carers (CheckCarers).
 absl::Status CheckPupilDetails(const v1::Pupil& pupil, absl::string_view field);
+// At most kMaxCarers, each with an id (unique among them) and a name.
+absl::Status CheckCarers(const v1::Pupil& pupil, absl::string_view field);
 
 }  // namespace attendance::ledger

@@ -62,14 +62,21 @@ absl::Status RequestsError(std::string_view key, const std::string& what) {
   return absl::DataLossError(absl::StrCat("requests index: ", DescribeRequestKey(key), ": ", what));
 }
 
-// The positions a one-event command's stored response names.
+// The positions a command's stored response names: its one event, or, for a
+// response with a last_position (DecideLeave and the marks it writes after
+// its event), position..last_position.
 template <typename Response>
 std::optional<std::pair<Position, Position>> SinglePosition(std::string_view bytes) {
   Response r;
   if (!r.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) || r.position() == 0) {
     return std::nullopt;
   }
-  return std::pair{r.position(), r.position()};
+  Position last = r.position();
+  if constexpr (requires { r.last_position(); }) {
+    if (r.last_position() < r.position()) return std::nullopt;
+    last = r.last_position();
+  }
+  return std::pair{r.position(), last};
 }
 
 // The positions a stored response names, by the method byte the request log

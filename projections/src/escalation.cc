@@ -73,6 +73,7 @@ v1::PupilEscalation EvaluatePupil(const EscalationInputs& inputs, Day as_of) {
   for (const v1::Ladder& ladder : c.policy.ladders()) EvaluateLadder(c, ladder, out);
   EvaluateTriggers(c, out);
   EvaluateReviews(c, out);
+  escalation_internal::EvaluatePenaltyNotices(c, out);
   for (const v1::BandSet& set : c.policy.band_sets()) EvaluateBands(c, set, out);
   return out;
 }

@@ -170,5 +170,9 @@ void EvaluateLadder(const Ctx& c, const v1::Ladder& ladder, v1::PupilEscalation&
 void EvaluateBands(const Ctx& c, const v1::BandSet& set, v1::PupilEscalation& out);
 void EvaluateTriggers(const Ctx& c, v1::PupilEscalation& out);
 void EvaluateReviews(const Ctx& c, v1::PupilEscalation& out);
+// Penalty notices per parent and child (penalty_notices.cc): fills
+// out.penalty_notices and explains (or turns into a local-authority
+// referral) each penalty-notice consideration already in out.due.
+void EvaluatePenaltyNotices(const Ctx& c, v1::PupilEscalation& out);
 
 }  // namespace attendance::projections::escalation_internal

@@ -45,7 +45,7 @@ void EscalationState::Apply(const v1::EventEnvelope& event) {
         a.review_on().empty() ? std::optional<Day>(0) : ledger::ParseDate(a.review_on());
     schools_[event.school_id()].actions[pupil].push_back(
         {a.action_id(), a.kind(), a.step_id(), a.trigger_id(), *happened_on, event.position(),
-         a.target_basis_points(), review_on.value_or(0), a.reviews_action_id()});
+         a.target_basis_points(), review_on.value_or(0), a.reviews_action_id(), a.parent_id()});
   }
 }
 
@@ -128,6 +128,7 @@ std::string EscalationState::Encode() const {
         a.set_target_basis_points(action.target_basis_points);
         if (action.review_on != 0) a.set_review_on(ledger::FormatDate(action.review_on));
         a.set_reviews_action_id(action.reviews_action_id);
+        a.set_parent_id(action.parent_id);
       }
     }
     for (const auto& [pupil, amendments] : school.amendments) {
@@ -196,7 +197,7 @@ absl::StatusOr<EscalationState> EscalationState::Decode(std::string_view bytes) 
       }
       out.actions[a.pupil_id()].push_back({a.action_id(), a.kind(), a.step_id(), a.trigger_id(),
                                            *happened_on, a.position(), a.target_basis_points(),
-                                           *review_on, a.reviews_action_id()});
+                                           *review_on, a.reviews_action_id(), a.parent_id()});
     }
     for (const auto& a : school.amendments()) {
       const std::optional<Day> date = ledger::ParseDate(a.date());

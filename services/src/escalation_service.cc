@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "projections/escalation_queries.h"
 #include "projections/escalation_reports.h"
+#include "projections/leave_evaluation.h"
 #include "services/access.h"
 #include "services/grpc_status.h"
 
@@ -145,6 +146,21 @@ grpc::Status EscalationServiceImpl::SimulatePolicy(grpc::ServerContext* context,
                                     response);
   simulations_.fetch_sub(1);
   return status;
+}
+
+grpc::Status EscalationServiceImpl::EvaluateLeaveRequest(
+    grpc::ServerContext* context, const v1::EvaluateLeaveRequestRequest* request,
+    v1::LeaveEvaluation* response) {
+  if (absl::Status s = Admit(*context, "EvaluateLeaveRequest", request->school_id(),
+                             request->min_position(), true);
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  const ledger::Day today = clock_.Today();
+  return FinishQuery(live_->Read([&](const projections::EscalationState& state) {
+    return projections::QueryLeaveEvaluation(state, *request, today);
+  }),
+                     response);
 }
 
 }  // namespace attendance::services

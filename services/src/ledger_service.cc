@@ -292,7 +292,7 @@ grpc::Status LedgerServiceImpl::ReadEvents(grpc::ServerContext* context,
   const bool redact = !SeesPersonalData(*caller);
   v1::EventEnvelope redacted;
   // One entry per event type at most (README, "Limits").
-  constexpr int kMaxEventTypes = 10;
+  constexpr int kMaxEventTypes = v1::EventType_MAX;
   if (request->event_types_size() > kMaxEventTypes) {
     return {grpc::StatusCode::INVALID_ARGUMENT,
             "event_types: " + std::to_string(request->event_types_size()) +

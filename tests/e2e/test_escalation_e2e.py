@@ -7,6 +7,9 @@ monitoring period and then to Letter 2. A contradictory policy is refused
 with INVALID_ARGUMENT naming the rule and the previous one stays in force.
 With seed 001's policy, the teacher meeting is recorded with RecordAction:
 its step is done, its review falls due, and the EWO referral is next.
+With seed 001's leave rules, EvaluateLeaveRequest refuses a request that
+would take attendance below 96%; a refused and an approved request are
+recorded, the approved one pre-recording its sessions as C.
 
 The server's clock (--now) starts on 2025-09-16 and, after a restart that
 the read model resumes from its checkpoint, on 2025-10-01: marks are known
@@ -340,6 +343,94 @@ class EscalationTest(unittest.TestCase):
                 school_id=SCHOOL, policy=what_if), timeout=30)
         self.assertEqual(bad_policy.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
         self.assertIn("policy.band_sets[0]", bad_policy.exception.details())
+
+    def test_leave_request_evaluated_refused_and_approved(self):
+        """Seed 001's leave rules through EvaluateLeaveRequest, then a refused
+        and an approved request: the approved one's sessions are marked C and
+        count as authorised absence."""
+        pb, ev = STUBS.pb, STUBS.events
+        self.ledger.SetSchoolSettings(pb.SetSchoolSettingsRequest(
+            school_id=SCHOOL, request_id="settings-horizon",
+            settings=ev.SchoolSettings(school_name="Escalation Primary",
+                                       planned_codes_horizon_days=60)),
+            metadata=ADMIN, timeout=10)
+        self.ledger.SetEscalationPolicy(pb.SetEscalationPolicyRequest(
+            school_id=SCHOOL, request_id="policy-001", policy=load_policy(self.epb, SEED_001)),
+            metadata=ADMIN, timeout=10)
+        pupil = ev.Pupil(pupil_id="P1", given_name="E", family_name="P1", year_group=4)
+        pupil.carers.add(carer_id="c-mum", given_name="Mum", family_name="P1",
+                         relationship=ev.MOTHER, has_parental_responsibility=True)
+        self.ledger.UpdatePupil(pb.UpdatePupilRequest(
+            school_id=SCHOOL, request_id="carers", pupil=pupil, effective_from="2025-09-01"),
+            metadata=ADMIN, timeout=10)
+        position = self.mark("2025-09-01", "2025-09-16")  # 24 sessions, all present
+
+        def evaluate(first, last, as_of=""):
+            return self.escalation.EvaluateLeaveRequest(self.espb.EvaluateLeaveRequestRequest(
+                school_id=SCHOOL, pupil_id="P1", first_date=first, first_session="AM",
+                last_date=last, last_session="PM", as_of=as_of, min_position=position),
+                timeout=30)
+
+        # 24 / (24 + 2) = 92.3% < 96%: refused, whatever else passes.
+        answer = evaluate("2025-10-20", "2025-10-20")
+        self.assertEqual(answer.recommendation, self.epb.LEAVE_REFUSE)
+        self.assertEqual(answer.sessions, 2)
+        checks = {c.rule: c for c in answer.checks}
+        self.assertFalse(checks["attendance_after_leave"].passed)
+        self.assertIn("92.3% (24/26 sessions", checks["attendance_after_leave"].explanation.sentence)
+        self.assertTrue(checks["notice"].passed)
+        self.assertTrue(checks["unauthorised_absence"].passed)
+        self.assertTrue(checks["authorised_absence"].passed)
+        self.assertTrue(answer.sentence.startswith(
+            "refuse leave 2025-10-20 AM..2025-10-20 PM (2 sessions): attendance with the 2"))
+        # Four weeks' notice: 2025-10-13 is 27 days after the server's today.
+        self.assertFalse({c.rule: c for c in evaluate("2025-10-13", "2025-10-13").checks}[
+            "notice"].passed)
+        with self.assertRaises(grpc.RpcError) as bad:
+            evaluate("2025-10-27", "2025-10-31")  # half-term
+        self.assertEqual(bad.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn("holds no school session", bad.exception.details())
+
+        def request(leave_id, day, requested_by="c-mum"):
+            return self.ledger.RequestLeave(pb.RequestLeaveRequest(
+                school_id=SCHOOL, request_id="req-" + leave_id, pupil_id="P1",
+                leave_id=leave_id, first_date=day, first_session="AM", last_date=day,
+                last_session="PM", reason="family event", requested_by=requested_by),
+                metadata=ADMIN, timeout=10)
+
+        with self.assertRaises(grpc.RpcError) as stranger:
+            request("leave-0", "2025-10-20", requested_by="c-nobody")
+        self.assertEqual(stranger.exception.code(), grpc.StatusCode.FAILED_PRECONDITION)
+        request("leave-1", "2025-10-20")
+        refused = self.ledger.DecideLeave(pb.DecideLeaveRequest(
+            school_id=SCHOOL, request_id="dec-1", pupil_id="P1", leave_id="leave-1",
+            approved=False, reason="not exceptional"), metadata=ADMIN, timeout=10)
+        self.assertEqual(refused.sessions_recorded, 0)
+        request("leave-2", "2025-10-21")
+        approved = self.ledger.DecideLeave(pb.DecideLeaveRequest(
+            school_id=SCHOOL, request_id="dec-2", pupil_id="P1", leave_id="leave-2",
+            approved=True, reason="bereavement"), metadata=ADMIN, timeout=10)
+        self.assertEqual(approved.sessions_recorded, 2)
+        self.assertEqual(approved.last_position, approved.position + 2)
+        marks = [e.mark_recorded for e in self.ledger.ReadEvents(pb.ReadEventsRequest(
+            from_position=approved.position, school_id=SCHOOL,
+            event_types=[pb.MARK_RECORDED]), metadata=ADMIN, timeout=10)]
+        self.assertEqual([(m.date, m.code) for m in marks],
+                         [("2025-10-21", "C"), ("2025-10-21", "C")])
+        decided = list(self.ledger.ReadEvents(pb.ReadEventsRequest(
+            school_id=SCHOOL, event_types=[pb.LEAVE_REQUESTED, pb.LEAVE_DECIDED]),
+            metadata=ADMIN, timeout=10))
+        self.assertEqual(len(decided), 4)
+        # The C sessions count as authorised absence (possible, not attended).
+        projections = STUBS.proj_svc.ProjectionsStub(self.channel)
+        figures = projections.GetPupilAttendance(STUBS.proj.GetPupilAttendanceRequest(
+            school_id=SCHOOL, pupil_id="P1", as_of="2025-10-21",
+            min_position=approved.last_position), metadata=ADMIN, timeout=30)
+        ytd = [w.figures for w in figures.windows
+               if w.window.kind == STUBS.proj.ACADEMIC_YEAR_TO_DATE][0]
+        self.assertEqual(ytd.authorised_absence, 2)
+        self.assertEqual(ytd.possible_sessions, 26)
+        self.assertEqual(ytd.attended_sessions, 24)
 
     def restart(self, now):
         self.channel.close()

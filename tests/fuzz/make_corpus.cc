@@ -222,6 +222,29 @@ void LedgerRequests(const fs::path& dir) {
   notice.clear_review_on();
   notice.set_trigger_id("pn");
   WriteRequest(dir, "record_action_no_parent", kRecordAction, notice);
+
+  // A leave request (p1 has no carers in the corpus's history: refused) and
+  // an approval of it.
+  v1::RequestLeaveRequest leave;
+  leave.set_school_id("s1");
+  leave.set_request_id("fz-leave-1");
+  leave.set_pupil_id("p1");
+  leave.set_leave_id("leave-1");
+  leave.set_first_date("2025-10-20");
+  leave.set_first_session(v1::AM);
+  leave.set_last_date("2025-10-21");
+  leave.set_last_session(v1::PM);
+  leave.set_reason("family funeral");
+  leave.set_requested_by("carer-1");
+  WriteRequest(dir, "request_leave", kRequestLeave, leave);
+  v1::DecideLeaveRequest decide;
+  decide.set_school_id("s1");
+  decide.set_request_id("fz-decide-1");
+  decide.set_pupil_id("p1");
+  decide.set_leave_id("leave-1");
+  decide.set_approved(true);
+  decide.set_reason("exceptional circumstances");
+  WriteRequest(dir, "decide_leave", kDecideLeave, decide);
 }
 
 void Queries(const fs::path& dir, const projections::AttendanceState& state) {

@@ -85,7 +85,8 @@ inline void Check(const absl::Status& s) { REQUIRE(s.ok()); }
 
 // School "s2" made through every command, each with a request id: settings,
 // calendar, two enrolments, marks, an amendment, a letter, an update, a
-// removal from roll, an escalation policy and a recorded action.
+// removal from roll, an escalation policy, a recorded action, carers, and a
+// leave request approved (with its two C marks).
 inline void RecordEveryCommand(ledger::Ledger& ledger) {
   auto settings = Settings("s2");
   settings.set_request_id("settings-1");
@@ -155,6 +156,37 @@ inline void RecordEveryCommand(ledger::Ledger& ledger) {
   call.set_happened_on("2025-09-09");
   call.set_outcome("parent phoned back");
   Check(ledger.RecordAction(kOfficer, call).status());
+  // q1's mother asks for a day's leave; approved, it pre-records two C marks.
+  v1::UpdatePupilRequest carers;
+  carers.set_school_id("s2");
+  carers.set_request_id("carers-1");
+  *carers.mutable_pupil() = Enrol("s2", "q1").pupil();
+  v1::Carer* mother = carers.mutable_pupil()->add_carers();
+  mother->set_carer_id("q1-mother");
+  mother->set_family_name("Family");
+  mother->set_relationship(v1::MOTHER);
+  carers.set_effective_from("2025-09-01");
+  Check(ledger.UpdatePupil(kOfficer, carers).status());
+  v1::RequestLeaveRequest request_leave;
+  request_leave.set_school_id("s2");
+  request_leave.set_request_id("request-leave-1");
+  request_leave.set_pupil_id("q1");
+  request_leave.set_leave_id("leave-1");
+  request_leave.set_first_date("2025-10-20");
+  request_leave.set_first_session(v1::AM);
+  request_leave.set_last_date("2025-10-20");
+  request_leave.set_last_session(v1::PM);
+  request_leave.set_reason("family funeral");
+  request_leave.set_requested_by("q1-mother");
+  Check(ledger.RequestLeave(kOfficer, request_leave).status());
+  v1::DecideLeaveRequest decide_leave;
+  decide_leave.set_school_id("s2");
+  decide_leave.set_request_id("decide-leave-1");
+  decide_leave.set_pupil_id("q1");
+  decide_leave.set_leave_id("leave-1");
+  decide_leave.set_approved(true);
+  decide_leave.set_reason("exceptional circumstances");
+  Check(ledger.DecideLeave(kOfficer, decide_leave).status());
 }
 
 }  // namespace attendance::testing

@@ -70,7 +70,18 @@ TEST_CASE("RecordAction appends an ActionRecorded; a retry replays", "[ledger]")
   CHECK(s.code() == absl::StatusCode::kAlreadyExists);
   CHECK(s.message() == "action_id: pupil \"p1\" already has action \"meeting-1\"");
 
-  // A penalty notice names its parent; a review names the meeting it reviews.
+  // A penalty notice names its parent, one of the pupil's carers; a review
+  // names the meeting it reviews.
+  v1::UpdatePupilRequest carers;
+  carers.set_school_id("s1");
+  carers.set_request_id("carers");
+  *carers.mutable_pupil() = Enrol("s1", "p1").pupil();
+  carers.set_effective_from("2025-09-01");
+  v1::Carer* carer = carers.mutable_pupil()->add_carers();
+  carer->set_carer_id("carer-7");
+  carer->set_given_name("P.");
+  carer->set_family_name("Carer");
+  REQUIRE(f.ledger->UpdatePupil(kOfficer, carers).ok());
   v1::RecordActionRequest notice = Meeting("action-3");
   notice.set_action_id("pn-1");
   notice.set_kind(v1::PENALTY_NOTICE_ISSUED);

@@ -25,8 +25,9 @@ Caller Of(Role role, std::vector<std::string> schools, bool all = false) {
 
 TEST_CASE("each role may do exactly its actions, for its own schools only", "[access]") {
   const std::vector<Action> all_actions = {
-      Action::kRecordMarks, Action::kAmendMark,   Action::kRecordLetter, Action::kManagePupils,
-      Action::kSetCalendar, Action::kSetSettings, Action::kReadEvents,   Action::kReadProjections};
+      Action::kRecordMarks,  Action::kAmendMark,   Action::kRecordLetter, Action::kManagePupils,
+      Action::kSetCalendar,  Action::kSetSettings, Action::kReadEvents,   Action::kReadProjections,
+      Action::kRequestLeave, Action::kDecideLeave};
   struct Row {
     Role role;
     std::vector<Action> allowed;

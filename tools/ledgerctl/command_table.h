@@ -18,6 +18,7 @@ std::vector<Command> HealthCommands();       // health_commands.cc
 std::vector<Command> EscalationCommands();   // escalation_commands.cc
 std::vector<Command> AuditCommands();        // audit_commands.cc
 std::vector<Command> FeedsCommands();        // feeds_commands.cc
+std::vector<Command> LeaveCommands();        // leave_commands.cc
 
 // ListEscalations, ListFirstResponse, SimulatePolicy: escalation_commands.cc.
 std::vector<Command> EscalationReportCommands();

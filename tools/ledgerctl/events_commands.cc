@@ -76,6 +76,19 @@ std::pair<std::string, std::string> Describe(const v1::EventEnvelope& event) {
                        " on ", a.happened_on(), a.step_id().empty() ? "" : " for " + a.step_id(),
                        a.trigger_id().empty() ? "" : " for " + a.trigger_id())};
     }
+    case v1::EventEnvelope::kLeaveRequested: {
+      const auto& l = event.leave_requested();
+      return {"leave request",
+              absl::StrCat(l.leave_id(), " ", l.first_date(), " ", SessionText(l.first_session()),
+                           "..", l.last_date(), " ", SessionText(l.last_session()), " by ",
+                           l.requested_by(), ": ", l.reason())};
+    }
+    case v1::EventEnvelope::kLeaveDecided: {
+      const auto& l = event.leave_decided();
+      return {"leave decision",
+              absl::StrCat(l.leave_id(), l.approved() ? " approved (" : " refused (",
+                           l.sessions_recorded(), " sessions marked C): ", l.reason())};
+    }
     default:
       return {"unknown", ""};
   }

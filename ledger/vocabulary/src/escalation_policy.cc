@@ -83,6 +83,63 @@ std::pair<std::uint32_t, std::uint32_t> Interval(const v1::Band& band) {
   return {lo, hi};
 }
 
+// A leave rule's window: unspecified is allowed (year to date, or for the
+// unauthorised-absence rule, no such rule).
+absl::Status CheckLeaveWindow(const v1::PolicyWindow& window,
+                              const std::vector<std::uint32_t>& weeks, const std::string& field) {
+  if (window.kind() == v1::POLICY_WINDOW_UNSPECIFIED && window.weeks() == 0) {
+    return absl::OkStatus();
+  }
+  return CheckWindow(window, weeks, field);
+}
+
+absl::Status CheckLeaveRules(const v1::LeaveRules& rules, const std::vector<std::uint32_t>& weeks,
+                             const std::string& field) {
+  RETURN_IF_ERROR(CheckCount(rules.assessment_windows_size(), kMaxAssessmentWindows,
+                             field + ".assessment_windows"));
+  for (int i = 0; i < rules.assessment_windows_size(); ++i) {
+    const v1::AssessmentWindow& w = rules.assessment_windows(i);
+    const std::string rule = absl::StrCat(field, ".assessment_windows[", i, "]");
+    RETURN_IF_ERROR(CheckText(w.name(), rule + ".name", true, kMaxNameLength));
+    auto first = CheckDate(w.first_day(), rule + ".first_day");
+    if (!first.ok()) return first.status();
+    auto last = CheckDate(w.last_day(), rule + ".last_day");
+    if (!last.ok()) return last.status();
+    if (*last < *first) {
+      return Invalid(rule + ".last_day",
+                     absl::StrCat(w.last_day(), " is before first_day ", w.first_day()));
+    }
+  }
+  if (rules.school_days_before_assessment() > kMaxSchoolDaysBeforeAssessment) {
+    return Invalid(field + ".school_days_before_assessment",
+                   absl::StrCat(rules.school_days_before_assessment(), " is more than ",
+                                kMaxSchoolDaysBeforeAssessment));
+  }
+  RETURN_IF_ERROR(
+      CheckLeaveWindow(rules.unauthorised_window(), weeks, field + ".unauthorised_window"));
+  RETURN_IF_ERROR(CheckLeaveWindow(rules.authorised_window(), weeks, field + ".authorised_window"));
+  RETURN_IF_ERROR(CheckLeaveWindow(rules.attendance_window(), weeks, field + ".attendance_window"));
+  if (rules.max_unauthorised_sessions() > 760) {
+    return Invalid(field + ".max_unauthorised_sessions",
+                   absl::StrCat(rules.max_unauthorised_sessions(), " is more than 760"));
+  }
+  for (auto [bp, name] :
+       {std::pair{rules.max_authorised_basis_points(), ".max_authorised_basis_points"},
+        std::pair{rules.min_attendance_basis_points(), ".min_attendance_basis_points"}}) {
+    if (bp > 10000) return Invalid(field + name, absl::StrCat(bp, " is more than 10000 (100%)"));
+  }
+  if (rules.notice_days() > 366) {
+    return Invalid(field + ".notice_days", absl::StrCat(rules.notice_days(), " is more than 366"));
+  }
+  if (!v1::LeaveRecommendation_IsValid(rules.when_no_rule_refuses()) ||
+      rules.when_no_rule_refuses() == v1::LEAVE_REFUSE) {
+    return Invalid(field + ".when_no_rule_refuses",
+                   absl::StrCat(static_cast<int>(rules.when_no_rule_refuses()),
+                                " is not LEAVE_APPROVE or LEAVE_REFER_TO_HEADTEACHER"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckBandSet(const v1::BandSet& set, const std::vector<std::uint32_t>& weeks,
                           const std::string& rule) {
   RETURN_IF_ERROR(CheckWindow(set.window(), weeks, rule + ".window"));
@@ -294,6 +351,7 @@ absl::Status ValidateEscalationPolicy(const v1::EscalationPolicy& policy,
   if (policy.has_first_response()) {
     RETURN_IF_ERROR(CheckFirstResponse(policy.first_response(), f + ".first_response"));
   }
+  RETURN_IF_ERROR(CheckLeaveRules(policy.leave_rules(), rolling_weeks, f + ".leave_rules"));
   return absl::OkStatus();
 }
 

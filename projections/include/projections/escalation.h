@@ -46,6 +46,7 @@ struct ActionFact {
   std::uint32_t target_basis_points = 0;  // 0: no target
   Day review_on = 0;                      // 0: no review
   std::string reviews_action_id;
+  std::string parent_id;  // penalty notices: the parent or carer (an id, never a name)
 };
 
 // A MarkAmended, kept to name the amendment behind a superseded action or a

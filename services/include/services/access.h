@@ -34,6 +34,8 @@ enum class Action {
   kReadAudit,     // the Audit service's histories, amendments and registers
   kVerifyLedger,  // VerifyLedger, GetLedgerHead: positions and hashes, no school's data
   kRecordAction,  // RecordAction: meetings, visits, referrals, penalty notices
+  kRequestLeave,  // RequestLeave: a parent's request for leave of absence
+  kDecideLeave,   // DecideLeave: the headteacher's decision (approved leave marks C)
 };
 
 // An authenticated caller: who, in which role, for which schools.

@@ -50,6 +50,9 @@ class EscalationServiceImpl final : public v1::Escalation::Service {
                                  v1::ListFirstResponseResponse* response) override;
 
   static constexpr int kMaxConcurrentSimulations = 1;
+  grpc::Status EvaluateLeaveRequest(grpc::ServerContext* context,
+                                    const v1::EvaluateLeaveRequestRequest* request,
+                                    v1::LeaveEvaluation* response) override;
 
  private:
   // Authorises and waits for min_position; OK to go on.

@@ -47,7 +47,7 @@ class FeedsServiceImpl final : public v1::Feeds::CallbackService, public Limited
   std::uint64_t feeds_ended_for_lag() const;
 
   static constexpr int kMaxPupilIds = 1'000;
-  static constexpr int kMaxEventTypes = 10;
+  static constexpr int kMaxEventTypes = v1::EventType_MAX;
   static constexpr int kMaxSchools = 16;
   static constexpr int kMaxWindows = 10;
 

@@ -16,6 +16,9 @@ inline constexpr int kMaxPolicyLadders = 16;
 inline constexpr int kMaxPolicySteps = 16;
 inline constexpr int kMaxPolicyTriggers = 32;
 inline constexpr int kMaxPolicyCodes = 16;
+// LeaveRules.assessment_windows and school_days_before_assessment.
+inline constexpr int kMaxAssessmentWindows = 16;
+inline constexpr std::uint32_t kMaxSchoolDaysBeforeAssessment = 60;
 inline constexpr std::uint32_t kBasisPointsMax = 10000;
 
 // Checks that a policy is well formed and agrees with itself and with the
