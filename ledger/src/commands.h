@@ -48,5 +48,8 @@ absl::Status PrepareSetEscalationPolicy(CommandEnv& env,
                                         v1::WriteResponse& response);
 absl::Status PrepareRecordAction(CommandEnv& env, const v1::RecordActionRequest& request,
                                  v1::WriteResponse& response);
+// Retention (ADR 0003): a PersonalDataErased and the pupil's key deleted.
+absl::Status PrepareErasePersonalData(CommandEnv& env, const v1::ErasePersonalDataRequest& request,
+                                      v1::WriteResponse& response);
 
 }  // namespace attendance::ledger

@@ -54,6 +54,7 @@ void HotState::Apply(const v1::EventEnvelope& event) {
     if (inserted) it->second.index = next_pupil_index_++;
     pupil = &it->second;
     pupil->version = event.stream_version();
+    pupil->last_entry_us = event.recorded_at_us();
   } else {
     school.version = event.stream_version();
   }
@@ -97,6 +98,9 @@ void HotState::Apply(const v1::EventEnvelope& event) {
       break;
     case v1::EventEnvelope::kActionRecorded:
       if (pupil) pupil->action_ids.insert(event.action_recorded().action_id());
+      break;
+    case v1::EventEnvelope::kPersonalDataErased:
+      if (pupil) pupil->erased_at = event.position();
       break;
     case v1::EventEnvelope::kLetterSent:
     case v1::EventEnvelope::kEscalationPolicySet:

@@ -27,6 +27,10 @@ struct PupilState {
   std::vector<std::pair<Day, Day>> roll;
   // ActionRecorded.action_id values, unique per pupil.
   absl::flat_hash_set<std::string> action_ids;
+  // Retention (ADR 0003): when the pupil's last event was recorded (its
+  // latest entry), and the position of its PersonalDataErased (0: none).
+  std::int64_t last_entry_us = 0;
+  Position erased_at = 0;
 
   bool OnRoll(Day day) const;
   bool OnRollNow() const { return !roll.empty() && roll.back().second == kOpenEnd; }

@@ -34,7 +34,7 @@ constexpr std::array<RoleEntry, 5> kRoleTable = {{
      {Action::kRecordMarks, Action::kAmendMark, Action::kRecordLetter, Action::kManagePupils,
       Action::kSetCalendar, Action::kSetSettings, Action::kReadEvents, Action::kReadProjections,
       Action::kSetEscalationPolicy, Action::kReadAudit, Action::kVerifyLedger,
-      Action::kRecordAction}},
+      Action::kRecordAction, Action::kErasePersonalData}},
 }};
 
 absl::string_view ActionName(Action action) {
@@ -63,6 +63,8 @@ absl::string_view ActionName(Action action) {
       return "verify the ledger";
     case Action::kRecordAction:
       return "record actions";
+    case Action::kErasePersonalData:
+      return "erase personal data";
   }
   return "?";
 }

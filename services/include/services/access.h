@@ -31,9 +31,10 @@ enum class Action {
   kReadEvents,
   kReadProjections,
   kSetEscalationPolicy,
-  kReadAudit,     // the Audit service's histories, amendments and registers
-  kVerifyLedger,  // VerifyLedger, GetLedgerHead: positions and hashes, no school's data
-  kRecordAction,  // RecordAction: meetings, visits, referrals, penalty notices
+  kReadAudit,          // the Audit service's histories, amendments and registers
+  kVerifyLedger,       // VerifyLedger, GetLedgerHead: positions and hashes, no school's data
+  kRecordAction,       // RecordAction: meetings, visits, referrals, penalty notices
+  kErasePersonalData,  // ErasePersonalData (retention, ADR 0003): admin only
 };
 
 // An authenticated caller: who, in which role, for which schools.
