@@ -1,5 +1,8 @@
 #include "commands.h"
 
+#include <algorithm>
+#include <string>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/clock.h"
@@ -262,6 +265,9 @@ absl::Status PrepareEnrolPupil(CommandEnv& env, const v1::EnrolPupilRequest& req
   auto from = CheckRecordDate(env, request.on_roll_from(), "on_roll_from");
   if (!from.ok()) return from.status();
   PupilState* existing = env.state.FindPupil(**school, request.pupil().pupil_id());
+  if (existing != nullptr) {
+    RETURN_IF_ERROR(CheckNotErased(*existing, request.pupil().pupil_id(), "pupil.pupil_id"));
+  }
   if (existing != nullptr && existing->OnRollNow()) {
     return absl::AlreadyExistsError(absl::StrCat("pupil.pupil_id: \"", request.pupil().pupil_id(),
                                                  "\" is already on the school's roll"));
@@ -518,6 +524,77 @@ absl::Status PrepareRecordAction(CommandEnv& env, const v1::RecordActionRequest&
   action->mutable_recorded_by()->set_name(env.actor.name);
   action->mutable_recorded_by()->set_role(env.actor.role);
   return AppendAndAnswer(env, event, response);
+}
+
+namespace {
+
+// The retention period (SchoolSettings.retention_years: 0 = the 2024
+// regulations' six years; never below three).
+constexpr std::uint32_t kDefaultRetentionYears = 6;
+constexpr std::uint32_t kMinRetentionYears = 3;
+
+// The last day a pupil's entries must be kept: the retention period after
+// the later of its last day on roll and its latest entry, since each entry
+// is kept from the date it was made (../shared/domain.md §4) and an
+// amendment after leaving is an entry too. 29 February plus whole years
+// lands on 1 March, which keeps a day longer rather than a day short.
+Day RetainedUntil(const v1::SchoolSettings& settings, const PupilState& pupil) {
+  const std::uint32_t years =
+      settings.retention_years() == 0
+          ? kDefaultRetentionYears
+          : std::max<std::uint32_t>(kMinRetentionYears, settings.retention_years());
+  const Day from = std::max(pupil.roll.back().second, SchoolLocalDay(pupil.last_entry_us));
+  const std::string date = FormatDate(from);
+  const int year = std::stoi(date.substr(0, 4));
+  const auto month = static_cast<unsigned>(std::stoi(date.substr(5, 2)));
+  const auto day = static_cast<unsigned>(std::stoi(date.substr(8, 2)));
+  return DayFromCivil(year + static_cast<int>(years), month, day);
+}
+
+}  // namespace
+
+absl::Status PrepareErasePersonalData(CommandEnv& env, const v1::ErasePersonalDataRequest& request,
+                                      v1::WriteResponse& response) {
+  auto school = CheckSchool(env.state, request.school_id());
+  if (!school.ok()) return school.status();
+  RETURN_IF_ERROR(CheckId(request.pupil_id(), "pupil_id"));
+  RETURN_IF_ERROR(CheckText(request.reason(), "reason", true));
+  RETURN_IF_ERROR(CheckText(request.authorised_by(), "authorised_by", true, kMaxNameLength));
+  PupilState* const pupil = env.state.FindPupil(**school, request.pupil_id());
+  if (pupil == nullptr || pupil->roll.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("pupil_id: ", Quoted(request.pupil_id()), " is not a pupil of this school"));
+  }
+  if (pupil->erased_at != 0) {
+    // Idempotent: the erasure stands; nothing more to write.
+    response.set_position(pupil->erased_at);
+    response.set_stream_version(pupil->version);
+    return absl::OkStatus();
+  }
+  if (pupil->OnRollNow()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "pupil_id: ", Quoted(request.pupil_id()),
+        " is on the roll; personal data is erased only after the pupil has left and the "
+        "retention period has ended"));
+  }
+  const Day until = RetainedUntil((*school)->settings, *pupil);
+  if (SchoolLocalDay(env.group.now_us()) <= until) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "pupil_id: the retention period of ", Quoted(request.pupil_id()), " ends on ",
+        FormatDate(until), " (retention_years after its last day on roll or latest entry); ",
+        "erasure is allowed from ", FormatDate(until + 1)));
+  }
+  v1::EventEnvelope event = NewEvent(request.school_id(), request.pupil_id(), pupil->version);
+  v1::PersonalDataErased* erased = event.mutable_personal_data_erased();
+  erased->set_pupil_id(request.pupil_id());
+  erased->set_reason(request.reason());
+  erased->set_authorised_by(request.authorised_by());
+  erased->set_retained_until(FormatDate(until));
+  erased->mutable_erased_by()->set_name(env.actor.name);
+  erased->mutable_erased_by()->set_role(env.actor.role);
+  RETURN_IF_ERROR(AppendAndAnswer(env, event, response));
+  env.group.ErasePersonalKey(request.school_id(), request.pupil_id());
+  return absl::OkStatus();
 }
 
 }  // namespace attendance::ledger

@@ -53,5 +53,8 @@ absl::Status PrepareRequestLeave(CommandEnv& env, const v1::RequestLeaveRequest&
                                  v1::WriteResponse& response);
 absl::Status PrepareDecideLeave(CommandEnv& env, const v1::DecideLeaveRequest& request,
                                 v1::DecideLeaveResponse& response);
+// Retention (ADR 0003): a PersonalDataErased and the pupil's key deleted.
+absl::Status PrepareErasePersonalData(CommandEnv& env, const v1::ErasePersonalDataRequest& request,
+                                      v1::WriteResponse& response);
 
 }  // namespace attendance::ledger

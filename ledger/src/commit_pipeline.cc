@@ -140,7 +140,7 @@ void RocksLedger::PrepareGroup(Prepared& prepared) {
   if (broken_.load()) RecoverAfterFailure();  // [storage]
   prepared.seq = ++prepared_seq_;
   const std::int64_t now = options_.clock.NowUs();
-  prepared.group = std::make_unique<Group>(state_, cf_, prepared_hash_, now);
+  prepared.group = std::make_unique<Group>(state_, cf_, personal_keys_, prepared_hash_, now);
   Group& group = *prepared.group;
   for (Job* job : prepared.jobs) {
     if (broken_.load()) {
@@ -157,8 +157,11 @@ void RocksLedger::PrepareGroup(Prepared& prepared) {
                        const PupilState& pupil, Day day, v1::Session session) {
                      return CurrentCode(group, school, pupil_id, pupil, day, session);
                    }};
+    const std::size_t appended_before = group.appended();
     job->status = job->prepare(env);
-    if (!job->status.ok() || request_key.empty()) continue;
+    // A command that appended nothing (an erasure already done) leaves no
+    // request record: a record always names the events it wrote.
+    if (!job->status.ok() || request_key.empty() || group.appended() == appended_before) continue;
     std::string record = job->fingerprint;
     record.push_back(static_cast<char>(job->method));
     job->response->AppendToString(&record);
@@ -201,6 +204,7 @@ void RocksLedger::CommitLoop() {
         committed_.store(prepared->last_position, std::memory_order_release);
         head_recorder_->Advance(prepared->last_position, group.prev_hash());  // [storage]
         commit_signal_.Committed(prepared->last_position);  // wakes followers of the log
+        if (group.erased_keys()) ShredErasedKeys();
       } else {
         // The hot state already holds this group's events (and maybe the
         // next groups'); it can no longer be trusted, so refuse writes
@@ -225,6 +229,19 @@ void RocksLedger::CommitLoop() {
     }
     Complete(prepared->jobs);
   }
+}
+
+void RocksLedger::ShredErasedKeys() {
+  // Best effort: the deletion itself is durable already; a failure here
+  // leaves the old key bytes in files until RocksDB compacts them anyway.
+  absl::Status s = FromRocks(db_->Flush(rocksdb::FlushOptions(), handles_), "flush after erasure");
+  if (s.ok()) {
+    rocksdb::CompactRangeOptions compact;
+    compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    s = FromRocks(db_->CompactRange(compact, cf_.pupil_keys, nullptr, nullptr),
+                  "compact pupil keys after erasure");
+  }
+  if (!s.ok()) SPDLOG_LOGGER_WARN(&Log(), "erased keys not yet compacted away: {}", s.ToString());
 }
 
 // After a commit failed for want of space, brings writes back without a
@@ -261,6 +278,13 @@ void RocksLedger::RecoverAfterFailure() {
   resume_failing_ = false;
   state_ = HotState(*options_.hot_from);
   prepared_hash_.clear();
+  // Keys of groups that failed to commit were never stored.
+  if (absl::Status s = personal_keys_.Load(*db_, cf_.pupil_keys); !s.ok()) {
+    SPDLOG_LOGGER_ERROR(&Log(), "reloading pupil keys after a full disk failed: {}", s.ToString());
+    std::lock_guard lock(failure_mu_);
+    failure_ = s;
+    return;
+  }
   inflight_requests_.clear();
   inflight_cold_marks_.clear();
   if (absl::Status s = Replay(); !s.ok()) {

@@ -109,6 +109,7 @@ absl::Status RocksLedger::ForEachEvent(
                }
                envelope.set_hash(hash.data(), hash.size());
                envelope.set_prev_hash(prev_hash.data(), prev_hash.size());
+               if (auto s = personal_keys_.Open(envelope); !s.ok()) return s;
                return visit(envelope) ? absl::OkStatus() : absl::CancelledError();
              });
     if (absl::IsCancelled(status)) return absl::OkStatus();
@@ -141,7 +142,7 @@ absl::Status RocksLedger::ReadChunk(Position from, ChunkLimits limits, EventChun
              }
              envelope->set_hash(hash.data(), hash.size());
              envelope->set_prev_hash(prev_hash.data(), prev_hash.size());
-             return absl::OkStatus();
+             return personal_keys_.Open(*envelope);
            });
   if (!status.ok() && !absl::IsCancelled(status)) {
     chunk.events.Clear();

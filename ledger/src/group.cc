@@ -1,6 +1,8 @@
 #include "group.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 
 #include <openssl/evp.h>
 
@@ -40,6 +42,13 @@ Position Group::Append(v1::EventEnvelope& event, const Principal& actor,
   event.mutable_actor()->set_name(actor.name);
   event.mutable_actor()->set_role(actor.role);
   event.set_request_id(request_id);
+  // Sealing fails only if OpenSSL cannot draw random bytes or encrypt,
+  // which leaves the process unable to keep personal data safe: stop
+  // rather than store the fields in clear.
+  if (absl::Status sealed = keys_.Seal(event, batch_, cf_.pupil_keys); !sealed.ok()) {
+    std::fprintf(stderr, "ledger: %s\n", sealed.ToString().c_str());
+    std::abort();
+  }
 
   body_.clear();
   event.SerializeToString(&body_);
@@ -69,6 +78,11 @@ Position Group::Append(v1::EventEnvelope& event, const Principal& actor,
   prev_hash_ = std::move(hash);
   ++appended_;
   return position;
+}
+
+void Group::ErasePersonalKey(const std::string& school_id, const std::string& pupil_id) {
+  keys_.Erase(school_id, pupil_id, batch_, cf_.pupil_keys);
+  erased_keys_ = true;
 }
 
 void Group::Seal() {

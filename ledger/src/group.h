@@ -12,6 +12,7 @@
 #include "attendance/v1/events.pb.h"
 #include "hot_state.h"
 #include "ledger/types.h"
+#include "personal_keys.h"
 
 namespace attendance::ledger {
 
@@ -20,6 +21,8 @@ struct ColumnFamilies {
   rocksdb::ColumnFamilyHandle* marks = nullptr;
   rocksdb::ColumnFamilyHandle* requests = nullptr;
   rocksdb::ColumnFamilyHandle* checkpoints = nullptr;
+  // Null when a read-only open finds a ledger older than retention.
+  rocksdb::ColumnFamilyHandle* pupil_keys = nullptr;
 };
 
 inline constexpr std::size_t kHashSize = 32;
@@ -52,12 +55,20 @@ std::string ChainHash(std::string_view prev_hash, std::string_view body);
 // same group see it.
 class Group {
  public:
-  Group(HotState& state, const ColumnFamilies& cf, std::string prev_hash, std::int64_t now_us)
-      : state_(state), cf_(cf), prev_hash_(std::move(prev_hash)), now_us_(now_us) {}
+  Group(HotState& state, const ColumnFamilies& cf, PersonalKeys& keys, std::string prev_hash,
+        std::int64_t now_us)
+      : state_(state), cf_(cf), keys_(keys), prev_hash_(std::move(prev_hash)), now_us_(now_us) {}
 
   // `event` carries school_id, pupil_id, stream_version and the payload;
-  // the rest is filled here. Returns the event's position.
+  // the rest is filled here, and its personal fields are sealed with the
+  // pupil's key (ADR 0003), so `event` is left as stored. Returns the
+  // event's position.
   Position Append(v1::EventEnvelope& event, const Principal& actor, const std::string& request_id);
+
+  // Deletes the pupil's key in this group's batch (an erasure); the
+  // committer then flushes and compacts the keys away (ErasedKeys).
+  void ErasePersonalKey(const std::string& school_id, const std::string& pupil_id);
+  bool erased_keys() const { return erased_keys_; }
 
   // Adds the group's index entries to the batch, sorted per column family:
   // the memtable's skiplist inserts a sorted run of neighbouring keys far
@@ -78,6 +89,8 @@ class Group {
   HotState& state_;
   ChainHasher hasher_;
   const ColumnFamilies& cf_;
+  PersonalKeys& keys_;
+  bool erased_keys_ = false;
   std::string prev_hash_;
   std::int64_t now_us_;
   rocksdb::WriteBatch batch_;

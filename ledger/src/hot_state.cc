@@ -65,6 +65,7 @@ void HotState::Apply(const v1::EventEnvelope& event) {
     if (inserted) it->second.index = next_pupil_index_++;
     pupil = &it->second;
     pupil->version = event.stream_version();
+    pupil->last_entry_us = event.recorded_at_us();
   } else {
     school.version = event.stream_version();
   }
@@ -145,6 +146,9 @@ void HotState::Apply(const v1::EventEnvelope& event) {
       }
       break;
     }
+    case v1::EventEnvelope::kPersonalDataErased:
+      if (pupil) pupil->erased_at = event.position();
+      break;
     case v1::EventEnvelope::kLetterSent:
     case v1::EventEnvelope::PAYLOAD_NOT_SET:
       break;

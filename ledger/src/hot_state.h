@@ -40,6 +40,10 @@ struct PupilState {
     bool decided = false;
   };
   absl::flat_hash_map<std::string, Leave> leaves;
+  // Retention (ADR 0003): when the pupil's last event was recorded (its
+  // latest entry), and the position of its PersonalDataErased (0: none).
+  std::int64_t last_entry_us = 0;
+  Position erased_at = 0;
 
   bool OnRoll(Day day) const;
   bool OnRollNow() const { return !roll.empty() && roll.back().second == kOpenEnd; }

@@ -43,6 +43,13 @@ std::string Event(Position position) {
   return key;
 }
 
+std::string PupilKey(std::string_view school, std::string_view pupil) {
+  std::string key;
+  PutId(key, school);
+  PutId(key, pupil);
+  return key;
+}
+
 std::string Mark(std::string_view school, std::string_view pupil, Day day, int session) {
   std::string key;
   key.reserve(1 + school.size() + 5 + 1 + pupil.size());

@@ -9,6 +9,7 @@
 //   requests:    school | request_id -> fingerprint(32) || method(1) || response
 //   checkpoints: name -> position(8) || state
 //   read_models: name | 0x00 | key -> value (read_model_store.cc)
+//   pupil_keys:  school | pupil -> AES-256 key(32) (personal_keys.h, ADR 0003)
 //
 // Marks are keyed register-first: a register's marks are neighbours, so a
 // batch of one session's marks inserts as one sorted run, and a whole
@@ -34,6 +35,7 @@ inline constexpr const char* kRetiredColumnFamilies[] = {"streams"};
 std::string Event(Position position);
 std::string Mark(std::string_view school, std::string_view pupil, Day day, int session);
 std::string Request(std::string_view school, std::string_view request_id);
+std::string PupilKey(std::string_view school, std::string_view pupil);
 
 // Keys taken apart, for messages about a stored entry; nullopt if malformed.
 struct MarkKey {

@@ -35,6 +35,7 @@
 #include "keys.h"
 #include "ledger/ledger.h"
 #include "method.h"
+#include "personal_keys.h"
 
 namespace attendance::ledger {
 
@@ -195,12 +196,18 @@ class RocksLedger final : public Ledger {
   void PrepareGroup(Prepared& prepared);
   // Stage 2: write and sync each prepared group in order, then answer it.
   void CommitLoop();
+  // After a group that erased pupil keys is durable: flushes the memtables
+  // (so the WALs that held the keys are retired) and compacts the keys'
+  // family, so that the deleted keys leave the live files (ADR 0003).
+  void ShredErasedKeys();
 
   LedgerOptions options_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   ColumnFamilies cf_;
   rocksdb::ColumnFamilyHandle* read_models_cf_ = nullptr;
+  // Per-pupil keys of the sealed personal fields (personal_keys.h).
+  PersonalKeys personal_keys_;
 
   // Owned by the writer thread (and by Open before it starts): the state
   // and chain head including every prepared group, durable or not yet.

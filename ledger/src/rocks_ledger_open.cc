@@ -1,5 +1,6 @@
 // Opening the RocksDB-backed Ledger: RocksDB's options, the column
 // families, rebuilding the hot state from the log and the head record check.
+#include <algorithm>
 #include <filesystem>
 #include <optional>
 
@@ -84,7 +85,17 @@ absl::Status RocksLedger::Open() {
       {"requests", index_options},
       {"checkpoints", rocksdb::ColumnFamilyOptions()},
       {"read_models", index_options},  // read models' keyed state (read_model_store.cc)
+      {"pupil_keys", rocksdb::ColumnFamilyOptions()},  // personal_keys.h (ADR 0003)
   };
+  // A read-only open of a ledger from before retention finds no keys family
+  // (and may not create one).
+  if (options_.read_only) {
+    std::vector<std::string> existing;
+    if (rocksdb::DB::ListColumnFamilies(db_options, options_.data_dir, &existing).ok() &&
+        std::find(existing.begin(), existing.end(), "pupil_keys") == existing.end()) {
+      descriptors.pop_back();
+    }
+  }
   rocksdb::DB* db = nullptr;
   if (auto s = OpenLedgerDb(db_options, options_.data_dir, options_.read_only, descriptors,
                             &handles_, &db);
@@ -92,8 +103,10 @@ absl::Status RocksLedger::Open() {
     return ExplainOpenFailure(options_.data_dir, s);  // [storage]
   }
   db_.reset(db);
-  cf_ = {handles_[1], handles_[2], handles_[3], handles_[4]};
+  cf_ = {handles_[1], handles_[2], handles_[3], handles_[4],
+         handles_.size() > 6 ? handles_[6] : nullptr};
   read_models_cf_ = handles_[5];
+  if (auto s = personal_keys_.Load(*db_, cf_.pupil_keys); !s.ok()) return s;
   // Read-only: no fold and no writer; the head is the last stored key.
   if (options_.read_only) {
     auto last = LastStoredPosition(*db_, cf_.events);

@@ -68,6 +68,14 @@ absl::StatusOr<SchoolState*> CheckSchool(HotState& state, absl::string_view scho
   return school;
 }
 
+absl::Status CheckNotErased(const PupilState& pupil, absl::string_view pupil_id,
+                            absl::string_view field) {
+  if (pupil.erased_at == 0) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat(field, ": \"", pupil_id, "\" had its personal data erased at position ",
+                   pupil.erased_at, " and takes no new entries (enrol under a new pupil id)"));
+}
+
 absl::StatusOr<PupilState*> CheckPupil(HotState& state, SchoolState& school,
                                        absl::string_view pupil_id, absl::string_view field) {
   if (auto s = CheckId(pupil_id, field); !s.ok()) return s;
@@ -76,6 +84,7 @@ absl::StatusOr<PupilState*> CheckPupil(HotState& state, SchoolState& school,
     return absl::NotFoundError(
         absl::StrCat(field, ": \"", pupil_id, "\" is not a pupil of this school"));
   }
+  if (auto s = CheckNotErased(*pupil, pupil_id, field); !s.ok()) return s;
   return pupil;
 }
 
@@ -275,6 +284,11 @@ absl::Status CheckPupilDetails(const v1::Pupil& pupil, absl::string_view field) 
   }
   if (auto s =
           CheckText(pupil.class_name(), absl::StrCat(field, ".class_name"), false, kMaxNameLength);
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = CheckText(pupil.school_reference(), absl::StrCat(field, ".school_reference"), false,
+                         kMaxIdLength);
       !s.ok()) {
     return s;
   }

@@ -44,7 +44,12 @@ absl::Status CheckSession(v1::Session session, absl::string_view field);
 
 // A known school, or NOT_FOUND.
 absl::StatusOr<SchoolState*> CheckSchool(HotState& state, absl::string_view school_id);
-// A pupil known to the school, or NOT_FOUND.
+// FAILED_PRECONDITION if the pupil's personal data was erased (ADR 0003):
+// its stream is closed.
+absl::Status CheckNotErased(const PupilState& pupil, absl::string_view pupil_id,
+                            absl::string_view field);
+// A pupil known to the school whose data was not erased, or NOT_FOUND /
+// FAILED_PRECONDITION.
 absl::StatusOr<PupilState*> CheckPupil(HotState& state, SchoolState& school,
                                        absl::string_view pupil_id, absl::string_view field);
 

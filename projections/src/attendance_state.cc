@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "ledger/clock.h"
+#include "ledger/personal_data.h"
 
 namespace attendance::projections {
 namespace {
@@ -267,6 +268,17 @@ void AttendanceState::Apply(const v1::EventEnvelope& event) {
     case v1::EventEnvelope::kSchoolSettingsSet: {
       School(event.school_id())
           .settings_history.emplace_back(recorded, event.school_settings_set().settings());
+      break;
+    }
+    case v1::EventEnvelope::kPersonalDataErased: {
+      // Retention (ADR 0003): the names and date of birth leave the state,
+      // and so the next checkpoint; the cohort attributes stay, and so do
+      // the figures.
+      const std::string& id = or_envelope(event.personal_data_erased().pupil_id());
+      if (id.empty()) break;
+      for (AttributeVersion& v : Pupil(School(event.school_id()), id).attributes) {
+        ledger::ClearPersonalFields(v.pupil);
+      }
       break;
     }
     default:

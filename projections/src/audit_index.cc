@@ -1,6 +1,7 @@
 #include "projections/audit_index.h"
 
 #include "ledger/codes.h"
+#include "ledger/personal_data.h"
 
 namespace attendance::projections {
 namespace {
@@ -66,6 +67,24 @@ std::string PupilEventPrefix(std::string_view school, std::string_view pupil) {
   return key;
 }
 
+std::string ErasablePrefix(std::string_view school, std::string_view pupil) {
+  std::string key = AuditSchoolPrefix(AuditIndex::kErasable, school);
+  PutId(key, pupil);
+  return key;
+}
+
+std::vector<std::string> ErasableKeys(std::string_view value) {
+  std::vector<std::string> keys;
+  while (value.size() >= 2) {
+    const std::size_t size =
+        (static_cast<unsigned char>(value[0]) << 8) | static_cast<unsigned char>(value[1]);
+    if (value.size() < 2 + size) break;
+    keys.emplace_back(value.substr(2, size));
+    value.remove_prefix(2 + size);
+  }
+  return keys;
+}
+
 std::string PupilEventKey(std::string_view school, std::string_view pupil, ledger::Day day) {
   std::string key = PupilEventPrefix(school, pupil);
   PutBigEndian(key, static_cast<std::uint32_t>(day), 4);
@@ -128,7 +147,12 @@ std::vector<std::pair<std::string, std::string>> AuditIndexPuts(const v1::EventE
   v1::EventEnvelope stored = event;
   stored.clear_hash();
   stored.clear_prev_hash();
+  // Whether an erasure must find these entries: moved out and back.
+  v1::EventEnvelope personal;
+  const bool erasable = ledger::MovePersonalFields(stored, personal);
+  if (erasable) stored.MergeFrom(personal);
   const std::string value = stored.SerializeAsString();
+  const std::size_t first_put = puts.size();
   std::string register_key = RegisterKey(event.school_id(), *day, session);
   PutId(register_key, pupil_id);
   PutBigEndian(register_key, event.position(), 8);
@@ -143,6 +167,16 @@ std::vector<std::pair<std::string, std::string>> AuditIndexPuts(const v1::EventE
     std::string by_date = SessionDateKey(event.school_id(), *day, session);
     PutBigEndian(by_date, event.position(), 8);
     puts.emplace_back(std::move(by_date), value);
+  }
+  if (erasable) {
+    std::string listed;
+    for (std::size_t i = first_put; i < puts.size(); ++i) {
+      PutBigEndian(listed, puts[i].first.size(), 2);
+      listed.append(puts[i].first);
+    }
+    std::string key = ErasablePrefix(event.school_id(), pupil_id);
+    PutBigEndian(key, event.position(), 8);
+    puts.emplace_back(std::move(key), std::move(listed));
   }
   return puts;
 }

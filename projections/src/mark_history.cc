@@ -1,6 +1,7 @@
 #include "projections/mark_history.h"
 
 #include "absl/strings/str_cat.h"
+#include "ledger/personal_data.h"
 
 namespace attendance::projections {
 namespace {
@@ -24,6 +25,20 @@ std::string MarkHistorySessionKey(std::string_view school, std::string_view pupi
   PutBigEndian(key, static_cast<std::uint32_t>(day), 4);
   key.push_back(static_cast<char>(session));
   return key;
+}
+
+std::string MarkHistoryPupilPrefix(std::string_view school, std::string_view pupil) {
+  std::string key;
+  PutId(key, school);
+  PutId(key, pupil);
+  return key;
+}
+
+std::optional<std::string> ErasedEventValue(std::string_view value) {
+  v1::EventEnvelope event;
+  if (!event.ParseFromArray(value.data(), static_cast<int>(value.size()))) return std::nullopt;
+  ledger::ClearPersonalFields(event);
+  return event.SerializeAsString();
 }
 
 std::optional<std::pair<std::string, std::string>> MarkHistoryPut(const v1::EventEnvelope& event) {

@@ -35,7 +35,8 @@ constexpr std::array<RoleEntry, 5> kRoleTable = {{
      {Action::kRecordMarks, Action::kAmendMark, Action::kRecordLetter, Action::kManagePupils,
       Action::kSetCalendar, Action::kSetSettings, Action::kReadEvents, Action::kReadProjections,
       Action::kSetEscalationPolicy, Action::kReadAudit, Action::kVerifyLedger,
-      Action::kRecordAction, Action::kRequestLeave, Action::kDecideLeave}},
+      Action::kRecordAction, Action::kRequestLeave, Action::kDecideLeave,
+      Action::kErasePersonalData}},
 }};
 
 absl::string_view ActionName(Action action) {
@@ -68,6 +69,8 @@ absl::string_view ActionName(Action action) {
       return "record leave requests";
     case Action::kDecideLeave:
       return "decide leave requests";
+    case Action::kErasePersonalData:
+      return "erase personal data";
   }
   return "?";
 }

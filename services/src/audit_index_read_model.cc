@@ -1,5 +1,7 @@
 #include "services/audit_index_read_model.h"
 
+#include "erased_entries.h"
+
 namespace attendance::services {
 
 void AuditIndexReadModel::Reset() {
@@ -15,10 +17,32 @@ absl::Status AuditIndexReadModel::Restore(const ledger::Ledger::Checkpoint& chec
 }
 
 absl::Status AuditIndexReadModel::Apply(const v1::EventEnvelope& event) {
+  if (event.has_personal_data_erased() && store_ != nullptr) {
+    if (absl::Status s = Erase(event.school_id(), event.pupil_id()); !s.ok()) return s;
+  }
   for (auto& [key, value] : projections::AuditIndexPuts(event)) {
     pending_.emplace_back(std::move(key), std::move(value));
   }
   position_.store(event.position(), std::memory_order_release);
+  return absl::OkStatus();
+}
+
+absl::Status AuditIndexReadModel::Erase(const std::string& school, const std::string& pupil) {
+  // The timeline's entries are keyed by pupil; marks and amendments are
+  // keyed by register, time and date, so the 'E' entries list them.
+  if (absl::Status s =
+          EraseUnderPrefix(*store_, projections::PupilEventPrefix(school, pupil), pending_);
+      !s.ok()) {
+    return s;
+  }
+  auto listed = ScanWithPending(*store_, projections::ErasablePrefix(school, pupil), pending_);
+  if (!listed.ok()) return listed.status();
+  for (const auto& [key, value] : *listed) {
+    if (absl::Status s = EraseKeys(*store_, projections::ErasableKeys(value), pending_); !s.ok()) {
+      return s;
+    }
+    pending_.emplace_back(key, std::nullopt);
+  }
   return absl::OkStatus();
 }
 

@@ -1,5 +1,7 @@
 #include "services/mark_history_read_model.h"
 
+#include "erased_entries.h"
+
 namespace attendance::services {
 
 void MarkHistoryReadModel::Reset() {
@@ -15,6 +17,14 @@ absl::Status MarkHistoryReadModel::Restore(const ledger::Ledger::Checkpoint& che
 }
 
 absl::Status MarkHistoryReadModel::Apply(const v1::EventEnvelope& event) {
+  if (event.has_personal_data_erased() && store_ != nullptr) {
+    if (absl::Status s = EraseUnderPrefix(
+            *store_, projections::MarkHistoryPupilPrefix(event.school_id(), event.pupil_id()),
+            pending_);
+        !s.ok()) {
+      return s;
+    }
+  }
   if (auto put = projections::MarkHistoryPut(event)) {
     pending_.emplace_back(std::move(put->first), std::move(put->second));
   }

@@ -235,8 +235,8 @@ TEST_CASE("the streams family of earlier versions is dropped at open", "[ledger]
     REQUIRE(db.Put(rocksdb::WriteOptions(), streams, "old", "entry").ok());
     db.DestroyColumnFamilyHandle(streams);
   });
-  REQUIRE(ColumnFamilyNames(path).size() ==
-          7);  // default, events, marks, requests, checkpoints, read_models, streams
+  // default, events, marks, requests, checkpoints, read_models, pupil_keys, streams
+  REQUIRE(ColumnFamilyNames(path).size() == 8);
   ledger::LedgerOptions read_only;
   read_only.data_dir = path;
   read_only.read_only = true;
@@ -246,7 +246,7 @@ TEST_CASE("the streams family of earlier versions is dropped at open", "[ledger]
   f.ledger.reset();
   auto names = ColumnFamilyNames(path);
   CHECK(std::find(names.begin(), names.end(), "streams") == names.end());
-  CHECK(names.size() == 6);
+  CHECK(names.size() == 7);
 }
 
 }  // namespace

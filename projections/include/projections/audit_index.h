@@ -24,6 +24,10 @@ namespace attendance::projections {
 //   'P' school | pupil                                    -> the pupil's current year group, class
 //   'L' school | pupil | day(4) | position(8)            -> a pupil event that is not a mark
 //                                                           (enrolment, update, letter, leaving)
+//   'E' school | pupil | position(8)                      -> the 'R' / 'T' / 'D' keys of a mark
+//                                                           or amendment with personal fields
+//                                                           (each 2-byte length || key), which
+//                                                           an erasure rewrites (ADR 0003)
 //
 // 'T' / 'D' / 'R' values are the stored event without its hashes (decode
 // with DecodeMarkHistoryEntry or DecodeIndexedEvent); 'P' values a v1::Pupil
@@ -34,6 +38,7 @@ enum class AuditIndex : char {
   kRegister = 'R',
   kPupil = 'P',
   kPupilEvent = 'L',
+  kErasable = 'E',
 };
 
 // The prefix of one school's entries in `index`.
@@ -49,6 +54,10 @@ std::string PupilKey(std::string_view school, std::string_view pupil);
 // The prefix of one pupil's 'L' entries, and their keys from `day` on.
 std::string PupilEventPrefix(std::string_view school, std::string_view pupil);
 std::string PupilEventKey(std::string_view school, std::string_view pupil, ledger::Day day);
+// The prefix of one pupil's 'E' entries, and the keys an 'E' value lists.
+std::string ErasablePrefix(std::string_view school, std::string_view pupil);
+std::vector<std::string> ErasableKeys(std::string_view value);
+
 // The date a pupil event concerns: a mark's or amendment's session, an
 // enrolment's first day on roll, an update's effective date, a letter's
 // sending, the last day on roll; else the day it was recorded (UTC).

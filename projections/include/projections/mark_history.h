@@ -38,6 +38,14 @@ struct MarkHistoryEntry {
 std::string MarkHistorySessionKey(std::string_view school, std::string_view pupil, ledger::Day day,
                                   v1::Session session);
 
+// The prefix of all of one pupil's entries (an erasure rewrites them).
+std::string MarkHistoryPupilPrefix(std::string_view school, std::string_view pupil);
+
+// A stored event value (mark history or audit index) with its personal
+// fields cleared and personal_erased set (ADR 0003); nullopt if `value` is
+// not an event.
+std::optional<std::string> ErasedEventValue(std::string_view value);
+
 // The entry an event adds, as (key, value); nullopt for events that are not
 // marks or amendments (or whose date does not parse).
 std::optional<std::pair<std::string, std::string>> MarkHistoryPut(const v1::EventEnvelope& event);

@@ -36,6 +36,7 @@ enum class Action {
   kRecordAction,  // RecordAction: meetings, visits, referrals, penalty notices
   kRequestLeave,  // RequestLeave: a parent's request for leave of absence
   kDecideLeave,   // DecideLeave: the headteacher's decision (approved leave marks C)
+  kErasePersonalData,  // ErasePersonalData (retention, ADR 0003): admin only
 };
 
 // An authenticated caller: who, in which role, for which schools.

@@ -44,6 +44,9 @@ class AuditIndexReadModel final : public ReadModel {
 
  private:
   std::string name_;
+  // Rewrites the pupil's entries without personal fields (ADR 0003).
+  absl::Status Erase(const std::string& school, const std::string& pupil);
+
   ledger::ReadModelStore* store_ = nullptr;
   std::atomic<ledger::Position> position_{0};
   std::vector<std::pair<std::string, std::optional<std::string>>> pending_;

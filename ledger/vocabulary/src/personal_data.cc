@@ -1,0 +1,76 @@
+#include "ledger/personal_data.h"
+
+#include <string>
+
+namespace attendance::ledger {
+namespace {
+
+// Moves one string field; true if it was not empty.
+bool Move(std::string* from, std::string* to) {
+  if (from->empty()) return false;
+  to->swap(*from);
+  from->clear();
+  return true;
+}
+
+bool MovePupil(v1::Pupil& from, v1::Pupil& to) {
+  bool moved = Move(from.mutable_given_name(), to.mutable_given_name());
+  moved |= Move(from.mutable_family_name(), to.mutable_family_name());
+  moved |= Move(from.mutable_date_of_birth(), to.mutable_date_of_birth());
+  moved |= Move(from.mutable_school_reference(), to.mutable_school_reference());
+  // Carers (Pupil field 15, issue 7) join here with one line:
+  //   if (from.carers_size() > 0) { to.mutable_carers()->Swap(from.mutable_carers()); moved = true;
+  //   }
+  return moved;
+}
+
+}  // namespace
+
+bool MovePersonalFields(v1::EventEnvelope& from, v1::EventEnvelope& to) {
+  switch (from.payload_case()) {
+    case v1::EventEnvelope::kMarkRecorded:
+      return Move(from.mutable_mark_recorded()->mutable_comment(),
+                  to.mutable_mark_recorded()->mutable_comment());
+    case v1::EventEnvelope::kMarkAmended:
+      return Move(from.mutable_mark_amended()->mutable_reason(),
+                  to.mutable_mark_amended()->mutable_reason());
+    case v1::EventEnvelope::kLetterSent:
+      return Move(from.mutable_letter_sent()->mutable_note(),
+                  to.mutable_letter_sent()->mutable_note());
+    case v1::EventEnvelope::kPupilEnrolled:
+      return MovePupil(*from.mutable_pupil_enrolled()->mutable_pupil(),
+                       *to.mutable_pupil_enrolled()->mutable_pupil());
+    case v1::EventEnvelope::kPupilUpdated:
+      return MovePupil(*from.mutable_pupil_updated()->mutable_pupil(),
+                       *to.mutable_pupil_updated()->mutable_pupil());
+    case v1::EventEnvelope::kPupilLeftRoll:
+      return Move(from.mutable_pupil_left_roll()->mutable_reason(),
+                  to.mutable_pupil_left_roll()->mutable_reason());
+    case v1::EventEnvelope::kActionRecorded: {
+      v1::ActionRecorded& a = *from.mutable_action_recorded();
+      v1::ActionRecorded& b = *to.mutable_action_recorded();
+      bool moved = Move(a.mutable_outcome(), b.mutable_outcome());
+      moved |= Move(a.mutable_parent_name(), b.mutable_parent_name());
+      return moved;
+    }
+    default:
+      // School events (settings, calendars, policies) name no pupil; the
+      // erasure event itself names who authorised it, which is kept.
+      return false;
+  }
+}
+
+void ClearPersonalFields(v1::EventEnvelope& event) {
+  v1::EventEnvelope discarded;
+  if (MovePersonalFields(event, discarded) || !event.sealed_personal().empty()) {
+    event.set_personal_erased(true);
+  }
+  event.clear_sealed_personal();
+}
+
+void ClearPersonalFields(v1::Pupil& pupil) {
+  v1::Pupil discarded;
+  MovePupil(pupil, discarded);
+}
+
+}  // namespace attendance::ledger
