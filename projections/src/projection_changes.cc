@@ -65,7 +65,45 @@ ProjectionChangeFold::ProjectionChangeFold(absl::flat_hash_set<std::string> scho
 void ProjectionChangeFold::Skip(const v1::EventEnvelope& event) {
   TurnTo(ledger::SchoolLocalDay(event.recorded_at_us()), nullptr);
   position_ = event.position();
-  if (schools_.contains(event.school_id())) state_.Apply(event);
+  if (!schools_.contains(event.school_id())) return;
+  state_.Apply(event);
+  Forget(event);
+}
+
+void ProjectionChangeFold::Forget(const v1::EventEnvelope& event) {
+  if (remembered_.empty()) return;
+  if (!event.pupil_id().empty()) {
+    remembered_.erase({event.school_id(), event.pupil_id()});
+    return;
+  }
+  // A school-level event (or one naming its pupil only in its payload).
+  auto it = remembered_.lower_bound({event.school_id(), ""});
+  while (it != remembered_.end() && it->first.first == event.school_id()) {
+    it = remembered_.erase(it);
+  }
+}
+
+std::optional<v1::PupilEscalation> ProjectionChangeFold::EscalationAsOf(
+    const std::string& school_id, const std::string& pupil_id, Day day, EvaluationCache* cache,
+    const ledger::SchoolCalendar* calendar) {
+  Remembered& r = remembered_[{school_id, pupil_id}];
+  if (r.day == day && day != 0) return r.escalation;
+  r.day = day;
+  r.escalation = EscalationOf(state_, school_id, pupil_id, day, cache, calendar);
+  if (r.escalation) {  // what DiffEscalation does not read
+    r.escalation->clear_near_misses();
+    r.escalation->clear_bands();
+    for (v1::LadderState& ladder : *r.escalation->mutable_ladders()) {
+      ladder.clear_history();
+      if (ladder.has_monitoring() && ladder.monitoring().has_explanation()) {
+        ladder.mutable_monitoring()->mutable_explanation()->clear_sessions();
+      }
+    }
+    for (v1::DueAction& due : *r.escalation->mutable_due()) {
+      if (due.has_explanation()) due.mutable_explanation()->clear_sessions();
+    }
+  }
+  return r.escalation;
 }
 
 bool ProjectionChangeFold::Figures(const SchoolState& school, const PupilState& pupil, Day as_of,
@@ -105,7 +143,7 @@ void ProjectionChangeFold::TurnTo(Day to, std::vector<v1::PupilChange>* out) {
   }
 }
 
-void ProjectionChangeFold::TurnOneDay(Day to, std::vector<v1::PupilChange>& out) const {
+void ProjectionChangeFold::TurnOneDay(Day to, std::vector<v1::PupilChange>& out) {
   const Day from = to - 1;
   for (const std::string& id : ordered_schools_) {
     const SchoolState* school = state_.attendance().FindSchool(id);
@@ -129,9 +167,9 @@ void ProjectionChangeFold::TurnOneDay(Day to, std::vector<v1::PupilChange>& out)
       bool changed = !b.known || !SameFigures(b.figures, change.attendance());
       if (evaluate) {
         const std::optional<v1::PupilEscalation> before =
-            EscalationOf(state_, id, pupil.id, from, cache(cache_from), &school->calendar);
+            EscalationAsOf(id, pupil.id, from, cache(cache_from), &school->calendar);
         const std::optional<v1::PupilEscalation> after =
-            EscalationOf(state_, id, pupil.id, to, cache(cache_to), &school->calendar);
+            EscalationAsOf(id, pupil.id, to, cache(cache_to), &school->calendar);
         v1::EscalationChange diff;
         if (DiffEscalation(before ? &*before : nullptr, after ? &*after : nullptr, diff)) {
           *change.mutable_escalation() = std::move(diff);
@@ -166,7 +204,7 @@ void ProjectionChangeFold::Apply(const v1::EventEnvelope& event,
     Before b;
     b.id = pupil.id;
     b.known = Figures(school, pupil, as_of, b.figures);
-    if (b.known && evaluate) b.escalation = EscalationOf(state_, school.id, pupil.id, as_of);
+    if (b.known && evaluate) b.escalation = EscalationAsOf(school.id, pupil.id, as_of);
     return b;
   };
   // The pupils the event can change: its own, or every pupil of the school
@@ -185,6 +223,7 @@ void ProjectionChangeFold::Apply(const v1::EventEnvelope& event,
   }
   if (before.empty() && !event.pupil_id().empty()) before.emplace_back().id = event.pupil_id();
   state_.Apply(event);
+  Forget(event);
   position_ = event.position();
   const SchoolState* school = state_.attendance().FindSchool(event.school_id());
   if (school == nullptr) return;
@@ -199,7 +238,7 @@ void ProjectionChangeFold::Apply(const v1::EventEnvelope& event,
         !b.known || b.figures.SerializeAsString() != change.attendance().SerializeAsString();
     if (evaluate_after || b.escalation) {
       const std::optional<v1::PupilEscalation> after =
-          evaluate_after ? EscalationOf(state_, school->id, pupil->id, as_of) : std::nullopt;
+          evaluate_after ? EscalationAsOf(school->id, pupil->id, as_of) : std::nullopt;
       v1::EscalationChange diff;
       if (DiffEscalation(b.escalation ? &*b.escalation : nullptr, after ? &*after : nullptr,
                          diff)) {

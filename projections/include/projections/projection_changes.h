@@ -1,6 +1,9 @@
 #pragma once
 
+#include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -68,7 +71,15 @@ class ProjectionChangeFold {
                v1::PupilAttendance& out) const;
   // Turns day_ to `to` one day at a time, appending the turns delivered.
   void TurnTo(Day to, std::vector<v1::PupilChange>* out);
-  void TurnOneDay(Day to, std::vector<v1::PupilChange>& out) const;
+  void TurnOneDay(Day to, std::vector<v1::PupilChange>& out);
+  // EscalationOf, remembered: a pupil's last evaluation (cut to what the
+  // diff reads) serves again for the same day until an event of the pupil
+  // or its school changes the state (Forget), so an event or a day's turn
+  // evaluates each pupil once rather than twice.
+  std::optional<v1::PupilEscalation> EscalationAsOf(
+      const std::string& school_id, const std::string& pupil_id, Day day,
+      EvaluationCache* cache = nullptr, const ledger::SchoolCalendar* calendar = nullptr);
+  void Forget(const v1::EventEnvelope& event);
 
   absl::flat_hash_set<std::string> schools_;
   std::vector<std::string> ordered_schools_;  // deterministic order of turns
@@ -76,6 +87,11 @@ class ProjectionChangeFold {
   bool escalation_;
   Resume resume_;
   EscalationState state_;
+  struct Remembered {
+    Day day = 0;
+    std::optional<v1::PupilEscalation> escalation;
+  };
+  std::map<std::pair<std::string, std::string>, Remembered> remembered_;  // (school, pupil)
   ledger::Position position_ = 0;
   Day day_ = 0;
 };
