@@ -18,9 +18,12 @@ bool MovePupil(v1::Pupil& from, v1::Pupil& to) {
   moved |= Move(from.mutable_family_name(), to.mutable_family_name());
   moved |= Move(from.mutable_date_of_birth(), to.mutable_date_of_birth());
   moved |= Move(from.mutable_school_reference(), to.mutable_school_reference());
-  // Carers (Pupil field 15, issue 7) join here with one line:
-  //   if (from.carers_size() > 0) { to.mutable_carers()->Swap(from.mutable_carers()); moved = true;
-  //   }
+  // The whole list: carers' ids and relationships say who a child lives
+  // with, which is personal too. Until an erasure readers get it back.
+  if (from.carers_size() > 0) {
+    to.mutable_carers()->Swap(from.mutable_carers());
+    moved = true;
+  }
   return moved;
 }
 
@@ -46,6 +49,12 @@ bool MovePersonalFields(v1::EventEnvelope& from, v1::EventEnvelope& to) {
     case v1::EventEnvelope::kPupilLeftRoll:
       return Move(from.mutable_pupil_left_roll()->mutable_reason(),
                   to.mutable_pupil_left_roll()->mutable_reason());
+    case v1::EventEnvelope::kLeaveRequested:
+      return Move(from.mutable_leave_requested()->mutable_reason(),
+                  to.mutable_leave_requested()->mutable_reason());
+    case v1::EventEnvelope::kLeaveDecided:
+      return Move(from.mutable_leave_decided()->mutable_reason(),
+                  to.mutable_leave_decided()->mutable_reason());
     case v1::EventEnvelope::kActionRecorded: {
       v1::ActionRecorded& a = *from.mutable_action_recorded();
       v1::ActionRecorded& b = *to.mutable_action_recorded();
