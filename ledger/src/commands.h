@@ -48,5 +48,8 @@ absl::Status PrepareSetEscalationPolicy(CommandEnv& env,
                                         v1::WriteResponse& response);
 absl::Status PrepareRecordAction(CommandEnv& env, const v1::RecordActionRequest& request,
                                  v1::WriteResponse& response);
+// In import_history.cc.
+absl::Status PrepareImportHistory(CommandEnv& env, const v1::ImportHistoryRequest& request,
+                                  v1::ImportHistoryResponse& response);
 
 }  // namespace attendance::ledger

@@ -24,7 +24,8 @@ constexpr std::array<RoleEntry, 5> kRoleTable = {{
      "attendance_officer",
      {Action::kRecordMarks, Action::kAmendMark, Action::kRecordLetter, Action::kManagePupils,
       Action::kSetCalendar, Action::kSetSettings, Action::kReadEvents, Action::kReadProjections,
-      Action::kSetEscalationPolicy, Action::kReadAudit, Action::kRecordAction}},
+      Action::kSetEscalationPolicy, Action::kReadAudit, Action::kRecordAction,
+      Action::kImportHistory}},
     {Role::kAuditor,
      "auditor",
      {Action::kReadEvents, Action::kReadProjections, Action::kReadAudit, Action::kVerifyLedger}},
@@ -34,7 +35,7 @@ constexpr std::array<RoleEntry, 5> kRoleTable = {{
      {Action::kRecordMarks, Action::kAmendMark, Action::kRecordLetter, Action::kManagePupils,
       Action::kSetCalendar, Action::kSetSettings, Action::kReadEvents, Action::kReadProjections,
       Action::kSetEscalationPolicy, Action::kReadAudit, Action::kVerifyLedger,
-      Action::kRecordAction}},
+      Action::kRecordAction, Action::kImportHistory}},
 }};
 
 absl::string_view ActionName(Action action) {
@@ -63,6 +64,8 @@ absl::string_view ActionName(Action action) {
       return "verify the ledger";
     case Action::kRecordAction:
       return "record actions";
+    case Action::kImportHistory:
+      return "import register history";
   }
   return "?";
 }

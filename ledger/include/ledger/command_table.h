@@ -29,4 +29,5 @@
   X(SetSchoolCalendar, SetSchoolCalendarRequest, WriteResponse, 'C', SetCalendar)             \
   X(SetSchoolSettings, SetSchoolSettingsRequest, WriteResponse, 'S', SetSettings)             \
   X(SetEscalationPolicy, SetEscalationPolicyRequest, WriteResponse, 'P', SetEscalationPolicy) \
-  X(RecordAction, RecordActionRequest, WriteResponse, 'X', RecordAction)
+  X(RecordAction, RecordActionRequest, WriteResponse, 'X', RecordAction)                      \
+  X(ImportHistory, ImportHistoryRequest, ImportHistoryResponse, 'I', ImportHistory)

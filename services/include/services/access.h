@@ -34,6 +34,8 @@ enum class Action {
   kReadAudit,     // the Audit service's histories, amendments and registers
   kVerifyLedger,  // VerifyLedger, GetLedgerHead: positions and hashes, no school's data
   kRecordAction,  // RecordAction: meetings, visits, referrals, penalty notices
+  // ImportHistory: another system's register, with its times and people.
+  kImportHistory,
 };
 
 // An authenticated caller: who, in which role, for which schools.
