@@ -105,6 +105,13 @@ absl::Status PrepareImportHistory(CommandEnv& env, const v1::ImportHistoryReques
                                   v1::ImportHistoryResponse& response) {
   auto school = CheckSchool(env.state, request.school_id());
   if (!school.ok()) return school.status();
+  if (env.actor.open_registers_only) {
+    // The transport refuses a register-taker's token first (access.h); an
+    // in-process caller with one is refused the same way.
+    return absl::PermissionDeniedError(absl::StrCat(
+        "principal: ", env.actor.name, " (role ", env.actor.role,
+        ") records marks only for today's open registers; an import is the attendance office's"));
+  }
   RETURN_IF_ERROR(CheckText(request.source(), "source", true, kMaxActorLength));
   if (request.marks().empty()) return absl::InvalidArgumentError("marks: the import is empty");
   if (request.marks_size() > kMaxMarksPerBatch) {

@@ -327,6 +327,16 @@ TEST_CASE("ImportHistory is idempotent: by request id, and by what is already th
   CHECK(from_disk->skipped() == 2);
 }
 
+TEST_CASE("ImportHistory is not a register-taker's", "[ledger][import]") {
+  LedgerFixture f(2);
+  ledger::Principal taker{"Ms T. Teacher", "register"};
+  taker.open_registers_only = true;
+  const ledger::Position before = f.ledger->LastPosition();
+  auto refused = f.ledger->ImportHistory(taker, TwoMarks(""));
+  CHECK(refused.status().code() == absl::StatusCode::kPermissionDenied);
+  CHECK(f.ledger->LastPosition() == before);
+}
+
 TEST_CASE("ImportHistory is one atomic batch", "[ledger][import]") {
   LedgerFixture f(2);
   v1::ImportHistoryRequest request = TwoMarks("");
