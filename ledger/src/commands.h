@@ -56,5 +56,8 @@ absl::Status PrepareDecideLeave(CommandEnv& env, const v1::DecideLeaveRequest& r
 // Retention (ADR 0003): a PersonalDataErased and the pupil's key deleted.
 absl::Status PrepareErasePersonalData(CommandEnv& env, const v1::ErasePersonalDataRequest& request,
                                       v1::WriteResponse& response);
+// In import_history.cc.
+absl::Status PrepareImportHistory(CommandEnv& env, const v1::ImportHistoryRequest& request,
+                                  v1::ImportHistoryResponse& response);
 
 }  // namespace attendance::ledger

@@ -196,14 +196,18 @@ void RocksLedger::CommitLoop() {
       // included it, so every answer in it (replays and rejections too)
       // may be wrong.
       s = BrokenError();
-    } else if (!group.empty()) {
+    } else if (group.batch().Count() > 0) {
+      // (A group may hold only request records: an ImportHistory whose
+      // marks were all there already writes no event, but its answer.)
       rocksdb::WriteOptions write;
       write.sync = options_.sync;
       s = FromRocks(db_->Write(write, &group.batch()), "write events");
       if (s.ok()) {
-        committed_.store(prepared->last_position, std::memory_order_release);
-        head_recorder_->Advance(prepared->last_position, group.prev_hash());  // [storage]
-        commit_signal_.Committed(prepared->last_position);  // wakes followers of the log
+        if (!group.empty()) {
+          committed_.store(prepared->last_position, std::memory_order_release);
+          head_recorder_->Advance(prepared->last_position, group.prev_hash());  // [storage]
+          commit_signal_.Committed(prepared->last_position);  // wakes followers of the log
+        }
         if (group.erased_keys()) ShredErasedKeys();
       } else {
         // The hot state already holds this group's events (and maybe the

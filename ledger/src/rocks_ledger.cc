@@ -79,11 +79,28 @@ void RocksLedger::RecordMarksAsync(
   on_done(job);
 }
 
-#define ATTENDANCE_DEFINE(Name, Request, Response, tag, access)                    \
-  absl::StatusOr<v1::Response> RocksLedger::Name(const Principal& actor,           \
-                                                 const v1::Request& request) {     \
-    return Run<v1::Response>(Method::k##Name, actor, request, request.school_id(), \
-                             request.request_id(), 1, Prepare##Name);              \
+namespace {
+
+// The events a command may append, for sizing commit groups.
+template <typename Request>
+std::size_t CommandWeight(const Request&) {
+  return 1;
+}
+std::size_t CommandWeight(const v1::ImportHistoryRequest& request) {
+  std::size_t events = 0;
+  for (const v1::ImportedMark& mark : request.marks()) {
+    events += 1 + static_cast<std::size_t>(mark.amendments_size());
+  }
+  return events;
+}
+
+}  // namespace
+
+#define ATTENDANCE_DEFINE(Name, Request, Response, tag, access)                            \
+  absl::StatusOr<v1::Response> RocksLedger::Name(const Principal& actor,                   \
+                                                 const v1::Request& request) {             \
+    return Run<v1::Response>(Method::k##Name, actor, request, request.school_id(),         \
+                             request.request_id(), CommandWeight(request), Prepare##Name); \
   }
 ATTENDANCE_LEDGER_COMMANDS(ATTENDANCE_DEFINE)
 #undef ATTENDANCE_DEFINE

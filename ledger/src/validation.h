@@ -19,6 +19,10 @@ namespace attendance::ledger {
 // Limits on what a client may send (README, "Limits"); the limits on ids,
 // text and names are in ledger/text_checks.h.
 inline constexpr int kMaxMarksPerBatch = 10000;
+// ImportHistory: amendments per imported mark, and marks and amendments
+// together per request.
+inline constexpr int kMaxImportedAmendmentsPerMark = 16;
+inline constexpr std::size_t kMaxImportedEvents = 20000;
 inline constexpr std::uint32_t kMaxMinutesLate = 300;
 inline constexpr std::size_t kMaxActorLength = 200;
 // A pupil's parents and carers (Pupil.carers).

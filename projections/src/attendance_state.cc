@@ -217,8 +217,10 @@ void AttendanceState::Apply(const v1::EventEnvelope& event) {
   switch (event.payload_case()) {
     case v1::EventEnvelope::kMarkRecorded: {
       const v1::MarkRecorded& m = event.mark_recorded();
+      // Imported history counts from when the source says it was taken.
+      const Day at = m.taken_at_us() != 0 ? ledger::SchoolLocalDay(m.taken_at_us()) : recorded;
       ApplyMark(School(event.school_id()), or_envelope(m.pupil_id()), m.date(), m.session(),
-                m.code(), recorded);
+                m.code(), at);
       break;
     }
     case v1::EventEnvelope::kMarkAmended: {

@@ -78,6 +78,10 @@ absl::StatusOr<MarkHistoryEntry> DecodeMarkHistoryEntry(std::string_view value) 
     entry.code = event.mark_recorded().code();
     entry.actor =
         event.mark_recorded().has_taken_by() ? event.mark_recorded().taken_by() : event.actor();
+    if (event.mark_recorded().taken_at_us() != 0) {
+      entry.recorded_at_us = event.mark_recorded().taken_at_us();
+    }
+    entry.imported_from = event.mark_recorded().imported_from();
   } else {
     const v1::MarkAmended& amended = event.mark_amended();
     entry.amendment = true;
@@ -86,6 +90,11 @@ absl::StatusOr<MarkHistoryEntry> DecodeMarkHistoryEntry(std::string_view value) 
     entry.reason = amended.reason();
     entry.actor = amended.has_amended_by() ? amended.amended_by() : event.actor();
     if (amended.amended_at_us() != 0) entry.recorded_at_us = amended.amended_at_us();
+    entry.imported_from = amended.imported_from();
+  }
+  if (!entry.imported_from.empty()) {
+    entry.imported_at_us = event.recorded_at_us();
+    entry.imported_by = event.actor();
   }
   return entry;
 }

@@ -25,7 +25,8 @@ constexpr std::array<RoleEntry, 5> kRoleTable = {{
      {Action::kRecordMarks, Action::kAmendMark, Action::kRecordLetter, Action::kManagePupils,
       Action::kSetCalendar, Action::kSetSettings, Action::kReadEvents, Action::kReadProjections,
       Action::kSetEscalationPolicy, Action::kReadAudit, Action::kRecordAction,
-      Action::kRequestLeave, Action::kDecideLeave}},
+      Action::kRequestLeave, Action::kDecideLeave,
+      Action::kImportHistory}},
     {Role::kAuditor,
      "auditor",
      {Action::kReadEvents, Action::kReadProjections, Action::kReadAudit, Action::kVerifyLedger}},
@@ -36,7 +37,8 @@ constexpr std::array<RoleEntry, 5> kRoleTable = {{
       Action::kSetCalendar, Action::kSetSettings, Action::kReadEvents, Action::kReadProjections,
       Action::kSetEscalationPolicy, Action::kReadAudit, Action::kVerifyLedger,
       Action::kRecordAction, Action::kRequestLeave, Action::kDecideLeave,
-      Action::kErasePersonalData}},
+      Action::kErasePersonalData,
+      Action::kImportHistory}},
 }};
 
 absl::string_view ActionName(Action action) {
@@ -71,6 +73,8 @@ absl::string_view ActionName(Action action) {
       return "decide leave requests";
     case Action::kErasePersonalData:
       return "erase personal data";
+    case Action::kImportHistory:
+      return "import register history";
   }
   return "?";
 }

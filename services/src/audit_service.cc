@@ -41,6 +41,11 @@ void ToProto(const projections::MarkHistoryEntry& entry, v1::MarkHistoryEntry& o
   out.set_reason(entry.reason);
   *out.mutable_by() = entry.actor;
   out.set_at_us(entry.recorded_at_us);
+  if (!entry.imported_from.empty()) {
+    out.set_imported_from(entry.imported_from);
+    out.set_recorded_at_us(entry.imported_at_us);
+    *out.mutable_imported_by() = entry.imported_by;
+  }
 }
 
 v1::Amendment ToAmendment(const v1::EventEnvelope& event) {
@@ -57,6 +62,7 @@ v1::Amendment ToAmendment(const v1::EventEnvelope& event) {
   *out.mutable_amended_by() = amended.has_amended_by() ? amended.amended_by() : event.actor();
   out.set_amended_at_us(amended.amended_at_us() != 0 ? amended.amended_at_us()
                                                      : event.recorded_at_us());
+  out.set_imported_from(amended.imported_from());
   return out;
 }
 

@@ -268,6 +268,17 @@ void LogAccepted(const v1::AmendMarkRequest& request, const v1::AmendMarkRespons
                      request.amended_code(), response.position());
 }
 
+void LogAccepted(const v1::ImportHistoryRequest& request,
+                 const v1::ImportHistoryResponse& response) {
+  SPDLOG_LOGGER_INFO(&Log(),
+                     "ImportHistory school={} request_id={} source={} marks={} amendments={} "
+                     "skipped={} positions={}..{}{}",
+                     request.school_id(), request.request_id(), request.source(),
+                     response.marks_written(), response.amendments_written(), response.skipped(),
+                     response.first_position(), response.last_position(),
+                     response.replayed() ? " (replayed)" : "");
+}
+
 }  // namespace
 
 // The handlers of ledger/command_table.h's commands.

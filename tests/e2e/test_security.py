@@ -239,6 +239,11 @@ class SecurityTest(unittest.TestCase):
                 school_id=school, request_id=rid("action"), pupil_id=pm,
                 action_id=rid("call"), kind=ev.CALL_MADE, happened_on=PAST_DAYS[1]),
                 metadata=m, timeout=10),
+            "ImportHistory": lambda m: self.ledger.ImportHistory(pb.ImportHistoryRequest(
+                school_id=school, request_id=rid("import"), source="SIMS",
+                marks=[pb.ImportedMark(pupil_id=pm, date=PAST_DAYS[3], session=ev.PM,
+                                       code="\\")]),
+                metadata=m, timeout=10),
             "CreateSchool": lambda m: self.ledger.SetSchoolSettings(
                 pb.SetSchoolSettingsRequest(school_id=f"{tag}-school", request_id=rid("create"),
                                             settings=settings),
@@ -259,7 +264,7 @@ class SecurityTest(unittest.TestCase):
               "attendance_officer": {"RecordMarks", "StreamMarks", "AmendMark", "RecordLetter",
                                      "EnrolPupil", "UpdatePupil", "RemoveFromRoll",
                                      "SetSchoolCalendar", "SetSchoolSettings",
-                                     "SetEscalationPolicy", "RecordAction"},
+                                     "SetEscalationPolicy", "RecordAction", "ImportHistory"},
               "auditor": set(), "reporter": set()}
     READS = {"ReadEvents", "GetPupilAttendance", "ListPupilAttendance", "GetCohortAttendance"}
 

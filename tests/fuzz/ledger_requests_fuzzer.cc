@@ -170,6 +170,42 @@ void RunSingleEvent(ledger::Ledger& ledger, const ledger::Principal& actor,
                 Key(what, request.school_id(), request.request_id()));
 }
 
+// Any other command of the table: one event.
+template <typename Response, typename Request>
+void RunCommand(ledger::Ledger& ledger, const ledger::Principal& actor, const std::uint8_t* data,
+                std::size_t size, absl::string_view what,
+                absl::StatusOr<Response> (ledger::Ledger::*method)(const ledger::Principal&,
+                                                                   const Request&)) {
+  RunSingleEvent<Request>(ledger, actor, data, size, what, method);
+}
+
+// ImportHistory: an event per mark and amendment it did not skip.
+void RunCommand(ledger::Ledger& ledger, const ledger::Principal& actor, const std::uint8_t* data,
+                std::size_t size, absl::string_view what,
+                absl::StatusOr<v1::ImportHistoryResponse> (ledger::Ledger::*method)(
+                    const ledger::Principal&, const v1::ImportHistoryRequest&)) {
+  v1::ImportHistoryRequest request;
+  if (!Parse(data, size, &request)) return;
+  const Position before = ledger.LastPosition();
+  auto result = (ledger.*method)(actor, request);
+  const Position after = ledger.LastPosition();
+  if (!result.ok()) return CheckRejected(result.status(), before, after, what);
+  const std::uint64_t events = result->marks_written() + result->amendments_written();
+  if (result->marks_written() + result->skipped() !=
+          static_cast<std::uint32_t>(request.marks_size()) ||
+      (events == 0) != (result->first_position() == 0) ||
+      (events != 0 && result->last_position() - result->first_position() + 1 != events)) {
+    Fail(absl::StrCat(what, ": ", request.marks_size(), " marks answered ",
+                      result->ShortDebugString()));
+  }
+  if (!result->replayed() && events != 0 && result->last_position() != after) {
+    Fail(absl::StrCat(what, ": answered ", result->ShortDebugString(), " but LastPosition is ",
+                      after));
+  }
+  CheckAccepted(*result, result->replayed(), result->replayed() ? 0 : events, before, after, what,
+                Key(what, request.school_id(), request.request_id()));
+}
+
 void RunMarks(ledger::Ledger& ledger, const ledger::Principal& actor, const std::uint8_t* data,
               std::size_t size, bool async) {
   v1::RecordMarksRequest request;
@@ -262,9 +298,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case kRecordMarksAsync:
       RunMarks(ledger, actor, data, size, kind == kRecordMarksAsync);
       break;
-#define ATTENDANCE_RUN(Name, Request, Response, tag, access)                 \
-  case k##Name:                                                              \
-    RunSingleEvent<v1::Request>(ledger, actor, data, size, #Name, &L::Name); \
+#define ATTENDANCE_RUN(Name, Request, Response, tag, access) \
+  case k##Name:                                              \
+    RunCommand(ledger, actor, data, size, #Name, &L::Name);  \
     break;
       ATTENDANCE_LEDGER_COMMANDS(ATTENDANCE_RUN)
 #undef ATTENDANCE_RUN

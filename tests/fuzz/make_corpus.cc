@@ -245,6 +245,31 @@ void LedgerRequests(const fs::path& dir) {
   decide.set_approved(true);
   decide.set_reason("exceptional circumstances");
   WriteRequest(dir, "decide_leave", kDecideLeave, decide);
+  // An imported week-later mark with two amendments at the source's times
+  // (2025-09-15 09:05 BST, then the 16th and 17th), and the same import
+  // with its amendments out of time order.
+  v1::ImportHistoryRequest import;
+  import.set_school_id("s1");
+  import.set_request_id("fz-import-1");
+  import.set_source("SIMS");
+  v1::ImportedMark* imported = import.add_marks();
+  imported->set_pupil_id("p2");
+  imported->set_date("2025-09-15");
+  imported->set_session(v1::AM);
+  imported->set_code("N");
+  imported->set_taken_at_us(1'757'923'500'000'000);
+  imported->mutable_taken_by()->set_name("Miss C. Patel");
+  for (const auto& [code, day] : {std::pair{"O", 1}, std::pair{"I", 2}}) {
+    v1::ImportedAmendment* amendment = imported->add_amendments();
+    amendment->set_amended_code(code);
+    amendment->set_reason("parent replied");
+    amendment->set_amended_at_us(1'757'923'500'000'000 + day * 86'400'000'000);
+  }
+  WriteRequest(dir, "import_history", kImportHistory, import);
+  v1::ImportHistoryRequest disordered = import;
+  disordered.set_request_id("fz-import-2");
+  disordered.mutable_marks(0)->mutable_amendments(1)->set_amended_at_us(1'757'923'500'000'000);
+  WriteRequest(dir, "import_history_disordered", kImportHistory, disordered);
 }
 
 void Queries(const fs::path& dir, const projections::AttendanceState& state) {

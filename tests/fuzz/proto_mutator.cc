@@ -203,7 +203,15 @@ void SetScalar(Message& m, const FieldDescriptor* f, int index, std::minstd_rand
       break;
     }
     case FieldDescriptor::CPPTYPE_INT64: {
-      const std::int64_t v = EdgeNumber(random) * (random() % 4 == 0 ? 1'000'000 : 1);
+      std::int64_t v = EdgeNumber(random);
+      // Instants are microseconds: scale some edges, saturating (no overflow).
+      if (random() % 4 == 0) {
+        constexpr std::int64_t kMicros = 1'000'000;
+        const std::int64_t limit = std::numeric_limits<std::int64_t>::max() / kMicros;
+        v = v > limit    ? std::numeric_limits<std::int64_t>::max()
+            : v < -limit ? std::numeric_limits<std::int64_t>::min()
+                         : v * kMicros;
+      }
       rep ? r->SetRepeatedInt64(&m, f, index, v) : r->SetInt64(&m, f, v);
       break;
     }

@@ -85,8 +85,9 @@ inline void Check(const absl::Status& s) { REQUIRE(s.ok()); }
 
 // School "s2" made through every command, each with a request id: settings,
 // calendar, two enrolments, marks, an amendment, a letter, an update, a
-// removal from roll, an escalation policy, a recorded action, carers, and a
-// leave request approved (with its two C marks).
+// removal from roll, an escalation policy, a recorded action, carers, a
+// leave request approved (with its two C marks) and two imports of the same
+// history (the second writes no events).
 inline void RecordEveryCommand(ledger::Ledger& ledger) {
   auto settings = Settings("s2");
   settings.set_request_id("settings-1");
@@ -187,6 +188,26 @@ inline void RecordEveryCommand(ledger::Ledger& ledger) {
   decide_leave.set_approved(true);
   decide_leave.set_reason("exceptional circumstances");
   Check(ledger.DecideLeave(kOfficer, decide_leave).status());
+  // An imported mark with its amendment (1757404800000000 is 2025-09-09
+  // 09:00 BST), then the same import again, which writes nothing but its
+  // request record.
+  v1::ImportHistoryRequest import;
+  import.set_school_id("s2");
+  import.set_request_id("import-1");
+  import.set_source("SIMS");
+  v1::ImportedMark* imported = import.add_marks();
+  imported->set_pupil_id("q1");
+  imported->set_date("2025-09-09");
+  imported->set_session(v1::AM);
+  imported->set_code("N");
+  imported->set_taken_at_us(1'757'404'800'000'000);
+  v1::ImportedAmendment* amendment = imported->add_amendments();
+  amendment->set_amended_code("M");
+  amendment->set_reason("dentist's letter");
+  amendment->set_amended_at_us(1'757'404'800'000'000 + 86'400'000'000);
+  Check(ledger.ImportHistory(kOfficer, import).status());
+  import.set_request_id("import-2");
+  Check(ledger.ImportHistory(kOfficer, import).status());
 }
 
 }  // namespace attendance::testing

@@ -57,7 +57,7 @@ TEST_CASE("a copy of a live directory opens read-only, reads and verifies, write
   CHECK(ro.VerifyChain(1, 0).ok());
   auto verified = ro.VerifyIndexes();
   REQUIRE(verified.ok());
-  CHECK(verified->requests == 14);
+  CHECK(verified->requests == 16);
   auto checkpoint = ro.LoadCheckpoint("attendance");
   REQUIRE(checkpoint.ok());
   CHECK(checkpoint->state == "state");

@@ -43,14 +43,65 @@ TEST_CASE("SIMS rows: dates in either form, amendments, and bad rows by line", "
   CHECK(file->rows[0].mark.minutes_late() == 10);
   CHECK(file->rows[0].mark.comment() == "late bus");
   CHECK(file->rows[1].mark.code() == "N");
-  REQUIRE(file->rows[1].amendment.has_value());
-  CHECK(file->rows[1].amendment->amended_code == "I");
+  REQUIRE(file->rows[1].amendments.size() == 1);
+  CHECK(file->rows[1].amendments[0].amended_code == "I");
+  CHECK(file->rows[1].amendments[0].line == 3);
+  CHECK(file->rows[1].taken_at_us == 0);
   REQUIRE(file->errors.size() == 4);
   CHECK(file->errors[0].line == 4);
   CHECK(file->errors[0].message == "code \"H\" is not valid for a session on 2025-09-08");
   CHECK(file->errors[1].message == "session \"XM\" is not AM or PM");
   CHECK(file->errors[2].message == "an amendment needs a reason");
   CHECK(file->errors[3].message == "repeats line 2 (pupil \"P1\", 2025-09-08 AM)");
+}
+
+TEST_CASE("times: RFC 3339 with a zone, or school-local without one", "[tools]") {
+  // 2025-10-06 08:52 BST is 07:52 UTC.
+  const std::int64_t expected = 1'759'737'120'000'000;
+  CHECK(ParseImportTime("2025-10-06T07:52:00Z") == expected);
+  CHECK(ParseImportTime("2025-10-06T08:52:00+01:00") == expected);
+  CHECK(ParseImportTime("2025-10-06 08:52") == expected);
+  CHECK(ParseImportTime("2025-10-06T08:52:00") == expected);
+  CHECK(ParseImportTime("06/10/2025 08:52") == expected);
+  CHECK(ParseImportTime(" 06/10/2025 08:52:00 ") == expected);
+  // In winter England is on GMT.
+  CHECK(ParseImportTime("2025-12-01 09:00") == 1'764'579'600'000'000);
+  CHECK_FALSE(ParseImportTime("yesterday").has_value());
+  CHECK_FALSE(ParseImportTime("2025-10-06").has_value());
+}
+
+TEST_CASE("history rows: when and by whom taken, and a session's later amendments", "[tools]") {
+  auto file = ParseMarksCsv(
+      "PersonID,AttendanceDate,SessionName,AttendanceMark,TakenAt,TakenBy,OriginalMark,"
+      "AmendedMark,AmendmentReason,AmendedBy,AmendedAt\n"
+      "P2,06/10/2025,AM,,06/10/2025 08:55,Miss C. Patel,N,O,no contact,Mrs A. Office,"
+      "08/10/2025 16:00\n"
+      "P2,06/10/2025,AM,I,,,O,I,parent phoned,Mrs A. Office,09/10/2025 09:10\n"
+      "P2,06/10/2025,AM,,,,N,C,leave,Mrs A. Office,10/10/2025 09:00\n"  // N is not the code now
+      "P3,06/10/2025,AM,/,soon,,,,,,\n"
+      "P3,06/10/2025,PM,,,,N,I,illness,,next week\n");
+  REQUIRE(file.ok());
+  REQUIRE(file->rows.size() == 1);
+  const ImportRow& row = file->rows[0];
+  CHECK(row.mark.code() == "N");
+  CHECK(row.taken_by == "Miss C. Patel");
+  CHECK(row.taken_at_us == *ParseImportTime("2025-10-06 08:55"));
+  REQUIRE(row.amendments.size() == 2);
+  CHECK(row.amendments[0].amended_code == "O");
+  CHECK(row.amendments[0].amended_by == "Mrs A. Office");
+  CHECK(row.amendments[0].amended_at_us == *ParseImportTime("2025-10-08 16:00"));
+  CHECK(row.amendments[1].amended_code == "I");
+  CHECK(row.amendments[1].line == 3);
+  REQUIRE(file->errors.size() == 3);
+  CHECK(file->errors[0].line == 4);
+  CHECK(file->errors[0].message ==
+        "repeats line 2 (pupil \"P2\", 2025-10-06 AM); its original_code \"N\" is not the "
+        "session's code so far, \"I\"");
+  CHECK(file->errors[1].message ==
+        "taken_at \"soon\" is not a time (YYYY-MM-DDTHH:MM:SS[Z or +HH:MM], or DD/MM/YYYY "
+        "HH:MM)");
+  CHECK(file->errors[2].line == 6);
+  CHECK(file->errors[2].message.rfind("amended_at \"next week\" is not a time", 0) == 0);
 }
 
 TEST_CASE("a header without the required columns is refused", "[tools]") {

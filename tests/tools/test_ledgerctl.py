@@ -279,14 +279,19 @@ class LedgerctlTest(unittest.TestCase):
         self.assertEqual(summary["amendments_recorded"], 2)
         self.assertEqual(self.event_count(), before + 15)
 
-        # The multi-line comment survived, and the amendment keeps the source's who and when.
+        # The multi-line comment survived, and the amendment keeps the source's who and
+        # when (2025-09-10T09:15:00 without a zone is school-local: 08:15 UTC), marked imported.
         events = self.json_lines("read-events", "--school", SCHOOL, "--from", before + 1)
         comments = [e["mark_recorded"]["comment"] for e in events if "mark_recorded" in e]
         self.assertIn('a "quoted" comment\nover two lines', comments)
+        self.assertTrue(all(e["mark_recorded"]["imported_from"] == "sims_marks.csv"
+                            for e in events if "mark_recorded" in e))
         amendments = [e["mark_amended"] for e in events if "mark_amended" in e]
         self.assertEqual(amendments[0]["original_code"], "N")
-        self.assertIn("Parent confirmed illness (imported: amended by Mrs Office at "
-                      "2025-09-10T09:15:00)", amendments[0]["reason"])
+        self.assertEqual(amendments[0]["reason"], "Parent confirmed illness")
+        self.assertEqual(amendments[0]["amended_by"]["name"], "Mrs Office")
+        self.assertEqual(amendments[0]["amended_at_us"], "1757492100000000")
+        self.assertEqual(amendments[0]["imported_from"], "sims_marks.csv")
 
         again, _ = self.import_marks(path, "--batch", "4", want=8)
         self.assertEqual(again["marks_recorded"], 0)
@@ -642,6 +647,140 @@ class LedgerctlTest(unittest.TestCase):
         self.expect_exit(7, "subscribe-events", "--after-position", "1000000000",
                          message="FAILED_PRECONDITION")
         self.expect_exit(2, "subscribe-changes", message="--school is required")
+
+    def test_13_import_history_twice(self):
+        """A SIMS export with when and by whom each mark was taken and a session's
+        amendments one a row, some rows bad (locally or by the server), run twice."""
+        path = os.path.join(DATA, "sims_history.csv")
+        before = self.event_count()
+        summary, err = self.import_marks(path, want=8)
+        rejected = {e["line"]: e["message"] for e in summary["errors"]}
+        self.assertEqual(sorted(rejected), [9, 10, 11, 13, 14], err)
+        self.assertIn("taken_at_us", rejected[9])
+        self.assertIn("has not begun", rejected[9])
+        self.assertIn("amendments[0].amended_at_us", rejected[10])
+        self.assertIn("is before the mark was taken", rejected[10])
+        self.assertIn("taken_at \"yesterday\" is not a time", rejected[11])
+        self.assertIn("is in the future", rejected[13])
+        self.assertIn("is not the session's code so far, \"I\"", rejected[14])
+        self.assertEqual(summary["rows"], 15)
+        self.assertEqual((summary["marks_recorded"], summary["amendments_recorded"]), (9, 3))
+        self.assertEqual(self.event_count(), before + 12)
+
+        # The source's history, marked imported: taken at 08:55, amended twice.
+        session = ["--school", SCHOOL, "--pupil", "P2", "--date", "2025-10-06", "--session", "AM"]
+        history = self.json_lines("mark-history", *session)[0]["entries"]
+        self.assertEqual([(e["code"], e["original_code"]) for e in history],
+                         [("N", ""), ("O", "N"), ("I", "O")])
+        self.assertEqual([e["at_us"] for e in history],
+                         ["1759737300000000", "1759935600000000", "1759997400000000"])
+        self.assertEqual(history[0]["by"]["name"], "Miss C. Patel")
+        self.assertEqual(history[2]["by"]["name"], "Mrs A. Office")
+        self.assertEqual(history[2]["reason"], "Parent phoned: illness, note to follow")
+        self.assertTrue(all(e["imported_from"] == "sims_history.csv" and
+                            e["imported_by"]["name"] == "Test Admin" for e in history))
+        table = self.ok("mark-history", *session)
+        self.assertRegex(table, r"amendment +O +N +No contact from home +Mrs A\. Office +"
+                                r"from sims_history\.csv at 2026-03-02T")
+        # As it stood on the evening of the 8th: O, not yet I.
+        register = self.json_lines("register-as-of", "--school", SCHOOL, "--date", "2025-10-06",
+                                   "--session", "AM", "--as-of", "2025-10-08T20:00:00Z")[0]
+        lines = {l["pupil_id"]: l for l in register["lines"]}
+        self.assertEqual(lines["P2"]["code"], "O")
+        self.assertEqual([c["code"] for c in lines["P2"]["changed_since"]], ["I"])
+        register = self.json_lines("register-as-of", "--school", SCHOOL, "--date", "2025-10-06",
+                                   "--session", "AM", "--as-of", "2025-10-07T20:00:00Z")[0]
+        self.assertEqual({l["pupil_id"]: l["code"] for l in register["lines"]}["P2"], "N")
+        # The figures count the history now; "as of" 2025 they cannot, since this school's
+        # pupils were enrolled (recorded) in 2026 (README: How "as of" treats imported history).
+        ytd = self.json_lines("pupil-attendance", "--school", SCHOOL, "--pupil",
+                              "P2")[0]["windows"][0]["figures"]
+        counts = {c["code"]: c["sessions"] for c in ytd.get("code_counts", [])
+                  if c["code"] in ("N", "O", "I")}
+        self.assertEqual(counts, {"N": 1, "I": 3})
+        self.expect_exit(4, "pupil-attendance", "--school", SCHOOL, "--pupil", "P2", "--as-of",
+                         "2025-10-07", message="NOT_FOUND")
+
+        again, _ = self.import_marks(path, want=8)
+        self.assertEqual(sorted(e["line"] for e in again["errors"]), [9, 10, 11, 13, 14])
+        self.assertEqual((again["marks_recorded"], again["amendments_recorded"]), (0, 0))
+        self.assertEqual((again["marks_already_recorded"],
+                          again["amendments_already_recorded"]), (9, 3))
+        self.assertEqual(self.event_count(), before + 12)
+        # In other batches the rows are found already there: still nothing written.
+        third, _ = self.import_marks(path, "--batch", "2", want=8)
+        self.assertEqual(third["marks_recorded"] + third["amendments_recorded"], 0)
+        self.assertEqual(third["marks_already_recorded"], 9)
+        self.assertEqual(self.event_count(), before + 12)
+        # All or nothing: the bad rows stop the whole file.
+        summary, _ = self.import_marks(path, "--all-or-nothing", "--source", "again", want=3)
+        self.assertTrue(summary["wrote_nothing"])
+        self.assertEqual(self.event_count(), before + 12)
+
+    def test_14_import_ctf(self):
+        path = os.path.join(DATA, "ctf_attendance.xml")
+        for upn, name in (("H801200001001", "Erin"), ("H801200001002", "Arjun")):
+            self.ok("enrol-pupil", "--school", SCHOOL, "--pupil", upn, "--given-name", name,
+                    "--family-name", "Ctf", "--year-group", "2", "--on-roll-from", "2025-09-01")
+        before = self.event_count()
+        code, out, err = self.run_ctl("import-ctf", path, "--school", SCHOOL)
+        self.assertEqual(code, 8, out + err)
+        self.assertIn("attendance of 3 pupils, 3 years, at 801-2000 Ledgerctl Test School", out)
+        self.assertIn("42 rows: 39 marks recorded, 0 already in the ledger", out)
+        self.assertIn(f"{path}:72: pupil H801200001002: session 19 (2025-09-10 AM): \"XX\" is "
+                      "not an attendance code", err)
+        self.assertIn(f"{path}:88: ", err)  # the pupil not on the school's roll
+        self.assertEqual(self.event_count(), before + 39)
+        # The CTF's own totals for Erin: 18 possible, 13 attended, 3 authorised, 2 not.
+        ytd = self.json_lines("pupil-attendance", "--school", SCHOOL, "--pupil",
+                              "H801200001001")[0]["windows"][0]["figures"]
+        self.assertEqual((ytd["possible_sessions"], ytd["attended_sessions"],
+                          ytd["authorised_absence"], ytd["unauthorised_absence"]), (18, 13, 3, 2))
+        events = self.json_lines("read-events", "--school", SCHOOL, "--from", before + 1)
+        self.assertTrue(all(e["mark_recorded"]["imported_from"] ==
+                            "CTF 801-2000 Ledgerctl Test School" for e in events))
+        # Again: nothing new.
+        summary, _ = self.import_marks_ctf(path, want=8)
+        self.assertEqual((summary["marks_recorded"], summary["marks_already_recorded"]), (0, 39))
+        self.assertEqual(self.event_count(), before + 39)
+        # The previous school's year only on request; not a CTF at all.
+        self.expect_exit(3, "import-ctf", path, "--school", SCHOOL, "--estab", "1",
+                         message="seven digits")
+        self.expect_exit(3, "import-ctf", os.path.join(DATA, "calendar.json"), "--school",
+                         SCHOOL, message="line 1:")
+        self.expect_exit(0, "import-ctf", path, "--school", SCHOOL, "--dry-run", "--estab",
+                         "999-9999")
+
+    def import_marks_ctf(self, path, *flags, want):
+        code, out, err = self.run_ctl("import-ctf", path, "--school", SCHOOL, "--json", *flags)
+        self.assertEqual(code, want, out + err)
+        return json.loads(out), err
+
+    def test_15_record_action(self):
+        out = self.ok("record-action", "--school", SCHOOL, "--pupil", "P3", "--action",
+                      "meeting-1", "--kind", "meeting-held", "--happened-on", "2025-10-08",
+                      "--outcome", "parent agreed a target", "--target-percent", "96",
+                      "--review-on", "2025-11-14")
+        self.assertRegex(out, r"^position \d+, stream version \d+, request id ledgerctl-")
+        # The same command again: the derived request id is answered from the log.
+        again = self.json_lines("record-action", "--school", SCHOOL, "--pupil", "P3", "--action",
+                                "meeting-1", "--kind", "meeting-held", "--happened-on",
+                                "2025-10-08", "--outcome", "parent agreed a target",
+                                "--target-percent", "96", "--review-on", "2025-11-14")[0]
+        self.assertTrue(again["replayed"])
+        action = self.json_lines("read-events", "--school", SCHOOL, "--type",
+                                 "action-recorded")[-1]["action_recorded"]
+        self.assertEqual((action["kind"], action["target_basis_points"], action["review_on"]),
+                         ("MEETING_HELD", 9600, "2025-11-14"))
+        self.expect_exit(3, "record-action", "--school", SCHOOL, "--pupil", "P3", "--action",
+                         "call-1", "--kind", "call-made", "--happened-on", "2027-01-01",
+                         message="happened_on: 2027-01-01 is in the future")
+        self.expect_exit(7, "record-action", "--school", SCHOOL, "--pupil", "P3", "--action",
+                         "meeting-1", "--kind", "call-made", "--happened-on", "2025-10-08",
+                         message="ALREADY_EXISTS")
+        self.expect_exit(2, "record-action", "--school", SCHOOL, "--pupil", "P3", "--action",
+                         "x", "--kind", "coffee", "--happened-on", "2025-10-08",
+                         message="--kind")
 
 if __name__ == "__main__":
     if len(sys.argv) < 3:

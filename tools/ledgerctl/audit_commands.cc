@@ -81,11 +81,17 @@ int GetMarkHistory(Invocation& invocation) {
   invocation.out << response.pupil_id() << " " << response.date() << " "
                  << SessionText(response.session()) << " at " << response.school_id() << ": "
                  << response.entries_size() << " entries\n";
-  Table table({"position", "at (UTC)", "entry", "code", "was", "reason", "by"});
+  Table table({"position", "at (UTC)", "entry", "code", "was", "reason", "by", "imported"});
   for (const v1::MarkHistoryEntry& entry : response.entries()) {
+    // Imported history: "at" is the source's time; when it came here, and who brought it.
+    const std::string imported = entry.imported_from().empty()
+                                     ? ""
+                                     : absl::StrCat("from ", entry.imported_from(), " at ",
+                                                    FormatInstant(entry.recorded_at_us()), " by ",
+                                                    ActorText(entry.imported_by()));
     table.Add({absl::StrCat(entry.position()), FormatInstant(entry.at_us()),
                entry.amendment() ? "amendment" : "recorded", entry.code(), entry.original_code(),
-               entry.reason(), ActorText(entry.by())});
+               entry.reason(), ActorText(entry.by()), imported});
   }
   table.Print(invocation.out);
   return kExitOk;

@@ -234,6 +234,48 @@ int SetSettings(Invocation& invocation) {
                   });
 }
 
+int RecordAction(Invocation& invocation) {
+  const Args& args = invocation.args;
+  v1::RecordActionRequest request;
+  if (args.Has("file")) ReadMessageFile(args.Get("file"), request);
+  if (args.Has("school") || request.school_id().empty())
+    request.set_school_id(args.Required("school"));
+  if (args.Has("pupil") || request.pupil_id().empty()) request.set_pupil_id(args.Required("pupil"));
+  if (args.Has("action") || request.action_id().empty())
+    request.set_action_id(args.Required("action"));
+  if (args.Has("kind") || request.kind() == v1::RECORDED_ACTION_KIND_UNSPECIFIED) {
+    request.set_kind(static_cast<v1::RecordedActionKind>(
+        ParseEnumFlag(args, "kind", args.Required("kind"), v1::RecordedActionKind_descriptor())));
+  }
+  if (args.Has("happened-on") || request.happened_on().empty())
+    request.set_happened_on(args.Required("happened-on"));
+  if (args.Has("referred-to")) {
+    request.set_referred_to(static_cast<v1::ReferralAgency>(ParseEnumFlag(
+        args, "referred-to", args.Get("referred-to"), v1::ReferralAgency_descriptor())));
+  }
+  if (args.Has("step")) request.set_step_id(args.Get("step"));
+  if (args.Has("trigger")) request.set_trigger_id(args.Get("trigger"));
+  if (args.Has("outcome")) request.set_outcome(args.Get("outcome"));
+  if (args.Has("target-percent")) {
+    const double percent = args.Double("target-percent", 0);
+    if (percent < 0 || percent > 100) args.Fail("--target-percent: not from 0 to 100");
+    request.set_target_basis_points(static_cast<std::uint32_t>(percent * 100 + 0.5));
+  }
+  if (args.Has("review-on")) request.set_review_on(args.Get("review-on"));
+  if (args.Has("reviews")) request.set_reviews_action_id(args.Get("reviews"));
+  if (args.Has("parent")) request.set_parent_id(args.Get("parent"));
+  if (args.Has("parent-name")) request.set_parent_name(args.Get("parent-name"));
+  // Recording the same action again is refused (ALREADY_EXISTS on its
+  // action id), so an id derived from the request makes a retry safe.
+  request.clear_request_id();
+  request.set_request_id(
+      RequestIdFlag(args, DerivedRequestId("RecordAction", invocation, request)));
+  return RunWrite(invocation, "RecordAction", request,
+                  [](auto& stub, auto* context, const auto& r, auto* response) {
+                    return stub.RecordAction(context, r, response);
+                  });
+}
+
 std::vector<Option> With(std::vector<Option> options, const std::vector<Option>& more) {
   options.insert(options.end(), more.begin(), more.end());
   return options;
@@ -322,6 +364,31 @@ std::vector<Command> LedgerCommands() {
          "an attendance.v1.SchoolSettings in JSON or protobuf text format (required)"},
         kRequestId},
        SetSettings},
+      {"record-action",
+       group,
+       "RecordAction: a meeting, home visit, call, referral or penalty notice the ladder waits on",
+       "",
+       {kSchool,
+        {"pupil", "ID", "(required)"},
+        {"action", "ID", "action id, unique per pupil (required)"},
+        {"kind", "KIND",
+         "meeting-held, home-visit-made, call-made, referral-made, penalty-notice-requested, "
+         "penalty-notice-issued, panel-held, parenting-contract, education-supervision-order "
+         "(required)"},
+        {"happened-on", "YYYY-MM-DD", "not in the future (required)"},
+        {"referred-to", "AGENCY",
+         "referral-made: education-welfare-officer, early-help or local-authority"},
+        {"step", "ID", "the policy step it answers"},
+        {"trigger", "ID", "the policy trigger it answers"},
+        {"outcome", "TEXT", ""},
+        {"target-percent", "P", "meeting-held: the attendance target set, e.g. 95"},
+        {"review-on", "YYYY-MM-DD", "meeting-held: when the target is reviewed"},
+        {"reviews", "ID", "the action id of the earlier meeting this reviews"},
+        {"parent", "ID", "penalty notices: the parent or carer's id"},
+        {"parent-name", "NAME", "penalty notices: their name"},
+        {"file", "FILE", "an attendance.v1.RecordActionRequest in JSON or text format; flags win"},
+        {"request-id", "ID", "idempotency key (default: derived from the action)"}},
+       RecordAction},
   };
 }
 

@@ -6,6 +6,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "ledger/clock.h"
 #include "ledger/codes.h"
 #include "ledger/types.h"
 
@@ -26,6 +28,8 @@ enum Column {
   kReason,
   kAmendedBy,
   kAmendedAt,
+  kTakenAt,
+  kTakenBy,
   kColumns
 };
 
@@ -58,6 +62,12 @@ const std::map<std::string, Column>& Aliases() {
       {"amendedby", kAmendedBy},
       {"amendedat", kAmendedAt},
       {"amendeddate", kAmendedAt},
+      {"takenat", kTakenAt},
+      {"recordedat", kTakenAt},
+      {"markedat", kTakenAt},
+      {"takenby", kTakenBy},
+      {"recordedby", kTakenBy},
+      {"employeeid", kTakenBy},
   };
   return *aliases;
 }
@@ -97,6 +107,26 @@ std::string CheckCode(absl::string_view what, const std::string& code, ledger::D
 }
 
 }  // namespace
+
+std::optional<std::int64_t> ParseImportTime(absl::string_view text) {
+  static const absl::TimeZone* const kLondon = [] {
+    auto* tz = new absl::TimeZone();
+    absl::LoadTimeZone(ledger::kSchoolTimeZone, tz);
+    return tz;
+  }();
+  const std::string input(absl::StripAsciiWhitespace(text));
+  // Formats with a zone first; the rest are school-local.
+  static constexpr const char* kFormats[] = {"%Y-%m-%d%ET%H:%M:%E*S%Ez", "%Y-%m-%d %H:%M:%E*S%Ez",
+                                             "%Y-%m-%d%ET%H:%M:%E*S",    "%Y-%m-%d %H:%M:%E*S",
+                                             "%Y-%m-%d%ET%H:%M",         "%Y-%m-%d %H:%M",
+                                             "%d/%m/%Y %H:%M:%S",        "%d/%m/%Y %H:%M"};
+  for (const char* format : kFormats) {
+    absl::Time time;
+    std::string error;
+    if (absl::ParseTime(format, input, *kLondon, &time, &error)) return absl::ToUnixMicros(time);
+  }
+  return std::nullopt;
+}
 
 absl::StatusOr<std::vector<CsvRecord>> ParseCsv(absl::string_view text) {
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);
@@ -192,8 +222,8 @@ absl::StatusOr<MarksFile> ParseMarksCsv(absl::string_view text) {
   }
 
   MarksFile file;
-  // (pupil, date, session) -> the line that first had it.
-  std::map<std::tuple<std::string, std::string, int>, int> seen;
+  // (pupil, date, session) -> the line that first had it, and its row.
+  std::map<std::tuple<std::string, std::string, int>, std::pair<int, size_t>> seen;
   for (size_t r = 1; r < records->size(); ++r) {
     const CsvRecord& record = (*records)[r];
     ++file.data_rows;
@@ -250,6 +280,7 @@ absl::StatusOr<MarksFile> ParseMarksCsv(absl::string_view text) {
         continue;
       }
       ImportedAmendment amendment;
+      amendment.line = record.line;
       amendment.amended_code = amended;
       amendment.reason = cell(kReason);
       amendment.amended_by = cell(kAmendedBy);
@@ -258,10 +289,20 @@ absl::StatusOr<MarksFile> ParseMarksCsv(absl::string_view text) {
         fail("an amendment needs a reason");
         continue;
       }
+      if (!amendment.amended_at.empty()) {
+        const std::optional<std::int64_t> at = ParseImportTime(amendment.amended_at);
+        if (!at) {
+          fail(absl::StrCat("amended_at \"", amendment.amended_at,
+                            "\" is not a time (YYYY-MM-DDTHH:MM:SS[Z or +HH:MM], or "
+                            "DD/MM/YYYY HH:MM)"));
+          continue;
+        }
+        amendment.amended_at_us = *at;
+      }
       problem = CheckCode("original_code", original, *day, iso);
       if (problem.empty()) problem = CheckCode("amended_code", amended, *day, iso);
       mark.set_code(original);
-      row.amendment = std::move(amendment);
+      row.amendments.push_back(std::move(amendment));
     } else {
       problem = CheckCode("code", code, *day, iso);
       mark.set_code(code);
@@ -279,24 +320,51 @@ absl::StatusOr<MarksFile> ParseMarksCsv(absl::string_view text) {
         continue;
       }
       // Minutes go with whichever code carries them.
+      ImportedAmendment* amendment = row.amendments.empty() ? nullptr : &row.amendments.back();
       const bool recorded_late = ledger::TakesMinutesLate(mark.code());
-      const bool amended_late =
-          row.amendment && ledger::TakesMinutesLate(row.amendment->amended_code);
+      const bool amended_late = amendment && ledger::TakesMinutesLate(amendment->amended_code);
       if (minutes > 0 && !recorded_late && !amended_late) {
         fail(absl::StrCat("minutes late ", minutes, " given for code \"",
-                          row.amendment ? row.amendment->amended_code : mark.code(),
+                          amendment ? amendment->amended_code : mark.code(),
                           "\" (only L and U carry minutes late)"));
         continue;
       }
       if (recorded_late) mark.set_minutes_late(minutes);
-      if (amended_late) row.amendment->minutes_late = minutes;
+      if (amended_late) amendment->minutes_late = minutes;
     }
     mark.set_comment(cell(kComment));
-    auto [it, inserted] = seen.emplace(
-        std::make_tuple(mark.pupil_id(), iso, static_cast<int>(mark.session())), record.line);
+    row.taken_by = cell(kTakenBy);
+    const std::string taken_at = cell(kTakenAt);
+    if (!taken_at.empty()) {
+      const std::optional<std::int64_t> at = ParseImportTime(taken_at);
+      if (!at) {
+        fail(absl::StrCat("taken_at \"", taken_at,
+                          "\" is not a time (YYYY-MM-DDTHH:MM:SS[Z or +HH:MM], or "
+                          "DD/MM/YYYY HH:MM)"));
+        continue;
+      }
+      row.taken_at_us = *at;
+    }
+    auto [it, inserted] =
+        seen.emplace(std::make_tuple(mark.pupil_id(), iso, static_cast<int>(mark.session())),
+                     std::make_pair(record.line, file.rows.size()));
     if (!inserted) {
-      fail(absl::StrCat("repeats line ", it->second, " (pupil \"", mark.pupil_id(), "\", ", iso,
-                        " ", session, ")"));
+      // A later entry of the same session's history: it amends the code
+      // the session has so far.
+      ImportRow& earlier = file.rows[it->second.second];
+      const std::string& so_far =
+          earlier.amendments.empty() ? earlier.mark.code() : earlier.amendments.back().amended_code;
+      if (!row.amendments.empty() && mark.code() == so_far) {
+        earlier.amendments.push_back(std::move(row.amendments.front()));
+        continue;
+      }
+      fail(absl::StrCat(
+          "repeats line ", it->second.first, " (pupil \"", mark.pupil_id(), "\", ", iso, " ",
+          session, ")",
+          row.amendments.empty()
+              ? ""
+              : absl::StrCat("; its original_code \"", mark.code(),
+                             "\" is not the session's code so far, \"", so_far, "\"")));
       continue;
     }
     file.rows.push_back(std::move(row));

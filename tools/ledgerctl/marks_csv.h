@@ -8,6 +8,7 @@
 // before anything is written.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,20 +30,32 @@ struct CsvRecord {
 absl::StatusOr<std::vector<CsvRecord>> ParseCsv(absl::string_view text);
 
 struct ImportedAmendment {
+  int line = 0;  // the row that gave it
   std::string amended_code;
   std::string reason;
   std::string amended_by;  // as the source gives it
   std::string amended_at;
+  std::int64_t amended_at_us = 0;  // amended_at parsed; 0 when the row has none
   std::uint32_t minutes_late = 0;
 };
 
 // A row that passed the local checks. `mark.code` is what the register
-// first recorded: the original code when the row has an amendment.
+// first recorded: the original code when the row has an amendment. Later
+// rows for the same session that amend its last code add their amendment
+// here, in file order (a history exported one entry a row).
 struct ImportRow {
   int line = 0;
   attendance::v1::Mark mark;
-  std::optional<ImportedAmendment> amendment;
+  std::string taken_by;
+  std::int64_t taken_at_us = 0;  // 0 when the file does not say
+  std::vector<ImportedAmendment> amendments;
 };
+
+// When a mark was taken or amended: RFC 3339 ("2025-09-10T09:15:00Z",
+// "+01:00"), or without a zone in school-local time (Europe/London):
+// "YYYY-MM-DD HH:MM[:SS]", "YYYY-MM-DDTHH:MM[:SS]", "DD/MM/YYYY HH:MM[:SS]".
+// Microseconds since the epoch, or nullopt.
+std::optional<std::int64_t> ParseImportTime(absl::string_view text);
 
 struct RowError {
   int line = 0;
@@ -61,9 +74,11 @@ struct MarksFile {
 //            or DD/MM/YYYY)
 //   session: SessionName, session  (AM or PM)
 //   code:    AttendanceMark, attendance_code, code, mark
-//   optional: MinsLate / minutes_late, Comments / comment, and for an amendment
-//            original_code / OriginalMark, amended_code / AmendedMark,
-//            reason / AmendmentReason, amended_by, amended_at
+//   optional: MinsLate / minutes_late, Comments / comment, when and by whom
+//            the mark was taken (taken_at / TakenAt / recorded_at, taken_by /
+//            TakenBy / EmployeeID), and for an amendment original_code /
+//            OriginalMark, amended_code / AmendedMark, reason /
+//            AmendmentReason, amended_by, amended_at (times: ParseImportTime)
 // Other columns are ignored. INVALID_ARGUMENT when the file has no header or
 // a required column is missing; a bad row is a RowError, not a failure.
 absl::StatusOr<MarksFile> ParseMarksCsv(absl::string_view text);

@@ -32,4 +32,5 @@
   X(RecordAction, RecordActionRequest, WriteResponse, 'X', RecordAction)                      \
   X(RequestLeave, RequestLeaveRequest, WriteResponse, 'Q', RequestLeave)                      \
   X(DecideLeave, DecideLeaveRequest, DecideLeaveResponse, 'D', DecideLeave)                \
-  X(ErasePersonalData, ErasePersonalDataRequest, WriteResponse, 'Z', ErasePersonalData)
+  X(ErasePersonalData, ErasePersonalDataRequest, WriteResponse, 'Z', ErasePersonalData)    \
+  X(ImportHistory, ImportHistoryRequest, ImportHistoryResponse, 'I', ImportHistory)

@@ -30,8 +30,16 @@ struct MarkHistoryEntry {
   std::string original_code;  // empty for the first mark
   v1::Actor actor;
   std::string reason;  // empty for the first mark
+  // When it was taken or amended: for imported history the source's time
+  // (MarkRecorded.taken_at_us, MarkAmended.amended_at_us), which "as of"
+  // goes by.
   std::int64_t recorded_at_us = 0;
   bool amendment = false;
+  // Imported history: the source system, and when and by whom it was
+  // imported (the envelope's recorded_at_us and actor).
+  std::string imported_from;
+  std::int64_t imported_at_us = 0;
+  v1::Actor imported_by;
 };
 
 // The key prefix of one session's entries.

@@ -37,6 +37,8 @@ enum class Action {
   kRequestLeave,  // RequestLeave: a parent's request for leave of absence
   kDecideLeave,   // DecideLeave: the headteacher's decision (approved leave marks C)
   kErasePersonalData,  // ErasePersonalData (retention, ADR 0003): admin only
+  // ImportHistory: another system's register, with its times and people.
+  kImportHistory,
 };
 
 // An authenticated caller: who, in which role, for which schools.
