@@ -3,8 +3,10 @@
 // below 95% year to date, Letter 2 after two weeks without improvement,
 // Letter 3 below 90% with a School Attendance Panel meeting and a target,
 // Letter 4 at the panel's review, Letter 5 and a referral to the education
-// welfare officer; a home visit on the third consecutive day of unexplained
-// absence (the policy's home_visit_3_days trigger).
+// welfare officer. The policy's counted triggers are answered in
+// history_triggers.cc.
+#include <algorithm>
+#include <array>
 #include <string>
 #include <vector>
 
@@ -49,19 +51,34 @@ void PlanEscalation(const YearPlan& year, PupilYear& p, Random& rng) {
   }
   auto on_roll = [&](size_t i) { return i < n && !p.entries[i][0].code.empty(); };
   const std::string year_tag = absl::StrCat(year.academic_year);
-  auto meeting = [&](size_t day, const std::string& id, const std::string& step, int target,
-                     size_t review_after, const std::string& reviews, const std::string& outcome) {
+  // A panel meeting that sets a target, and the meeting that reviews it on
+  // the review date (the policy's REVIEW action).
+  auto meeting = [&](size_t day, const std::string& id, int target, size_t review_after,
+                     const std::string& reviews, const std::string& outcome) {
+    const size_t review_day = day + review_after;
     Action a;
     a.day = day;
     a.request.set_action_id(id);
     a.request.set_kind(v1::MEETING_HELD);
-    a.request.set_step_id(step);
     a.request.set_target_basis_points(static_cast<std::uint32_t>(target));
-    a.request.set_review_on(ledger::FormatDate(year.days[std::min(n - 1, day + review_after)] +
-                                               (day + review_after >= n ? 7 : 0)));
+    a.request.set_review_on(
+        ledger::FormatDate(review_day < n ? year.days[review_day] : year.days[n - 1] + 7));
     a.request.set_reviews_action_id(reviews);
     a.request.set_outcome(outcome);
     p.actions.push_back(std::move(a));
+    if (!on_roll(review_day)) return;
+    const int period_possible = possible[review_day + 1] - possible[day + 1];
+    const int period_attended = attended[review_day + 1] - attended[day + 1];
+    const bool met = period_possible > 0 && period_attended * 10000 >= target * period_possible;
+    Action review;
+    review.day = review_day;
+    review.request.set_action_id(id + "-review");
+    review.request.set_kind(v1::MEETING_HELD);
+    review.request.set_reviews_action_id(id);
+    review.request.set_outcome(
+        absl::StrCat("Review: ", Percent(period_attended * 10000 / std::max(1, period_possible)),
+                     met ? " since the panel, target met" : " since the panel, target not met"));
+    p.actions.push_back(std::move(review));
   };
 
   int stage = 0;
@@ -69,8 +86,9 @@ void PlanEscalation(const YearPlan& year, PupilYear& p, Random& rng) {
   size_t due = 0;
   for (size_t r = kFirstReview; r < n && stage < 5; r += kReviewEvery) {
     if (!on_roll(r) || r < due) continue;
-    if (possible[r] < kMinPossible) continue;
-    const int ytd = attended[r] * 10000 / possible[r];
+    // Year to date at the end of the review day, as the worklist sees it.
+    if (possible[r + 1] < kMinPossible) continue;
+    const int ytd = attended[r + 1] * 10000 / possible[r + 1];
     const bool improved = ytd > last_ytd;
     auto letter = [&](const char* id, std::string note) {
       p.letters.push_back({r, id, std::move(note)});
@@ -91,16 +109,12 @@ void PlanEscalation(const YearPlan& year, PupilYear& p, Random& rng) {
         stage = 2;
         break;
       case 2:
-        if (improved) {
-          stage = 5;
-          break;
-        }
-        if (ytd >= 9000) break;
+        if (ytd >= 9000) break;  // Letter 3 waits for attendance below 90%
         letter("letter_3", absl::StrCat("Below 90% (", Percent(ytd),
                                         "): invitation to the School Attendance "
                                         "Panel"));
         if (on_roll(r + 3)) {
-          meeting(r + 3, absl::StrCat(year_tag, "-sap-1"), "letter_3", 9000, 15, "",
+          meeting(r + 3, absl::StrCat(year_tag, "-sap-1"), 9000, 15, "",
                   rng.Permille(750) ? "Panel held with parent; target 90% in three weeks"
                                     : "Parent did not attend; target set in writing");
         }
@@ -114,8 +128,8 @@ void PlanEscalation(const YearPlan& year, PupilYear& p, Random& rng) {
         }
         letter("letter_4", absl::StrCat("Panel review: ", Percent(ytd), "; a further two weeks"));
         if (on_roll(r + 2)) {
-          meeting(r + 2, absl::StrCat(year_tag, "-sap-2"), "letter_4", 9000, 10,
-                  absl::StrCat(year_tag, "-sap-1"), "Panel review: target not met, extended");
+          meeting(r + 2, absl::StrCat(year_tag, "-sap-2"), 9000, 10, "",
+                  "Second panel: a further two weeks' target");
         }
         stage = 4;
         break;
@@ -131,7 +145,6 @@ void PlanEscalation(const YearPlan& year, PupilYear& p, Random& rng) {
           a.request.set_action_id(absl::StrCat(year_tag, "-ewo"));
           a.request.set_kind(v1::REFERRAL_MADE);
           a.request.set_referred_to(v1::EDUCATION_WELFARE_OFFICER);
-          a.request.set_step_id("letter_5");
           a.request.set_outcome("Referred to the education welfare officer");
           p.actions.push_back(std::move(a));
         }
@@ -143,25 +156,6 @@ void PlanEscalation(const YearPlan& year, PupilYear& p, Random& rng) {
     }
     last_ytd = ytd;
     if (stage != 3) due = r + kReviewEvery;
-  }
-
-  // Home visits: the third whole day in a row of unexplained absence (as
-  // the register showed it then: N or O).
-  size_t run = 0;
-  for (size_t i = 0; i < n; ++i) {
-    const bool unexplained = (p.entries[i][0].code == "N" || p.entries[i][0].code == "O") &&
-                             (p.entries[i][1].code == "N" || p.entries[i][1].code == "O");
-    if (!on_roll(i) || p.entries[i][0].code == "#") continue;  // closures do not break a run
-    run = unexplained ? run + 1 : 0;
-    if (run != 3) continue;
-    Action a;
-    a.day = i;
-    a.request.set_action_id(absl::StrCat(year_tag, "-visit-", i));
-    a.request.set_kind(v1::HOME_VISIT_MADE);
-    a.request.set_trigger_id("home_visit_3_days");
-    a.request.set_outcome(rng.Permille(500) ? "No answer; card left asking the parent to call"
-                                            : "Spoke to the parent; return agreed");
-    p.actions.push_back(std::move(a));
   }
 }
 

@@ -128,6 +128,10 @@ void PlanAttendance(const YearPlan& year, PupilYear& p, Random& rng);
 // Letters and actions by the policy's ladder (history_escalation.cc).
 void PlanEscalation(const YearPlan& year, PupilYear& p, Random& rng);
 
+// Actions answering the policy's counted triggers, and the Fast Track
+// letters (history_triggers.cc).
+void PlanTriggerAnswers(const YearPlan& year, PupilYear& p, Random& rng);
+
 std::string SessionName(v1::Session s);
 
 }  // namespace attendance::history

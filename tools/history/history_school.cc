@@ -224,6 +224,7 @@ YearPlan PlanYear(School& school, int academic_year, Random& rng) {
     }
     PlanAttendance(year, p, rng);
     PlanEscalation(year, p, rng);
+    PlanTriggerAnswers(year, p, rng);
   }
   return year;
 }
