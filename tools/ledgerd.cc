@@ -76,7 +76,7 @@ ABSL_FLAG(std::string, head_key, "", "Ed25519 private key (PEM) that signs ledge
 
 namespace {
 
-// A one-form-entry primary: big enough to look real, small enough to load
+// A small primary (about 21 a year group): big enough to look real, small enough to load
 // two years (synced) in a few seconds.
 constexpr int kDemoPupils = 150;
 
