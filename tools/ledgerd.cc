@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
-#include <limits>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -25,7 +24,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "command_line/command_line.h"
-#include "demo/demo_school.h"
+#include "history/load_history.h"
 #include "ledger/backup.h"
 #include "ledger/clock.h"
 #include "ledger/ledger.h"
@@ -77,6 +76,10 @@ ABSL_FLAG(std::string, head_key, "", "Ed25519 private key (PEM) that signs ledge
 
 namespace {
 
+// A small primary (about 21 a year group): big enough to look real, small enough to load
+// two years (synced) in a few seconds.
+constexpr int kDemoPupils = 150;
+
 struct Flags {
   std::string listen = "127.0.0.1:50051";
   std::string data = "./data";
@@ -97,7 +100,7 @@ struct Flags {
 constexpr const char* kUsage = R"(usage: ledgerd [flags]
   --listen HOST:PORT   address to serve on (default 127.0.0.1:50051; port 0 = any free port)
   --data DIR           RocksDB data directory (default ./data; created if missing)
-  --demo               load a demo school with a term of marks if the ledger is empty
+  --demo               load a demo school with last year's and this year's marks if the ledger is empty
   --log-level LEVEL    trace, debug, info, warn, error (default info)
   --port-file FILE     write the bound port to FILE once serving
   --backup-dir DIR     take online backups into DIR: one at start, then every --backup-every
@@ -273,7 +276,9 @@ int main(int argc, char** argv) {
   // Verification only reads: read-only opens a copy, or a ledger whose
   // normal open is refused, and writes nothing to it.
   options.read_only = flags.verify;
-  options.clock = clock;
+  // The demo's history is recorded at its own times (tools/history).
+  attendance::history::SourceClock source_clock(clock);
+  options.clock = flags.demo ? source_clock.Clock() : clock;
   auto ledger = attendance::ledger::Ledger::Open(options);
   if (!ledger.ok()) {
     if (flags.verify) std::cout << "FAILED: cannot open: " << ledger.status().message() << "\n";
@@ -310,23 +315,19 @@ int main(int argc, char** argv) {
   }
 
   if (flags.demo && (*ledger)->LastPosition() == 0) {
-    // The current academic year up to today, so that "year to date" and
-    // "this half-term" figures have data the moment the server starts.
+    // Last academic year and this one up to yesterday (today's registers are
+    // left for the newcomer to take), each step recorded at the time the
+    // school's system would have recorded it, so "as of" a past date answers.
     const attendance::ledger::Day today = clock.Today();
-    attendance::demo::DemoOptions demo;
-    demo.academic_year = attendance::ledger::AcademicYearOf(today);
-    // Up to yesterday: today's registers are left for the newcomer to take.
-    demo.today = today - 1;
-    const auto first_day = attendance::ledger::ParseDate(
-        attendance::demo::DemoCalendar(demo.academic_year).terms(0).half_terms(0).first_day());
-    if (first_day && today < *first_day) {
-      // Summer holidays: show last year's autumn term instead of an empty year.
-      demo.academic_year -= 1;
-      demo.today = std::numeric_limits<attendance::ledger::Day>::max();
-    }
+    attendance::history::HistoryOptions demo;
+    demo.pupils = kDemoPupils;
+    demo.first_academic_year = attendance::ledger::AcademicYearOf(today) - 1;
+    demo.years = 2;
+    demo.until = today - 1;
     spdlog::info("loading the demo school \"{}\"", demo.school_id);
-    if (absl::Status s = attendance::demo::LoadDemo(**ledger, demo); !s.ok()) {
-      spdlog::error("demo load failed: {}", s.ToString());
+    auto loaded = attendance::history::LoadHistory(**ledger, demo, &source_clock);
+    if (!loaded.ok()) {
+      spdlog::error("demo load failed: {}", loaded.status().ToString());
       return 1;
     }
     spdlog::info("demo loaded: {} events", (*ledger)->LastPosition());
