@@ -18,9 +18,19 @@ using escalation_internal::EvaluateReviews;
 using escalation_internal::EvaluateTriggers;
 
 bool EvaluationCache::IsSchoolDay(Day day) {
-  auto [it, inserted] = school_days_.try_emplace(day, false);
-  if (inserted) it->second = calendar_.IsSchoolDay(day);
-  return it->second;
+  // Four academic years back and two ahead of the first day asked cover a
+  // query's windows; anything outside is asked of the calendar.
+  constexpr Day kBack = 4 * 366;
+  constexpr Day kAhead = 2 * 366;
+  if (school_days_.empty()) {
+    first_day_ = day - kBack;
+    school_days_.assign(static_cast<std::size_t>(kBack + kAhead), -1);
+  }
+  const Day i = day - first_day_;
+  if (i < 0 || i >= static_cast<Day>(school_days_.size())) return calendar_.IsSchoolDay(day);
+  std::int8_t& known = school_days_[static_cast<std::size_t>(i)];
+  if (known < 0) known = calendar_.IsSchoolDay(day) ? 1 : 0;
+  return known == 1;
 }
 
 const ResolvedWindow& EvaluationCache::Window(const WindowSpec& spec, Day on) {
@@ -74,6 +84,7 @@ v1::PupilEscalation EvaluatePupil(const EscalationInputs& inputs, Day as_of) {
   EvaluateTriggers(c, out);
   EvaluateReviews(c, out);
   escalation_internal::EvaluatePenaltyNotices(c, out);
+  if (inputs.due_only) return out;
   for (const v1::BandSet& set : c.policy.band_sets()) EvaluateBands(c, set, out);
   return out;
 }

@@ -261,7 +261,7 @@ void EvaluateLadder(const Ctx& c, const v1::Ladder& ladder, v1::PupilEscalation&
     }
     if (step.has_attendance()) {
       const ConditionResult r = EvaluateCondition(c, step.attendance(), c.as_of, c.known);
-      if (holds && !r.holds) {
+      if (holds && !r.holds && !c.in.due_only) {
         near = SessionsToThreshold(r, step.attendance());
         if (near > 0) {
           near_explanation = ConditionExplanation(
@@ -282,7 +282,7 @@ void EvaluateLadder(const Ctx& c, const v1::Ladder& ladder, v1::PupilEscalation&
       due.set_action(step.action());
       due.set_due_on(ledger::FormatDate(std::min(due_on, c.as_of)));
       due.set_priority(step.priority() != 0 ? step.priority() : ladder.priority());
-      if (explanation) *due.mutable_explanation() = *explanation;
+      if (explanation) *due.mutable_explanation() = std::move(*explanation);
     } else {
       SupersededStep(c, ladder, step, due_on, previous_holds, outcome, out);
     }

@@ -153,6 +153,7 @@ absl::StatusOr<v1::ListEscalationsResponse> QueryEscalations(
     EscalationInputs in = state.InputsFor(request.school_id(), pupil.id, as_of, &scratch);
     if (!cache) cache.emplace(*in.calendar);
     in.cache = &*cache;
+    in.due_only = true;  // stages and due steps; no near misses or bands
     const v1::PupilEscalation result = EvaluatePupil(in, as_of);
     for (int l = 0; l < policy.ladders_size(); ++l) {
       const v1::Ladder& ladder = policy.ladders(l);

@@ -130,6 +130,7 @@ absl::StatusOr<v1::ListDueActionsResponse> QueryDueActions(const EscalationState
     if (!cache) cache.emplace(*in.calendar);
     in.cache = &*cache;
     in.as_of_minute = *minute;
+    in.due_only = true;
     v1::PupilEscalation result = EvaluatePupil(in, *as_of);
     if (request.include_superseded()) {
       for (v1::DueAction& action : *result.mutable_superseded()) {

@@ -222,6 +222,7 @@ absl::StatusOr<v1::SimulatePolicyResponse> SimulatePolicy(const EscalationState&
     in.settings = settings;
     in.cache = &cache;
     in.known_through = known;
+    in.due_only = true;
     SimulatePupil(state, request.school_id(), in, &request.policy(), half_terms, false);
     SimulatePupil(state, request.school_id(), in, nullptr, half_terms, true);
     // What was recorded: letters and actions by the half-term of their day.

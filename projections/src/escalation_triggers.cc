@@ -268,7 +268,9 @@ void SupersededTrigger(const Ctx& c, const v1::CountedTrigger& t, v1::PupilEscal
 
 void EvaluateTriggers(const Ctx& c, v1::PupilEscalation& out) {
   for (const v1::CountedTrigger& t : c.policy.triggers()) {
-    if (t.action() == v1::ACTION_KIND_UNSPECIFIED && t.near_miss() == 0) continue;
+    if (t.action() == v1::ACTION_KIND_UNSPECIFIED && (t.near_miss() == 0 || c.in.due_only)) {
+      continue;
+    }
     const TriggerResult r = EvaluateTrigger(c, t, c.as_of, c.known);
     if (!r.fired) SupersededTrigger(c, t, out);
     Day due_on = r.fired_on;
@@ -289,7 +291,7 @@ void EvaluateTriggers(const Ctx& c, v1::PupilEscalation& out) {
       due.set_priority(t.priority());
       *due.mutable_explanation() =
           TriggerExplanation(c, t, r, c.as_of, absl::StrCat(ActionWord(t.action()), " due"));
-    } else if (!r.fired && t.near_miss() > 0 && r.count > 0 &&
+    } else if (!c.in.due_only && !r.fired && t.near_miss() > 0 && r.count > 0 &&
                r.count + t.near_miss() >= t.threshold()) {
       v1::NearMiss& miss = *out.add_near_misses();
       miss.set_rule_id(t.trigger_id());

@@ -74,7 +74,10 @@ class EvaluationCache {
 
  private:
   const ledger::SchoolCalendar& calendar_;
-  absl::flat_hash_map<Day, bool> school_days_;
+  // Answers by day - first_day_ (-1: not asked yet): a flat array, since a
+  // worklist asks it millions of times over a few hundred days.
+  Day first_day_ = 0;
+  std::vector<std::int8_t> school_days_;
   std::map<std::tuple<int, std::uint32_t, Day>, ResolvedWindow> windows_;
 };
 
@@ -95,6 +98,9 @@ struct EscalationInputs {
   // Read the marks as known at the end of max(as_of, known_through) instead
   // of as_of: SimulatePolicy replays the past with the marks as they stand.
   Day known_through = 0;
+  // Only the due (and superseded) actions are wanted, as in the worklist:
+  // near misses and bands are not built.
+  bool due_only = false;
   // For `calendar`, shared across pupils; null: the evaluation makes its own.
   EvaluationCache* cache = nullptr;
 };
