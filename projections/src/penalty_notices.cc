@@ -83,9 +83,10 @@ void EvaluatePenaltyNotices(const Ctx& c, v1::PupilEscalation& out) {
       }
     }
   }
-  for (const auto& [id, notices] : issued) {
+  for (const auto& entry : issued) {
+    const std::string& id = entry.first;  // a plain name: lambdas may capture it
     if (std::none_of(parents.begin(), parents.end(),
-                     [&](const auto& p) { return p.first == id; })) {
+                     [&id](const auto& p) { return p.first == id; })) {
       parents.emplace_back(id, "");
     }
   }

@@ -225,18 +225,18 @@ void LedgerRequests(const fs::path& dir) {
 
   // A leave request (p1 has no carers in the corpus's history: refused) and
   // an approval of it.
-  v1::RequestLeaveRequest leave;
-  leave.set_school_id("s1");
-  leave.set_request_id("fz-leave-1");
-  leave.set_pupil_id("p1");
-  leave.set_leave_id("leave-1");
-  leave.set_first_date("2025-10-20");
-  leave.set_first_session(v1::AM);
-  leave.set_last_date("2025-10-21");
-  leave.set_last_session(v1::PM);
-  leave.set_reason("family funeral");
-  leave.set_requested_by("carer-1");
-  WriteRequest(dir, "request_leave", kRequestLeave, leave);
+  v1::RequestLeaveRequest request_leave;
+  request_leave.set_school_id("s1");
+  request_leave.set_request_id("fz-leave-1");
+  request_leave.set_pupil_id("p1");
+  request_leave.set_leave_id("leave-1");
+  request_leave.set_first_date("2025-10-20");
+  request_leave.set_first_session(v1::AM);
+  request_leave.set_last_date("2025-10-21");
+  request_leave.set_last_session(v1::PM);
+  request_leave.set_reason("family funeral");
+  request_leave.set_requested_by("carer-1");
+  WriteRequest(dir, "request_leave", kRequestLeave, request_leave);
   v1::DecideLeaveRequest decide;
   decide.set_school_id("s1");
   decide.set_request_id("fz-decide-1");
