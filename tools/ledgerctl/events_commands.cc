@@ -76,6 +76,11 @@ std::pair<std::string, std::string> Describe(const v1::EventEnvelope& event) {
                        " on ", a.happened_on(), a.step_id().empty() ? "" : " for " + a.step_id(),
                        a.trigger_id().empty() ? "" : " for " + a.trigger_id())};
     }
+    case v1::EventEnvelope::kPersonalDataErased: {
+      const auto& e = event.personal_data_erased();
+      return {"erased", absl::StrCat("personal data (kept until ", e.retained_until(),
+                                     "), authorised by ", e.authorised_by(), ": ", e.reason())};
+    }
     default:
       return {"unknown", ""};
   }
@@ -88,6 +93,7 @@ std::string OneLine(absl::string_view text) {
 
 std::vector<std::string> Row(const v1::EventEnvelope& event) {
   auto [kind, raw_details] = Describe(event);
+  if (event.personal_erased()) raw_details += " [personal data erased]";
   const std::string details = OneLine(raw_details);
   return {absl::StrCat(event.position()),
           FormatInstant(event.recorded_at_us()),
