@@ -1,7 +1,8 @@
 // bench_ledger_micro: Google Benchmark micro-benchmarks of the ledger's
 // per-event work that is not RocksDB's: the chain hash (a reused hasher, as a
 // commit group and a chain check use, against one context per call), the
-// code table, date parsing and the school's local day.
+// code table, date parsing, the school's local day, and sealing and opening
+// an event's personal fields (ADR 0003).
 //
 //   bench_ledger_micro [--benchmark_filter=REGEX] [--benchmark_min_time=S]
 //
@@ -9,12 +10,16 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include "group.h"  // ChainHasher, ChainHash (ledger/src)
 #include "ledger/clock.h"
 #include "ledger/codes.h"
+#include "ledger/personal_data.h"
 #include "ledger/types.h"
+#include "personal_keys.h"  // ledger/src
 
 namespace attendance::ledger {
 namespace {
@@ -72,6 +77,61 @@ void BM_SchoolLocalDay(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_SchoolLocalDay);
+
+// A mark as most are: no comment, so nothing to seal.
+v1::EventEnvelope PlainMark() {
+  v1::EventEnvelope event;
+  event.set_position(12345);
+  event.set_school_id("s1");
+  event.set_pupil_id("p0001");
+  event.mutable_mark_recorded()->set_code("/");
+  event.mutable_mark_recorded()->set_date("2025-10-08");
+  return event;
+}
+
+void BM_SealMarkWithoutComment(benchmark::State& state) {
+  PersonalKeys keys;
+  rocksdb::WriteBatch batch;
+  const v1::EventEnvelope plain = PlainMark();
+  for (auto _ : state) {
+    v1::EventEnvelope event = plain;
+    benchmark::DoNotOptimize(keys.Seal(event, batch, nullptr).ok());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SealMarkWithoutComment);
+
+// One pupil's key (created by the first Seal, then cached), a comment
+// sealed at append and opened on a read: AES-256-GCM through EVP, a random
+// nonce, the key lookup under its shared lock.
+void BM_SealAndOpenComment(benchmark::State& state) {
+  char dir[] = "/tmp/bench-seal-XXXXXX";
+  if (mkdtemp(dir) == nullptr) {
+    state.SkipWithError("mkdtemp failed");
+    return;
+  }
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  rocksdb::DB* db = nullptr;
+  if (!rocksdb::DB::Open(options, dir, &db).ok()) {
+    state.SkipWithError("cannot open a RocksDB");
+    return;
+  }
+  PersonalKeys keys;
+  rocksdb::WriteBatch batch;
+  v1::EventEnvelope commented = PlainMark();
+  commented.mutable_mark_recorded()->set_comment("parent phoned at 08:40, dentist");
+  for (auto _ : state) {
+    v1::EventEnvelope event = commented;
+    benchmark::DoNotOptimize(keys.Seal(event, batch, db->DefaultColumnFamily()).ok());
+    benchmark::DoNotOptimize(keys.Open(event).ok());
+  }
+  state.SetItemsProcessed(state.iterations());
+  delete db;
+  rocksdb::DestroyDB(dir, options);
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_SealAndOpenComment);
 
 }  // namespace
 }  // namespace attendance::ledger

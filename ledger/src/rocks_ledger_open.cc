@@ -138,6 +138,14 @@ absl::Status RocksLedger::Replay() {
       return absl::DataLossError(
           absl::StrCat("position ", expected, ": missing or undecodable at start-up"));
     }
+    // The hot state keeps a pupil's carers' ids (leave requests and penalty
+    // notices name one), and those are sealed with the pupil's details.
+    if (!envelope.sealed_personal().empty() &&
+        (envelope.has_pupil_enrolled() || envelope.has_pupil_updated())) {
+      if (auto s = personal_keys_.Open(envelope); !s.ok()) {
+        return absl::DataLossError(absl::StrCat("position ", position, ": ", s.message()));
+      }
+    }
     state_.Apply(envelope);
     prepared_hash_.assign(value.data(), kHashSize);
     ++expected;

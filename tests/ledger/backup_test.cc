@@ -63,6 +63,7 @@ TEST_CASE(
   std::atomic<int> submitted_after{0};
   std::atomic<bool> stop{false};
   std::atomic<int> failures{0};
+  std::atomic<int> writers_done{0};
   std::vector<std::thread> writers;
   for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([&, w] {
@@ -85,6 +86,7 @@ TEST_CASE(
           acknowledged_at.push_back(result->last_position());
         }
       }
+      ++writers_done;
     });
   }
   // Let the writers get going, then note what was acknowledged and back up.
@@ -100,7 +102,18 @@ TEST_CASE(
   auto backup = f.ledger->CreateBackup(backups);
   backup_done = true;
   REQUIRE(backup.ok());
-  while (submitted_after < 20 && failures == 0) std::this_thread::yield();
+  // A write after the backup returned even if the writers finished first (a
+  // slow backup on a loaded machine); without it this loop never ended.
+  v1::RecordLetterRequest letter;
+  letter.set_school_id("s1");
+  letter.set_pupil_id("p1");
+  letter.set_letter_id("letter_1");
+  letter.set_channel(v1::POST);
+  letter.set_sent_on("2025-10-08");
+  REQUIRE(f.ledger->RecordLetter(kOfficer, letter).ok());
+  while (submitted_after < 20 && failures == 0 && writers_done < kWriters) {
+    std::this_thread::yield();
+  }
   stop = true;
   for (auto& t : writers) t.join();
   REQUIRE(failures == 0);

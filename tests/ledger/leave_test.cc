@@ -133,6 +133,19 @@ TEST_CASE("RequestLeave records the request; approval pre-records C for each sch
   REQUIRE(replayed.ok());
   CHECK(replayed->replayed());
   f.Reopen();
+  // The carers are sealed with the pupil's details (ADR 0003): the reopened
+  // ledger still knows them, so their requests are taken and others' are not.
+  v1::RequestLeaveRequest after_reopen = Leave("leave-req-after-reopen");
+  after_reopen.set_leave_id("leave-after-reopen");
+  after_reopen.set_first_date("2025-11-03");
+  after_reopen.set_last_date("2025-11-03");
+  after_reopen.set_requested_by("c-father");
+  CHECK(f.ledger->RequestLeave(kOfficer, after_reopen).ok());
+  after_reopen.set_request_id("leave-req-stranger");
+  after_reopen.set_leave_id("leave-stranger");
+  after_reopen.set_requested_by("c-stranger");
+  CHECK(f.ledger->RequestLeave(kOfficer, after_reopen).status().code() ==
+        absl::StatusCode::kFailedPrecondition);
   const ledger::Position before = f.ledger->LastPosition();
   auto twice = f.ledger->DecideLeave(kOfficer, Decide("leave-dec-2", false)).status();
   CHECK(twice.code() == absl::StatusCode::kFailedPrecondition);

@@ -89,6 +89,11 @@ std::pair<std::string, std::string> Describe(const v1::EventEnvelope& event) {
               absl::StrCat(l.leave_id(), l.approved() ? " approved (" : " refused (",
                            l.sessions_recorded(), " sessions marked C): ", l.reason())};
     }
+    case v1::EventEnvelope::kPersonalDataErased: {
+      const auto& e = event.personal_data_erased();
+      return {"erased", absl::StrCat("personal data (kept until ", e.retained_until(),
+                                     "), authorised by ", e.authorised_by(), ": ", e.reason())};
+    }
     default:
       return {"unknown", ""};
   }
@@ -101,6 +106,7 @@ std::string OneLine(absl::string_view text) {
 
 std::vector<std::string> Row(const v1::EventEnvelope& event) {
   auto [kind, raw_details] = Describe(event);
+  if (event.personal_erased()) raw_details += " [personal data erased]";
   const std::string details = OneLine(raw_details);
   return {absl::StrCat(event.position()),
           FormatInstant(event.recorded_at_us()),

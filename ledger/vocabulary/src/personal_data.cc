@@ -5,25 +5,36 @@
 namespace attendance::ledger {
 namespace {
 
-// Moves one string field; true if it was not empty.
-bool Move(std::string* from, std::string* to) {
+// Moves one string field; true if it was not empty. `to` is called only
+// then: most events have nothing to move, and creating the destination's
+// sub-message would cost an allocation per mark.
+template <typename To>
+bool Move(std::string* from, To to) {
   if (from->empty()) return false;
-  to->swap(*from);
+  std::string* destination = to();
+  destination->swap(*from);
   from->clear();
   return true;
 }
 
-bool MovePupil(v1::Pupil& from, v1::Pupil& to) {
-  bool moved = Move(from.mutable_given_name(), to.mutable_given_name());
-  moved |= Move(from.mutable_family_name(), to.mutable_family_name());
-  moved |= Move(from.mutable_date_of_birth(), to.mutable_date_of_birth());
-  moved |= Move(from.mutable_school_reference(), to.mutable_school_reference());
+// The same for a repeated field (all its elements).
+template <typename Repeated, typename To>
+bool MoveAll(Repeated* from, To to) {
+  if (from->empty()) return false;
+  to()->Swap(from);
+  from->Clear();
+  return true;
+}
+
+template <typename To>
+bool MovePupil(v1::Pupil& from, To to) {
+  bool moved = Move(from.mutable_given_name(), [&] { return to().mutable_given_name(); });
+  moved |= Move(from.mutable_family_name(), [&] { return to().mutable_family_name(); });
+  moved |= Move(from.mutable_date_of_birth(), [&] { return to().mutable_date_of_birth(); });
+  moved |= Move(from.mutable_school_reference(), [&] { return to().mutable_school_reference(); });
   // The whole list: carers' ids and relationships say who a child lives
   // with, which is personal too. Until an erasure readers get it back.
-  if (from.carers_size() > 0) {
-    to.mutable_carers()->Swap(from.mutable_carers());
-    moved = true;
-  }
+  moved |= MoveAll(from.mutable_carers(), [&] { return to().mutable_carers(); });
   return moved;
 }
 
@@ -33,33 +44,36 @@ bool MovePersonalFields(v1::EventEnvelope& from, v1::EventEnvelope& to) {
   switch (from.payload_case()) {
     case v1::EventEnvelope::kMarkRecorded:
       return Move(from.mutable_mark_recorded()->mutable_comment(),
-                  to.mutable_mark_recorded()->mutable_comment());
+                  [&] { return to.mutable_mark_recorded()->mutable_comment(); });
     case v1::EventEnvelope::kMarkAmended:
       return Move(from.mutable_mark_amended()->mutable_reason(),
-                  to.mutable_mark_amended()->mutable_reason());
+                  [&] { return to.mutable_mark_amended()->mutable_reason(); });
     case v1::EventEnvelope::kLetterSent:
       return Move(from.mutable_letter_sent()->mutable_note(),
-                  to.mutable_letter_sent()->mutable_note());
+                  [&] { return to.mutable_letter_sent()->mutable_note(); });
     case v1::EventEnvelope::kPupilEnrolled:
-      return MovePupil(*from.mutable_pupil_enrolled()->mutable_pupil(),
-                       *to.mutable_pupil_enrolled()->mutable_pupil());
+      return MovePupil(*from.mutable_pupil_enrolled()->mutable_pupil(), [&]() -> v1::Pupil& {
+        return *to.mutable_pupil_enrolled()->mutable_pupil();
+      });
     case v1::EventEnvelope::kPupilUpdated:
-      return MovePupil(*from.mutable_pupil_updated()->mutable_pupil(),
-                       *to.mutable_pupil_updated()->mutable_pupil());
+      return MovePupil(*from.mutable_pupil_updated()->mutable_pupil(), [&]() -> v1::Pupil& {
+        return *to.mutable_pupil_updated()->mutable_pupil();
+      });
     case v1::EventEnvelope::kPupilLeftRoll:
       return Move(from.mutable_pupil_left_roll()->mutable_reason(),
-                  to.mutable_pupil_left_roll()->mutable_reason());
+                  [&] { return to.mutable_pupil_left_roll()->mutable_reason(); });
     case v1::EventEnvelope::kLeaveRequested:
       return Move(from.mutable_leave_requested()->mutable_reason(),
-                  to.mutable_leave_requested()->mutable_reason());
+                  [&] { return to.mutable_leave_requested()->mutable_reason(); });
     case v1::EventEnvelope::kLeaveDecided:
       return Move(from.mutable_leave_decided()->mutable_reason(),
-                  to.mutable_leave_decided()->mutable_reason());
+                  [&] { return to.mutable_leave_decided()->mutable_reason(); });
     case v1::EventEnvelope::kActionRecorded: {
       v1::ActionRecorded& a = *from.mutable_action_recorded();
-      v1::ActionRecorded& b = *to.mutable_action_recorded();
-      bool moved = Move(a.mutable_outcome(), b.mutable_outcome());
-      moved |= Move(a.mutable_parent_name(), b.mutable_parent_name());
+      bool moved = Move(a.mutable_outcome(),
+                        [&] { return to.mutable_action_recorded()->mutable_outcome(); });
+      moved |= Move(a.mutable_parent_name(),
+                    [&] { return to.mutable_action_recorded()->mutable_parent_name(); });
       return moved;
     }
     default:
@@ -79,7 +93,7 @@ void ClearPersonalFields(v1::EventEnvelope& event) {
 
 void ClearPersonalFields(v1::Pupil& pupil) {
   v1::Pupil discarded;
-  MovePupil(pupil, discarded);
+  MovePupil(pupil, [&]() -> v1::Pupil& { return discarded; });
 }
 
 }  // namespace attendance::ledger
