@@ -25,8 +25,7 @@ constexpr std::array<RoleEntry, 5> kRoleTable = {{
      {Action::kRecordMarks, Action::kAmendMark, Action::kRecordLetter, Action::kManagePupils,
       Action::kSetCalendar, Action::kSetSettings, Action::kReadEvents, Action::kReadProjections,
       Action::kSetEscalationPolicy, Action::kReadAudit, Action::kRecordAction,
-      Action::kRequestLeave, Action::kDecideLeave,
-      Action::kImportHistory}},
+      Action::kRequestLeave, Action::kDecideLeave, Action::kImportHistory}},
     {Role::kAuditor,
      "auditor",
      {Action::kReadEvents, Action::kReadProjections, Action::kReadAudit, Action::kVerifyLedger}},
@@ -37,8 +36,7 @@ constexpr std::array<RoleEntry, 5> kRoleTable = {{
       Action::kSetCalendar, Action::kSetSettings, Action::kReadEvents, Action::kReadProjections,
       Action::kSetEscalationPolicy, Action::kReadAudit, Action::kVerifyLedger,
       Action::kRecordAction, Action::kRequestLeave, Action::kDecideLeave,
-      Action::kErasePersonalData,
-      Action::kImportHistory}},
+      Action::kErasePersonalData, Action::kImportHistory}},
 }};
 
 absl::string_view ActionName(Action action) {

@@ -64,7 +64,8 @@ TEST_CASE("a clean ledger's indexes verify, also after a reopen", "[ledger][veri
   auto report = f.ledger->VerifyIndexes();
   REQUIRE(report.ok());
   CHECK(report->events == f.ledger->LastPosition());
-  CHECK(report->marks == 9);      // s1: three; s2: q1 AM (amended), q2 AM, q1 PM, q1 leave AM+PM, q1's import
+  CHECK(report->marks ==
+        9);  // s1: three; s2: q1 AM (amended), q2 AM, q1 PM, q1 leave AM+PM, q1's import
   CHECK(report->requests == 17);  // r-1 and s2's sixteen commands
   f.Reopen();
   auto again = f.ledger->VerifyIndexes();

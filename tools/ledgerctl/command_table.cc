@@ -18,7 +18,7 @@ std::vector<Command> AllCommands() {
       AuditCommands,        // attendance.v1.Audit
       FeedsCommands,        // attendance.v1.Feeds
       EscalationReportCommands,
-      LeaveCommands,        // leave of absence: EvaluateLeaveRequest, RequestLeave, DecideLeave
+      LeaveCommands,  // leave of absence: EvaluateLeaveRequest, RequestLeave, DecideLeave
   };
   std::vector<Command> commands;
   for (Group group : kGroups) {

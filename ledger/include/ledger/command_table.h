@@ -31,6 +31,6 @@
   X(SetEscalationPolicy, SetEscalationPolicyRequest, WriteResponse, 'P', SetEscalationPolicy) \
   X(RecordAction, RecordActionRequest, WriteResponse, 'X', RecordAction)                      \
   X(RequestLeave, RequestLeaveRequest, WriteResponse, 'Q', RequestLeave)                      \
-  X(DecideLeave, DecideLeaveRequest, DecideLeaveResponse, 'D', DecideLeave)                \
-  X(ErasePersonalData, ErasePersonalDataRequest, WriteResponse, 'Z', ErasePersonalData)    \
+  X(DecideLeave, DecideLeaveRequest, DecideLeaveResponse, 'D', DecideLeave)                   \
+  X(ErasePersonalData, ErasePersonalDataRequest, WriteResponse, 'Z', ErasePersonalData)       \
   X(ImportHistory, ImportHistoryRequest, ImportHistoryResponse, 'I', ImportHistory)

@@ -31,11 +31,11 @@ enum class Action {
   kReadEvents,
   kReadProjections,
   kSetEscalationPolicy,
-  kReadAudit,     // the Audit service's histories, amendments and registers
-  kVerifyLedger,  // VerifyLedger, GetLedgerHead: positions and hashes, no school's data
-  kRecordAction,  // RecordAction: meetings, visits, referrals, penalty notices
-  kRequestLeave,  // RequestLeave: a parent's request for leave of absence
-  kDecideLeave,   // DecideLeave: the headteacher's decision (approved leave marks C)
+  kReadAudit,          // the Audit service's histories, amendments and registers
+  kVerifyLedger,       // VerifyLedger, GetLedgerHead: positions and hashes, no school's data
+  kRecordAction,       // RecordAction: meetings, visits, referrals, penalty notices
+  kRequestLeave,       // RequestLeave: a parent's request for leave of absence
+  kDecideLeave,        // DecideLeave: the headteacher's decision (approved leave marks C)
   kErasePersonalData,  // ErasePersonalData (retention, ADR 0003): admin only
   // ImportHistory: another system's register, with its times and people.
   kImportHistory,
