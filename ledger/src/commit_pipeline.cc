@@ -159,9 +159,13 @@ void RocksLedger::PrepareGroup(Prepared& prepared) {
                    }};
     const std::size_t appended_before = group.appended();
     job->status = job->prepare(env);
-    // A command that appended nothing (an erasure already done) leaves no
-    // request record: a record always names the events it wrote.
-    if (!job->status.ok() || request_key.empty() || group.appended() == appended_before) continue;
+    // A record names the events its request wrote. Of the commands that
+    // append nothing, an import whose marks were all there keeps one naming
+    // no events (so its retry replays the same counts); an erasure already
+    // done answers the earlier erasure's position, which another request
+    // wrote, so it keeps none.
+    if (!job->status.ok() || request_key.empty()) continue;
+    if (group.appended() == appended_before && job->method != Method::kImportHistory) continue;
     std::string record = job->fingerprint;
     record.push_back(static_cast<char>(job->method));
     job->response->AppendToString(&record);

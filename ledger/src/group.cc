@@ -42,6 +42,9 @@ Position Group::Append(v1::EventEnvelope& event, const Principal& actor,
   event.mutable_actor()->set_name(actor.name);
   event.mutable_actor()->set_role(actor.role);
   event.set_request_id(request_id);
+  // The hot state sees the event before its personal fields are sealed: it
+  // keeps the carers' ids that leave requests and penalty notices name.
+  state_.Apply(event);
   // Sealing fails only if OpenSSL cannot draw random bytes or encrypt,
   // which leaves the process unable to keep personal data safe: stop
   // rather than store the fields in clear.
@@ -74,7 +77,6 @@ Position Group::Append(v1::EventEnvelope& event, const Principal& actor,
     mark_entries_.emplace_back(std::move(key), pos + code);
   }
 
-  state_.Apply(event);
   prev_hash_ = std::move(hash);
   ++appended_;
   return position;
