@@ -104,7 +104,9 @@ TEST_CASE("register not taken: a session with no mark once its register has clos
   Present(log, "P1", "2025-09-01", "2025-09-10");
   log.Enrol(testing::MakePupil("P2", 4), D("2025-09-08"), D("2025-09-05"));
   auto count = [&](const char* as_of, const char* time, const std::string& pupil = "P1") {
-    const v1::DueAction* due = Find(Evaluate(log, as_of, pupil, time).due(), "register_not_taken");
+    // The evaluation outlives the pointer into it.
+    const v1::PupilEscalation e = Evaluate(log, as_of, pupil, time);
+    const v1::DueAction* due = Find(e.due(), "register_not_taken");
     return due == nullptr ? 0u : due->explanation().count();
   };
   // The AM register of Thursday 2025-09-11 closes at 09:00: open through
