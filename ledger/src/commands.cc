@@ -18,8 +18,6 @@ namespace {
     if (absl::Status _s = (expr); !_s.ok()) return _s; \
   } while (0)
 
-const char* SessionName(v1::Session s) { return s == v1::AM ? "AM" : "PM"; }
-
 // A new event on a pupil's stream (or the school's, when pupil is null).
 v1::EventEnvelope NewEvent(const std::string& school_id, const std::string& pupil_id,
                            StreamVersion current_version) {
@@ -117,29 +115,19 @@ absl::Status PrepareRecordMarks(CommandEnv& env, const v1::RecordMarksRequest& r
   for (int i = 0; i < request.marks_size(); ++i) {
     const v1::Mark& mark = request.marks(i);
     const std::string prefix = absl::StrCat("marks[", i, "].");
-    auto pupil = CheckPupil(env.state, **school, mark.pupil_id(), prefix + "pupil_id");
-    if (!pupil.ok()) return pupil.status();
-    auto day = CheckDate(mark.date(), prefix + "date");
-    if (!day.ok()) return day.status();
-    RETURN_IF_ERROR(CheckSession(mark.session(), prefix + "session"));
-    RETURN_IF_ERROR(CheckCodeOnDay(**school, **pupil, *day, mark.session(), mark.code(),
-                                   mark.minutes_late(), prefix));
-    RETURN_IF_ERROR(CheckSessionHasBegun((*school)->settings, *day, mark.session(), mark.code(),
-                                         now, prefix + "date"));
+    auto target = CheckMarkTarget(env.state, **school, mark.pupil_id(), mark.date(), mark.session(),
+                                  mark.code(), mark.minutes_late(), prefix);
+    if (!target.ok()) return target.status();
+    RETURN_IF_ERROR(CheckSessionHasBegun((*school)->settings, target->day, mark.session(),
+                                         mark.code(), now, prefix + "date"));
     RETURN_IF_ERROR(CheckText(mark.comment(), prefix + "comment", false));
     if (env.actor.open_registers_only) {
-      RETURN_IF_ERROR(CheckOpenRegister(env, **school, now, *day, mark.session(), prefix));
+      RETURN_IF_ERROR(CheckOpenRegister(env, **school, now, target->day, mark.session(), prefix));
     }
-    const std::uint64_t key = (static_cast<std::uint64_t>((*pupil)->index) << 32) |
-                              (static_cast<std::uint64_t>(static_cast<std::uint32_t>(*day)) << 2) |
-                              static_cast<std::uint64_t>(mark.session());
-    if (auto [it, inserted] = seen.emplace(key, i); !inserted) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("marks[", i, "]: repeats marks[", it->second, "] (pupil \"", mark.pupil_id(),
-                       "\", ", mark.date(), " ", SessionName(mark.session()), ")"));
-    }
-    auto existing =
-        env.current_code(request.school_id(), mark.pupil_id(), **pupil, *day, mark.session());
+    RETURN_IF_ERROR(
+        CheckNotRepeated(seen, i, *target, mark.session(), mark.pupil_id(), mark.date()));
+    auto existing = env.current_code(request.school_id(), mark.pupil_id(), *target->pupil,
+                                     target->day, mark.session());
     if (!existing.ok()) return existing.status();
     if (!existing->empty()) {
       return absl::AlreadyExistsError(absl::StrCat("marks[", i, "]: pupil \"", mark.pupil_id(),
@@ -147,7 +135,7 @@ absl::Status PrepareRecordMarks(CommandEnv& env, const v1::RecordMarksRequest& r
                                                    mark.date(), " ", SessionName(mark.session()),
                                                    "; use AmendMark to change it"));
     }
-    checked.push_back({*pupil, *day});
+    checked.push_back({target->pupil, target->day});
   }
 
   for (int i = 0; i < request.marks_size(); ++i) {

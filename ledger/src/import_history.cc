@@ -22,8 +22,6 @@ namespace {
     if (absl::Status _s = (expr); !_s.ok()) return _s; \
   } while (0)
 
-const char* SessionName(v1::Session s) { return s == v1::AM ? "AM" : "PM"; }
-
 std::string Instant(std::int64_t us) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMicros(us), absl::UTCTimeZone());
 }
@@ -145,22 +143,18 @@ absl::Status PrepareImportHistory(CommandEnv& env, const v1::ImportHistoryReques
   for (int i = 0; i < request.marks_size(); ++i) {
     const v1::ImportedMark& mark = request.marks(i);
     const std::string prefix = absl::StrCat("marks[", i, "].");
-    auto pupil = CheckPupil(env.state, **school, mark.pupil_id(), prefix + "pupil_id");
-    if (!pupil.ok()) return pupil.status();
-    auto day = CheckDate(mark.date(), prefix + "date");
-    if (!day.ok()) return day.status();
-    RETURN_IF_ERROR(CheckSession(mark.session(), prefix + "session"));
-    RETURN_IF_ERROR(CheckCodeOnDay(**school, **pupil, *day, mark.session(), mark.code(),
-                                   mark.minutes_late(), prefix));
+    auto target = CheckMarkTarget(env.state, **school, mark.pupil_id(), mark.date(), mark.session(),
+                                  mark.code(), mark.minutes_late(), prefix);
+    if (!target.ok()) return target.status();
     RETURN_IF_ERROR(CheckText(mark.comment(), prefix + "comment", false));
     RETURN_IF_ERROR(CheckSourceActor(mark.taken_by(), prefix + "taken_by"));
-    CheckedMark entry{*pupil, 0, {}, false};
+    CheckedMark entry{target->pupil, 0, {}, false};
     auto taken = CheckSourceTime(mark.taken_at_us(), now_us, 0, "", prefix + "taken_at_us");
     if (!taken.ok()) return taken.status();
     entry.taken_at = mark.taken_at_us() != 0
                          ? *taken
-                         : std::min(now_us, RegisterOpensUs(**school, *day, mark.session()));
-    RETURN_IF_ERROR(CheckTakenInTime(**school, *day, mark.session(), mark.code(),
+                         : std::min(now_us, RegisterOpensUs(**school, target->day, mark.session()));
+    RETURN_IF_ERROR(CheckTakenInTime(**school, target->day, mark.session(), mark.code(),
                                      mark.taken_at_us(), entry.taken_at, prefix + "taken_at_us"));
     const std::string* code = &mark.code();
     std::int64_t previous_at = entry.taken_at;
@@ -175,7 +169,7 @@ absl::Status PrepareImportHistory(CommandEnv& env, const v1::ImportHistoryReques
             absl::StrCat(aprefix, "amended_code: ", Quoted(amendment.amended_code()),
                          " is already the mark's code then"));
       }
-      RETURN_IF_ERROR(CheckCodeOnDay(**school, **pupil, *day, mark.session(),
+      RETURN_IF_ERROR(CheckCodeOnDay(**school, *target->pupil, target->day, mark.session(),
                                      amendment.amended_code(), amendment.minutes_late(),
                                      aprefix + "amended_"));
       RETURN_IF_ERROR(CheckText(amendment.reason(), aprefix + "reason", true));
@@ -185,22 +179,17 @@ absl::Status PrepareImportHistory(CommandEnv& env, const v1::ImportHistoryReques
                           j == 0 ? "the mark was taken" : absl::StrCat("amendments[", j - 1, "]"),
                           aprefix + "amended_at_us");
       if (!at.ok()) return at.status();
-      RETURN_IF_ERROR(CheckTakenInTime(**school, *day, mark.session(), amendment.amended_code(),
-                                       amendment.amended_at_us(), *at, aprefix + "amended_at_us"));
+      RETURN_IF_ERROR(CheckTakenInTime(**school, target->day, mark.session(),
+                                       amendment.amended_code(), amendment.amended_at_us(), *at,
+                                       aprefix + "amended_at_us"));
       entry.amended_at.push_back(*at);
       previous_at = *at;
       code = &amendment.amended_code();
     }
-    const std::uint64_t key = (static_cast<std::uint64_t>((*pupil)->index) << 32) |
-                              (static_cast<std::uint64_t>(static_cast<std::uint32_t>(*day)) << 2) |
-                              static_cast<std::uint64_t>(mark.session());
-    if (auto [it, inserted] = seen.emplace(key, i); !inserted) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("marks[", i, "]: repeats marks[", it->second, "] (pupil \"", mark.pupil_id(),
-                       "\", ", mark.date(), " ", SessionName(mark.session()), ")"));
-    }
-    auto existing =
-        env.current_code(request.school_id(), mark.pupil_id(), **pupil, *day, mark.session());
+    RETURN_IF_ERROR(
+        CheckNotRepeated(seen, i, *target, mark.session(), mark.pupil_id(), mark.date()));
+    auto existing = env.current_code(request.school_id(), mark.pupil_id(), *target->pupil,
+                                     target->day, mark.session());
     if (!existing.ok()) return existing.status();
     if (!existing->empty()) {
       // The same import run again: its session holds what its history ends

@@ -18,8 +18,6 @@ namespace {
 // Leave granted by the school in exceptional circumstances (domain.md §1).
 constexpr char kLeaveCode[] = "C";
 
-const char* SessionName(v1::Session s) { return s == v1::AM ? "AM" : "PM"; }
-
 struct SessionRef {
   Day day;
   v1::Session session;

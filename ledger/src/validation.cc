@@ -88,6 +88,39 @@ absl::StatusOr<PupilState*> CheckPupil(HotState& state, SchoolState& school,
   return pupil;
 }
 
+const char* SessionName(v1::Session session) { return session == v1::AM ? "AM" : "PM"; }
+
+absl::StatusOr<MarkTarget> CheckMarkTarget(HotState& state, SchoolState& school,
+                                           absl::string_view pupil_id, absl::string_view date,
+                                           v1::Session session, absl::string_view code,
+                                           std::uint32_t minutes_late, const std::string& prefix) {
+  auto pupil = CheckPupil(state, school, pupil_id, prefix + "pupil_id");
+  if (!pupil.ok()) return pupil.status();
+  auto day = CheckDate(date, prefix + "date");
+  if (!day.ok()) return day.status();
+  if (absl::Status s = CheckSession(session, prefix + "session"); !s.ok()) return s;
+  if (absl::Status s = CheckCodeOnDay(school, **pupil, *day, session, code, minutes_late, prefix);
+      !s.ok()) {
+    return s;
+  }
+  return MarkTarget{*pupil, *day};
+}
+
+absl::Status CheckNotRepeated(absl::flat_hash_map<std::uint64_t, int>& seen, int index,
+                              const MarkTarget& target, v1::Session session,
+                              absl::string_view pupil_id, absl::string_view date) {
+  const std::uint64_t key =
+      (static_cast<std::uint64_t>(target.pupil->index) << 32) |
+      (static_cast<std::uint64_t>(static_cast<std::uint32_t>(target.day)) << 2) |
+      static_cast<std::uint64_t>(session);
+  if (auto [it, inserted] = seen.emplace(key, index); !inserted) {
+    return absl::InvalidArgumentError(absl::StrCat("marks[", index, "]: repeats marks[", it->second,
+                                                   "] (pupil \"", pupil_id, "\", ", date, " ",
+                                                   SessionName(session), ")"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckCodeOnDay(const SchoolState& school, const PupilState& pupil, Day day,
                             v1::Session session, absl::string_view code, std::uint32_t minutes_late,
                             absl::string_view prefix) {

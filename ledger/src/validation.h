@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -56,6 +57,29 @@ absl::Status CheckNotErased(const PupilState& pupil, absl::string_view pupil_id,
 // FAILED_PRECONDITION.
 absl::StatusOr<PupilState*> CheckPupil(HotState& state, SchoolState& school,
                                        absl::string_view pupil_id, absl::string_view field);
+
+// "AM" or "PM", as messages name a session.
+const char* SessionName(v1::Session session);
+
+// Where a batch's mark goes: a pupil known to the school, a valid date and
+// session, and a code valid for that session (CheckPupil, CheckDate,
+// CheckSession, CheckCodeOnDay), each field named under `prefix`
+// ("marks[3].").
+struct MarkTarget {
+  PupilState* pupil;
+  Day day;
+};
+absl::StatusOr<MarkTarget> CheckMarkTarget(HotState& state, SchoolState& school,
+                                           absl::string_view pupil_id, absl::string_view date,
+                                           v1::Session session, absl::string_view code,
+                                           std::uint32_t minutes_late, const std::string& prefix);
+
+// A batch holds at most one mark per (pupil, day, session): INVALID_ARGUMENT
+// "marks[i]: repeats marks[j] ..." otherwise. `seen` maps each session of
+// the batch so far to its index.
+absl::Status CheckNotRepeated(absl::flat_hash_map<std::uint64_t, int>& seen, int index,
+                              const MarkTarget& target, v1::Session session,
+                              absl::string_view pupil_id, absl::string_view date);
 
 // The code is known and valid for a session on `day`, on a school day of
 // the school's calendar, respecting closures for the pupil's year group.
