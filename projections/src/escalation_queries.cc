@@ -122,40 +122,48 @@ absl::StatusOr<v1::ListDueActionsResponse> QueryDueActions(const EscalationState
   const SchoolState* school = state.attendance().FindSchool(request.school_id());
   ledger::SchoolCalendar scratch;
   std::optional<EvaluationCache> cache;
-  std::vector<v1::DueAction> due;
+  // Each pupil's evaluation is kept between calls (escalation_cache.h); the
+  // list points into the results, and only the page is copied out.
+  const EscalationResultCache::Key key{
+      *as_of, RegisterBucket(school->SettingsAsOf(*as_of), *minute), record->position, true};
+  std::vector<EscalationResultCache::Result> results;
+  std::vector<const v1::DueAction*> due;
+  auto consider = [&](const v1::DueAction& action) {
+    if (request.action() != v1::ACTION_KIND_UNSPECIFIED && action.action() != request.action()) {
+      return;
+    }
+    if (!request.ladder_id().empty() && action.ladder_id() != request.ladder_id()) return;
+    due.push_back(&action);
+  };
   for (const PupilState& pupil : school->pupils) {
     if (!pupil.OnRollDuring(*as_of, *as_of, *as_of)) continue;
-    EscalationInputs in = state.InputsFor(request.school_id(), pupil.id, *as_of, &scratch);
-    // One school, one date: every pupil shares the calendar's answers.
-    if (!cache) cache.emplace(*in.calendar);
-    in.cache = &*cache;
-    in.as_of_minute = *minute;
-    in.due_only = true;
-    v1::PupilEscalation result = EvaluatePupil(in, *as_of);
+    EscalationResultCache::Result result = state.results().Find(request.school_id(), pupil.id, key);
+    if (result == nullptr) {
+      EscalationInputs in = state.InputsFor(request.school_id(), pupil.id, *as_of, &scratch);
+      // One school, one date: every pupil shares the calendar's answers.
+      if (!cache) cache.emplace(*in.calendar);
+      in.cache = &*cache;
+      in.as_of_minute = *minute;
+      in.due_only = true;
+      result = state.results().Insert(request.school_id(), pupil.id, key, EvaluatePupil(in, *as_of));
+    }
+    for (const v1::DueAction& action : result->due()) consider(action);
     if (request.include_superseded()) {
-      for (v1::DueAction& action : *result.mutable_superseded()) {
-        *result.add_due() = std::move(action);
-      }
+      for (const v1::DueAction& action : result->superseded()) consider(action);
     }
-    for (v1::DueAction& action : *result.mutable_due()) {
-      if (request.action() != v1::ACTION_KIND_UNSPECIFIED && action.action() != request.action()) {
-        continue;
-      }
-      if (!request.ladder_id().empty() && action.ladder_id() != request.ladder_id()) continue;
-      due.push_back(std::move(action));
-    }
+    results.push_back(std::move(result));
   }
-  std::sort(due.begin(), due.end(), [](const v1::DueAction& a, const v1::DueAction& b) {
-    if (a.priority() != b.priority()) return a.priority() > b.priority();
-    return std::tie(a.due_on(), a.pupil_id(), a.rule_id()) <
-           std::tie(b.due_on(), b.pupil_id(), b.rule_id());
+  std::sort(due.begin(), due.end(), [](const v1::DueAction* a, const v1::DueAction* b) {
+    if (a->priority() != b->priority()) return a->priority() > b->priority();
+    return std::tie(a->due_on(), a->pupil_id(), a->rule_id()) <
+           std::tie(b->due_on(), b->pupil_id(), b->rule_id());
   });
   const std::uint64_t size = request.page_size() == 0 ? 100 : request.page_size();
   v1::ListDueActionsResponse response;
   response.set_total(static_cast<std::uint32_t>(due.size()));
   response.set_policy_version(record->policy.version());
   for (std::uint64_t i = offset; i < due.size() && i < offset + size; ++i) {
-    *response.add_actions() = std::move(due[i]);
+    *response.add_actions() = *due[i];
   }
   if (offset + size < due.size()) response.set_next_page_token(absl::StrCat(offset + size));
   return response;

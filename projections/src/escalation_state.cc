@@ -12,6 +12,7 @@
 namespace attendance::projections {
 
 void EscalationState::Apply(const v1::EventEnvelope& event) {
+  results_.Invalidate(event);
   attendance_.Apply(event);
   if (event.school_id().empty()) return;
   if (event.has_escalation_policy_set()) {

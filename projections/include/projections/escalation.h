@@ -16,6 +16,7 @@
 #include "ledger/calendar.h"
 #include "ledger/types.h"
 #include "projections/attendance_state.h"
+#include "projections/escalation_cache.h"
 #include "projections/windows.h"
 
 namespace attendance::projections {
@@ -168,8 +169,13 @@ class EscalationState {
   std::string Encode() const;
   static absl::StatusOr<EscalationState> Decode(std::string_view bytes);
 
+  // Per-pupil evaluations kept between worklist calls; Apply drops what an
+  // event changes. Not state: not encoded, and a copy starts empty.
+  EscalationResultCache& results() const { return results_; }
+
  private:
   AttendanceState attendance_;
+  mutable EscalationResultCache results_;
   std::map<std::string, SchoolFacts, std::less<>> schools_;
 };
 

@@ -1,0 +1,270 @@
+// The worklist's per-pupil results kept between calls (escalation_cache.h):
+// over random histories applied event by event, with amendments, late
+// marks, letters, actions, a settings change and a calendar change, the
+// cached worklist equals the one evaluated afresh at every step; a new event
+// for one pupil re-evaluates that pupil only; the memory bound holds.
+#include <google/protobuf/text_format.h>
+#include <google/protobuf/util/message_differencer.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "event_builders.h"
+#include "ledger/clock.h"
+#include "projections/escalation.h"
+#include "projections/escalation_queries.h"
+
+namespace attendance::projections {
+namespace {
+
+using testing::D;
+using testing::EventLog;
+
+v1::EscalationPolicy SeedPolicy() {
+  std::ifstream in(std::filesystem::path(ATTENDANCE_POLICIES_DIR) /
+                   "000_all_saints_ce_primary_attendance_strategy_2024_25.textproto");
+  REQUIRE(in.good());
+  std::stringstream text;
+  text << in.rdbuf();
+  v1::EscalationPolicy policy;
+  REQUIRE(google::protobuf::TextFormat::ParseFromString(text.str(), &policy));
+  return policy;
+}
+
+v1::SchoolSettings Settings(const char* am_close, const char* pm_close) {
+  v1::SchoolSettings settings;
+  settings.set_school_name("Test");
+  settings.set_am_register_closes(am_close);
+  settings.set_pm_register_closes(pm_close);
+  return settings;
+}
+
+// A random school: pupils with random marks (some unmarked, some recorded
+// late), amendments days later, letters, home visits answering the
+// trigger, a meeting with a review; the register close times and the
+// calendar changed mid-way. Events in the order they were recorded.
+std::vector<v1::EventEnvelope> RandomSchool(std::uint32_t seed,
+                                            const v1::EscalationPolicy& policy) {
+  std::mt19937 rng(seed);
+  auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<std::uint32_t>(n)); };
+  const std::vector<std::string> codes = {"/", "/", "/", "/", "/", "I", "M", "O", "N", "G", "U"};
+  ledger::SchoolCalendar calendar;
+  calendar.Set(testing::StandardCalendar(2025));
+  EventLog log("school-1");
+  log.Settings(Settings("09:20", "13:30"), D("2025-08-01"));
+  log.Calendar(testing::StandardCalendar(2025), D("2025-08-01"));
+  log.Policy(policy, D("2025-08-01"));
+  log.Settings(Settings("09:30", "13:45"), D("2025-10-13"));
+  log.Calendar(testing::StandardCalendar(2025, {D("2025-11-14")}), D("2025-11-03"));
+  const int pupils = 6 + pick(6);
+  for (int p = 0; p < pupils; ++p) {
+    const std::string id = absl::StrCat("P", p);
+    log.Enrol(testing::MakePupil(id, 4), D("2025-09-01") + (p % 4 == 3 ? pick(40) : 0),
+              D("2025-08-20"));
+    const bool truant = pick(3) == 0;
+    for (Day d = D("2025-09-01"); d <= D("2025-12-12"); ++d) {
+      if (!calendar.IsSchoolDay(d)) continue;
+      for (int s = 0; s < 2; ++s) {
+        if (pick(25) == 0) continue;  // register not taken for this pupil
+        std::string code = codes[static_cast<std::size_t>(pick(static_cast<int>(codes.size())))];
+        if (truant && pick(3) != 0) code = "O";
+        const Day recorded = d + (pick(10) == 0 ? 1 + pick(3) : 0);
+        const v1::Session session = s == 0 ? v1::AM : v1::PM;
+        log.Mark(id, d, session, code, recorded);
+        if (pick(7) == 0) {
+          const std::string to = code == "O" ? "I" : "O";
+          log.Amend(id, d, session, code, to, recorded + pick(15));
+        }
+      }
+    }
+    if (pick(2) == 0) log.Letter(id, "letter_1", D("2025-09-29") + pick(30));
+    if (pick(2) == 0) {
+      log.Action(id, absl::StrCat("visit-", p), v1::HOME_VISIT_MADE, D("2025-09-10") + pick(80))
+          .set_trigger_id("home_visit_3_days");
+    }
+    if (pick(3) == 0) {
+      const Day meeting = D("2025-09-15") + pick(60);
+      v1::ActionRecorded& m = log.Action(id, absl::StrCat("meet-", p), v1::MEETING_HELD, meeting);
+      m.set_step_id("letter_2");
+      m.set_target_basis_points(9000 + static_cast<std::uint32_t>(pick(900)));
+      m.set_review_on(ledger::FormatDate(meeting + 1 + pick(30)));
+    }
+  }
+  std::vector<v1::EventEnvelope> events = log.events();
+  std::stable_sort(events.begin(), events.end(),
+                   [](const v1::EventEnvelope& a, const v1::EventEnvelope& b) {
+                     return a.recorded_at_us() < b.recorded_at_us();
+                   });
+  for (std::size_t i = 0; i < events.size(); ++i) events[i].set_position(i + 1);
+  return events;
+}
+
+v1::ListDueActionsResponse Worklist(const EscalationState& state, Day as_of, const char* time,
+                                    bool superseded) {
+  v1::ListDueActionsRequest request;
+  request.set_school_id("school-1");
+  request.set_as_of(ledger::FormatDate(as_of));
+  request.set_as_of_time(time);
+  request.set_include_superseded(superseded);
+  request.set_page_size(kMaxDueActionsPage);
+  absl::StatusOr<v1::ListDueActionsResponse> response = QueryDueActions(state, request, as_of);
+  REQUIRE(response.ok());
+  return *response;
+}
+
+v1::ListDueActionsResponse Uncached(const EscalationState& state, Day as_of, const char* time,
+                                    bool superseded) {
+  state.results().set_enabled(false);
+  v1::ListDueActionsResponse response = Worklist(state, as_of, time, superseded);
+  state.results().set_enabled(true);
+  return response;
+}
+
+TEST_CASE("the worklist kept between calls equals the worklist evaluated afresh, event by event",
+          "[escalation][cache][property]") {
+  const v1::EscalationPolicy policy = SeedPolicy();
+  // Minutes on both sides of each register's close, before and after the
+  // settings change moves them.
+  const std::vector<const char*> times = {"08:00", "09:20", "09:21", "09:31", "13:30",
+                                          "13:31", "13:46", "23:00", ""};
+  std::uint64_t hits = 0, invalidated = 0, compared = 0, with_actions = 0;
+  for (std::uint32_t seed = 1; seed <= 8; ++seed) {
+    const std::vector<v1::EventEnvelope> events = RandomSchool(seed, policy);
+    std::mt19937 rng(seed * 7919);
+    EscalationState state;
+    std::size_t next = 3;  // settings, calendar, policy: the worklist needs a policy
+    for (std::size_t i = 0; i < next; ++i) state.Apply(events[i]);
+    // A handful of dates asked again and again, as an office refreshes its
+    // worklist, while the history grows under them.
+    std::vector<Day> dates;
+    for (int i = 0; i < 4; ++i) dates.push_back(D("2025-09-08") + static_cast<Day>(rng() % 100));
+    while (next < events.size()) {
+      // Mostly a few events (a late mark, an amendment), sometimes a day's.
+      const std::size_t step = rng() % 4 == 0 ? 1 + rng() % 120 : 1 + rng() % 4;
+      for (std::size_t i = 0; i < step && next < events.size(); ++i) state.Apply(events[next++]);
+      const Day latest = ledger::SchoolLocalDay(events[next - 1].recorded_at_us());
+      for (int q = 0; q < 3; ++q) {
+        const Day as_of = q == 0 ? latest : dates[rng() % dates.size()];
+        const char* time = times[rng() % times.size()];
+        const bool superseded = rng() % 2 == 0;
+        INFO("seed " << seed << " after event " << next << " as of " << ledger::FormatDate(as_of)
+                     << " " << time << (superseded ? " with superseded" : ""));
+        const v1::ListDueActionsResponse cached = Worklist(state, as_of, time, superseded);
+        const v1::ListDueActionsResponse fresh = Uncached(state, as_of, time, superseded);
+        REQUIRE(google::protobuf::util::MessageDifferencer::Equals(cached, fresh));
+        ++compared;
+        if (cached.total() > 0) ++with_actions;
+      }
+    }
+    hits += state.results().stats().hits;
+    invalidated += state.results().stats().invalidated;
+  }
+  // The comparisons are only worth something if results were reused and
+  // dropped along the way, and the lists were not empty.
+  CHECK(compared > 500);
+  CHECK(hits > 2 * compared);
+  CHECK(invalidated > compared);
+  CHECK(with_actions > compared / 2);
+}
+
+std::uint32_t DueFor(const v1::ListDueActionsResponse& r, const std::string& pupil,
+                     const std::string& rule) {
+  return static_cast<std::uint32_t>(std::count_if(
+      r.actions().begin(), r.actions().end(),
+      [&](const v1::DueAction& a) { return a.pupil_id() == pupil && a.rule_id() == rule; }));
+}
+
+TEST_CASE("a new event for a pupil changes that pupil's answer; the others' are kept",
+          "[escalation][cache]") {
+  const v1::EscalationPolicy policy = SeedPolicy();
+  EventLog log("school-1");
+  log.Settings(Settings("09:20", "13:30"), D("2025-08-01"));
+  log.Calendar(testing::StandardCalendar(2025), D("2025-08-01"));
+  log.Policy(policy, D("2025-08-01"));
+  ledger::SchoolCalendar calendar;
+  calendar.Set(testing::StandardCalendar(2025));
+  for (const char* id : {"P1", "P2", "P3"}) {
+    log.Enrol(testing::MakePupil(id, 4), D("2025-09-01"), D("2025-08-20"));
+    for (Day d = D("2025-09-01"); d <= D("2025-10-02"); ++d) {
+      if (!calendar.IsSchoolDay(d)) continue;
+      log.Mark(id, d, v1::AM, "/");
+      log.Mark(id, d, v1::PM, "\\");
+    }
+  }
+  EscalationState state;
+  for (const v1::EventEnvelope& e : log.events()) state.Apply(e);
+  // Friday 3 October, before its morning register closes.
+  const Day as_of = D("2025-10-03");
+  v1::ListDueActionsResponse before = Worklist(state, as_of, "08:00", false);
+  CHECK(DueFor(before, "P2", "home_visit_3_days") == 0);
+  CHECK(Worklist(state, as_of, "08:00", false).total() == before.total());
+  const EscalationResultCache::Stats warm = state.results().stats();
+  CHECK(warm.hits == 3);
+
+  // Three whole days of O for P2, amended on 2 October: the home visit
+  // falls due for P2 only.
+  EventLog more("school-1");
+  for (const char* day : {"2025-09-29", "2025-09-30", "2025-10-01"}) {
+    more.Amend("P2", D(day), v1::AM, "/", "O", D("2025-10-02"));
+    more.Amend("P2", D(day), v1::PM, "\\", "O", D("2025-10-02"));
+  }
+  for (v1::EventEnvelope e : more.events()) {
+    e.set_position(state.position() + 1);
+    state.Apply(e);
+  }
+  const v1::ListDueActionsResponse after = Worklist(state, as_of, "08:00", false);
+  CHECK(DueFor(after, "P2", "home_visit_3_days") == 1);
+  CHECK(google::protobuf::util::MessageDifferencer::Equals(after,
+                                                           Uncached(state, as_of, "08:00", false)));
+  const EscalationResultCache::Stats stats = state.results().stats();
+  CHECK(stats.misses - warm.misses == 1);            // P2 only
+  CHECK(stats.hits - warm.hits == 2);                // P1 and P3 kept
+  CHECK(stats.invalidated - warm.invalidated == 1);  // dropped once, then nothing left
+
+  // The time of day within one register bucket is one result; past the
+  // close it is another (register not taken for P1 and P3 this morning).
+  Worklist(state, as_of, "09:00", false);
+  CHECK(state.results().stats().misses == stats.misses);
+  CHECK(DueFor(Worklist(state, as_of, "09:20", false), "P1", "register_not_taken") == 0);
+  const v1::ListDueActionsResponse closed = Worklist(state, as_of, "09:21", false);
+  CHECK(state.results().stats().misses == stats.misses + 3);
+  CHECK(DueFor(closed, "P1", "register_not_taken") == 1);
+
+  // A school-level event drops the school's results.
+  EventLog settings("school-1");
+  settings.Settings(Settings("09:40", "13:30"), D("2025-10-02"));
+  v1::EventEnvelope e = settings.events().front();
+  e.set_position(state.position() + 1);
+  state.Apply(e);
+  CHECK(state.results().stats().entries == 0);
+  const v1::ListDueActionsResponse later = Worklist(state, as_of, "09:21", false);
+  CHECK(DueFor(later, "P1", "register_not_taken") == 0);  // now open until 09:40
+}
+
+TEST_CASE("the cache stays within its memory bound; a decoded state starts empty",
+          "[escalation][cache]") {
+  const v1::EscalationPolicy policy = SeedPolicy();
+  const std::vector<v1::EventEnvelope> events = RandomSchool(3, policy);
+  EscalationState state;
+  for (const v1::EventEnvelope& e : events) state.Apply(e);
+  state.results().set_max_bytes(64 * 1024);
+  for (Day d = D("2025-09-08"); d <= D("2025-12-12"); ++d) Worklist(state, d, "", true);
+  const EscalationResultCache::Stats stats = state.results().stats();
+  CHECK(stats.bytes <= 64 * 1024);
+  CHECK(stats.evicted > 0);
+  CHECK(stats.entries > 0);
+  // A state decoded from a checkpoint starts with nothing kept.
+  absl::StatusOr<EscalationState> decoded = EscalationState::Decode(state.Encode());
+  REQUIRE(decoded.ok());
+  CHECK(decoded->results().stats().entries == 0);
+  CHECK(google::protobuf::util::MessageDifferencer::Equals(
+      Worklist(*decoded, D("2025-12-12"), "", true), Worklist(state, D("2025-12-12"), "", true)));
+}
+
+}  // namespace
+}  // namespace attendance::projections
