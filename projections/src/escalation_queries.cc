@@ -145,7 +145,8 @@ absl::StatusOr<v1::ListDueActionsResponse> QueryDueActions(const EscalationState
       in.cache = &*cache;
       in.as_of_minute = *minute;
       in.due_only = true;
-      result = state.results().Insert(request.school_id(), pupil.id, key, EvaluatePupil(in, *as_of));
+      result =
+          state.results().Insert(request.school_id(), pupil.id, key, EvaluatePupil(in, *as_of));
     }
     for (const v1::DueAction& action : result->due()) consider(action);
     if (request.include_superseded()) {
