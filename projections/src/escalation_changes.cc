@@ -46,13 +46,12 @@ void Trim(v1::Explanation& explanation) { explanation.clear_sessions(); }
 
 }  // namespace
 
-std::optional<v1::PupilEscalation> EscalationOf(const EscalationState& state,
-                                                std::string_view school_id,
-                                                std::string_view pupil_id, Day as_of,
-                                                EvaluationCache* cache,
-                                                const ledger::SchoolCalendar* cached_calendar) {
+std::optional<v1::PupilEscalation> EscalationOf(
+    const EscalationState& state, std::string_view school_id, std::string_view pupil_id, Day as_of,
+    EvaluationCache* cache, const ledger::SchoolCalendar* cached_calendar, int as_of_minute) {
   ledger::SchoolCalendar scratch;
   EscalationInputs inputs = state.InputsFor(school_id, pupil_id, as_of, &scratch);
+  inputs.as_of_minute = as_of_minute;
   if (inputs.policy == nullptr || inputs.calendar == nullptr) return std::nullopt;
   if (cache != nullptr && inputs.calendar == cached_calendar) inputs.cache = cache;
   return EvaluatePupil(inputs, as_of);

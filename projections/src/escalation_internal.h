@@ -148,6 +148,9 @@ struct TriggerResult {
 };
 
 TriggerResult EvaluateTrigger(const Ctx& c, const v1::CountedTrigger& t, Day on, Day known);
+// The last minute a session's (0 AM, 1 PM) register is open; NO_MARK_AFTER_CLOSE
+// counts it from the next (the projection feed turns its clock there).
+int CloseMinute(const v1::SchoolSettings& settings, int session);
 v1::Explanation TriggerExplanation(const Ctx& c, const v1::CountedTrigger& t,
                                    const TriggerResult& r, Day on, const std::string& outcome);
 

@@ -47,8 +47,8 @@ void FeedHub::Schedule(std::shared_ptr<FeedSubscription> subscription) {
   work_ready_.notify_one();
 }
 
-ledger::Day FeedHub::Today() const {
-  return ledger::SchoolLocalDay(
+ledger::LocalTime FeedHub::Now() const {
+  return ledger::SchoolLocalTime(
       clock_.NowUs() -
       std::chrono::duration_cast<std::chrono::microseconds>(kDayTurnGrace).count());
 }
@@ -125,7 +125,7 @@ void FeedHub::Watch() {
     }
     seen = ledger_.WaitForCommit(seen, std::chrono::steady_clock::now() + kPollInterval);
     const auto now = std::chrono::steady_clock::now();
-    const ledger::Day today = Today();
+    const ledger::LocalTime school_now = Now();
     {
       // Poked outside the lock, so a subscription's own lock is never taken
       // under the hub's (OnDone removes under the hub's lock).
@@ -133,7 +133,7 @@ void FeedHub::Watch() {
       batch.clear();
       for (const auto& [key, subscription] : subscriptions_) batch.push_back(subscription);
     }
-    for (const auto& subscription : batch) subscription->Poke(seen, now, today);
+    for (const auto& subscription : batch) subscription->Poke(seen, now, school_now);
     batch.clear();
   }
 }

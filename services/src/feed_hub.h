@@ -27,11 +27,11 @@ class FeedSubscription {
   // Never called for one subscription on two threads at once.
   virtual void Fill() = 0;
   // On the hub's watcher thread, after a commit or every poll interval:
-  // wake a parked subscriber (also when the school day has turned to
-  // `today`, FeedHub::Today), send a due checkpoint, end one that lags too
+  // wake a parked subscriber (also when the school clock, FeedHub::Now, has
+  // reached its next turn), send a due checkpoint, end one that lags too
   // far. Must be quick and must not block.
   virtual void Poke(ledger::Position head, std::chrono::steady_clock::time_point now,
-                    ledger::Day today) = 0;
+                    ledger::LocalTime school_now) = 0;
 };
 
 // Serves every feed subscriber of one server with a fixed number of
@@ -71,13 +71,13 @@ class FeedHub {
   };
   absl::StatusOr<Slice> Read(ledger::Position from, ledger::ChunkLimits limits);
 
-  // The school-local day the feeds may turn to: the clock's, kDayTurnGrace
-  // ago. A commit is durable well within that of the time it was stamped
-  // with (recorded_at), so once the hub says day D has come no event
-  // recorded before D is still to appear: a day's turn at the head lands
-  // where a replay of the log puts it (before the first event recorded on
-  // or after D).
-  ledger::Day Today() const;
+  // The school-local time the feeds may turn to (a day's start, a
+  // register's close): the clock's, kDayTurnGrace ago. A commit is durable
+  // well within that of the time it was stamped with (recorded_at), so once
+  // the hub says time T has come no event recorded before T is still to
+  // appear: a turn at the head lands where a replay of the log puts it
+  // (before the first event recorded at or after T).
+  ledger::LocalTime Now() const;
   static constexpr std::chrono::seconds kDayTurnGrace{2};
 
   static constexpr std::size_t kCachedEvents = 32'768;

@@ -6,12 +6,14 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "feed_hub.h"
 #include "ledger/ledger.h"
 #include "ledger/types.h"
@@ -44,9 +46,10 @@ struct FeedSettings {
 // gap and no duplicate. gRPC operations run under `mu_` (they never call
 // back inline), and nothing starts one after Finish.
 //
-// A feed whose messages depend on the date (TurnDay) turns its day at the
-// head when the hub's clock says a new school day has come, and every
-// message then carries the day it had turned to (`turned_to`).
+// A feed whose messages depend on the time (Turn: a day's start, a
+// register's close) turns its clock at the head when the hub's clock says
+// its next turn has come, and every message then carries the time it had
+// turned to (`turned_to`, `turned_to_time`).
 //
 // `Response` has position, caught_up, fell_behind and head fields.
 template <typename Response>
@@ -109,8 +112,8 @@ class FeedStream : public grpc::ServerWriteReactor<Response>,
       return;
     }
     const auto& events = slice->chunk->events;
-    // The day before the head: every event recorded before it is in.
-    const ledger::Day today = hub_.Today();
+    // The time before the head: every event recorded before it is in.
+    const ledger::LocalTime school_now = hub_.Now();
     const ledger::Position head = ledger_.LastPosition();
     std::deque<Response> built;
     std::size_t items = 0;
@@ -124,7 +127,7 @@ class FeedStream : public grpc::ServerWriteReactor<Response>,
         bytes += added;
         built.back().set_position(event.position());
         if (items >= settings_.max_items_per_message || bytes >= settings_.max_bytes_per_message) {
-          StampDay(built.back(), CurrentDay());
+          StampTime(built.back(), CurrentTime());
           built.emplace_back();
           items = bytes = 0;
         }
@@ -132,15 +135,16 @@ class FeedStream : public grpc::ServerWriteReactor<Response>,
     }
     if (!built.empty() && items == 0) built.pop_back();  // an empty last message
     const ledger::Position last = events.empty() ? from - 1 : events.rbegin()->position();
-    // The chunk's messages carry the day before any turn below: a client
+    // The chunk's messages carry the time before any turn below: a client
     // that stops after one of them must still get the turns at `last`.
-    const ledger::Day chunk_day = CurrentDay();
-    for (Response& message : built) StampDay(message, chunk_day);
-    if (last >= head) TurnDay(today, settings_.max_items_per_message, built);
-    const ledger::Day day = CurrentDay();
+    const ledger::LocalTime chunk_time = CurrentTime();
+    for (Response& message : built) StampTime(message, chunk_time);
+    if (last >= head) Turn(school_now, settings_.max_items_per_message, built);
+    const ledger::LocalTime time = CurrentTime();
+    const std::optional<ledger::LocalTime> next_turn = NextTurn();
     for (Response& message : built) {
       if (message.position() == 0) message.set_position(last);
-      StampDay(message, day);
+      StampTime(message, time);
     }
     slice = absl::StatusOr<FeedHub::Slice>();  // lets the run go (the hub may keep it)
 
@@ -158,8 +162,8 @@ class FeedStream : public grpc::ServerWriteReactor<Response>,
         outbox_.emplace_back().set_position(last);
       }
     }
-    if (at_head && day != day_ && day_ != 0 && outbox_.empty()) {
-      // The day turned with nothing to say: a checkpoint carries the day.
+    if (at_head && Key(time) != Key(time_) && time_.day != 0 && outbox_.empty()) {
+      // The clock turned with nothing to say: a checkpoint carries the time.
       outbox_.emplace_back().set_position(std::max(last, reported_));
     }
     if (at_head && !live_) {
@@ -179,15 +183,16 @@ class FeedStream : public grpc::ServerWriteReactor<Response>,
     }
     for (Response& message : outbox_) {
       message.set_head(head);
-      StampDay(message, day);
+      StampTime(message, time);
     }
-    day_ = day;
+    time_ = time;
+    next_turn_ = next_turn;
     at_head_ = at_head;
     AdvanceLocked();
   }
 
   void Poke(ledger::Position head, std::chrono::steady_clock::time_point now,
-            ledger::Day today) override {
+            ledger::LocalTime school_now) override {
     std::lock_guard lock(mu_);
     if (finished_) return;
     const ledger::Position read = next_ - 1;
@@ -203,13 +208,13 @@ class FeedStream : public grpc::ServerWriteReactor<Response>,
       return;
     }
     if (!parked_) return;
-    if (head > read || (day_ != 0 && today > day_)) {
+    if (head > read || (next_turn_ && Key(school_now) >= Key(*next_turn_))) {
       parked_ = false;
       ScheduleLocked();
     } else if (read > reported_ && now - last_sent_ >= settings_.checkpoint_every && !writing_) {
       outbox_.emplace_back().set_position(read);
       outbox_.back().set_head(head);
-      StampDay(outbox_.back(), day_);
+      StampTime(outbox_.back(), time_);
       parked_ = false;
       AdvanceLocked();
     }
@@ -220,21 +225,31 @@ class FeedStream : public grpc::ServerWriteReactor<Response>,
   // it added (0: nothing). `deliver` is false for events at or before the
   // resume point: a fold applies them, nothing is sent.
   virtual std::size_t Consume(const v1::EventEnvelope& event, bool deliver, Response& message) = 0;
-  // At the head: turn the feed's day to `today` and append what that
-  // yields (each message's position may be left 0: the position read; one
-  // that sets its own turned_to keeps it). Feeds that do not follow the
-  // date do nothing.
-  virtual void TurnDay(ledger::Day /*today*/, std::size_t /*max_items*/,
-                       std::deque<Response>& /*out*/) {}
-  // The day the feed has turned to (0: none, or it does not follow the
-  // date). Called on the thread that runs Fill.
-  virtual ledger::Day CurrentDay() const { return 0; }
+  // At the head: make the turns the school clock `now` has reached and
+  // append what they yield (each message's position may be left 0: the
+  // position read; one that sets its own turned_to keeps it). Feeds that do
+  // not follow the time do nothing.
+  virtual void Turn(ledger::LocalTime /*now*/, std::size_t /*max_items*/,
+                    std::deque<Response>& /*out*/) {}
+  // The time the feed has turned to (day 0: none, or it does not follow
+  // the time), and when it next turns (none: never). Called on the thread
+  // that runs Fill.
+  virtual ledger::LocalTime CurrentTime() const { return {}; }
+  virtual std::optional<ledger::LocalTime> NextTurn() const { return std::nullopt; }
 
  private:
-  static void StampDay(Response& message, ledger::Day day) {
-    if constexpr (requires { message.set_turned_to(std::string()); }) {
-      // A day's turn says its own day (TurnDay); the rest, the feed's day.
-      if (day != 0 && message.turned_to().empty()) message.set_turned_to(ledger::FormatDate(day));
+  static std::pair<ledger::Day, int> Key(const ledger::LocalTime& t) {
+    return {t.day, t.minute_of_day};
+  }
+  static void StampTime(Response& message, const ledger::LocalTime& time) {
+    if constexpr (requires { message.set_turned_to_time(std::string()); }) {
+      // A turn says its own time (Turn); the rest, the feed's.
+      if (time.day == 0 || !message.turned_to().empty()) return;
+      message.set_turned_to(ledger::FormatDate(time.day));
+      if (time.minute_of_day != 0) {
+        message.set_turned_to_time(
+            absl::StrFormat("%02d:%02d", time.minute_of_day / 60, time.minute_of_day % 60));
+      }
     }
   }
 
@@ -294,7 +309,8 @@ class FeedStream : public grpc::ServerWriteReactor<Response>,
   bool live_ = false;       // has caught up (lag limit applies)
   bool behind_ = false;     // fell behind after catching up, told so
   bool finished_ = false;
-  ledger::Day day_ = 0;  // CurrentDay() after the last Fill
+  ledger::LocalTime time_;                      // CurrentTime() after the last Fill
+  std::optional<ledger::LocalTime> next_turn_;  // NextTurn() after the last Fill
 };
 
 }  // namespace attendance::services

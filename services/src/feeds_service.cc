@@ -8,6 +8,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "feed_hub.h"
 #include "feed_stream.h"
 #include "ledger/types.h"
@@ -69,6 +70,10 @@ class EventFeed final : public FeedStream<v1::SubscribeEventsResponse> {
   const Filter filter_;
 };
 
+std::string FormatMinute(int minute) {
+  return absl::StrFormat("%02d:%02d", minute / 60, minute % 60);
+}
+
 // SubscribeProjectionChanges: a private fold over the schools asked, from
 // position 1 (the figures before an event need the state before it).
 class ProjectionFeed final : public FeedStream<v1::SubscribeProjectionChangesResponse> {
@@ -95,17 +100,18 @@ class ProjectionFeed final : public FeedStream<v1::SubscribeProjectionChangesRes
     return bytes;
   }
 
-  // One message per day turned, whatever its size: a checkpoint inside a
-  // day's turn could not say which of its changes had been received.
-  void TurnDay(ledger::Day today, std::size_t /*max_items*/,
-               std::deque<v1::SubscribeProjectionChangesResponse>& out) override {
-    if (fold_.day() == 0) return;
-    for (ledger::Day day = fold_.day() + 1; day <= today; ++day) {
+  // One message per turn (a day's start, a register's close), whatever its
+  // size: a checkpoint inside a turn could not say which of its changes had
+  // been received.
+  void Turn(ledger::LocalTime now, std::size_t /*max_items*/,
+            std::deque<v1::SubscribeProjectionChangesResponse>& out) override {
+    for (;;) {
       changes_.clear();
-      fold_.TurnDay(day, changes_);
+      if (!fold_.TurnOnce(now, changes_)) return;
       if (changes_.empty()) continue;
       v1::SubscribeProjectionChangesResponse& message = out.emplace_back();
-      message.set_turned_to(ledger::FormatDate(day));
+      message.set_turned_to(ledger::FormatDate(fold_.day()));
+      if (fold_.minute() != 0) message.set_turned_to_time(FormatMinute(fold_.minute()));
       for (v1::PupilChange& change : changes_) {
         if (redact_) RedactPupil(*change.mutable_attendance()->mutable_pupil());
         *message.add_changes() = std::move(change);
@@ -113,7 +119,11 @@ class ProjectionFeed final : public FeedStream<v1::SubscribeProjectionChangesRes
     }
   }
 
-  ledger::Day CurrentDay() const override { return fold_.day(); }
+  ledger::LocalTime CurrentTime() const override { return fold_.time(); }
+  std::optional<ledger::LocalTime> NextTurn() const override {
+    if (fold_.day() == 0) return std::nullopt;
+    return fold_.NextTurn();
+  }
 
  private:
   projections::ProjectionChangeFold fold_;
@@ -253,6 +263,15 @@ FeedsServiceImpl::SubscribeProjectionChanges(grpc::CallbackServerContext* contex
           absl::StrCat("after_day: \"", request->after_day(), "\" is not a date (YYYY-MM-DD)")));
     }
     resume.after_day = *day;
+  }
+  if (!request->after_time().empty()) {
+    const std::optional<int> minute = ledger::ParseTimeOfDay(request->after_time());
+    if (!minute || request->after_day().empty()) {
+      return Refuse<Response>(absl::InvalidArgumentError(
+          absl::StrCat("after_time: \"", request->after_time(), "\" is not ",
+                       minute ? "given with after_day" : "a time of day (HH:MM)")));
+    }
+    resume.after_minute = *minute;
   }
   const ledger::Position after = request->after_position();
   if (absl::Status s = CheckStart(ledger_, after); !s.ok()) return Refuse<Response>(s);

@@ -4,7 +4,9 @@
 // yield one due action, an unrelated mark none; a meeting's review falls
 // due when the clock turns the day, once; a subscriber resumed before the
 // turn gets it once, one resumed after it gets nothing again, and a replay
-// from the start equals the live stream.
+// from the start equals the live stream. A register not taken by its close
+// time falls due when the clock passes the close, once, placed so that a
+// subscriber resumed after any message gets exactly the rest.
 #include <google/protobuf/text_format.h>
 
 #include <chrono>
@@ -20,6 +22,7 @@
 #include <catch2/catch.hpp>
 
 #include "attendance/v1/feeds_service.grpc.pb.h"
+#include "ledger/types.h"
 #include "services/feeds_service.h"
 #include "services/server.h"
 #include "support/fixtures.h"
@@ -77,11 +80,12 @@ v1::SetEscalationPolicyRequest NationalBase() {
 // call's deadline fails the test if it never does).
 struct Subscription {
   Subscription(v1::Feeds::Stub& stub, ledger::Position after, const std::string& after_day,
-               bool omit_escalation = false) {
+               bool omit_escalation = false, const std::string& after_time = "") {
     v1::SubscribeProjectionChangesRequest request;
     request.add_school_ids("s1");
     request.set_after_position(after);
     request.set_after_day(after_day);
+    request.set_after_time(after_time);
     request.set_omit_escalation(omit_escalation);
     context.set_deadline(system_clock::now() + std::chrono::minutes(2));
     reader = stub.SubscribeProjectionChanges(&context, request);
@@ -255,6 +259,178 @@ TEST_CASE("projection changes carry escalation changes and the day's turn, once"
     plain.UntilPosition(head);
     CHECK(!plain.changes.empty());
     for (const v1::PupilChange& change : plain.changes) CHECK_FALSE(change.has_escalation());
+  }
+}
+
+// 00:00 in England (BST) on Monday 2025-10-13 and Tuesday 2025-10-14.
+constexpr std::int64_t kMonday13th = 1'760'310'000'000'000;
+constexpr std::int64_t kTuesday14th = 1'760'396'400'000'000;
+
+std::int64_t At(std::int64_t midnight, int hour, int minute, int second = 0) {
+  return midnight + ((hour * 60 + minute) * 60 + second) * std::int64_t{1'000'000};
+}
+
+// Every session of s1's school days from the first day of term to
+// 2025-10-10, present: no register of the half-term so far is left untaken.
+void MarkHistory(Fixture& f, const std::string& pupil) {
+  v1::RecordMarksRequest request;
+  request.set_school_id("s1");
+  request.set_request_id("history-" + pupil);
+  const ledger::Day monday = *ledger::ParseDate("2025-10-13");
+  for (ledger::Day d = *ledger::ParseDate("2025-09-03"); d < monday - 2; ++d) {
+    const int weekday = ((d - monday) % 7 + 7) % 7;  // 0 Monday .. 6 Sunday
+    const std::string date = ledger::FormatDate(d);
+    if (weekday >= 5 || date == "2025-09-19") continue;  // weekends, INSET
+    // 2025-10-01 AM is closed for year 7.
+    if (date != "2025-10-01") *request.add_marks() = MakeMark(pupil, date, v1::AM, "/");
+    *request.add_marks() = MakeMark(pupil, date, v1::PM, "/");
+  }
+  const auto recorded = f.ledger->RecordMarks(kOfficer, request);
+  REQUIRE(recorded.ok());
+}
+
+bool HasRegisterNotTaken(const google::protobuf::RepeatedPtrField<v1::DueAction>& due) {
+  for (const v1::DueAction& action : due) {
+    if (action.action() == v1::REGISTER_NOT_TAKEN) return true;
+  }
+  return false;
+}
+
+// The pupils (in order) whose register-not-taken action fell due (added)
+// or stopped being due in `message`.
+std::vector<std::string> RegisterNotTaken(const v1::SubscribeProjectionChangesResponse& message,
+                                          bool added) {
+  std::vector<std::string> pupils;
+  for (const v1::PupilChange& change : message.changes()) {
+    const auto& due = added ? change.escalation().due_added() : change.escalation().due_removed();
+    if (HasRegisterNotTaken(due)) pupils.push_back(change.attendance().pupil().pupil_id());
+  }
+  return pupils;
+}
+
+TEST_CASE("projection changes: a register not taken by its close time, once, at its turn",
+          "[feeds]") {
+  Fixture f;  // s1's AM register closes at 09:25, PM at 13:10
+  f.now_us = At(kMonday13th, 7, 0);
+  REQUIRE(f.ledger->SetEscalationPolicy(kOfficer, NationalBase()).ok());
+  MarkHistory(f, "p1");
+  MarkHistory(f, "p2");
+  Subscription live(*f.stub, 0, "");
+  live.UntilPosition(f.ledger->LastPosition());
+  // Before the marks, every past register was untaken; after them, none.
+  auto count = [&](bool added) {
+    int n = 0;
+    for (const auto& message : live.messages) {
+      n += static_cast<int>(RegisterNotTaken(message, added).size());
+    }
+    return n;
+  };
+  REQUIRE(count(true) == 2);
+  REQUIRE(count(false) == 2);
+
+  f.now_us = At(kMonday13th, 9, 5);
+  f.Mark("p1", "2025-10-13", v1::AM, "/");
+  const ledger::Position am_mark = f.ledger->LastPosition();
+  live.UntilPosition(am_mark);
+  CHECK(live.last.turned_to() == "2025-10-13");
+  CHECK(live.last.turned_to_time().empty());  // the AM register is still open
+  const std::size_t before_am_close = live.messages.size();
+
+  // 09:26:03: the hub (two seconds behind) has passed 09:26, the first
+  // minute the AM register (closes 09:25) counts as not taken. p2 has no
+  // mark: its register-not-taken action falls due at the turn, placed at
+  // the position of the last event before it.
+  f.now_us = At(kMonday13th, 9, 26, 3);
+  live.Until([](const auto& m) { return m.turned_to_time() == "09:26"; });
+  const v1::SubscribeProjectionChangesResponse am_close = live.last;
+  CHECK(am_close.position() == am_mark);
+  CHECK(am_close.turned_to() == "2025-10-13");
+  REQUIRE(am_close.changes_size() == 1);
+  const v1::PupilChange& p2_untaken = am_close.changes(0);
+  CHECK(p2_untaken.time_driven());
+  CHECK(p2_untaken.attendance().position() == am_mark);
+  CHECK(p2_untaken.attendance().as_of() == "2025-10-13");
+  CHECK(p2_untaken.escalation().as_of_before() == "2025-10-13");
+  CHECK(RegisterNotTaken(am_close, true) == std::vector<std::string>{"p2"});
+  REQUIRE(p2_untaken.escalation().due_added_size() == 1);
+  CHECK(p2_untaken.escalation().due_added(0).rule_id() == "register_not_taken");
+  CHECK(p2_untaken.escalation().due_added(0).explanation().count() == 1);
+
+  // The office records p2's morning late: the action is no longer due.
+  f.now_us = At(kMonday13th, 9, 40);
+  f.Mark("p2", "2025-10-13", v1::AM, "/");
+  const ledger::Position late_mark = f.ledger->LastPosition();
+  live.UntilPosition(late_mark);
+  CHECK(RegisterNotTaken(live.last, false) == std::vector<std::string>{"p2"});
+  CHECK(live.last.turned_to_time() == "09:26");
+
+  // 13:11: the PM register (closes 13:10) of both pupils is not taken.
+  f.now_us = At(kMonday13th, 13, 11, 3);
+  live.Until([](const auto& m) { return m.turned_to_time() == "13:11"; });
+  const v1::SubscribeProjectionChangesResponse pm_close = live.last;
+  CHECK(pm_close.position() == late_mark);
+  CHECK(RegisterNotTaken(pm_close, true) == (std::vector<std::string>{"p1", "p2"}));
+  f.now_us = At(kMonday13th, 13, 40);
+  f.Mark("p1", "2025-10-13", v1::PM, "/");
+  live.UntilPosition(f.ledger->LastPosition());
+  CHECK(RegisterNotTaken(live.last, false) == std::vector<std::string>{"p1"});
+
+  // Midnight: the day turns (turned_to_time back to the day's start); p2's
+  // PM register stays untaken, so nothing changes there. Then Tuesday's AM.
+  f.now_us = At(kTuesday14th, 0, 0, 3);
+  live.Until([](const auto& m) { return m.turned_to() == "2025-10-14"; });
+  CHECK(live.last.turned_to_time().empty());
+  f.now_us = At(kTuesday14th, 9, 0);
+  f.Mark("p1", "2025-10-14", v1::AM, "/");
+  const ledger::Position head = f.ledger->LastPosition();
+  live.UntilPosition(head);
+  CheckTurnedTo(live.messages);
+  // At the policy (both pupils), at 09:26 (p2), at 13:11 (both); and gone
+  // after the history (both), p2's late mark and p1's PM mark.
+  CHECK(count(true) == 2 + 1 + 2);
+  CHECK(count(false) == 2 + 1 + 1);
+
+  // A replay from the start places the turns where live did: it reads the
+  // later events and makes each turn before the first event after it.
+  Subscription replay(*f.stub, 0, "");
+  replay.UntilPosition(head);
+  CheckSame(replay.changes, live.changes);
+  CheckTurnedTo(replay.messages);
+
+  // Resumed after any message (position, turned_to, turned_to_time): the
+  // rest exactly, nothing missed, nothing repeated.
+  std::vector<v1::PupilChange> rest(live.changes.begin(), live.changes.end());
+  std::size_t consumed = 0;
+  for (std::size_t i = 0; i < live.messages.size(); ++i) {
+    const v1::SubscribeProjectionChangesResponse& m = live.messages[i];
+    consumed += static_cast<std::size_t>(m.changes_size());
+    if (i + 1 < before_am_close && m.changes_size() == 0) continue;  // checkpoints of the catch-up
+    INFO("resumed after message " << i << " at " << m.position() << " " << m.turned_to() << " "
+                                  << m.turned_to_time());
+    Subscription resumed(*f.stub, m.position(), m.turned_to(), false, m.turned_to_time());
+    resumed.UntilPosition(head);
+    CheckSame(resumed.changes,
+              std::vector<v1::PupilChange>(live.changes.begin() + consumed, live.changes.end()));
+  }
+  CHECK(consumed == live.changes.size());
+}
+
+TEST_CASE("projection changes refuse a malformed after_time", "[feeds]") {
+  Fixture f;
+  for (const auto& [day, time] :
+       {std::pair<std::string, std::string>{"2025-10-13", "9.26"}, {"", "09:26"}}) {
+    grpc::ClientContext context;
+    context.set_deadline(system_clock::now() + std::chrono::seconds(30));
+    v1::SubscribeProjectionChangesRequest request;
+    request.add_school_ids("s1");
+    request.set_after_day(day);
+    request.set_after_time(time);
+    auto reader = f.stub->SubscribeProjectionChanges(&context, request);
+    v1::SubscribeProjectionChangesResponse message;
+    CHECK_FALSE(reader->Read(&message));
+    const grpc::Status status = reader->Finish();
+    CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(status.error_message(), Catch::Contains("after_time"));
   }
 }
 

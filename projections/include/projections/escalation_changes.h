@@ -10,13 +10,15 @@
 
 namespace attendance::projections {
 
-// One pupil's escalation as of the end of `as_of` (EvaluatePupil with the
-// policy for evaluation then), or nullopt when the school has no policy.
+// One pupil's escalation as of `as_of_minute` of `as_of` (EvaluatePupil with
+// the policy for evaluation then; the minute says which of the day's
+// registers have closed), or nullopt when the school has no policy.
 // `cache`, made for `cached_calendar`, is shared by the pupils of one school
 // and one day; it is used when the pupil is evaluated against that calendar.
 std::optional<v1::PupilEscalation> EscalationOf(
     const EscalationState& state, std::string_view school_id, std::string_view pupil_id, Day as_of,
-    EvaluationCache* cache = nullptr, const ledger::SchoolCalendar* cached_calendar = nullptr);
+    EvaluationCache* cache = nullptr, const ledger::SchoolCalendar* cached_calendar = nullptr,
+    int as_of_minute = kEndOfDay);
 
 // What changed from `before` to `after` (either null: no policy then): the
 // ladders whose stage or monitoring period changed, and the due actions that
