@@ -4,7 +4,7 @@
 # (PostgreSQL 15, an append-only events table, one transaction per batch,
 # synchronous_commit on), each as a ratio. Run after tools/build.sh.
 #
-#   tools/bench_all.sh [--size quick|school|la] [--only SECTIONS] [--table] [--build DIR]
+#   tools/bench_all.sh [--size quick|school|la|smoke] [--only SECTIONS] [--table] [--build DIR]
 #
 # Sections (default: all, in this order), each a few minutes at most at the
 # quick size, so that one can be run at a time (results are kept in
@@ -19,10 +19,13 @@
 #             per mark after a full compaction (RocksDB's ldb)
 #   peak      ledgerd: a morning's AM class registers (tools/morning-peak)
 #   projections, audit   the read models' own benchmarks (parsed)
+#   queries   tools/bench_queries.py: a synthetic history (tools/history) in a
+#             real ledgerd; pupil, cohort and worklist calls through gRPC
 #   feeds     tests/e2e/bench_feeds.py (feed latency under ingest)
 # --table prints the table from $RESULTS without running anything.
 #
-# Sizes: quick (default) 400,000 marks from 2,000 pupils; a peak of 10,000
+# Sizes (smoke: a few seconds, to check the script, not to measure):
+# quick (default) 400,000 marks from 2,000 pupils; a peak of 10,000
 # pupils' registers in 60 s (the local authority's rate, for a tenth of its
 # window); the read-model benchmarks at 2,000 pupils x 3 years (audit: 1).
 # school: 2,000 pupils x 3 years (2,280,000 marks a mode); the school's 2,000
@@ -37,7 +40,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/.." && pwd)"
 build="$repo/build"
 size="${SIZE:-quick}"
-only="storage,postgres,ingest,peak,projections,audit,feeds"
+only="storage,postgres,ingest,peak,projections,queries,audit,feeds"
 table_only=0
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 while (($#)); do
@@ -54,8 +57,11 @@ done
 case "$size" in
   quick) d_marks=400000 d_pupils=2000 d_peak=10000 d_peak_s=60 d_rm=2000 d_rmy=3 d_ay=1 d_feed=100000 ;;
   school) d_marks=2280000 d_pupils=2000 d_peak=2000 d_peak_s=120 d_rm=2000 d_rmy=3 d_ay=3 d_feed=300000 ;;
+  # A check that every section here runs and parses (ctest bench.smoke): no figures.
+  smoke) d_marks=4000 d_pupils=200 d_peak=120 d_peak_s=2 d_rm=60 d_rmy=1 d_ay=1 d_feed=2000
+    only="${SMOKE_SECTIONS:-ingest,peak,projections,queries,audit}" ;;
   la) d_marks=38000000 d_pupils=100000 d_peak=100000 d_peak_s=600 d_rm=100000 d_rmy=1 d_ay=1 d_feed=1000000 ;;
-  *) echo "bench_all: --size must be quick, school or la" >&2; exit 2 ;;
+  *) echo "bench_all: --size must be quick, school, la or smoke" >&2; exit 2 ;;
 esac
 MARKS="${MARKS:-$d_marks}" PUPILS="${PUPILS:-$d_pupils}" CLIENTS="${CLIENTS:-4}"
 BATCH="${BATCH:-500}" WINDOW="${WINDOW:-8}" CLASS=30
@@ -65,14 +71,16 @@ RM_PUPILS="${RM_PUPILS:-$d_rm}" RM_YEARS="${RM_YEARS:-$d_rmy}" AUDIT_YEARS="${AU
 FEED_MARKS="${FEED_MARKS:-$d_feed}"
 RESULTS="${RESULTS:-/tmp/ledger-bench-results}"
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
-mkdir -p "$RESULTS"
 
 # Results are "key value" lines, one file per section.
-put() { echo "$2 $3" >>"$RESULTS/$1.txt"; }
+put() {  # section key value; a value that did not parse is noted in $RESULTS/missing
+  [[ -n "$3" ]] || echo "$1 $2" >>"$RESULTS/missing"
+  echo "$2 $3" >>"$RESULTS/$1.txt"
+}
 get() { awk -v k="$2" '$1 == k { v = $2 } END { print v }' "$RESULTS/$1.txt" 2>/dev/null || true; }
 field() { sed -nE "s/.*[ ^]$1=([0-9.]+).*/\1/p" <<<" $2" | head -1; }  # key=value from a RESULT line
 section() { [[ ",$only," == *",$1,"* ]]; }
-log() { echo "bench_all: $*" >&2; }
+log() { echo "bench_all $(date -u +%T): $*" >&2; }
 
 work=""
 server_pid=""
@@ -87,6 +95,7 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT
 
 new_work() { work="$(mktemp -d "${TMPDIR:-/tmp}/ledger-bench-all.XXXXXX")"; chmod 755 "$work"; }
 
@@ -167,13 +176,14 @@ run_postgres() {
   pg() { "$tool" --conninfo "$conn" "$@"; }
   pg --mode setup
   out="$(pg --mode ingest --marks "$MARKS" --pupils "$PUPILS" --batch "$BATCH" --clients "$CLIENTS" \
-    | tee /dev/stderr | grep '^RESULT')"
+    | tee >(cat >&2) | grep '^RESULT')"
   put postgres ingest_marks_s "$(field marks_per_s "$out")"
   put postgres ingest_p50_ms "$(field p50_ms "$out")"
   put postgres ingest_p99_ms "$(field p99_ms "$out")"
-  out="$(pg --mode scan | tee /dev/stderr | grep '^RESULT')"
+  out="$(pg --mode scan | tee >(cat >&2) | grep '^RESULT')"
   put postgres scan_rows_s "$(field rows_per_s "$out")"
-  out="$(pg --mode query --pupils "$PUPILS" --queries 200 | tee /dev/stderr | grep '^RESULT')"
+  out="$(pg --mode query --pupils "$PUPILS" --marks "$MARKS" --queries 200 | tee >(cat >&2) | grep '^RESULT')"
+  put postgres history_p99_ms "$(field history_p99_ms "$out")"
   put postgres pupil_p99_ms "$(field pupil_p99_ms "$out")"
   put postgres cohort_p50_ms "$(field cohort_p50_ms "$out")"
   local bytes
@@ -181,7 +191,7 @@ run_postgres() {
     -c "SELECT pg_total_relation_size('events') + pg_total_relation_size('requests')" | tail -1)"
   put postgres bytes_per_mark "$(awk -v b="$bytes" -v m="$MARKS" 'BEGIN { printf "%.0f", b / m }')"
   out="$(pg --mode peak --school pg-peak --registers $(((PEAK_PUPILS + CLASS - 1) / CLASS)) \
-    --batch $CLASS --seconds "$PEAK_SECONDS" --clients "$PEAK_WORKERS" | tee /dev/stderr | grep '^RESULT')"
+    --batch $CLASS --seconds "$PEAK_SECONDS" --clients "$PEAK_WORKERS" | tee >(cat >&2) | grep '^RESULT')"
   put postgres peak_p50_ms "$(field p50_ms "$out")"
   put postgres peak_p99_ms "$(field p99_ms "$out")"
   runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$pg_data" -m fast -w stop >/dev/null
@@ -196,7 +206,7 @@ run_ingest() {
   for mode in batch stream; do
     out="$("$build/tools/loadgen" --target "$target" --school "bench-$mode" --setup \
       --pupils "$PUPILS" --marks "$MARKS" --batch "$BATCH" --clients "$CLIENTS" --mode "$mode" \
-      --window "$WINDOW" | tee /dev/stderr | grep '^RESULT')"
+      --window "$WINDOW" | tee >(cat >&2) | grep '^RESULT')"
     put ingest "${mode}_marks_s" "$(field marks_per_s "$out")"
     put ingest "${mode}_p50_ms" "$(field p50_ms "$out")"
     put ingest "${mode}_p99_ms" "$(field p99_ms "$out")"
@@ -210,18 +220,22 @@ run_ingest() {
   put ingest rss_per_pupil_year_b "$(awk -v r="$rss" -v s="$start_rss" -v p="$pupil_years" \
     'BEGIN { printf "%.0f", (r - s) * 1024 / p }')"
   stop_ledgerd
-  # Every read model rebuilt from position 1: ledgerd serves once they have
-  # caught up, so its start with --rebuild-read-models less a normal start
-  # (from the checkpoints) is the rebuild.
-  local t0 t1 t2
-  t0=$(date +%s.%N); start_ledgerd "$data"; t1=$(date +%s.%N); stop_ledgerd
-  start_ledgerd "$data" --rebuild-read-models; t2=$(date +%s.%N); stop_ledgerd
-  local restart_s rebuild_s
-  restart_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
-  rebuild_s=$(awk -v a="$t1" -v b="$t2" -v r="$restart_s" 'BEGIN { printf "%.2f", b - a - r }')
-  log "start from checkpoints ${restart_s} s; every read model rebuilt in ${rebuild_s} s"
+  # Every read model rebuilt from position 1, side by side, before ledgerd
+  # serves: from its log, the first "rebuilding" line to the "at position"
+  # lines (the rebuild alone, without opening the ledger).
+  : >"$work/ledgerd.log"
+  start_ledgerd "$data" --rebuild-read-models --log-level info
+  stop_ledgerd
+  local times rebuild_s events
+  times="$(awk '/rebuilding from position 1/ && !a { a = $1 } / at position / { b = $1 }
+    END { print a, b }' "$work/ledgerd.log")"
+  events="$(sed -nE 's/.*read model .* at position ([0-9]+)$/\1/p' "$work/ledgerd.log" | sort -n | tail -1)"
+  rebuild_s="$(python3 -c 'import sys, datetime as d
+a, b = (d.datetime.fromisoformat(t) for t in sys.argv[1:3])
+print(f"{(b - a).total_seconds():.3f}")' $times)"
+  log "every read model rebuilt from position 1: $events events in $rebuild_s s"
   put ingest rebuild_s "$rebuild_s"
-  put ingest rebuild_marks_s "$(awk -v m="$MARKS" -v s="$rebuild_s" 'BEGIN { printf "%.0f", 2 * m / s }')"
+  put ingest rebuild_events_s "$(awk -v e="$events" -v s="$rebuild_s" 'BEGIN { printf "%.0f", e / s }')"
   # Disk after a full compaction of every column family (RocksDB's ldb).
   if command -v ldb >/dev/null; then
     local cf
@@ -241,7 +255,7 @@ run_peak() {
   start_ledgerd "$work/peak-data"
   out="$("$build/tools/morning-peak" --target "$target" --pupils "$PEAK_PUPILS" \
     --seconds "$PEAK_SECONDS" --workers "$PEAK_WORKERS" --subscribers "$SUBSCRIBERS" \
-    --class-size $CLASS | tee /dev/stderr | grep '^RESULT')"
+    --class-size $CLASS | tee >(cat >&2) | grep '^RESULT')"
   stop_ledgerd
   put peak p50_ms "$(field p50_ms "$out")"
   put peak p99_ms "$(field p99_ms "$out")"
@@ -249,7 +263,7 @@ run_peak() {
 }
 
 # Runs a benchmark binary and keeps its output for the parsers below.
-run_logged() { "$@" 2>&1 | tee /dev/stderr; }
+run_logged() { "$@" 2>&1 | tee >(cat >&2); }
 
 run_projections() {
   rm -f "$RESULTS/projections.txt"
@@ -261,6 +275,16 @@ run_projections() {
   put projections pupil_past_p99_ms "$(sed -nE 's/^pupil, all 10 windows \(as of a past.*p99 ([0-9.]+) ms.*/\1/p' <<<"$out" | head -1)"
   put projections cohort_p50_ms "$(sed -nE 's/^cohort table, [^:]*: p50 ([0-9.]+) ms.*/\1/p' <<<"$out" | head -1)"
   put projections memory_b "$(sed -nE 's/^memory: ([0-9]+) bytes per pupil-year.*/\1/p' <<<"$out")"
+}
+
+run_queries() {
+  rm -f "$RESULTS/queries.txt"
+  local out k
+  out="$(run_logged /usr/bin/python3 "$here/bench_queries.py" "$build" "$repo/proto" "$RM_PUPILS" \
+    "$RM_YEARS" 2000 | grep '^RESULT')"
+  for k in pupil_p99_ms cohort_p50_ms cohort_p99_ms worklist_p50_ms worklist_p99_ms due; do
+    put queries "$k" "$(field "$k" "$out")"
+  done
 }
 
 run_audit() {
@@ -330,16 +354,24 @@ print_table() {
   row "morning peak: submission p99 ($SUBSCRIBERS subscribers)" "ms" "$(get peak p99_ms)" \
     "$(get storage register_p99_ms)" "one $CLASS-key batch" "$(get postgres peak_p99_ms)"
   row "morning peak: subscribers' delivery lag p99" "ms" "$(get peak feed_p99_ms)" "" "" ""
-  row "rebuild every read model (ledgerd --rebuild-read-models)" "marks/s" \
-    "$(get ingest rebuild_marks_s)" "$(get storage readseq_keys_s)" "readseq keys/s" "$(get postgres scan_rows_s)"
+  row "rebuild every read model, side by side (ledgerd --rebuild-read-models)" "events/s" \
+    "$(get ingest rebuild_events_s)" "$(get storage readseq_keys_s)" "readseq keys/s" "$(get postgres scan_rows_s)"
   row "rebuild the attendance figures (bench_projections)" "events/s" \
     "$(get projections rebuild_events_s)" "$(get storage readseq_keys_s)" "readseq keys/s" "$(get postgres scan_rows_s)"
   row "pupil, all 10 windows, p99 (bench_projections)" "ms" "$(get projections pupil_p99_ms)" "" "" \
     "$(get postgres pupil_p99_ms)"
   row "cohort table, whole school, p50 (bench_projections)" "ms" "$(get projections cohort_p50_ms)" "" "" \
     "$(get postgres cohort_p50_ms)"
-  row "worklist (ListDueActions)" "ms" "" "" "" ""
-  row "audit: GetMarkHistory p99 (bench_audit)" "ms" "$(get audit history_p99_ms)" "" "" ""
+  row "pupil, all windows, p99, through gRPC (bench_queries.py)" "ms" \
+    "$(get queries pupil_p99_ms)" "" "" "$(get postgres pupil_p99_ms)"
+  row "cohort, whole school, p50, through gRPC" "ms" "$(get queries cohort_p50_ms)" "" "" \
+    "$(get postgres cohort_p50_ms)"
+  row "cohort, whole school, p99, through gRPC" "ms" "$(get queries cohort_p99_ms)" "" "" ""
+  row "worklist (ListDueActions, $(get queries due) due, first 100), p50" "ms" \
+    "$(get queries worklist_p50_ms)" "" "" ""
+  row "worklist, p99" "ms" "$(get queries worklist_p99_ms)" "" "" ""
+  row "audit: GetMarkHistory p99, through gRPC (bench_audit)" "ms" "$(get audit history_p99_ms)" "" "" \
+    "$(get postgres history_p99_ms)"
   row "audit: GetRegisterAsOf, whole school, p99" "ms" "$(get audit asof_p99_ms)" "" "" ""
   row "audit: VerifyLedger" "events/s" "$(get audit verify_events_s)" "$(get storage readseq_keys_s)" \
     "readseq keys/s" "$(get postgres scan_rows_s)"
@@ -356,9 +388,12 @@ print_table() {
 
 if ((table_only == 0)); then
   new_work
+  [[ "$size" == smoke ]] && RESULTS="$work/results"  # thrown away with the temp dir
+  mkdir -p "$RESULTS"
+  rm -f "$RESULTS/missing"
   log "size $size; results in $RESULTS; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "size $size" >"$RESULTS/size-$(tr , - <<<"$only").txt"
-  for s in storage postgres ingest peak projections audit feeds; do
+  for s in storage postgres ingest peak projections queries audit feeds; do
     if section "$s"; then
       log "== $s"
       "run_$s"
@@ -366,3 +401,8 @@ if ((table_only == 0)); then
   done
 fi
 print_table
+if [[ -s "$RESULTS/missing" ]]; then
+  log "figures missing (a benchmark failed or its output changed):" $(tr '\n' ' ' <"$RESULTS/missing")
+  [[ "$size" == smoke ]] && exit 1
+fi
+exit 0
