@@ -179,7 +179,9 @@ void RocksLedger::PrepareGroup(Prepared& prepared) {
   }
   group.Seal();
   prepared_hash_ = group.prev_hash();
-  prepared.last_position = state_.last_position();
+  const Position before = prepared.last_position = state_.last_position();
+  if (before / kMemoryReportEvery != reported_at_ / kMemoryReportEvery) LogMemory();
+  reported_at_ = before;
 }
 
 void RocksLedger::CommitLoop() {

@@ -42,9 +42,86 @@ std::uint64_t HotState::MarkKey(const PupilState& pupil, Day day, v1::Session se
          static_cast<std::uint64_t>(session);
 }
 
+std::uint8_t HotState::CodeByte(std::uint16_t packed) {
+  for (std::size_t i = 0; i < codes_.size(); ++i) {
+    if (codes_[i] == packed) return static_cast<std::uint8_t>(i + 1);
+  }
+  if (codes_.size() + 1 >= kInOverflow) return 0;
+  codes_.push_back(packed);
+  return static_cast<std::uint8_t>(codes_.size());
+}
+
+namespace {
+
+std::size_t Slot(Day day, Day from, v1::Session session) {
+  return 2 * static_cast<std::size_t>(day - from) + (session == v1::PM ? 1 : 0);
+}
+
+}  // namespace
+
+bool HotState::CoverDay(PupilState& pupil, Day day) {
+  constexpr std::size_t kBlock = 2 * kHotBlockDays;
+  const Day block_start = day - (day - hot_from_) % kHotBlockDays;
+  if (pupil.codes.empty()) pupil.codes_from = block_start;
+  if (day < pupil.codes_from) {
+    // Marks arrive mostly in date order; an earlier one grows the front.
+    const std::size_t front = Slot(pupil.codes_from, block_start, v1::AM);
+    if (front + pupil.codes.size() > kMaxHotSlots) return false;
+    std::vector<std::uint8_t> grown;
+    grown.reserve(front + pupil.codes.size());
+    grown.resize(front, 0);
+    grown.insert(grown.end(), pupil.codes.begin(), pupil.codes.end());
+    code_bytes_ += grown.capacity() - pupil.codes.capacity();
+    pupil.codes = std::move(grown);
+    pupil.codes_from = block_start;
+  }
+  const std::size_t slot = Slot(day, pupil.codes_from, v1::PM);
+  if (slot >= pupil.codes.size()) {
+    // Whole blocks, reserved exactly: resize alone would double capacity.
+    const std::size_t size = (slot / kBlock + 1) * kBlock;
+    if (size > kMaxHotSlots) return false;
+    code_bytes_ -= pupil.codes.capacity();
+    pupil.codes.reserve(size);
+    pupil.codes.resize(size, 0);
+    code_bytes_ += pupil.codes.capacity();
+  }
+  return true;
+}
+
+void HotState::SetCode(PupilState& pupil, Day day, v1::Session session, std::uint16_t packed) {
+  const std::uint64_t key = MarkKey(pupil, day, session);
+  if ((session != v1::AM && session != v1::PM) || !CoverDay(pupil, day)) {
+    auto it = overflow_.find(key);
+    if (it != overflow_.end() && it->second != 0) --hot_marks_;
+    if (packed != 0) ++hot_marks_;
+    overflow_[key] = packed;
+    return;
+  }
+  std::uint8_t& current = pupil.codes[Slot(day, pupil.codes_from, session)];
+  if (current == kInOverflow) overflow_.erase(key);
+  if (current != 0) --hot_marks_;
+  current = 0;
+  if (packed == 0) return;
+  ++hot_marks_;
+  current = CodeByte(packed);
+  if (current == 0) {
+    current = kInOverflow;
+    overflow_[key] = packed;
+  }
+}
+
 std::uint16_t HotState::MarkCode(const PupilState& pupil, Day day, v1::Session session) const {
-  auto it = marks_.find(MarkKey(pupil, day, session));
-  return it == marks_.end() ? 0 : it->second;
+  std::uint8_t byte = kInOverflow;
+  if ((session == v1::AM || session == v1::PM) && day >= pupil.codes_from) {
+    const std::size_t slot = Slot(day, pupil.codes_from, session);
+    if (slot < pupil.codes.size()) byte = pupil.codes[slot];
+  }
+  if (byte == kInOverflow) {
+    if (overflow_.empty()) return 0;
+    auto it = overflow_.find(MarkKey(pupil, day, session));
+    return it == overflow_.end() ? 0 : it->second;
+  }
+  return byte == 0 ? 0 : codes_[byte - 1];
 }
 
 namespace {
@@ -74,16 +151,14 @@ void HotState::Apply(const v1::EventEnvelope& event) {
     case v1::EventEnvelope::kMarkRecorded: {
       const auto& m = event.mark_recorded();
       auto day = ParseDate(m.date());
-      if (pupil && day && IsHot(*day))
-        marks_[MarkKey(*pupil, *day, m.session())] = PackCode(m.code());
+      if (pupil && day && IsHot(*day)) SetCode(*pupil, *day, m.session(), PackCode(m.code()));
       break;
     }
     case v1::EventEnvelope::kMarkAmended: {
       const auto& m = event.mark_amended();
       auto day = ParseDate(m.date());
-      if (pupil && day && IsHot(*day)) {
-        marks_[MarkKey(*pupil, *day, m.session())] = PackCode(m.amended_code());
-      }
+      if (pupil && day && IsHot(*day))
+        SetCode(*pupil, *day, m.session(), PackCode(m.amended_code()));
       break;
     }
     case v1::EventEnvelope::kPupilEnrolled: {

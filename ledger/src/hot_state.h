@@ -20,7 +20,7 @@ namespace attendance::ledger {
 inline constexpr Day kOpenEnd = std::numeric_limits<Day>::max();
 
 struct PupilState {
-  std::uint32_t index = 0;  // dense, for the marks map
+  std::uint32_t index = 0;  // dense, for the overflow marks map
   StreamVersion version = 0;
   int year_group = 0;
   // Roll intervals [from, to], in order; to == kOpenEnd while on roll.
@@ -44,6 +44,13 @@ struct PupilState {
   // latest entry), and the position of its PersonalDataErased (0: none).
   std::int64_t last_entry_us = 0;
   Position erased_at = 0;
+  // The current code of every hot session from day `codes_from` on, one
+  // byte each (HotState's code dictionary; 0: no mark), at
+  // [2 * (day - codes_from) + (PM ? 1 : 0)], in whole blocks of
+  // kHotBlockDays days: a pupil-year takes about 730 bytes, where a hash map
+  // node per mark took about 20 per mark.
+  Day codes_from = 0;
+  std::vector<std::uint8_t> codes;
 
   bool OnRoll(Day day) const;
   bool OnRollNow() const { return !roll.empty() && roll.back().second == kOpenEnd; }
@@ -84,16 +91,39 @@ class HotState {
   std::uint16_t MarkCode(const PupilState& pupil, Day day, v1::Session session) const;
 
   Position last_position() const { return last_position_; }
-  std::size_t hot_marks() const { return marks_.size(); }
+  std::size_t hot_marks() const { return hot_marks_; }
+  // About how many bytes the hot marks take (for the memory log line).
+  std::size_t MemoryBytes() const { return code_bytes_ + overflow_.capacity() * 11; }
+
+  static constexpr int kHotBlockDays = 32;
 
  private:
+  // A code's byte in PupilState::codes: its index in codes_ plus one; 0
+  // when the dictionary is full (never with the national codes, which are
+  // far fewer than 254), and such marks go to overflow_.
+  std::uint8_t CodeByte(std::uint16_t packed);
+  void SetCode(PupilState& pupil, Day day, v1::Session session, std::uint16_t packed);
+  // Grows pupil.codes to hold `day`; false if that would take more than
+  // kMaxHotSlots (such a session goes to overflow_).
+  bool CoverDay(PupilState& pupil, Day day);
   std::uint64_t MarkKey(const PupilState& pupil, Day day, v1::Session session) const;
+
+  static constexpr std::uint8_t kInOverflow = 0xff;
+  // Six years of sessions per pupil at most; marks far from the rest (a
+  // date years ahead) are kept in overflow_ rather than stretch the array.
+  static constexpr std::size_t kMaxHotSlots = 6 * 2 * 366;
 
   Day hot_from_;
   Position last_position_ = 0;
   std::uint32_t next_pupil_index_ = 0;
   absl::node_hash_map<std::string, SchoolState> schools_;
-  absl::flat_hash_map<std::uint64_t, std::uint16_t> marks_;
+  std::vector<std::uint16_t> codes_;  // the dictionary: packed codes in first-seen order
+  std::size_t hot_marks_ = 0;         // sessions with a code
+  std::size_t code_bytes_ = 0;        // capacity of every PupilState::codes
+  // Marks that fit no code byte (a session that is neither AM nor PM, a
+  // full dictionary, a day beyond kMaxHotSlots): the packed code by pupil,
+  // day and session.
+  absl::flat_hash_map<std::uint64_t, std::uint16_t> overflow_;
 };
 
 }  // namespace attendance::ledger

@@ -200,6 +200,9 @@ class RocksLedger final : public Ledger {
   // (so the WALs that held the keys are retired) and compacts the keys'
   // family, so that the deleted keys leave the live files (ADR 0003).
   void ShredErasedKeys();
+  // Logs RocksDB's memtables, table readers and block cache, and the hot
+  // state's size (writer thread).
+  void LogMemory();
 
   LedgerOptions options_;
   std::unique_ptr<rocksdb::DB> db_;
@@ -214,6 +217,10 @@ class RocksLedger final : public Ledger {
   HotState state_;
   std::string prepared_hash_;
   std::uint64_t prepared_seq_ = 0;
+  // Where memory goes (LogMemory), logged at info every kMemoryReportEvery
+  // events: the position of the last report.
+  static constexpr Position kMemoryReportEvery = 1'000'000;
+  Position reported_at_ = 0;
   struct InFlight {
     std::string value;
     std::uint64_t seq;

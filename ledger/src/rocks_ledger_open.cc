@@ -157,6 +157,21 @@ absl::Status RocksLedger::Replay() {
   return absl::OkStatus();
 }
 
+void RocksLedger::LogMemory() {
+  auto mb = [&](const std::string& property) {
+    std::uint64_t value = 0;
+    db_->GetAggregatedIntProperty(property, &value);
+    return static_cast<double>(value) / (1 << 20);
+  };
+  SPDLOG_LOGGER_INFO(&Log(),
+                     "memory: at position {}: memtables {:.1f} MB, table readers {:.1f} MB, block "
+                     "cache {:.1f} MB ({:.1f} MB pinned), hot state {:.1f} MB ({} hot marks)",
+                     state_.last_position(), mb("rocksdb.cur-size-all-mem-tables"),
+                     mb("rocksdb.estimate-table-readers-mem"), mb("rocksdb.block-cache-usage"),
+                     mb("rocksdb.block-cache-pinned-usage"),
+                     static_cast<double>(state_.MemoryBytes()) / (1 << 20), state_.hot_marks());
+}
+
 // [storage] Head record (issue 10).
 
 // Start-up cross-check: the recovered log must contain the head that the
