@@ -18,6 +18,7 @@ namespace {
 // its stream changes that pupil. Found by reflection so that an event
 // added later is covered without a change here.
 std::string_view PayloadPupilId(const v1::EventEnvelope& event, std::string* scratch) {
+  if (event.has_mark_recorded()) return event.mark_recorded().pupil_id();  // most of the log
   const google::protobuf::Reflection* reflection = event.GetReflection();
   const google::protobuf::OneofDescriptor* payload =
       v1::EventEnvelope::descriptor()->FindOneofByName("payload");
@@ -60,8 +61,8 @@ EscalationResultCache::Result EscalationResultCache::Find(std::string_view schoo
   auto school = schools_.find(AbslView(school_id));
   if (school != schools_.end()) {
     auto pupil = school->second.find(AbslView(pupil_id));
-    if (pupil != school->second.end()) {
-      for (Entry& e : pupil->second) {
+    if (pupil != school->second.end() && !pupil->second.stale) {
+      for (Entry& e : pupil->second.entries) {
         if (e.key == key) {
           e.last_used = ++tick_;
           ++stats_.hits;
@@ -83,7 +84,9 @@ EscalationResultCache::Result EscalationResultCache::Insert(std::string_view sch
   auto kept = std::make_shared<const v1::PupilEscalation>(std::move(result));
   std::lock_guard lock(mu_);
   if (!enabled_) return kept;
-  std::vector<Entry>& entries = schools_[std::string(school_id)][std::string(pupil_id)];
+  PupilEntries& pupil = schools_[std::string(school_id)][std::string(pupil_id)];
+  if (pupil.stale) FreeLocked(pupil);
+  std::vector<Entry>& entries = pupil.entries;
   for (Entry& e : entries) {
     if (e.key == key) {  // another query got here first: keep one
       e.last_used = ++tick_;
@@ -97,19 +100,27 @@ EscalationResultCache::Result EscalationResultCache::Insert(std::string_view sch
   return kept;
 }
 
+void EscalationResultCache::FreeLocked(PupilEntries& pupil) {
+  for (const Entry& e : pupil.entries) stats_.bytes -= e.bytes;
+  stats_.entries -= pupil.entries.size();
+  pupil.entries.clear();
+  pupil.stale = false;
+}
+
 void EscalationResultCache::DropPupil(Pupils& pupils, std::string_view pupil_id) {
   auto it = pupils.find(AbslView(pupil_id));
-  if (it == pupils.end()) return;
-  for (const Entry& e : it->second) stats_.bytes -= e.bytes;
-  stats_.entries -= it->second.size();
-  stats_.invalidated += it->second.size();
-  pupils.erase(it);
+  if (it == pupils.end() || it->second.stale) return;
+  it->second.stale = true;
+  stats_.invalidated += it->second.entries.size();
 }
 
 void EscalationResultCache::DropSchool(std::string_view school_id) {
   auto it = schools_.find(AbslView(school_id));
   if (it == schools_.end()) return;
-  while (!it->second.empty()) DropPupil(it->second, it->second.begin()->first);
+  for (auto& [pupil, entries] : it->second) {
+    if (!entries.stale) stats_.invalidated += entries.entries.size();
+    FreeLocked(entries);
+  }
   schools_.erase(it);
 }
 
@@ -162,7 +173,7 @@ void EscalationResultCache::EvictLocked() {
   ticks.reserve(stats_.entries);
   for (const auto& [school, pupils] : schools_) {
     for (const auto& [pupil, entries] : pupils) {
-      for (const Entry& e : entries) ticks.push_back(e.last_used);
+      for (const Entry& e : entries.entries) ticks.push_back(e.last_used);
     }
   }
   if (ticks.empty()) return;
@@ -172,9 +183,12 @@ void EscalationResultCache::EvictLocked() {
   for (auto school = schools_.begin(); school != schools_.end();) {
     Pupils& pupils = school->second;
     for (auto pupil = pupils.begin(); pupil != pupils.end();) {
-      std::vector<Entry>& entries = pupil->second;
-      auto keep = std::partition(entries.begin(), entries.end(),
-                                 [&](const Entry& e) { return e.last_used >= cut; });
+      std::vector<Entry>& entries = pupil->second.entries;
+      // A stale pupil's results go whole: none will be read again.
+      auto keep = pupil->second.stale
+                      ? entries.begin()
+                      : std::partition(entries.begin(), entries.end(),
+                                       [&](const Entry& e) { return e.last_used >= cut; });
       for (auto e = keep; e != entries.end(); ++e) {
         stats_.bytes -= e->bytes;
         --stats_.entries;

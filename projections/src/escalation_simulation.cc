@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <thread>
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
@@ -94,10 +95,17 @@ void SimulatePupil(const EscalationState& state, const std::string& school_id, E
   in.actions = &actions;
   in.amendments = nullptr;  // the marks as they stand; nothing to supersede
   ledger::Position position = 0;
+  Day evaluated = 0;  // the previous evaluation day
   for (HalfTerm& h : half_terms) {
     Tallies& tallies = baseline ? h.baseline : h.simulated;
     const v1::EscalationPolicy* last_policy = policy;
     for (Day d : h.evaluation_days) {
+      // Only the weeks the pupil was on roll for some of (a third of a
+      // three-year span's pupil-weeks are before an intake joined or after
+      // a year left): nothing is done for a pupil off the roll.
+      const Day since = evaluated == 0 ? d - 6 : evaluated + 1;
+      evaluated = d;
+      if (in.pupil != nullptr && !in.pupil->OnRollDuring(since, d, in.known_through)) continue;
       const v1::EscalationPolicy* p = policy;
       if (p == nullptr) {
         const PolicyRecord* record = state.PolicyForEvaluation(school_id, d);
@@ -130,11 +138,80 @@ void SimulatePupil(const EscalationState& state, const std::string& school_id, E
   }
 }
 
+// One pupil simulated under `policy` and under the school's own, and what
+// was recorded for it, added to `half_terms`.
+void SimulateRecorded(const EscalationState& state, const std::string& school_id,
+                      const PupilState& pupil, const ledger::SchoolCalendar& calendar,
+                      const v1::SchoolSettings& settings, EvaluationCache& cache, Day known, Day to,
+                      const v1::EscalationPolicy& policy, std::vector<HalfTerm>& half_terms) {
+  ledger::SchoolCalendar unused;
+  EscalationInputs in = state.InputsFor(school_id, pupil.id, known, &unused);
+  in.calendar = &calendar;
+  in.settings = settings;
+  in.cache = &cache;
+  in.known_through = known;
+  in.due_only = true;
+  SimulatePupil(state, school_id, in, &policy, half_terms, false);
+  SimulatePupil(state, school_id, in, nullptr, half_terms, true);
+  // What was recorded: letters and actions by the half-term of their day.
+  static const std::vector<LetterFact> kNoLetters;
+  static const std::vector<ActionFact> kNoActions;
+  const std::vector<LetterFact>& letters = in.letters ? *in.letters : kNoLetters;
+  const std::vector<ActionFact>& actions = in.actions ? *in.actions : kNoActions;
+  for (HalfTerm& h : half_terms) {
+    const v1::EscalationPolicy* own = nullptr;
+    if (const PolicyRecord* r = state.PolicyForEvaluation(school_id, h.span.last)) {
+      own = &r->policy;
+    }
+    auto in_span = [&](Day d) { return d >= h.span.first && d <= h.span.last && d <= to; };
+    for (const LetterFact& l : letters) {
+      if (!in_span(l.sent_on)) continue;
+      const auto ladder = LadderOfStep(own, l.letter_id);
+      v1::RuleTally& t = TallyOf(h.actual, ladder ? ladder->first : "", l.letter_id,
+                                 ladder ? ladder->second : v1::LETTER);
+      t.set_due(t.due() + 1);
+    }
+    for (const ActionFact& a : actions) {
+      if (!in_span(a.happened_on)) continue;
+      const std::string& rule = !a.step_id.empty() ? a.step_id : a.trigger_id;
+      if (rule.empty()) continue;
+      const auto ladder = LadderOfStep(own, a.step_id);
+      v1::RuleTally& t = TallyOf(h.actual, ladder ? ladder->first : "", rule,
+                                 ladder ? ladder->second : v1::ACTION_KIND_UNSPECIFIED);
+      t.set_due(t.due() + 1);
+    }
+    if (own != nullptr) {
+      TallyStages(*own, letters, actions, std::min(h.span.last, to), h.actual);
+    }
+  }
+}
+
+// Adds one share's tallies into the whole's (a share starts from the
+// whole's seeded zeros, so every key is in both or only in the share).
+void AddTallies(const Tallies& share, Tallies& whole) {
+  for (const auto& [key, t] : share) {
+    auto [it, inserted] = whole.try_emplace(key, t);
+    if (inserted) continue;
+    v1::RuleTally& w = it->second;
+    if (w.action() == v1::ACTION_KIND_UNSPECIFIED) w.set_action(t.action());
+    w.set_due(w.due() + t.due());
+    w.set_pupils_at_stage(w.pupils_at_stage() + t.pupils_at_stage());
+  }
+}
+
+// Threads for a simulation of this many pupils: up to 4 (the machine's
+// cores), none extra for a small school.
+unsigned SimulationThreads(std::size_t pupils) {
+  if (pupils < 200) return 1;
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  return std::min({cores, 4u, static_cast<unsigned>(pupils / 100)});
+}
+
 }  // namespace
 
 absl::StatusOr<v1::SimulatePolicyResponse> SimulatePolicy(const EscalationState& state,
                                                           const v1::SimulatePolicyRequest& request,
-                                                          Day today) {
+                                                          Day today, unsigned threads_wanted) {
   if (absl::Status s = ledger::CheckId(request.school_id(), "school_id"); !s.ok()) return s;
   const SchoolState* school = state.attendance().FindSchool(request.school_id());
   if (school == nullptr) {
@@ -214,47 +291,32 @@ absl::StatusOr<v1::SimulatePolicyResponse> SimulatePolicy(const EscalationState&
     const PolicyRecord* own = state.PolicyForEvaluation(request.school_id(), h.span.last);
     if (own != nullptr) SeedTallies(own->policy, h.baseline);
   }
-  EvaluationCache cache(calendar);
-  for (const PupilState* pupil : pupils) {
-    ledger::SchoolCalendar unused;
-    EscalationInputs in = state.InputsFor(request.school_id(), pupil->id, known, &unused);
-    in.calendar = &calendar;
-    in.settings = settings;
-    in.cache = &cache;
-    in.known_through = known;
-    in.due_only = true;
-    SimulatePupil(state, request.school_id(), in, &request.policy(), half_terms, false);
-    SimulatePupil(state, request.school_id(), in, nullptr, half_terms, true);
-    // What was recorded: letters and actions by the half-term of their day.
-    static const std::vector<LetterFact> kNoLetters;
-    static const std::vector<ActionFact> kNoActions;
-    const std::vector<LetterFact>& letters = in.letters ? *in.letters : kNoLetters;
-    const std::vector<ActionFact>& actions = in.actions ? *in.actions : kNoActions;
-    for (HalfTerm& h : half_terms) {
-      const v1::EscalationPolicy* own = nullptr;
-      if (const PolicyRecord* r = state.PolicyForEvaluation(request.school_id(), h.span.last)) {
-        own = &r->policy;
-      }
-      auto in_span = [&](Day d) { return d >= h.span.first && d <= h.span.last && d <= to; };
-      for (const LetterFact& l : letters) {
-        if (!in_span(l.sent_on)) continue;
-        const auto ladder = LadderOfStep(own, l.letter_id);
-        v1::RuleTally& t = TallyOf(h.actual, ladder ? ladder->first : "", l.letter_id,
-                                   ladder ? ladder->second : v1::LETTER);
-        t.set_due(t.due() + 1);
-      }
-      for (const ActionFact& a : actions) {
-        if (!in_span(a.happened_on)) continue;
-        const std::string& rule = !a.step_id.empty() ? a.step_id : a.trigger_id;
-        if (rule.empty()) continue;
-        const auto ladder = LadderOfStep(own, a.step_id);
-        v1::RuleTally& t = TallyOf(h.actual, ladder ? ladder->first : "", rule,
-                                   ladder ? ladder->second : v1::ACTION_KIND_UNSPECIFIED);
-        t.set_due(t.due() + 1);
-      }
-      if (own != nullptr) {
-        TallyStages(*own, letters, actions, std::min(h.span.last, to), h.actual);
-      }
+  // Pupils are independent: they are shared out among a few threads, each
+  // with its own calendar answers and tallies, added together after.
+  const unsigned threads =
+      threads_wanted != 0 ? threads_wanted : SimulationThreads(pupils.size());
+  std::vector<std::vector<HalfTerm>> shares(threads, half_terms);
+  auto simulate_share = [&](unsigned share) {
+    std::vector<HalfTerm>& mine = shares[share];
+    EvaluationCache cache(calendar);
+    for (std::size_t i = share; i < pupils.size(); i += threads) {
+      SimulateRecorded(state, request.school_id(), *pupils[i], calendar, settings, cache, known,
+                       to, request.policy(), mine);
+    }
+  };
+  if (threads == 1) {
+    simulate_share(0);
+  } else {
+    std::vector<std::thread> running;
+    for (unsigned t = 1; t < threads; ++t) running.emplace_back(simulate_share, t);
+    simulate_share(0);
+    for (std::thread& t : running) t.join();
+  }
+  for (const std::vector<HalfTerm>& share : shares) {
+    for (std::size_t h = 0; h < half_terms.size(); ++h) {
+      AddTallies(share[h].simulated, half_terms[h].simulated);
+      AddTallies(share[h].baseline, half_terms[h].baseline);
+      AddTallies(share[h].actual, half_terms[h].actual);
     }
   }
   v1::SimulatePolicyResponse response;

@@ -41,6 +41,7 @@ ABSL_FLAG(std::string, data, "", "ledger data directory (ledger-history writes o
 ABSL_FLAG(std::string, school, "demo-school", "the school");
 ABSL_FLAG(int, calls, 60, "worklist days, each asked cold and warm");
 ABSL_FLAG(int, tail, 100000, "events of the log's end folded live, with the worklist between");
+ABSL_FLAG(int, simulations, 2, "SimulatePolicy runs over the three years");
 
 namespace {
 
@@ -91,6 +92,7 @@ v1::ListDueActionsRequest WorklistRequest(const std::string& school, Day day) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each figure as it comes
   const std::vector<std::string> rest = tools::ParseFlagsOrExit(argc, argv, kProgram, kUsage);
   if (!rest.empty()) tools::ExitBadUsage(kProgram, "unexpected argument " + rest[0]);
   const std::string data = absl::GetFlag(FLAGS_data);
@@ -267,7 +269,7 @@ int main(int argc, char** argv) {
   simulate.set_to(
       ledger::FormatDate(std::min(today, ledger::AcademicYearStart(last_year + 1) - 1)));
   std::vector<double> simulate_ms;
-  for (int i = 0; i < 2; ++i) {
+  for (int i = 0; i < absl::GetFlag(FLAGS_simulations); ++i) {
     const auto start = Clock::now();
     absl::StatusOr<v1::SimulatePolicyResponse> r =
         projections::SimulatePolicy(state, simulate, today);

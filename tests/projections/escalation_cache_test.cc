@@ -2,7 +2,8 @@
 // over random histories applied event by event, with amendments, late
 // marks, letters, actions, a settings change and a calendar change, the
 // cached worklist equals the one evaluated afresh at every step; a new event
-// for one pupil re-evaluates that pupil only; the memory bound holds.
+// for one pupil re-evaluates that pupil only; the memory bound holds. And
+// SimulatePolicy's pupils shared among threads give the one-thread answer.
 #include <google/protobuf/text_format.h>
 #include <google/protobuf/util/message_differencer.h>
 
@@ -18,6 +19,7 @@
 #include "ledger/clock.h"
 #include "projections/escalation.h"
 #include "projections/escalation_queries.h"
+#include "projections/escalation_reports.h"
 
 namespace attendance::projections {
 namespace {
@@ -264,6 +266,42 @@ TEST_CASE("the cache stays within its memory bound; a decoded state starts empty
   CHECK(decoded->results().stats().entries == 0);
   CHECK(google::protobuf::util::MessageDifferencer::Equals(
       Worklist(*decoded, D("2025-12-12"), "", true), Worklist(state, D("2025-12-12"), "", true)));
+}
+
+TEST_CASE("SimulatePolicy shared among threads equals one thread", "[escalation][simulation]") {
+  const v1::EscalationPolicy policy = SeedPolicy();
+  v1::SimulatePolicyRequest request;
+  request.set_school_id("school-1");
+  *request.mutable_policy() = policy;
+  request.mutable_policy()->set_version("what-if");
+  for (v1::Ladder& ladder : *request.mutable_policy()->mutable_ladders()) {
+    for (v1::LadderStep& step : *ladder.mutable_steps()) {
+      if (step.attendance().basis_points() == 9500)
+        step.mutable_attendance()->set_basis_points(9400);
+    }
+  }
+  request.set_from("2025-09-01");
+  request.set_to("2025-12-12");
+  std::uint32_t due = 0;
+  for (std::uint32_t seed : {2u, 5u, 9u}) {
+    INFO("seed " << seed);
+    const std::vector<v1::EventEnvelope> events = RandomSchool(seed, policy);
+    EscalationState state;
+    for (const v1::EventEnvelope& e : events) state.Apply(e);
+    absl::StatusOr<v1::SimulatePolicyResponse> one =
+        SimulatePolicy(state, request, D("2025-12-12"), 1);
+    REQUIRE(one.ok());
+    for (unsigned threads : {2u, 3u}) {
+      absl::StatusOr<v1::SimulatePolicyResponse> shared =
+          SimulatePolicy(state, request, D("2025-12-12"), threads);
+      REQUIRE(shared.ok());
+      CHECK(google::protobuf::util::MessageDifferencer::Equals(*one, *shared));
+    }
+    for (const v1::HalfTermSimulation& h : one->half_terms()) {
+      for (const v1::RuleTally& t : h.simulated()) due += t.due();
+    }
+  }
+  CHECK(due > 10);  // the tallies compared are not all zeros
 }
 
 }  // namespace

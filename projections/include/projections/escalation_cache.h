@@ -69,6 +69,7 @@ class EscalationResultCache {
   void set_max_bytes(std::size_t max_bytes);
 
   struct Stats {
+    // invalidated: results made stale by an event (counted once each).
     std::uint64_t hits = 0, misses = 0, invalidated = 0, evicted = 0;
     std::size_t entries = 0, bytes = 0;
   };
@@ -81,9 +82,18 @@ class EscalationResultCache {
     std::size_t bytes = 0;
     std::uint64_t last_used = 0;
   };
-  using Pupils = absl::flat_hash_map<std::string, std::vector<Entry>>;
+  // A pupil's results; `stale` once an event for the pupil was applied. The
+  // fold only sets the flag: freeing the results (a few thousand protobuf
+  // allocations for a busy pupil) is left to the query that replaces them,
+  // so that invalidation costs the fold a lookup per event.
+  struct PupilEntries {
+    std::vector<Entry> entries;
+    bool stale = false;
+  };
+  using Pupils = absl::flat_hash_map<std::string, PupilEntries>;
 
   void DropPupil(Pupils& pupils, std::string_view pupil_id);
+  void FreeLocked(PupilEntries& pupil);
   void DropSchool(std::string_view school_id);
   void EvictLocked();
 

@@ -17,12 +17,13 @@ namespace attendance::projections {
 
 // Limits (README "Escalation"): rows per page of ListEscalations and
 // ListFirstResponse; SimulatePolicy's span and its cost, in pupil
-// evaluations (pupils x school weeks x the two policies: 2,000 pupils over
-// three years is about 470,000).
+// evaluations (pupils x school weeks x the two policies: a 2,000-pupil
+// school's three years, with its intakes and leavers 3,040 pupils on roll at
+// some time, is 711,360).
 inline constexpr std::uint32_t kMaxEscalationsPage = 1000;
 inline constexpr std::uint32_t kMaxFirstResponsePage = 1000;
 inline constexpr int kMaxSimulationAcademicYears = 3;
-inline constexpr std::uint64_t kMaxSimulationEvaluations = 600'000;
+inline constexpr std::uint64_t kMaxSimulationEvaluations = 1'000'000;
 
 // Pupils on roll on as_of, one row per pupil and ladder: the stage, since
 // when, its monitoring, the steps due next; filtered by ladder, stage
@@ -49,8 +50,10 @@ absl::StatusOr<v1::ListFirstResponseResponse> QueryFirstResponse(
 // step and trigger action due then is taken as done that day (so the next
 // step can follow); beside them what was recorded (letters and actions).
 // INVALID_ARGUMENT for a bad policy, dates, or more than the limits.
+// The pupils are shared out among `threads` threads (0: up to 4, by the
+// machine's cores and the school's size); the answer is the same for any.
 absl::StatusOr<v1::SimulatePolicyResponse> SimulatePolicy(const EscalationState& state,
                                                           const v1::SimulatePolicyRequest& request,
-                                                          Day today);
+                                                          Day today, unsigned threads = 0);
 
 }  // namespace attendance::projections
