@@ -404,7 +404,7 @@ int main(int argc, char** argv) {
                       std::chrono::steady_clock::time_point deadline) {
          return read_models.WaitFor(name, position, deadline);
        },
-       head_signer.get()});
+       head_signer.get(), &escalation_model, &live_escalation});
   attendance::services::FeedsServiceImpl feeds_service(**ledger, security->auth, clock);
   auto server = attendance::services::Server::Start(
       flags.listen,

@@ -99,6 +99,7 @@ std::optional<ledger::Day> EventDay(const v1::EventEnvelope& event) {
   if (event.has_pupil_updated()) date = event.pupil_updated().effective_from();
   if (event.has_letter_sent()) date = event.letter_sent().sent_on();
   if (event.has_pupil_left_roll()) date = event.pupil_left_roll().last_day_on_roll();
+  if (event.has_action_recorded()) date = event.action_recorded().happened_on();
   if (const std::optional<ledger::Day> day = ledger::ParseDate(date)) return day;
   if (event.recorded_at_us() < 0) return std::nullopt;
   return static_cast<ledger::Day>(event.recorded_at_us() / 86'400'000'000);

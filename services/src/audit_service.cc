@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "audit_stages.h"
 #include "ledger/codes.h"
 #include "ledger/text_checks.h"
 #include "logger.h"
@@ -425,6 +426,12 @@ grpc::Status AuditServiceImpl::GetPupilTimeline(grpc::ServerContext* context,
   if (absl::Status s = AwaitPosition(*context, *index_, req->min_position()); !s.ok()) {
     return ToGrpcStatus(s);
   }
+  if (options_.escalation != nullptr) {
+    if (absl::Status s = AwaitPosition(*context, *options_.escalation_model, req->min_position());
+        !s.ok()) {
+      return ToGrpcStatus(s);
+    }
+  }
   const std::size_t limit = req->max_results() == 0 ? kDefaultReplayResults : req->max_results();
   // Each source in its own date order, at most limit + 1 from each: the
   // first `limit` of the merge are among them.
@@ -459,8 +466,22 @@ grpc::Status AuditServiceImpl::GetPupilTimeline(grpc::ServerContext* context,
                    });
   if (!s.ok()) return ToGrpcStatus(s);
   if (!decode_error.ok()) return ToGrpcStatus(decode_error);
+  if (options_.escalation != nullptr) {
+    // Evaluated as of the range's end, or today for an open range (a
+    // stage is as of a day's end: a future day adds nothing).
+    const ledger::Day as_of = std::min(last, options_.clock.Today());
+    std::vector<v1::TimelineEntry> stages =
+        options_.escalation->Read([&](const projections::EscalationState& state) {
+          return StageChangeEntries(state, req->school_id(), req->pupil_id(), first, last, as_of);
+        });
+    for (v1::TimelineEntry& stage : stages) entries.push_back(std::move(stage));
+  }
+  // A stage change comes after the letter or action (same date and
+  // position) that made it.
   std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
-    return a.date() != b.date() ? a.date() < b.date() : a.position() < b.position();
+    if (a.date() != b.date()) return a.date() < b.date();
+    if (a.position() != b.position()) return a.position() < b.position();
+    return a.has_stage_change() < b.has_stage_change();
   });
   const bool truncated = entries.size() > limit;
   if (truncated) entries.resize(limit);

@@ -14,7 +14,10 @@
 #include <catch2/catch.hpp>
 
 #include "attendance/v1/audit_service.grpc.pb.h"
+#include "attendance/v1/escalation_service.grpc.pb.h"
 #include "services/audit_service.h"
+#include "services/escalation_read_model.h"
+#include "services/escalation_service.h"
 #include "services/read_model_host.h"
 #include "services/security.h"
 #include "services/server.h"
@@ -44,7 +47,9 @@ inline v1::AmendMarkRequest Amend(const std::string& pupil, const std::string& d
 }
 
 // Audit, with a tokens file (one token per role for s1, and an officer of
-// s2) and a head key, on 127.0.0.1 plaintext.
+// s2) and a head key, on 127.0.0.1 plaintext; beside it the escalation read
+// model (the timeline's stage changes) and its Escalation service, to check
+// the timeline against.
 struct AuditFixture : LedgerFixture {
   explicit AuditFixture(int pupils = 3) : LedgerFixture(pupils) { Start(); }
   ~AuditFixture() { Stop(); }
@@ -55,6 +60,8 @@ struct AuditFixture : LedgerFixture {
     host = std::make_unique<services::ReadModelHost>(ledger.get());
     REQUIRE(host->Add(history.get()).ok());
     REQUIRE(host->Add(index.get()).ok());
+    escalation_model = std::make_unique<services::EscalationReadModel>(&escalation);
+    REQUIRE(host->Add(escalation_model.get()).ok());
     REQUIRE(host->Start().ok());
     std::ofstream tokens(dir.Sub("tokens"));
     for (const std::string& role : kRoles) {
@@ -82,12 +89,19 @@ struct AuditFixture : LedgerFixture {
                                                    std::chrono::steady_clock::time_point deadline) {
                                               return host->WaitFor(name, p, deadline);
                                             },
-                                            signer.get()});
-    auto started = services::Server::Start("127.0.0.1:0", {audit.get()});
+                                            signer.get(), escalation_model.get(), &escalation});
+    escalation_service = std::make_unique<services::EscalationServiceImpl>(
+        &escalation, ledger::Clock([this] { return now_us.load(); }), security->auth,
+        [this](ledger::Position p, std::chrono::steady_clock::time_point deadline) {
+          return host->WaitFor(escalation_model->name(), p, deadline);
+        });
+    auto started = services::Server::Start("127.0.0.1:0", {audit.get(), escalation_service.get()});
     REQUIRE(started.ok());
     server = std::move(*started);
     stub = v1::Audit::NewStub(grpc::CreateChannel("127.0.0.1:" + std::to_string(server->port()),
                                                   grpc::InsecureChannelCredentials()));
+    escalation_stub = v1::Escalation::NewStub(grpc::CreateChannel(
+        "127.0.0.1:" + std::to_string(server->port()), grpc::InsecureChannelCredentials()));
   }
 
   void Stop() {
@@ -142,11 +156,15 @@ struct AuditFixture : LedgerFixture {
 
   std::unique_ptr<MarkHistoryReadModel> history;
   std::unique_ptr<AuditIndexReadModel> index;
+  projections::LiveEscalation escalation;
+  std::unique_ptr<services::EscalationReadModel> escalation_model;
   std::unique_ptr<services::ReadModelHost> host;
   std::unique_ptr<services::HeadSigner> signer;
+  std::unique_ptr<services::EscalationServiceImpl> escalation_service;
   std::unique_ptr<services::AuditServiceImpl> audit;
   std::unique_ptr<services::Server> server;
   std::unique_ptr<v1::Audit::Stub> stub;
+  std::unique_ptr<v1::Escalation::Stub> escalation_stub;
 };
 
 // p1 2025-09-08 AM: N at 15:00 on the 8th, amended N -> I the next day and

@@ -552,7 +552,7 @@ class LedgerctlTest(unittest.TestCase):
         self.assertRegex(table, r"\nP3 +3 +3A +I +N->I by Test Admin")
 
         timeline = self.json_lines("pupil-timeline", "--school", SCHOOL, "--pupil", "P3")
-        kinds = {k for e in timeline for k in e["event"] if k in (
+        kinds = {k for e in timeline for k in e.get("event", {}) if k in (
             "pupil_enrolled", "mark_recorded", "mark_amended", "letter_sent")}
         self.assertEqual(kinds, {"pupil_enrolled", "mark_recorded", "mark_amended",
                                  "letter_sent"})
@@ -565,6 +565,25 @@ class LedgerctlTest(unittest.TestCase):
         self.assertEqual([int(r["position"]) for r in rows],
                          [int(e["position"]) for e in timeline])
         self.assertIn("enrolled", [r["event"] for r in rows])
+        # letter_1 (test_10's seed 000 policy) moved the attendance ladder: a
+        # stage row right after the letter's, at its position.
+        stages = [e for e in timeline if "stage_change" in e]
+        self.assertEqual([(s["date"], s["stage_change"]["ladder_id"],
+                           s["stage_change"].get("from_stage", ""),
+                           s["stage_change"]["to_stage"]) for s in stages],
+                         [("2025-09-20", "attendance_letters", "", "letter_1")])
+        self.assertTrue(stages[0]["stage_change"]["sentence"])
+        at = [i for i, r in enumerate(rows) if r["event"] == "stage"]
+        self.assertEqual(len(at), 1)
+        stage_row, letter_row = rows[at[0]], rows[at[0] - 1]
+        self.assertEqual(letter_row["event"], "letter")
+        self.assertEqual(stage_row["position"], letter_row["position"])
+        self.assertEqual((stage_row["date"], stage_row["recorded_at"], stage_row["by"]),
+                         ("2025-09-20", "", ""))
+        self.assertEqual(stage_row["details"],
+                         "attendance_letters: (none) -> letter_1 (letter): "
+                         + stages[0]["stage_change"]["sentence"])
+        self.assertIn("attendance_letters: (none) -> letter_1 (letter): ", table)
 
         head_path = os.path.join(self.tmp.name, "head.txt")
         out = self.ok("ledger-head", "--out", head_path)

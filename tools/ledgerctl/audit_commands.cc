@@ -232,6 +232,18 @@ int GetRegisterAsOf(Invocation& invocation) {
   return kExitOk;
 }
 
+// "attendance_letters: (none) -> letter_1 (letter): attendance 93.8% (...)
+// -> letter_1 due".
+std::string StageChangeText(const v1::StageChange& change) {
+  std::string text = absl::StrCat(
+      change.ladder_id(), ": ", change.from_stage().empty() ? "(none)" : change.from_stage(),
+      " -> ", change.to_stage(),
+      change.action_id().empty() ? " (letter)" : absl::StrCat(" (action ", change.action_id(), ")"),
+      ": ", change.sentence());
+  if (change.basis_changed()) absl::StrAppend(&text, "; ", change.basis_note());
+  return text;
+}
+
 int GetPupilTimeline(Invocation& invocation) {
   const Args& args = invocation.args;
   v1::GetPupilTimelineRequest request;
@@ -256,19 +268,22 @@ int GetPupilTimeline(Invocation& invocation) {
   v1::TimelineEnd end;
   while (reader->Read(&page)) {
     for (const v1::TimelineEntry& entry : page.entries()) {
-      const auto [kind, details] = DescribeEvent(entry.event());
+      // A stage change is no stored event: no recording time, no actor.
+      const bool stage = entry.has_stage_change();
+      const auto [kind, details] =
+          stage ? std::pair{std::string("stage"), StageChangeText(entry.stage_change())}
+                : DescribeEvent(entry.event());
+      const std::string recorded = stage ? "" : FormatInstant(entry.event().recorded_at_us());
       if (csv) {
         out << absl::StrJoin(
-                   {entry.date(), absl::StrCat(entry.position()),
-                    FormatInstant(entry.event().recorded_at_us()), kind, CsvField(details),
+                   {entry.date(), absl::StrCat(entry.position()), recorded, kind, CsvField(details),
                     CsvField(entry.event().actor().name()), CsvField(entry.event().actor().role())},
                    ",")
             << "\n";
       } else if (invocation.json) {
         PrintJson(entry, out);
       } else {
-        table.Add({entry.date(), absl::StrCat(entry.position()),
-                   FormatInstant(entry.event().recorded_at_us()), kind, details,
+        table.Add({entry.date(), absl::StrCat(entry.position()), recorded, kind, details,
                    entry.event().actor().name()});
       }
     }

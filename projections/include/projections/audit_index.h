@@ -60,7 +60,8 @@ std::vector<std::string> ErasableKeys(std::string_view value);
 
 // The date a pupil event concerns: a mark's or amendment's session, an
 // enrolment's first day on roll, an update's effective date, a letter's
-// sending, the last day on roll; else the day it was recorded (UTC).
+// sending, the last day on roll, the day an action happened; else the day
+// it was recorded (UTC).
 std::optional<ledger::Day> EventDay(const v1::EventEnvelope& event);
 
 // The entries an event adds (empty for events not indexed).

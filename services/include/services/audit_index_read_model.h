@@ -20,7 +20,9 @@ namespace attendance::services {
 // readers; the host feeds it from one thread.
 class AuditIndexReadModel final : public ReadModel {
  public:
-  static constexpr const char* kName = "audit.index.v1";
+  // v2: a recorded action is on the timeline at its happened_on (v1: the
+  // day it was recorded); a v1 index is left alone and this one rebuilt.
+  static constexpr const char* kName = "audit.index.v2";
 
   explicit AuditIndexReadModel(std::string name = kName) : name_(std::move(name)) {}
 

@@ -10,6 +10,7 @@
 #include "attendance/v1/audit_service.grpc.pb.h"
 #include "ledger/clock.h"
 #include "ledger/ledger.h"
+#include "projections/live_escalation.h"
 #include "services/audit_index_read_model.h"
 #include "services/authenticator.h"
 #include "services/head_signer.h"
@@ -39,6 +40,10 @@ class AuditServiceImpl final : public v1::Audit::Service {
     std::shared_ptr<const Authenticator> auth;  // null: local admin
     PositionWaiter wait_for;                    // null: min_position not yet reached is UNAVAILABLE
     const HeadSigner* signer = nullptr;         // null: no signed heads
+    // The escalation read model and its state, for the stage changes of
+    // GetPupilTimeline; null: timelines without them.
+    const ReadModel* escalation_model = nullptr;
+    const projections::LiveEscalation* escalation = nullptr;
   };
 
   // Every pointer must outlive the service.
