@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/text_checks.h"
+#include "projections/escalation_reports.h"
 
 namespace attendance::projections {
 namespace {
@@ -119,12 +120,14 @@ absl::StatusOr<v1::ListDueActionsResponse> QueryDueActions(const EscalationState
   if (!minute.ok()) return minute.status();
   const PolicyRecord* record = state.PolicyForEvaluation(request.school_id(), *as_of);
   if (record == nullptr) return NoPolicy(request.school_id(), *as_of);
+  if (absl::Status s = CheckDueActionFilters(record->policy, request); !s.ok()) return s;
   const SchoolState* school = state.attendance().FindSchool(request.school_id());
   ledger::SchoolCalendar scratch;
   std::optional<EvaluationCache> cache;
   std::vector<v1::DueAction> due;
   for (const PupilState& pupil : school->pupils) {
     if (!pupil.OnRollDuring(*as_of, *as_of, *as_of)) continue;
+    if (!DueCohortMatches(pupil, *as_of, request)) continue;
     EscalationInputs in = state.InputsFor(request.school_id(), pupil.id, *as_of, &scratch);
     // One school, one date: every pupil shares the calendar's answers.
     if (!cache) cache.emplace(*in.calendar);
@@ -132,6 +135,7 @@ absl::StatusOr<v1::ListDueActionsResponse> QueryDueActions(const EscalationState
     in.as_of_minute = *minute;
     in.due_only = true;
     v1::PupilEscalation result = EvaluatePupil(in, *as_of);
+    if (!DueStageMatches(result, request)) continue;
     if (request.include_superseded()) {
       for (v1::DueAction& action : *result.mutable_superseded()) {
         *result.add_due() = std::move(action);

@@ -49,6 +49,16 @@ absl::StatusOr<v1::ListFirstResponseResponse> QueryFirstResponse(
 // step and trigger action due then is taken as done that day (so the next
 // step can follow); beside them what was recorded (letters and actions).
 // INVALID_ARGUMENT for a bad policy, dates, or more than the limits.
+// ListDueActions's stage and cohort filters (escalation_listing.cc):
+// INVALID_ARGUMENT naming the field for a stage without its ladder_id, a
+// stage or ladder the policy does not have, a bad cohort filter.
+absl::Status CheckDueActionFilters(const v1::EscalationPolicy& policy,
+                                   const v1::ListDueActionsRequest& request);
+// The pupil's details on as_of match every cohort filter.
+bool DueCohortMatches(const PupilState& pupil, Day as_of, const v1::ListDueActionsRequest& request);
+// The pupil's stage on the request's ladder is the request's stage.
+bool DueStageMatches(const v1::PupilEscalation& result, const v1::ListDueActionsRequest& request);
+
 absl::StatusOr<v1::SimulatePolicyResponse> SimulatePolicy(const EscalationState& state,
                                                           const v1::SimulatePolicyRequest& request,
                                                           Day today);
