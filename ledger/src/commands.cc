@@ -232,6 +232,16 @@ absl::Status PrepareRecordLetter(CommandEnv& env, const v1::RecordLetterRequest&
   }
   if (auto d = CheckRecordDate(env, request.sent_on(), "sent_on"); !d.ok()) return d.status();
   RETURN_IF_ERROR(CheckText(request.note(), "note", false));
+  // A letter_id that names a step of the policy must name a letter step
+  // (ids the policy does not have stay free: schools send other letters).
+  if (auto step = target->school->policy_steps.find(request.letter_id());
+      step != target->school->policy_steps.end() && !IsLetterKind(step->second)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "letter_id: ", Quoted(request.letter_id()), " is a ", v1::ActionKind_Name(step->second),
+        " step of the school's escalation policy ", target->school->policy_name,
+        ", not a LETTER step (record it with RecordAction, kind ", RecordedKindsFor(step->second),
+        ")"));
+  }
 
   v1::EventEnvelope event = NewEvent(request.school_id(), request.pupil_id(), pupil->version);
   v1::LetterSent* letter = event.mutable_letter_sent();
@@ -431,10 +441,22 @@ absl::Status CheckActionDetails(const CommandEnv& env, const PupilState& pupil,
 // the step due for ever). Before its first policy nothing is checked.
 absl::Status CheckPolicyIds(const SchoolState& school, const v1::RecordActionRequest& request) {
   if (school.policy_name.empty()) return absl::OkStatus();
-  if (!request.step_id().empty() && !school.policy_steps.contains(request.step_id())) {
-    return absl::InvalidArgumentError(absl::StrCat("step_id: ", Quoted(request.step_id()),
-                                                   " is not a step of the school's escalation ",
-                                                   "policy ", school.policy_name));
+  if (!request.step_id().empty()) {
+    auto step = school.policy_steps.find(request.step_id());
+    if (step == school.policy_steps.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("step_id: ", Quoted(request.step_id()),
+                                                     " is not a step of the school's escalation ",
+                                                     "policy ", school.policy_name));
+    }
+    // A letter recorded as a meeting (or a call as a home visit) would do
+    // the step with the wrong fact behind it.
+    if (!RecordedKindDoes(step->second, request.kind())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("kind: ", v1::RecordedActionKind_Name(request.kind()), " does not do step ",
+                       Quoted(request.step_id()), ", a ", v1::ActionKind_Name(step->second),
+                       " step of the school's escalation policy ", school.policy_name, " (done by ",
+                       RecordedKindsFor(step->second), ")"));
+    }
   }
   if (!request.trigger_id().empty() && !school.policy_triggers.contains(request.trigger_id())) {
     return absl::InvalidArgumentError(absl::StrCat("trigger_id: ", Quoted(request.trigger_id()),

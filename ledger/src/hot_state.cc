@@ -214,10 +214,16 @@ void HotState::Apply(const v1::EventEnvelope& event) {
       school.policy_triggers.clear();
       for (const v1::Ladder& ladder : policy.ladders()) {
         for (const v1::LadderStep& step : ladder.steps())
-          school.policy_steps.insert(step.step_id());
+          school.policy_steps.emplace(step.step_id(), step.action());
+      }
+      for (const v1::ImprovementRule& rule : policy.improvement_rules()) {
+        school.policy_steps.emplace(rule.rule_id(), rule.action());
       }
       for (const v1::CountedTrigger& t : policy.triggers()) {
         school.policy_triggers.insert(t.trigger_id());
+      }
+      for (const v1::ReviewPoint& r : policy.review_points()) {
+        school.policy_triggers.insert(r.review_id());
       }
       break;
     }

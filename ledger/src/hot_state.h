@@ -58,10 +58,12 @@ struct PupilState {
 
 struct SchoolState {
   v1::SchoolSettings settings;
-  // The escalation policy set last ("" = none yet): its step and trigger
-  // ids, which a RecordAction's step_id and trigger_id must name.
+  // The escalation policy set last ("" = none yet): its step ids (and
+  // improvement rules') with their action kinds, which a RecordAction's
+  // step_id must name and its kind do, and its trigger and review point
+  // ids, which a trigger_id must name.
   std::string policy_name;
-  absl::flat_hash_set<std::string> policy_steps;
+  absl::flat_hash_map<std::string, v1::ActionKind> policy_steps;
   absl::flat_hash_set<std::string> policy_triggers;
   SchoolCalendar calendar;
   StreamVersion version = 0;

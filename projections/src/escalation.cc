@@ -83,7 +83,10 @@ v1::PupilEscalation EvaluatePupil(const EscalationInputs& inputs, Day as_of) {
   for (const v1::Ladder& ladder : c.policy.ladders()) EvaluateLadder(c, ladder, out);
   EvaluateTriggers(c, out);
   EvaluateReviews(c, out);
+  escalation_internal::EvaluateReviewPoints(c, out);
+  escalation_internal::EvaluateImprovements(c, out);
   escalation_internal::EvaluatePenaltyNotices(c, out);
+  escalation_internal::ApplyCohortRules(c, out);
   if (inputs.due_only) return out;
   for (const v1::BandSet& set : c.policy.band_sets()) EvaluateBands(c, set, out);
   return out;

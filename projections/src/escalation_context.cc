@@ -122,6 +122,8 @@ const char* ActionWord(v1::ActionKind action) {
       return "review";
     case v1::REGISTER_NOT_TAKEN:
       return "register not taken";
+    case v1::POSITIVE_LETTER:
+      return "positive letter";
     default:
       return "action";
   }

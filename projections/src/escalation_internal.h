@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -173,6 +174,25 @@ void EvaluateLadder(const Ctx& c, const v1::Ladder& ladder, v1::PupilEscalation&
 void EvaluateBands(const Ctx& c, const v1::BandSet& set, v1::PupilEscalation& out);
 void EvaluateTriggers(const Ctx& c, v1::PupilEscalation& out);
 void EvaluateReviews(const Ctx& c, v1::PupilEscalation& out);
+// Review points, improvement rules and cohort rules (escalation_rules.cc).
+// The school days of a review point in as_of's academic year and the one
+// before, up to `until`, in date order.
+std::vector<Day> ReviewDays(const Ctx& c, const v1::ReviewPoint& review, Day until);
+// After the ladders: a REVIEW at the latest point for the pupils on its
+// ladder; the improvement rules' due actions.
+void EvaluateReviewPoints(const Ctx& c, v1::PupilEscalation& out);
+void EvaluateImprovements(const Ctx& c, v1::PupilEscalation& out);
+// The improvement rule `rule_id` of the ladder that steps it down from
+// `stage_step`, or null.
+const v1::ImprovementRule* StepDownRule(const v1::EscalationPolicy& policy,
+                                        const std::string& ladder_id, const std::string& rule_id,
+                                        const std::string& stage_step);
+// A cohort rule's lower threshold for `t` if the pupil is in its cohort
+// (the words for the explanation in *words).
+std::optional<std::uint32_t> CohortThreshold(const Ctx& c, const v1::CountedTrigger& t,
+                                             std::string* words, std::string* rule_id);
+// Last: raises the priority of the due actions the cohort rules name.
+void ApplyCohortRules(const Ctx& c, v1::PupilEscalation& out);
 // Penalty notices per parent and child (penalty_notices.cc): fills
 // out.penalty_notices and explains (or turns into a local-authority
 // referral) each penalty-notice consideration already in out.due.

@@ -169,8 +169,30 @@ void EvaluateLadder(const Ctx& c, const v1::Ladder& ladder, v1::PupilEscalation&
   };
   int stage = -1;
   for (const Completion& fact : CompletionsOf(c.in)) {
+    if (fact.on > c.as_of) continue;
     const int i = index_of(*fact.step_id);
-    if (i < 0 || fact.on > c.as_of) continue;
+    if (i < 0 && stage >= 0) {
+      // An improvement rule's letter that steps the ladder down: the stage
+      // goes back to its after_step, whose monitoring restarts today, and
+      // the steps above can fall due again. The letters sent stay facts.
+      const v1::LadderStep& at = ladder.steps(stage);
+      if (StepDownRule(c.policy, ladder.ladder_id(), *fact.step_id, at.step_id()) == nullptr) {
+        continue;
+      }
+      const int to = at.after_step().empty() ? -1 : index_of(at.after_step());
+      v1::StageRecord& record = *state.add_history();
+      record.set_step_id(*fact.step_id);
+      record.set_sent_on(ledger::FormatDate(fact.on));
+      record.set_position(fact.position);
+      if (fact.action_id != nullptr) record.set_action_id(*fact.action_id);
+      record.set_stepped_down(true);
+      record.set_stepped_down_to(at.after_step());
+      for (int j = to + 1; j < n; ++j) done[static_cast<std::size_t>(j)].reset();
+      if (to >= 0) done[static_cast<std::size_t>(to)] = fact.on;
+      stage = to;
+      continue;
+    }
+    if (i < 0) continue;
     const v1::LadderStep& step = ladder.steps(i);
     v1::StageRecord& record = *state.add_history();
     record.set_step_id(*fact.step_id);

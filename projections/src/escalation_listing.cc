@@ -103,6 +103,45 @@ int StepIndex(const v1::Ladder& ladder, const std::string& step_id) {
 
 }  // namespace
 
+absl::Status CheckDueActionFilters(const v1::EscalationPolicy& policy,
+                                   const v1::ListDueActionsRequest& request) {
+  if (absl::Status s = CheckCohort(request.cohort()); !s.ok()) return s;
+  if (request.stage().empty()) return absl::OkStatus();
+  if (request.ladder_id().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("stage: ", ledger::Quoted(request.stage()),
+                                                   " needs the ladder_id it is a stage of"));
+  }
+  const v1::Ladder* ladder = nullptr;
+  for (const v1::Ladder& l : policy.ladders()) {
+    if (l.ladder_id() == request.ladder_id()) ladder = &l;
+  }
+  if (ladder == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "ladder_id: ", ledger::Quoted(request.ladder_id()), " is not a ladder of policy ",
+        ledger::Quoted(policy.policy_id()), " version ", ledger::Quoted(policy.version())));
+  }
+  if (request.stage() != "none" && StepIndex(*ladder, request.stage()) < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("stage: ", ledger::Quoted(request.stage()), " is not a step of ladder ",
+                     ledger::Quoted(request.ladder_id()), " (or \"none\")"));
+  }
+  return absl::OkStatus();
+}
+
+bool DueCohortMatches(const PupilState& pupil, Day as_of,
+                      const v1::ListDueActionsRequest& request) {
+  return MatchesCohort(pupil, as_of, request.cohort());
+}
+
+bool DueStageMatches(const v1::PupilEscalation& result, const v1::ListDueActionsRequest& request) {
+  if (request.stage().empty()) return true;
+  for (const v1::LadderState& l : result.ladders()) {
+    if (l.ladder_id() != request.ladder_id()) continue;
+    return request.stage() == "none" ? l.stage().empty() : l.stage() == request.stage();
+  }
+  return false;
+}
+
 absl::StatusOr<v1::ListEscalationsResponse> QueryEscalations(
     const EscalationState& state, const v1::ListEscalationsRequest& request, Day today) {
   absl::StatusOr<Common> common =

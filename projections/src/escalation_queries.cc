@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/text_checks.h"
+#include "projections/escalation_reports.h"
 
 namespace attendance::projections {
 namespace {
@@ -119,6 +120,7 @@ absl::StatusOr<v1::ListDueActionsResponse> QueryDueActions(const EscalationState
   if (!minute.ok()) return minute.status();
   const PolicyRecord* record = state.PolicyForEvaluation(request.school_id(), *as_of);
   if (record == nullptr) return NoPolicy(request.school_id(), *as_of);
+  if (absl::Status s = CheckDueActionFilters(record->policy, request); !s.ok()) return s;
   const SchoolState* school = state.attendance().FindSchool(request.school_id());
   ledger::SchoolCalendar scratch;
   std::optional<EvaluationCache> cache;
@@ -137,6 +139,7 @@ absl::StatusOr<v1::ListDueActionsResponse> QueryDueActions(const EscalationState
   };
   for (const PupilState& pupil : school->pupils) {
     if (!pupil.OnRollDuring(*as_of, *as_of, *as_of)) continue;
+    if (!DueCohortMatches(pupil, *as_of, request)) continue;
     EscalationResultCache::Result result = state.results().Find(request.school_id(), pupil.id, key);
     if (result == nullptr) {
       EscalationInputs in = state.InputsFor(request.school_id(), pupil.id, *as_of, &scratch);
@@ -148,6 +151,7 @@ absl::StatusOr<v1::ListDueActionsResponse> QueryDueActions(const EscalationState
       result =
           state.results().Insert(request.school_id(), pupil.id, key, EvaluatePupil(in, *as_of));
     }
+    if (!DueStageMatches(*result, request)) continue;
     for (const v1::DueAction& action : result->due()) consider(action);
     if (request.include_superseded()) {
       for (const v1::DueAction& action : result->superseded()) consider(action);

@@ -159,6 +159,24 @@ void NoMarkAfterClose(const Ctx& c, const v1::CountedTrigger& t, Day known, Trig
   r.fired = r.count >= threshold;
 }
 
+// once_per_spell: the first day of each spell (a run of school days with
+// the codes; days not possible neither count nor break it) begun after the
+// one in progress when the count reached its threshold.
+void LaterSpells(const Ctx& c, const v1::CountedTrigger& t, const CodeSet& codes, Day known,
+                 TriggerResult& r) {
+  Codes at(c.in.pupil, known, c.original);
+  bool in_spell = true;
+  for (Day d = r.fired_on + 1; d <= r.window.last; ++d) {
+    if (!c.cache.IsSchoolDay(d)) continue;
+    const CodeIndex am = at.At(d, 0);
+    const CodeIndex pm = at.At(d, 1);
+    if (NotPossible(am) && NotPossible(pm)) continue;
+    const bool hit = t.unit() == v1::WHOLE_DAYS ? codes[am] && codes[pm] : codes[am] || codes[pm];
+    if (hit && !in_spell) r.fired_days.push_back(d);
+    in_spell = hit;
+  }
+}
+
 TriggerResult EvaluateTrigger(const Ctx& c, const v1::CountedTrigger& t, Day on, Day known) {
   TriggerResult r;
   if (t.kind() == v1::N_CODE_UNRESOLVED) {
@@ -179,6 +197,7 @@ TriggerResult EvaluateTrigger(const Ctx& c, const v1::CountedTrigger& t, Day on,
   } else {
     CountInWindow(c, t, codes, known, r);
     if (r.fired) r.fired_days.push_back(r.fired_on);
+    if (r.fired && t.once_per_spell()) LaterSpells(c, t, codes, known, r);
   }
   return r;
 }
@@ -267,10 +286,23 @@ void SupersededTrigger(const Ctx& c, const v1::CountedTrigger& t, v1::PupilEscal
 }
 
 void EvaluateTriggers(const Ctx& c, v1::PupilEscalation& out) {
-  for (const v1::CountedTrigger& t : c.policy.triggers()) {
-    if (t.action() == v1::ACTION_KIND_UNSPECIFIED && (t.near_miss() == 0 || c.in.due_only)) {
+  for (const v1::CountedTrigger& own : c.policy.triggers()) {
+    if (own.action() == v1::ACTION_KIND_UNSPECIFIED && (own.near_miss() == 0 || c.in.due_only)) {
       continue;
     }
+    // A vulnerable pupil's earlier trigger (a cohort rule): the same rule at
+    // a lower threshold, said in the explanation.
+    std::string cohort_words;
+    std::string cohort_rule;
+    std::optional<v1::CountedTrigger> lowered;
+    if (const std::optional<std::uint32_t> threshold =
+            CohortThreshold(c, own, &cohort_words, &cohort_rule)) {
+      lowered = own;
+      lowered->set_threshold(*threshold);
+      lowered->set_near_miss(std::min(own.near_miss(), *threshold - 1));
+    }
+    const v1::CountedTrigger& t = lowered ? *lowered : own;
+    const std::string cohort_note = lowered ? absl::StrCat(" (", cohort_words, ")") : "";
     const TriggerResult r = EvaluateTrigger(c, t, c.as_of, c.known);
     if (!r.fired) SupersededTrigger(c, t, out);
     Day due_on = r.fired_on;
@@ -289,8 +321,9 @@ void EvaluateTriggers(const Ctx& c, v1::PupilEscalation& out) {
       due.set_action(t.action());
       due.set_due_on(ledger::FormatDate(std::min(due_on, c.as_of)));
       due.set_priority(t.priority());
-      *due.mutable_explanation() =
-          TriggerExplanation(c, t, r, c.as_of, absl::StrCat(ActionWord(t.action()), " due"));
+      if (lowered) due.add_cohort_rules(cohort_rule);
+      *due.mutable_explanation() = TriggerExplanation(
+          c, t, r, c.as_of, absl::StrCat(ActionWord(t.action()), " due", cohort_note));
     } else if (!c.in.due_only && !r.fired && t.near_miss() > 0 && r.count > 0 &&
                r.count + t.near_miss() >= t.threshold()) {
       v1::NearMiss& miss = *out.add_near_misses();

@@ -1,6 +1,8 @@
 // RecordAction in the ledger: an ActionRecorded on the pupil's stream with
 // the authenticated actor, retries replay (also after a restart), and every
 // refusal names its field and writes nothing.
+#include <google/protobuf/text_format.h>
+
 #include <catch2/catch.hpp>
 
 #include "ledger/ledger.h"
@@ -186,6 +188,73 @@ TEST_CASE("RecordAction refuses a bad request, naming the field, and writes noth
       CHECK(f.ledger->LastPosition() == before);
     }
     ++n;
+  }
+}
+
+TEST_CASE("an action's kind must do its step; a letter only a letter step", "[ledger]") {
+  LedgerFixture f(1);
+  v1::SetEscalationPolicyRequest policy;
+  policy.set_school_id("s1");
+  policy.set_request_id("policy");
+  REQUIRE(google::protobuf::TextFormat::ParseFromString(
+      R"(policy_id: "p" version: "1"
+         ladders { ladder_id: "l"
+           steps { step_id: "letter_1" action: LETTER
+             attendance { window { kind: POLICY_YEAR_TO_DATE } basis_points: 9500
+                          comparison: BELOW } }
+           steps { step_id: "meeting_1" action: MEETING after_step: "letter_1"
+             attendance { window { kind: POLICY_YEAR_TO_DATE } basis_points: 9000
+                          comparison: BELOW } } }
+         improvement_rules { rule_id: "praise" ladder_id: "l" action: POSITIVE_LETTER
+           attendance { window { kind: POLICY_ROLLING_SCHOOL_WEEKS weeks: 4 }
+                        basis_points: 9600 comparison: AT_OR_ABOVE } })",
+      policy.mutable_policy()));
+  REQUIRE(f.ledger->SetEscalationPolicy(kOfficer, policy).ok());
+  f.Reopen();  // the steps' kinds come back with the hot state
+  const ledger::Position before = f.ledger->LastPosition();
+
+  v1::RecordActionRequest meeting = Meeting("as-letter");
+  meeting.set_step_id("letter_1");
+  absl::Status s = f.ledger->RecordAction(kOfficer, meeting).status();
+  CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(s.message() ==
+        "kind: MEETING_HELD does not do step \"letter_1\", a LETTER step of the school's "
+        "escalation policy \"p\" version \"1\" (done by RecordLetter)");
+  v1::RecordActionRequest call = Meeting("call-as-meeting");
+  call.set_kind(v1::CALL_MADE);
+  call.clear_target_basis_points();
+  call.clear_review_on();
+  s = f.ledger->RecordAction(kOfficer, call).status();
+  CHECK(s.message() ==
+        "kind: CALL_MADE does not do step \"meeting_1\", a MEETING step of the school's "
+        "escalation policy \"p\" version \"1\" (done by MEETING_HELD or PANEL_HELD)");
+
+  v1::RecordLetterRequest letter;
+  letter.set_school_id("s1");
+  letter.set_request_id("letter-as-meeting");
+  letter.set_pupil_id("p1");
+  letter.set_letter_id("meeting_1");
+  letter.set_channel(v1::POST);
+  letter.set_sent_on("2025-10-08");
+  s = f.ledger->RecordLetter(kOfficer, letter).status();
+  CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(s.message() ==
+        "letter_id: \"meeting_1\" is a MEETING step of the school's escalation policy \"p\" "
+        "version \"1\", not a LETTER step (record it with RecordAction, kind MEETING_HELD or "
+        "PANEL_HELD)");
+  CHECK(f.ledger->LastPosition() == before);  // refusals write nothing
+
+  // The right kinds pass: a panel does a meeting step, letters the letter
+  // step and the positive letter, and a letter the policy does not name.
+  meeting.set_step_id("meeting_1");
+  meeting.set_kind(v1::PANEL_HELD);
+  meeting.clear_target_basis_points();
+  meeting.clear_review_on();
+  CHECK(f.ledger->RecordAction(kOfficer, meeting).ok());
+  for (const char* id : {"letter_1", "praise", "half_termly_report"}) {
+    letter.set_request_id(std::string("letter-") + id);
+    letter.set_letter_id(id);
+    CHECK(f.ledger->RecordLetter(kOfficer, letter).ok());
   }
 }
 

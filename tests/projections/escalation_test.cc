@@ -120,7 +120,7 @@ TEST_CASE("every shipped policy parses, validates and carries the national base 
           "[escalation]") {
   const v1::EscalationPolicy national = LoadPolicy("national_base_england_2024.textproto");
   REQUIRE(ledger::ValidateEscalationPolicy(national, kDefaultWeeks, "policy").ok());
-  REQUIRE(national.triggers_size() == 5);
+  REQUIRE(national.triggers_size() == 6);
   int files = 0;
   for (const auto& entry : fs::directory_iterator(ATTENDANCE_POLICIES_DIR)) {
     if (entry.path().extension() != ".textproto") continue;

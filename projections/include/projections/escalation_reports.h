@@ -42,6 +42,16 @@ absl::StatusOr<v1::ListFirstResponseResponse> QueryFirstResponse(
     const EscalationState& state, const v1::ListFirstResponseRequest& request, Day today,
     int now_minute);
 
+// ListDueActions's stage and cohort filters (escalation_listing.cc):
+// INVALID_ARGUMENT naming the field for a stage without its ladder_id, a
+// stage or ladder the policy does not have, a bad cohort filter.
+absl::Status CheckDueActionFilters(const v1::EscalationPolicy& policy,
+                                   const v1::ListDueActionsRequest& request);
+// The pupil's details on as_of match every cohort filter.
+bool DueCohortMatches(const PupilState& pupil, Day as_of, const v1::ListDueActionsRequest& request);
+// The pupil's stage on the request's ladder is the request's stage.
+bool DueStageMatches(const v1::PupilEscalation& result, const v1::ListDueActionsRequest& request);
+
 // Replays the school's pupils under request.policy (checked as
 // SetEscalationPolicy checks it) and under the school's own policies, per
 // half-term of [from, to], with the calendar, settings and marks as known

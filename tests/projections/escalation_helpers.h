@@ -1,0 +1,137 @@
+#pragma once
+
+// Helpers for the escalation rule and seed-ladder tests: a school on the
+// 2025-26 standard calendar with a policy file, registers over a span of
+// days, and one pupil's escalation or the worklist as the queries answer.
+#include <google/protobuf/text_format.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <utility>
+
+#include "event_builders.h"
+#include "projections/escalation.h"
+#include "projections/escalation_queries.h"
+
+namespace attendance::projections::esc_test {
+
+using testing::D;
+using testing::EventLog;
+
+inline v1::EscalationPolicy LoadPolicy(const std::string& file) {
+  std::ifstream in(std::filesystem::path(ATTENDANCE_POLICIES_DIR) / file);
+  REQUIRE(in.good());
+  std::stringstream text;
+  text << in.rdbuf();
+  v1::EscalationPolicy policy;
+  REQUIRE(google::protobuf::TextFormat::ParseFromString(text.str(), &policy));
+  return policy;
+}
+
+inline v1::EscalationPolicy ParsePolicy(const std::string& text) {
+  v1::EscalationPolicy policy;
+  REQUIRE(google::protobuf::TextFormat::ParseFromString(text, &policy));
+  return policy;
+}
+
+// Settings, the 2025-26 standard calendar (Autumn 1 2025-09-01..10-24,
+// half-term 10-27..10-31, Autumn 2 11-03..12-19, Spring 1 from 2026-01-05),
+// the policy and one pupil on roll from 2025-09-01.
+inline EventLog NewSchool(const v1::EscalationPolicy& policy,
+                          const v1::Pupil& pupil = testing::MakePupil("P1", 4)) {
+  EventLog log("school-1");
+  v1::SchoolSettings settings;
+  settings.set_school_name("Test");
+  log.Settings(settings, D("2025-08-01"));
+  log.Calendar(testing::StandardCalendar(2025), D("2025-08-01"));
+  log.Policy(policy, D("2025-08-01"));
+  log.Enrol(pupil, D("2025-09-01"), D("2025-08-01"));
+  return log;
+}
+
+using Absences = std::map<std::pair<std::string, int>, std::string>;  // (date, 0 AM / 1 PM)
+
+// Marks every school day in [from, to]: present unless listed in `absences`.
+inline void Register(EventLog& log, const std::string& pupil, const char* from, const char* to,
+                     const Absences& absences = {}) {
+  ledger::SchoolCalendar calendar;
+  calendar.Set(testing::StandardCalendar(2025));
+  for (Day d = D(from); d <= D(to); ++d) {
+    if (!calendar.IsSchoolDay(d)) continue;
+    for (int s = 0; s < 2; ++s) {
+      auto it = absences.find({ledger::FormatDate(d), s});
+      const std::string code = it != absences.end() ? it->second : (s == 0 ? "/" : "\\");
+      log.Mark(pupil, d, s == 0 ? v1::AM : v1::PM, code);
+    }
+  }
+}
+
+// Both sessions of each school day in [from, to] with `code`.
+inline Absences Days(const char* from, const char* to, const std::string& code) {
+  ledger::SchoolCalendar calendar;
+  calendar.Set(testing::StandardCalendar(2025));
+  Absences out;
+  for (Day d = D(from); d <= D(to); ++d) {
+    if (!calendar.IsSchoolDay(d)) continue;
+    out[{ledger::FormatDate(d), 0}] = code;
+    out[{ledger::FormatDate(d), 1}] = code;
+  }
+  return out;
+}
+
+inline EscalationState Fold(const EventLog& log) {
+  EscalationState state;
+  for (const v1::EventEnvelope& e : log.events()) state.Apply(e);
+  return state;
+}
+
+inline v1::PupilEscalation Evaluate(const EventLog& log, const char* as_of,
+                                    const std::string& pupil = "P1") {
+  v1::GetPupilEscalationRequest request;
+  request.set_school_id("school-1");
+  request.set_pupil_id(pupil);
+  request.set_as_of(as_of);
+  absl::StatusOr<v1::PupilEscalation> result = QueryPupilEscalation(Fold(log), request, D(as_of));
+  REQUIRE(result.ok());
+  return *result;
+}
+
+inline const v1::DueAction* Due(const v1::PupilEscalation& e, const std::string& rule) {
+  for (const v1::DueAction& a : e.due()) {
+    if (a.rule_id() == rule) return &a;
+  }
+  return nullptr;
+}
+
+inline const v1::LadderState& LadderOf(const v1::PupilEscalation& e, const std::string& ladder) {
+  for (const v1::LadderState& l : e.ladders()) {
+    if (l.ladder_id() == ladder) return l;
+  }
+  FAIL("no ladder " << ladder);
+  return e.ladders(0);
+}
+
+inline std::string BandOf(const v1::PupilEscalation& e, const std::string& set) {
+  for (const v1::BandPlacement& b : e.bands()) {
+    if (b.band_set_id() == set) return b.band_id();
+  }
+  return "?";
+}
+
+// The rule ids due, in the worklist's order, as "pupil:rule".
+inline std::vector<std::string> Worklist(const EventLog& log, v1::ListDueActionsRequest request,
+                                         const char* as_of) {
+  request.set_school_id("school-1");
+  request.set_as_of(as_of);
+  absl::StatusOr<v1::ListDueActionsResponse> due = QueryDueActions(Fold(log), request, D(as_of));
+  REQUIRE(due.ok());
+  std::vector<std::string> out;
+  for (const v1::DueAction& a : due->actions()) out.push_back(a.pupil_id() + ":" + a.rule_id());
+  return out;
+}
+
+}  // namespace attendance::projections::esc_test

@@ -1,0 +1,406 @@
+// The rules of issue 7 beyond ladders and triggers: ListDueActions's stage
+// and cohort filters, review points on dates, improvement rules (positive
+// letters, stepping down), cohort rules (vulnerable pupils first), the
+// sickness return once per illness, and their validation.
+#include "absl/strings/match.h"
+#include "escalation_helpers.h"
+#include "ledger/escalation_policy.h"
+
+namespace attendance::projections {
+namespace {
+
+using namespace esc_test;  // NOLINT: test helpers
+
+const char* const kSeed000 = "000_all_saints_ce_primary_attendance_strategy_2024_25.textproto";
+const char* const kSeed001 =
+    "001_all_saints_ce_primary_attendance_and_absence_policy_2024_27.textproto";
+const std::vector<std::uint32_t> kWeeks = {4, 6, 10, 12};
+
+v1::Pupil Vulnerable(const std::string& id) {
+  v1::Pupil p = testing::MakePupil(id, 4);
+  p.set_child_protection_plan(true);
+  return p;
+}
+
+TEST_CASE("ListDueActions filters by ladder stage and by cohort", "[escalation]") {
+  EventLog log = NewSchool(LoadPolicy(kSeed001), Vulnerable("P1"));
+  log.Enrol(testing::MakePupil("P2", 4), D("2025-09-01"), D("2025-08-01"));
+  // P1: 19/20 -> concern letter, sent; then three days of O -> below 90%.
+  Register(log, "P1", "2025-09-01", "2025-09-12", {{{"2025-09-12", 1}, "I"}});
+  log.Letter("P1", "concern_letter", D("2025-09-15"));
+  Register(log, "P1", "2025-09-15", "2025-09-19", Days("2025-09-17", "2025-09-19", "O"));
+  // P2: a day ill, 28/30 = 93.3%: the concern letter, not sent.
+  Register(log, "P2", "2025-09-01", "2025-09-19", Days("2025-09-02", "2025-09-02", "I"));
+
+  v1::ListDueActionsRequest all;
+  CHECK(Worklist(log, all, "2025-09-19") == std::vector<std::string>{"P1:headteacher_meeting",
+                                                                     "P1:monitoring_letter",
+                                                                     "P2:concern_letter"});
+  v1::ListDueActionsRequest at_stage;
+  at_stage.set_ladder_id("stages");
+  at_stage.set_stage("concern_letter");
+  CHECK(Worklist(log, at_stage, "2025-09-19") == std::vector<std::string>{"P1:monitoring_letter"});
+  at_stage.set_stage("none");
+  CHECK(Worklist(log, at_stage, "2025-09-19") == std::vector<std::string>{"P2:concern_letter"});
+  v1::ListDueActionsRequest cohort;
+  v1::CohortFilter& cp = *cohort.add_cohort();
+  cp.set_attribute(v1::CHILD_PROTECTION_PLAN);
+  cp.set_value("true");
+  CHECK(Worklist(log, cohort, "2025-09-19") ==
+        std::vector<std::string>{"P1:headteacher_meeting", "P1:monitoring_letter"});
+  cp.set_value("false");
+  CHECK(Worklist(log, cohort, "2025-09-19") == std::vector<std::string>{"P2:concern_letter"});
+
+  auto refused = [&](v1::ListDueActionsRequest r) {
+    r.set_school_id("school-1");
+    r.set_as_of("2025-09-19");
+    absl::Status s = QueryDueActions(Fold(log), r, D("2025-09-19")).status();
+    CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+    return std::string(s.message());
+  };
+  v1::ListDueActionsRequest bad;
+  bad.set_stage("concern_letter");
+  CHECK(refused(bad) == "stage: \"concern_letter\" needs the ladder_id it is a stage of");
+  bad.set_ladder_id("stages");
+  bad.set_stage("letter_9");
+  CHECK(refused(bad) == "stage: \"letter_9\" is not a step of ladder \"stages\" (or \"none\")");
+  bad.set_ladder_id("nope");
+  CHECK(refused(bad) ==
+        "ladder_id: \"nope\" is not a ladder of policy \"all-saints-001-policy-2024-27\" version "
+        "\"2024-27.1\"");
+  v1::ListDueActionsRequest bad_cohort;
+  bad_cohort.add_cohort()->set_value("true");
+  CHECK(refused(bad_cohort) == "cohort[0].attribute: 0 is not a cohort attribute");
+}
+
+TEST_CASE(
+    "seed 001: a REVIEW falls due at each review point for pupils on the ladder, comparing the "
+    "year to date with the previous point, until an action answers it",
+    "[escalation]") {
+  EventLog log = NewSchool(LoadPolicy(kSeed001));
+  log.Enrol(testing::MakePupil("P2", 4), D("2025-09-01"), D("2025-08-01"));
+  Register(log, "P1", "2025-09-01", "2025-09-12", {{{"2025-09-12", 1}, "I"}});
+  log.Letter("P1", "concern_letter", D("2025-09-15"));
+  Register(log, "P1", "2025-09-15", "2025-10-24", {{{"2025-10-01", 0}, "O"}});
+  Register(log, "P2", "2025-09-01", "2025-10-24");
+  CHECK(Due(Evaluate(log, "2025-10-14"), "review_points") == nullptr);
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-10-15");
+    const v1::DueAction* review = Due(e, "review_points");
+    REQUIRE(review != nullptr);
+    CHECK(review->action() == v1::REVIEW);
+    CHECK(review->ladder_id() == "stages");
+    CHECK(review->due_on() == "2025-10-15");
+    CHECK(review->priority() == 50);  // the ladder's
+    // 09-01..10-15: 33 days, 2 sessions missed; on 09-15: 11 days, 1 missed.
+    CHECK(review->explanation().possible() == 66);
+    CHECK(review->explanation().attended() == 64);
+    CHECK(review->explanation().sentence() ==
+          "review point review_points on 2025-10-15: year to date 97.0% (64/66) > 95.5% (21/22) "
+          "on 2025-09-15 (joined the ladder) -> improved; stage concern_letter since 2025-09-15 "
+          "-> review due");
+  }
+  CHECK(Due(Evaluate(log, "2025-10-15", "P2"), "review_points") == nullptr);  // not on it
+  // A call recorded against the review point answers it.
+  log.Action("P1", "review-oct", v1::CALL_MADE, D("2025-10-16")).set_trigger_id("review_points");
+  CHECK(Due(Evaluate(log, "2025-10-15"), "review_points") != nullptr);
+  CHECK(Due(Evaluate(log, "2025-10-16"), "review_points") == nullptr);
+  // The December point, against October's: two days of O since.
+  Register(log, "P1", "2025-11-03", "2025-12-19", Days("2025-12-01", "2025-12-02", "O"));
+  CHECK(Due(Evaluate(log, "2025-12-12"), "review_points") == nullptr);
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-12-15");
+    const v1::DueAction* review = Due(e, "review_points");
+    REQUIRE(review != nullptr);
+    CHECK(review->due_on() == "2025-12-15");
+    CHECK(absl::StrContains(review->explanation().sentence(),
+                            "on 2025-10-15 (the previous review point) -> no improvement"));
+  }
+  // A date in a holiday falls on the next school day: 10-29 is half-term.
+  v1::EscalationPolicy moved = LoadPolicy(kSeed001);
+  moved.mutable_review_points(0)->clear_dates();
+  moved.mutable_review_points(0)->add_dates("10-29");
+  EventLog log2 = NewSchool(moved);
+  Register(log2, "P1", "2025-09-01", "2025-09-12", {{{"2025-09-12", 1}, "I"}});
+  log2.Letter("P1", "concern_letter", D("2025-09-15"));
+  CHECK(Due(Evaluate(log2, "2025-10-31"), "review_points") == nullptr);
+  const v1::PupilEscalation e = Evaluate(log2, "2025-11-03");
+  REQUIRE(Due(e, "review_points") != nullptr);
+  CHECK(Due(e, "review_points")->due_on() == "2025-11-03");
+}
+
+TEST_CASE(
+    "seed 001: improvement since the stage brings the positive letter; sending it steps the "
+    "ladder down, the letters sent stay in its history, and the step can fall due again",
+    "[escalation]") {
+  EventLog log = NewSchool(LoadPolicy(kSeed001));
+  Register(log, "P1", "2025-09-01", "2025-09-12", {{{"2025-09-12", 1}, "I"}});
+  log.Letter("P1", "concern_letter", D("2025-09-15"));
+  // After the letter: 9 school days (18 sessions) perfect: fewer than the
+  // 20 sessions the rule asks for.
+  Register(log, "P1", "2025-09-15", "2025-09-26");
+  CHECK(Due(Evaluate(log, "2025-09-26"), "positive_letter") == nullptr);
+  // Boundary: 25 sessions since the stage with 1 missed = 96.0% exactly
+  // (AT_OR_ABOVE holds); 2 missed of 25 would not.
+  Register(log, "P1", "2025-09-29", "2025-10-01", {{{"2025-09-30", 0}, "I"}});
+  log.Mark("P1", D("2025-10-02"), v1::AM, "/");
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-10-02");
+    const v1::DueAction* due = Due(e, "positive_letter");
+    REQUIRE(due != nullptr);
+    CHECK(due->action() == v1::POSITIVE_LETTER);
+    CHECK(due->ladder_id() == "stages");
+    CHECK(due->explanation().possible() == 25);
+    CHECK(due->explanation().attended() == 24);
+    CHECK(due->explanation().sentence() ==
+          "attendance 96.0% (24/25 sessions, Last 4 school weeks since concern_letter) on "
+          "2025-10-02 >= 96.0% -> positive_letter due; sending it steps stages down from "
+          "concern_letter");
+  }
+  {
+    EventLog worse = log;
+    worse.Amend("P1", D("2025-10-01"), v1::AM, "/", "I", D("2025-10-02"));
+    CHECK(Due(Evaluate(worse, "2025-10-02"), "positive_letter") == nullptr);
+  }
+  log.Mark("P1", D("2025-10-02"), v1::PM, "\\");
+  Register(log, "P1", "2025-10-03", "2025-10-03");
+  log.Letter("P1", "positive_letter", D("2025-10-06"));
+  Register(log, "P1", "2025-10-06", "2025-10-06");
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-10-06");
+    const v1::LadderState& ladder = LadderOf(e, "stages");
+    CHECK(ladder.stage().empty());  // stepped down from the first stage
+    REQUIRE(ladder.history_size() == 2);
+    CHECK(ladder.history(0).step_id() == "concern_letter");  // still a fact
+    CHECK(ladder.history(1).step_id() == "positive_letter");
+    CHECK(ladder.history(1).stepped_down());
+    CHECK(ladder.history(1).stepped_down_to().empty());
+    CHECK(Due(e, "positive_letter") == nullptr);
+    CHECK(Due(e, "concern_letter") == nullptr);  // 50/52 = 96.2%
+  }
+  // Five days of O: below 96% again, the concern letter is due again.
+  Register(log, "P1", "2025-10-07", "2025-10-17", Days("2025-10-13", "2025-10-17", "O"));
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-10-17");
+    REQUIRE(Due(e, "concern_letter") != nullptr);
+    CHECK(Due(e, "positive_letter") == nullptr);  // not on the ladder
+  }
+  log.Letter("P1", "concern_letter", D("2025-10-20"));
+  CHECK(LadderOf(Evaluate(log, "2025-10-20"), "stages").stage() == "concern_letter");
+  CHECK(LadderOf(Evaluate(log, "2025-10-20"), "stages").history_size() == 3);
+}
+
+TEST_CASE(
+    "seed 001: stepping down from the monitoring letter restarts the monitoring of the "
+    "stage below",
+    "[escalation]") {
+  EventLog log = NewSchool(LoadPolicy(kSeed001));
+  Register(log, "P1", "2025-09-01", "2025-09-12", {{{"2025-09-12", 1}, "I"}});
+  log.Letter("P1", "concern_letter", D("2025-09-15"));
+  Register(log, "P1", "2025-09-15", "2025-09-19", Days("2025-09-17", "2025-09-19", "O"));
+  log.Letter("P1", "monitoring_letter", D("2025-09-22"));
+  Register(log, "P1", "2025-09-22", "2025-10-06");
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-10-06");
+    CHECK(LadderOf(e, "stages").monitoring().improved());
+    REQUIRE(Due(e, "positive_letter") != nullptr);
+    CHECK(Due(e, "teacher_meeting") == nullptr);
+  }
+  log.Letter("P1", "positive_letter", D("2025-10-07"));
+  const v1::PupilEscalation e = Evaluate(log, "2025-10-07");
+  const v1::LadderState& ladder = LadderOf(e, "stages");
+  CHECK(ladder.stage() == "concern_letter");
+  CHECK(ladder.since() == "2025-10-07");
+  CHECK(ladder.history(2).stepped_down_to() == "concern_letter");
+  // Seed 001's thresholds are year to date: still below 90% (47/54), so the
+  // monitoring letter is due again from the stage below.
+  CHECK(Due(e, "monitoring_letter") != nullptr);
+  CHECK(Due(e, "positive_letter") == nullptr);  // sent since the stage began
+}
+
+TEST_CASE(
+    "seed 000: a pupil with a child-protection plan gets the home visit from the first day and "
+    "first in the worklist, and the explanation says why",
+    "[escalation]") {
+  EventLog log = NewSchool(LoadPolicy(kSeed000), Vulnerable("P1"));
+  log.Enrol(testing::MakePupil("P2", 4), D("2025-09-01"), D("2025-08-01"));
+  Register(log, "P1", "2025-09-01", "2025-09-05", Days("2025-09-05", "2025-09-05", "O"));
+  Register(log, "P2", "2025-09-01", "2025-09-05", Days("2025-09-04", "2025-09-05", "O"));
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-09-05");
+    const v1::DueAction* visit = Due(e, "home_visit_3_days");
+    REQUIRE(visit != nullptr);
+    CHECK(visit->priority() == 115);
+    CHECK(visit->due_on() == "2025-09-05");
+    CHECK(visit->cohort_rules_size() == 1);
+    CHECK(visit->cohort_rules(0) == "vulnerable_visited_first");
+    CHECK(visit->explanation().threshold() == 1);
+    CHECK(visit->explanation().sentence() ==
+          "1 day in a row G/N/O/U (2025-26 to date, 2025-08-01..2025-09-05) on 2025-09-05 >= 1 "
+          "-> home visit due (cohort rule vulnerable_visited_first (child-protection plan): "
+          "threshold 1 instead of 3); priority 115 (+20, cohort rule vulnerable_visited_first: "
+          "child-protection plan)");
+  }
+  CHECK(Due(Evaluate(log, "2025-09-05", "P2"), "home_visit_3_days") == nullptr);  // 2 of 3
+  Register(log, "P2", "2025-09-08", "2025-09-08", Days("2025-09-08", "2025-09-08", "O"));
+  Register(log, "P1", "2025-09-08", "2025-09-08");
+  v1::ListDueActionsRequest visits;
+  visits.set_action(v1::HOME_VISIT);
+  CHECK(Worklist(log, visits, "2025-09-08") ==
+        std::vector<std::string>{"P1:home_visit_3_days", "P2:home_visit_3_days"});
+  const v1::PupilEscalation p2 = Evaluate(log, "2025-09-08", "P2");
+  const v1::DueAction* plain = Due(p2, "home_visit_3_days");
+  REQUIRE(plain != nullptr);
+  CHECK(plain->priority() == 95);
+  CHECK(plain->cohort_rules_size() == 0);
+  // The plan ends: from then on the pupil is not in the cohort.
+  v1::Pupil ended = testing::MakePupil("P1", 4);
+  log.Update(ended, D("2025-09-09"), D("2025-09-09"));
+  Register(log, "P1", "2025-09-09", "2025-09-09", Days("2025-09-09", "2025-09-09", "O"));
+  CHECK(Due(Evaluate(log, "2025-09-09"), "home_visit_3_days") == nullptr);
+}
+
+TEST_CASE(
+    "national: 16 days of illness bring the sickness return once per illness; a new illness "
+    "after the return brings it again",
+    "[escalation]") {
+  EventLog log = NewSchool(LoadPolicy("national_base_england_2024.textproto"));
+  // Ill from 2025-09-01 to 09-24: the 15th school day is 09-19, the 16th 09-22.
+  Register(log, "P1", "2025-09-01", "2025-09-26", Days("2025-09-01", "2025-09-24", "I"));
+  CHECK(Due(Evaluate(log, "2025-09-18"), "sickness_return_15_days") == nullptr);  // 14 days
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-09-19");
+    const v1::DueAction* due = Due(e, "sickness_return_15_days");
+    REQUIRE(due != nullptr);  // the 15th day
+    CHECK(due->action() == v1::LA_RETURN);
+    CHECK(due->due_on() == "2025-09-19");
+  }
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-09-22");
+    REQUIRE(Due(e, "sickness_return_15_days") != nullptr);
+    CHECK(Due(e, "sickness_return_15_days")->due_on() == "2025-09-19");
+  }
+  v1::ActionRecorded& sent = log.Action("P1", "return-1", v1::REFERRAL_MADE, D("2025-09-22"));
+  sent.set_trigger_id("sickness_return_15_days");
+  sent.set_referred_to(v1::LOCAL_AUTHORITY);
+  CHECK(Due(Evaluate(log, "2025-09-22"), "sickness_return_15_days") == nullptr);
+  // The same illness goes on two more days after the return: not again.
+  CHECK(Due(Evaluate(log, "2025-09-26"), "sickness_return_15_days") == nullptr);
+  // A new illness: due again from its first day.
+  Register(log, "P1", "2025-09-29", "2025-10-03", Days("2025-10-02", "2025-10-03", "I"));
+  CHECK(Due(Evaluate(log, "2025-10-01"), "sickness_return_15_days") == nullptr);
+  const v1::PupilEscalation later = Evaluate(log, "2025-10-03");
+  const v1::DueAction* again = Due(later, "sickness_return_15_days");
+  REQUIRE(again != nullptr);
+  CHECK(again->due_on() == "2025-10-02");
+}
+
+TEST_CASE("the new rules are validated, naming the rule", "[escalation]") {
+  const v1::EscalationPolicy good = LoadPolicy(kSeed001);
+  auto message = [](const v1::EscalationPolicy& p) {
+    absl::Status s = ledger::ValidateEscalationPolicy(p, kWeeks, "policy");
+    CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+    return std::string(s.message());
+  };
+  {
+    v1::EscalationPolicy p = good;
+    p.mutable_review_points(0)->add_dates("02-30");
+    CHECK(message(p) ==
+          "policy.review_points[0] (\"review_points\").dates[5]: \"02-30\" is not a month and day "
+          "MM-DD");
+  }
+  {
+    v1::EscalationPolicy p = good;
+    p.mutable_review_points(0)->clear_dates();
+    CHECK(message(p) ==
+          "policy.review_points[0] (\"review_points\"): names no date (dates, half_term_ends or "
+          "term_ends)");
+  }
+  {
+    v1::EscalationPolicy p = good;
+    p.mutable_review_points(0)->set_ladder_id("ladder_9");
+    CHECK(message(p) ==
+          "policy.review_points[0] (\"review_points\").ladder_id: \"ladder_9\" is not a ladder of "
+          "the policy");
+  }
+  {
+    v1::EscalationPolicy p = good;
+    p.mutable_review_points(0)->set_review_id("concern_letter");
+    CHECK(message(p) ==
+          "policy.review_points[0] (\"concern_letter\").review_id: \"concern_letter\" is already "
+          "the id of another rule");
+  }
+  {
+    v1::EscalationPolicy p = good;
+    p.mutable_improvement_rules(0)->mutable_attendance()->set_comparison(v1::BELOW);
+    CHECK(message(p) ==
+          "policy.improvement_rules[0] (\"positive_letter\").attendance.comparison: improvement "
+          "is attendance AT_OR_ABOVE or ABOVE a level");
+  }
+  {
+    v1::EscalationPolicy p = good;
+    p.mutable_improvement_rules(0)->clear_attendance();
+    CHECK(message(p) ==
+          "policy.improvement_rules[0] (\"positive_letter\"): says not what counts as improved "
+          "(attendance or band_set_id)");
+  }
+  {
+    v1::EscalationPolicy p = good;
+    p.mutable_improvement_rules(0)->clear_ladder_id();
+    CHECK(message(p) ==
+          "policy.improvement_rules[0] (\"positive_letter\").review_id: a rule for every pupil "
+          "(no ladder_id) is judged at a review point, else it would be due every day");
+  }
+  {
+    v1::EscalationPolicy p = good;
+    p.mutable_improvement_rules(0)->add_from_steps("letter_9");
+    CHECK(message(p) ==
+          "policy.improvement_rules[0] (\"positive_letter\").from_steps[0]: \"letter_9\" is not a "
+          "step of ladder \"stages\"");
+  }
+  {
+    v1::EscalationPolicy p = good;
+    p.mutable_improvement_rules(0)->set_band_set_id("ladder_bands");
+    p.mutable_improvement_rules(0)->add_band_ids("gold");
+    CHECK(message(p) ==
+          "policy.improvement_rules[0] (\"positive_letter\").band_ids[0]: \"gold\" is not a band "
+          "of band set \"ladder_bands\"");
+  }
+  {
+    v1::EscalationPolicy p = LoadPolicy(kSeed000);
+    p.mutable_cohort_rules(0)->mutable_earlier_triggers(0)->set_threshold(3);
+    CHECK(message(p) ==
+          "policy.cohort_rules[0] (\"vulnerable_visited_first\").earlier_triggers[0].threshold: 3 "
+          "is not in 1..2 (below the trigger's own threshold, 3)");
+  }
+  {
+    v1::EscalationPolicy p = LoadPolicy(kSeed000);
+    p.mutable_cohort_rules(0)->mutable_earlier_triggers(0)->set_trigger_id("nope");
+    CHECK(message(p) ==
+          "policy.cohort_rules[0] (\"vulnerable_visited_first\").earlier_triggers[0].trigger_id: "
+          "\"nope\" is not a trigger of the policy");
+  }
+  {
+    v1::EscalationPolicy p = LoadPolicy(kSeed000);
+    p.mutable_cohort_rules(0)->clear_cohorts();
+    CHECK(message(p) ==
+          "policy.cohort_rules[0] (\"vulnerable_visited_first\").cohorts: names no cohort");
+  }
+  {
+    v1::EscalationPolicy p = LoadPolicy(kSeed000);
+    p.mutable_cohort_rules(0)->clear_actions();
+    CHECK(message(p) ==
+          "policy.cohort_rules[0] (\"vulnerable_visited_first\").actions: a priority_boost names "
+          "the actions it raises");
+  }
+  {
+    v1::EscalationPolicy p = LoadPolicy(kSeed000);
+    p.mutable_triggers(1)->set_once_per_spell(true);  // home_visit_3_days: CONSECUTIVE
+    CHECK(message(p) ==
+          "policy.triggers[1] (\"home_visit_3_days\").once_per_spell: only a COUNT_IN_WINDOW "
+          "trigger counts spells");
+  }
+}
+
+}  // namespace
+}  // namespace attendance::projections

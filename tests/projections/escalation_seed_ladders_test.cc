@@ -1,0 +1,360 @@
+// Seeds 002, 003 and 004 driven through their whole ladders over the
+// 2025-26 calendar with marks, letters and meetings, checking the stage, the
+// due actions and the explanation at each step, and each new threshold at
+// exactly its edge (seeds 000 and 001 are in escalation_test.cc).
+#include "absl/strings/match.h"
+#include "escalation_helpers.h"
+
+namespace attendance::projections {
+namespace {
+
+using namespace esc_test;  // NOLINT: test helpers
+
+const char* const kSeed002 = "002_banded_attendance_strategy.textproto";
+const char* const kSeed003 = "003_five_foundations_attendance_strategy.textproto";
+const char* const kSeed004 = "004_tks_attend_to_achieve.textproto";
+
+TEST_CASE(
+    "seed 002: acknowledgement letter below 95%, improvement meeting below 92% with its 4-weekly "
+    "review, the intent-to-Fast-Track letter without improvement, then back into 92-94.9% steps "
+    "down",
+    "[escalation]") {
+  EventLog log = NewSchool(LoadPolicy(kSeed002));
+  // A whole day ill in the first fortnight: 18/20 = 90.0%.
+  Register(log, "P1", "2025-09-01", "2025-09-12", Days("2025-09-05", "2025-09-05", "I"));
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-09-12");
+    const v1::DueAction* ack = Due(e, "acknowledgement_letter");
+    REQUIRE(ack != nullptr);
+    CHECK(ack->action() == v1::LETTER);
+    CHECK(ack->priority() == 50);
+    CHECK(ack->explanation().sentence() ==
+          "attendance 90.0% (18/20 sessions, 2025-26 to date) on 2025-09-12 < 95.0% -> "
+          "acknowledgement_letter due");
+    CHECK(Due(e, "attendance_improvement_meeting") == nullptr);  // after the letter
+    CHECK(BandOf(e, "bands") == "improvement_meeting");
+  }
+  log.Letter("P1", "acknowledgement_letter", D("2025-09-15"));
+  Register(log, "P1", "2025-09-15", "2025-09-15");
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-09-15");
+    CHECK(LadderOf(e, "band_actions").stage() == "acknowledgement_letter");
+    const v1::DueAction* meeting = Due(e, "attendance_improvement_meeting");
+    REQUIRE(meeting != nullptr);
+    CHECK(meeting->action() == v1::MEETING);
+    CHECK(meeting->explanation().sentence() ==
+          "attendance 90.9% (20/22 sessions, 2025-26 to date) on 2025-09-15 < 92.0% -> "
+          "attendance_improvement_meeting due");
+  }
+  // The meeting, with a 95% target reviewed four weeks on.
+  v1::ActionRecorded& meeting = log.Action("P1", "aim-1", v1::MEETING_HELD, D("2025-09-16"));
+  meeting.set_step_id("attendance_improvement_meeting");
+  meeting.set_target_basis_points(9500);
+  meeting.set_review_on("2025-10-14");
+  // Three days of O during the 20 school days' monitoring (to 10-14).
+  Register(log, "P1", "2025-09-16", "2025-10-14", Days("2025-10-01", "2025-10-03", "O"));
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-10-13");
+    const v1::LadderState& ladder = LadderOf(e, "band_actions");
+    CHECK(ladder.stage() == "attendance_improvement_meeting");
+    CHECK(ladder.since() == "2025-09-16");
+    CHECK(ladder.history(1).action_id() == "aim-1");
+    CHECK(ladder.monitoring().running());
+    CHECK(ladder.monitoring().ends_on() == "2025-10-14");
+    CHECK(Due(e, "fast_track_intent_letter") == nullptr);
+    CHECK(Due(e, "aim-1") == nullptr);
+  }
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-10-14");
+    CHECK_FALSE(LadderOf(e, "band_actions").monitoring().improved());
+    const v1::DueAction* intent = Due(e, "fast_track_intent_letter");
+    REQUIRE(intent != nullptr);
+    CHECK(intent->due_on() == "2025-10-14");
+    CHECK(intent->explanation().sentence() ==
+          "year to date 87.5% (56/64) on 2025-10-14 not > 91.7% (22/24) on 2025-09-16 -> no "
+          "improvement after attendance_improvement_meeting -> fast_track_intent_letter due");
+    const v1::DueAction* review = Due(e, "aim-1");  // the 4-weekly review of the target
+    REQUIRE(review != nullptr);
+    CHECK(review->action() == v1::REVIEW);
+    CHECK(review->explanation().sentence() ==
+          "attendance 85.0% (34/40 sessions, 2025-09-17..2025-10-14) not >= 95.0% target set at "
+          "meeting aim-1 held 2025-09-16 -> target not met; review due on 2025-10-14");
+  }
+  log.Action("P1", "aim-1-review", v1::MEETING_HELD, D("2025-10-15"))
+      .set_reviews_action_id("aim-1");
+  log.Letter("P1", "fast_track_intent_letter", D("2025-10-15"));
+  // Present from then on: back to 92.0% exactly after 36 more sessions
+  // (92/100 on 2025-11-14), a session short the day before (90/98 = 91.8%).
+  Register(log, "P1", "2025-10-15", "2025-11-14");
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-11-13");
+    CHECK(LadderOf(e, "band_actions").stage() == "fast_track_intent_letter");
+    CHECK(Due(e, "improved_to_92") == nullptr);
+    CHECK(Due(e, "aim-1") == nullptr);  // reviewed
+    CHECK(e.due_size() == 0);
+  }
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-11-14");
+    CHECK(BandOf(e, "bands") == "lead_and_slt");  // [92, 95): 92.0% is in
+    const v1::DueAction* positive = Due(e, "improved_to_92");
+    REQUIRE(positive != nullptr);
+    CHECK(positive->action() == v1::POSITIVE_LETTER);
+    CHECK(positive->explanation().sentence() ==
+          "attendance 92.0% (92/100 sessions, 2025-26 to date) on 2025-11-14 in band "
+          "lead_and_slt of bands -> improved_to_92 due; sending it steps band_actions down from "
+          "fast_track_intent_letter");
+    CHECK(Due(e, "improved_to_95") == nullptr);
+  }
+  log.Letter("P1", "improved_to_92", D("2025-11-17"));
+  Register(log, "P1", "2025-11-17", "2025-12-19");
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-11-17");
+    const v1::LadderState& ladder = LadderOf(e, "band_actions");
+    CHECK(ladder.stage() == "attendance_improvement_meeting");  // a stage down
+    CHECK(ladder.since() == "2025-11-17");
+    REQUIRE(ladder.history_size() == 4);
+    CHECK(ladder.history(3).stepped_down());
+    CHECK(ladder.history(3).stepped_down_to() == "attendance_improvement_meeting");
+    // The meeting's monitoring restarts from the step down.
+    CHECK(ladder.monitoring().started_on() == "2025-11-17");
+    CHECK(ladder.monitoring().ends_on() == "2025-12-15");
+    CHECK(e.due_size() == 0);
+  }
+  {
+    // The new monitoring improved (the year to date rose): no intent letter.
+    const v1::PupilEscalation e = Evaluate(log, "2025-12-15");
+    CHECK(LadderOf(e, "band_actions").monitoring().improved());
+    CHECK(Due(e, "fast_track_intent_letter") == nullptr);
+  }
+}
+
+TEST_CASE("seed 002: thresholds at exactly 95% and 92%, and the end-of-term letter at 95%",
+          "[escalation]") {
+  {
+    // 19/20 = 95.0%: not below 95%.
+    EventLog log = NewSchool(LoadPolicy(kSeed002));
+    Register(log, "P1", "2025-09-01", "2025-09-12", {{{"2025-09-12", 1}, "O"}});
+    const v1::PupilEscalation e = Evaluate(log, "2025-09-12");
+    CHECK(Due(e, "acknowledgement_letter") == nullptr);
+    CHECK(BandOf(e, "bands") == "lead_and_teachers");
+  }
+  {
+    // 23/25 = 92.0% after the letter: not below 92%; 22/25 would be.
+    EventLog log = NewSchool(LoadPolicy(kSeed002));
+    Register(log, "P1", "2025-09-01", "2025-09-12", {{{"2025-09-12", 1}, "I"}});
+    log.Letter("P1", "acknowledgement_letter", D("2025-09-12"));
+    Register(log, "P1", "2025-09-15", "2025-09-16", {{{"2025-09-16", 1}, "I"}});
+    log.Mark("P1", D("2025-09-17"), v1::AM, "/");
+    CHECK(Due(Evaluate(log, "2025-09-17"), "attendance_improvement_meeting") == nullptr);
+    log.Amend("P1", D("2025-09-17"), v1::AM, "/", "I", D("2025-09-17"));
+    CHECK(Due(Evaluate(log, "2025-09-17"), "attendance_improvement_meeting") != nullptr);
+  }
+  {
+    // The end-of-term letter: judged on the term's last school day; 95%
+    // over the term exactly passes, below it does not.
+    EventLog log = NewSchool(LoadPolicy(kSeed002));
+    log.Enrol(testing::MakePupil("P2", 4), D("2025-09-01"), D("2025-08-01"));
+    // Autumn 2025: 75 school days, 150 sessions; 7 missed = 95.3%, 8 = 94.7%.
+    Absences seven = Days("2025-09-01", "2025-09-03", "I");
+    seven[{"2025-09-04", 0}] = "I";
+    Register(log, "P1", "2025-09-01", "2025-12-19", seven);
+    Register(log, "P2", "2025-09-01", "2025-12-19", Days("2025-09-01", "2025-09-04", "I"));
+    CHECK(Due(Evaluate(log, "2025-12-18"), "term_95_letter") == nullptr);
+    const v1::PupilEscalation e = Evaluate(log, "2025-12-19");
+    const v1::DueAction* letter = Due(e, "term_95_letter");
+    REQUIRE(letter != nullptr);
+    CHECK(letter->due_on() == "2025-12-19");
+    CHECK(letter->ladder_id().empty());
+    CHECK(letter->explanation().sentence() ==
+          "attendance 95.3% (143/150 sessions, Autumn 2025-26) on 2025-12-19 >= 95.0% -> "
+          "term_95_letter due");
+    CHECK(Due(Evaluate(log, "2025-12-19", "P2"), "term_95_letter") == nullptr);
+    // Still due in the holiday, until it is sent.
+    CHECK(Due(Evaluate(log, "2026-01-02"), "term_95_letter") != nullptr);
+    log.Letter("P1", "term_95_letter", D("2026-01-05"));
+    CHECK(Due(Evaluate(log, "2026-01-05"), "term_95_letter") == nullptr);
+  }
+}
+
+TEST_CASE("seed 003: multi-agency support below 90%, exactly 90% not, the referral recorded",
+          "[escalation]") {
+  EventLog log = NewSchool(LoadPolicy(kSeed003));
+  // 18/20 = 90.0%: not below 90%.
+  Register(log, "P1", "2025-09-01", "2025-09-12", Days("2025-09-12", "2025-09-12", "I"));
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-09-12");
+    CHECK(Due(e, "multi_agency_support") == nullptr);
+    CHECK(BandOf(e, "tiers") == "universal_and_early");
+    CHECK(LadderOf(e, "multi_agency").stage().empty());
+  }
+  // One more session missed: 20/23 = 87.0% on 2025-09-16 (PM not yet
+  // marked)... and the day before, 20/22 = 90.9%.
+  Register(log, "P1", "2025-09-15", "2025-09-15");
+  log.Mark("P1", D("2025-09-16"), v1::AM, "O");
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-09-16");
+    const v1::DueAction* referral = Due(e, "multi_agency_support");
+    REQUIRE(referral != nullptr);
+    CHECK(referral->action() == v1::REFERRAL);
+    CHECK(referral->explanation().sentence() ==
+          "attendance 87.0% (20/23 sessions, 2025-26 to date) on 2025-09-16 < 90.0% -> "
+          "multi_agency_support due");
+    CHECK(BandOf(e, "tiers") == "tier_3");
+  }
+  v1::ActionRecorded& referral = log.Action("P1", "ref-1", v1::REFERRAL_MADE, D("2025-09-17"));
+  referral.set_step_id("multi_agency_support");
+  referral.set_referred_to(v1::EARLY_HELP);
+  const v1::PupilEscalation e = Evaluate(log, "2025-09-17");
+  const v1::LadderState& ladder = LadderOf(e, "multi_agency");
+  CHECK(ladder.stage() == "multi_agency_support");
+  CHECK(ladder.since() == "2025-09-17");
+  CHECK(ladder.history(0).action_id() == "ref-1");
+  CHECK(Due(e, "multi_agency_support") == nullptr);
+}
+
+TEST_CASE(
+    "seed 004: catch-up card below 98%, its 10 days without 98% bring the letter, then the "
+    "parent meeting, its 15-day penalty-notice monitoring, and the Attendance Panel",
+    "[escalation]") {
+  EventLog log = NewSchool(LoadPolicy(kSeed004));
+  Register(log, "P1", "2025-09-01", "2025-09-05", {{{"2025-09-05", 1}, "I"}});
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-09-05");
+    const v1::DueAction* card = Due(e, "catch_up_card");
+    REQUIRE(card != nullptr);
+    CHECK(card->action() == v1::REVIEW);
+    CHECK(card->explanation().sentence() ==
+          "attendance 90.0% (9/10 sessions, 2025-26 to date) on 2025-09-05 < 98.0% -> "
+          "catch_up_card due");
+    CHECK(BandOf(e, "waves") == "wave_2");
+  }
+  // The form tutor's talk and catch-up card, recorded as a meeting.
+  log.Action("P1", "card-1", v1::MEETING_HELD, D("2025-09-08")).set_step_id("catch_up_card");
+  Register(log, "P1", "2025-09-08", "2025-09-22", {{{"2025-09-10", 0}, "O"}});
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-09-19");
+    CHECK(LadderOf(e, "wave_steps").stage() == "catch_up_card");
+    CHECK(LadderOf(e, "wave_steps").monitoring().running());
+    CHECK(Due(e, "wave_letter") == nullptr);
+  }
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-09-22");
+    const v1::DueAction* letter = Due(e, "wave_letter");
+    REQUIRE(letter != nullptr);
+    CHECK(letter->due_on() == "2025-09-22");
+    CHECK(letter->explanation().sentence() ==
+          "attendance 95.0% (19/20 sessions, monitoring after catch_up_card, "
+          "2025-09-09..2025-09-22) not >= 98.0% -> no improvement after catch_up_card -> "
+          "wave_letter due");
+  }
+  log.Letter("P1", "wave_letter", D("2025-09-23"));
+  Register(log, "P1", "2025-09-23", "2025-09-23");
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-09-23");
+    CHECK(LadderOf(e, "wave_steps").stage() == "wave_letter");
+    const v1::DueAction* meeting = Due(e, "parent_meeting");
+    REQUIRE(meeting != nullptr);
+    CHECK(meeting->action() == v1::MEETING);
+    CHECK(meeting->explanation().sentence() ==
+          "attendance 94.1% (32/34 sessions, 2025-26 to date) on 2025-09-23 < 98.0% -> "
+          "parent_meeting due");
+  }
+  // The parent meeting starts the 15-school-day monitoring (to 10-15), with
+  // a target and a review date agreed.
+  v1::ActionRecorded& meeting = log.Action("P1", "meet-1", v1::MEETING_HELD, D("2025-09-24"));
+  meeting.set_step_id("parent_meeting");
+  meeting.set_target_basis_points(9800);
+  meeting.set_review_on("2025-10-15");
+  Register(log, "P1", "2025-09-24", "2025-10-15", Days("2025-10-06", "2025-10-07", "O"));
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-10-14");
+    CHECK(LadderOf(e, "wave_steps").monitoring().ends_on() == "2025-10-15");
+    CHECK(Due(e, "attendance_panel") == nullptr);
+  }
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-10-15");
+    const v1::DueAction* panel = Due(e, "attendance_panel");
+    REQUIRE(panel != nullptr);
+    CHECK(panel->action() == v1::MEETING);
+    // Both conditions: no improvement, and below 95%.
+    CHECK(panel->explanation().sentence() ==
+          "attendance 90.9% (60/66 sessions, 2025-26 to date) on 2025-10-15 < 95.0% -> "
+          "attendance_panel due");
+    const v1::DueAction* review = Due(e, "meet-1");
+    REQUIRE(review != nullptr);
+    CHECK(absl::StrContains(review->explanation().sentence(), "-> target not met"));
+  }
+  log.Action("P1", "panel-1", v1::PANEL_HELD, D("2025-10-16")).set_step_id("attendance_panel");
+  const v1::PupilEscalation e = Evaluate(log, "2025-10-16");
+  CHECK(LadderOf(e, "wave_steps").stage() == "attendance_panel");
+  CHECK(LadderOf(e, "wave_steps").history_size() == 4);
+  CHECK(Due(e, "attendance_panel") == nullptr);
+}
+
+TEST_CASE(
+    "seed 004: the catch-up card improved; back to 98% exactly steps the wave down with a "
+    "congratulations letter; 98% over the term brings the end-of-term letter",
+    "[escalation]") {
+  EventLog log = NewSchool(LoadPolicy(kSeed004));
+  Register(log, "P1", "2025-09-01", "2025-09-05", {{{"2025-09-05", 1}, "I"}});
+  log.Action("P1", "card-1", v1::MEETING_HELD, D("2025-09-08")).set_step_id("catch_up_card");
+  Register(log, "P1", "2025-09-08", "2025-12-19");
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-09-22");
+    CHECK(LadderOf(e, "wave_steps").monitoring().improved());
+    CHECK(Due(e, "wave_letter") == nullptr);
+  }
+  // 47/48 = 97.9% on 10-02, 49/50 = 98.0% on 10-03: exceptional is [98, 100].
+  CHECK(Due(Evaluate(log, "2025-10-02"), "back_to_exceptional") == nullptr);
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-10-03");
+    CHECK(BandOf(e, "waves") == "exceptional");
+    const v1::DueAction* letter = Due(e, "back_to_exceptional");
+    REQUIRE(letter != nullptr);
+    CHECK(letter->explanation().sentence() ==
+          "attendance 98.0% (49/50 sessions, 2025-26 to date) on 2025-10-03 in band exceptional "
+          "of waves -> back_to_exceptional due; sending it steps wave_steps down from "
+          "catch_up_card");
+  }
+  log.Letter("P1", "back_to_exceptional", D("2025-10-06"));
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-10-06");
+    CHECK(LadderOf(e, "wave_steps").stage().empty());
+    CHECK(LadderOf(e, "wave_steps").history(1).stepped_down());
+    CHECK(e.due_size() == 0);
+  }
+  // The Autumn term: 149/150 = 99.3%, at least 98%.
+  CHECK(Due(Evaluate(log, "2025-12-18"), "excellent_attendance_letter") == nullptr);
+  const v1::PupilEscalation e = Evaluate(log, "2025-12-19");
+  const v1::DueAction* letter = Due(e, "excellent_attendance_letter");
+  REQUIRE(letter != nullptr);
+  CHECK(letter->due_on() == "2025-12-19");
+  CHECK(letter->action() == v1::POSITIVE_LETTER);
+}
+
+TEST_CASE("seeds 002 and 004: vulnerable pupils' N codes to resolve come first", "[escalation]") {
+  for (const char* file : {kSeed002, kSeed004}) {
+    INFO(file);
+    // P2 is looked after: first, ahead of P1 (who sorts first on a tie).
+    v1::Pupil looked_after = testing::MakePupil("P2", 4);
+    looked_after.set_looked_after(true);
+    EventLog log = NewSchool(LoadPolicy(file), looked_after);
+    log.Enrol(testing::MakePupil("P1", 4), D("2025-09-01"), D("2025-08-01"));
+    // An N on 09-01 for both, never resolved: past the 5-school-day deadline.
+    for (const char* pupil : {"P1", "P2"}) {
+      Register(log, pupil, "2025-09-01", "2025-09-12", {{{"2025-09-01", 0}, "N"}});
+    }
+    v1::ListDueActionsRequest resolve;
+    resolve.set_action(v1::RESOLVE_N_CODE);
+    CHECK(Worklist(log, resolve, "2025-09-12") ==
+          std::vector<std::string>{"P2:n_code_deadline", "P1:n_code_deadline"});
+    const v1::PupilEscalation e = Evaluate(log, "2025-09-12", "P2");
+    REQUIRE(Due(e, "n_code_deadline") != nullptr);
+    CHECK(Due(e, "n_code_deadline")->priority() == 100);  // 90 + 10
+    CHECK(absl::StrContains(Due(e, "n_code_deadline")->explanation().sentence(),
+                            "; priority 100 (+10, cohort rule "));
+  }
+}
+
+}  // namespace
+}  // namespace attendance::projections
