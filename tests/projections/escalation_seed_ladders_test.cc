@@ -4,6 +4,7 @@
 // exactly its edge (seeds 000 and 001 are in escalation_test.cc).
 #include "absl/strings/match.h"
 #include "escalation_helpers.h"
+#include "projections/escalation_reports.h"
 
 namespace attendance::projections {
 namespace {
@@ -174,6 +175,28 @@ TEST_CASE("seed 002: thresholds at exactly 95% and 92%, and the end-of-term lett
     log.Letter("P1", "term_95_letter", D("2026-01-05"));
     CHECK(Due(Evaluate(log, "2026-01-05"), "term_95_letter") == nullptr);
   }
+}
+
+TEST_CASE("SimulatePolicy does an end-of-term letter once, not every week after the term",
+          "[escalation]") {
+  const v1::EscalationPolicy policy = LoadPolicy(kSeed002);
+  EventLog log = NewSchool(policy);
+  Register(log, "P1", "2025-09-01", "2026-01-30");
+  v1::SimulatePolicyRequest request;
+  request.set_school_id("school-1");
+  *request.mutable_policy() = policy;
+  request.set_from("2025-09-01");
+  request.set_to("2026-01-30");
+  absl::StatusOr<v1::SimulatePolicyResponse> r =
+      SimulatePolicy(Fold(log), request, D("2026-02-02"));
+  REQUIRE(r.ok());
+  std::map<std::string, std::uint32_t> letters;  // half-term -> term_95_letter due
+  for (const v1::HalfTermSimulation& h : r->half_terms()) {
+    for (const v1::RuleTally& t : h.simulated()) {
+      if (t.rule_id() == "term_95_letter") letters[h.half_term()] += t.due();
+    }
+  }
+  CHECK(letters == std::map<std::string, std::uint32_t>{{"Autumn 2", 1}});
 }
 
 TEST_CASE("seed 003: multi-agency support below 90%, exactly 90% not, the referral recorded",
