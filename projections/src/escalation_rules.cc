@@ -115,7 +115,7 @@ bool InCohort(const v1::Pupil& p, v1::PupilCohort cohort) {
     case v1::COHORT_LOOKED_AFTER:
       return p.looked_after();
     case v1::COHORT_SEND:
-      return p.send() != v1::SEND_STATUS_UNSPECIFIED;
+      return p.send() == v1::SEN_SUPPORT || p.send() == v1::EHC_PLAN;
     default:
       return false;
   }

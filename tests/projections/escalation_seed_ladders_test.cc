@@ -379,5 +379,39 @@ TEST_CASE("seeds 002 and 004: vulnerable pupils' N codes to resolve come first",
   }
 }
 
+TEST_CASE("seed 002's first-response list calls SEN pupils first (CP, CIC, SEN priority calls)",
+          "[escalation]") {
+  auto order = [](const char* file) {
+    v1::Pupil send = testing::MakePupil("P2", 4);
+    send.set_send(v1::SEN_SUPPORT);
+    EventLog log = NewSchool(LoadPolicy(file), send);
+    log.Enrol(testing::MakePupil("P1", 4), D("2025-09-01"), D("2025-08-01"));
+    for (const char* p : {"P1", "P2"}) {
+      Register(log, p, "2025-09-01", "2025-09-09");
+      log.Mark(p, D("2025-09-10"), v1::AM, "N");
+    }
+    v1::ListFirstResponseRequest request;
+    request.set_school_id("school-1");
+    request.set_as_of("2025-09-10");
+    request.set_as_of_time("10:00");
+    absl::StatusOr<v1::ListFirstResponseResponse> r = QueryFirstResponse(Fold(log), request, 0, 0);
+    REQUIRE(r.ok());
+    std::vector<std::string> out;
+    for (const v1::FirstResponseEntry& e : r->entries()) {
+      out.push_back(e.pupil_id() + (e.vulnerable() ? "*" : ""));
+      if (e.vulnerable()) {
+        CHECK(e.sentence() ==
+              "no reason for absence (N) by the close of the morning register on 2025-09-10; "
+              "send -> call today");
+      }
+    }
+    return out;
+  };
+  CHECK(order(kSeed002) == std::vector<std::string>{"P2*", "P1"});
+  // Seed 001 has no such rule: SEND alone is not a first-response priority.
+  CHECK(order("001_all_saints_ce_primary_attendance_and_absence_policy_2024_27.textproto") ==
+        std::vector<std::string>{"P1", "P2"});
+}
+
 }  // namespace
 }  // namespace attendance::projections
