@@ -261,12 +261,27 @@ bool ContactedOn(const std::vector<ActionFact>* actions, Day first, Day last) {
   });
 }
 
-std::vector<std::string> VulnerableCohorts(const v1::Pupil* details) {
+// Child-protection plan, child in need, looked after; and SEND where a
+// cohort rule of the policy puts SEND pupils' calls or home visits first
+// (seed 002: "CP, CIC, SEN priority phone calls").
+std::vector<std::string> VulnerableCohorts(const v1::Pupil* details,
+                                           const v1::EscalationPolicy& policy) {
   std::vector<std::string> out;
   if (details == nullptr) return out;
   if (details->child_protection_plan()) out.push_back("child_protection_plan");
   if (details->child_in_need()) out.push_back("child_in_need");
   if (details->looked_after()) out.push_back("looked_after");
+  if (details->send() != v1::SEN_SUPPORT && details->send() != v1::EHC_PLAN) return out;
+  for (const v1::CohortRule& rule : policy.cohort_rules()) {
+    const bool send = std::find(rule.cohorts().begin(), rule.cohorts().end(), v1::COHORT_SEND) !=
+                      rule.cohorts().end();
+    const bool contact = std::any_of(rule.actions().begin(), rule.actions().end(),
+                                     [](int a) { return a == v1::CALL || a == v1::HOME_VISIT; });
+    if (send && contact && rule.priority_boost() > 0) {
+      out.push_back("send");
+      break;
+    }
+  }
   return out;
 }
 
@@ -339,7 +354,7 @@ absl::StatusOr<v1::ListFirstResponseResponse> QueryFirstResponse(
       ++run;
       run_start = d;
     }
-    const std::vector<std::string> cohorts = VulnerableCohorts(details);
+    const std::vector<std::string> cohorts = VulnerableCohorts(details, policy);
     Entry e;
     e.vulnerable = !cohorts.empty();
     e.visit = rule.home_visit_on_day() > 0 && run >= rule.home_visit_on_day() &&

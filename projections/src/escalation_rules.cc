@@ -51,7 +51,9 @@ const v1::LadderState* StateOf(const v1::PupilEscalation& out, const std::string
 
 Day DateOf(const std::string& text) { return ledger::ParseDate(text).value_or(0); }
 
-// A letter (letter_id) or action (step_id) with this id done in [from, to].
+// A letter (letter_id) or action (step_id) with this id done in [from, to];
+// also an action naming it as its trigger_id, as SimulatePolicy does a due
+// action that is on no ladder.
 bool DoneBetween(const EscalationInputs& in, const std::string& id, Day from, Day to) {
   if (in.letters != nullptr) {
     for (const LetterFact& l : *in.letters) {
@@ -60,7 +62,9 @@ bool DoneBetween(const EscalationInputs& in, const std::string& id, Day from, Da
   }
   if (in.actions != nullptr) {
     for (const ActionFact& a : *in.actions) {
-      if (a.step_id == id && a.happened_on >= from && a.happened_on <= to) return true;
+      if ((a.step_id == id || a.trigger_id == id) && a.happened_on >= from && a.happened_on <= to) {
+        return true;
+      }
     }
   }
   return false;
@@ -111,7 +115,7 @@ bool InCohort(const v1::Pupil& p, v1::PupilCohort cohort) {
     case v1::COHORT_LOOKED_AFTER:
       return p.looked_after();
     case v1::COHORT_SEND:
-      return p.send() != v1::SEND_STATUS_UNSPECIFIED;
+      return p.send() == v1::SEN_SUPPORT || p.send() == v1::EHC_PLAN;
     default:
       return false;
   }

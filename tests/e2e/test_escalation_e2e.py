@@ -248,6 +248,26 @@ class EscalationTest(unittest.TestCase):
         rules = {a.rule_id for a in self.due("", referral.position).actions}
         self.assertNotIn("ewo_referral", rules)
         self.assertNotIn("meet-1", rules)
+        # Seed 001's October review point (2025-10-15) is due for the pupil
+        # on the ladder; the worklist lists it by the pupil's stage.
+        by_stage = self.escalation.ListDueActions(self.espb.ListDueActionsRequest(
+            school_id=SCHOOL, ladder_id="stages", stage="ewo_referral",
+            min_position=referral.position), timeout=30)
+        points = [a for a in by_stage.actions if a.rule_id == "review_points"]
+        self.assertEqual([(a.action, a.due_on) for a in points],
+                         [(self.epb.REVIEW, "2025-10-15")])
+        self.assertEqual(self.escalation.ListDueActions(self.espb.ListDueActionsRequest(
+            school_id=SCHOOL, ladder_id="stages", stage="none",
+            min_position=referral.position), timeout=30).total, 0)
+        # A letter recorded against the meeting step is refused, naming both.
+        with self.assertRaises(grpc.RpcError) as wrong_kind:
+            self.ledger.RecordLetter(pb.RecordLetterRequest(
+                school_id=SCHOOL, request_id="letter-as-meeting", pupil_id="P1",
+                letter_id="teacher_meeting", channel=ev.POST, sent_on="2025-11-12"),
+                metadata=ADMIN, timeout=10)
+        self.assertEqual(wrong_kind.exception.code(), grpc.StatusCode.INVALID_ARGUMENT)
+        self.assertIn('letter_id: "teacher_meeting" is a MEETING step',
+                      wrong_kind.exception.details())
         # ReadEvents carries the action, filtered by its type.
         actions = list(self.ledger.ReadEvents(pb.ReadEventsRequest(
             school_id=SCHOOL, event_types=[pb.ACTION_RECORDED]), metadata=ADMIN, timeout=10))

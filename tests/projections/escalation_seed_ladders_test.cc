@@ -4,6 +4,7 @@
 // exactly its edge (seeds 000 and 001 are in escalation_test.cc).
 #include "absl/strings/match.h"
 #include "escalation_helpers.h"
+#include "projections/escalation_reports.h"
 
 namespace attendance::projections {
 namespace {
@@ -174,6 +175,28 @@ TEST_CASE("seed 002: thresholds at exactly 95% and 92%, and the end-of-term lett
     log.Letter("P1", "term_95_letter", D("2026-01-05"));
     CHECK(Due(Evaluate(log, "2026-01-05"), "term_95_letter") == nullptr);
   }
+}
+
+TEST_CASE("SimulatePolicy does an end-of-term letter once, not every week after the term",
+          "[escalation]") {
+  const v1::EscalationPolicy policy = LoadPolicy(kSeed002);
+  EventLog log = NewSchool(policy);
+  Register(log, "P1", "2025-09-01", "2026-01-30");
+  v1::SimulatePolicyRequest request;
+  request.set_school_id("school-1");
+  *request.mutable_policy() = policy;
+  request.set_from("2025-09-01");
+  request.set_to("2026-01-30");
+  absl::StatusOr<v1::SimulatePolicyResponse> r =
+      SimulatePolicy(Fold(log), request, D("2026-02-02"));
+  REQUIRE(r.ok());
+  std::map<std::string, std::uint32_t> letters;  // half-term -> term_95_letter due
+  for (const v1::HalfTermSimulation& h : r->half_terms()) {
+    for (const v1::RuleTally& t : h.simulated()) {
+      if (t.rule_id() == "term_95_letter") letters[h.half_term()] += t.due();
+    }
+  }
+  CHECK(letters == std::map<std::string, std::uint32_t>{{"Autumn 2", 1}});
 }
 
 TEST_CASE("seed 003: multi-agency support below 90%, exactly 90% not, the referral recorded",
@@ -354,6 +377,40 @@ TEST_CASE("seeds 002 and 004: vulnerable pupils' N codes to resolve come first",
     CHECK(absl::StrContains(Due(e, "n_code_deadline")->explanation().sentence(),
                             "; priority 100 (+10, cohort rule "));
   }
+}
+
+TEST_CASE("seed 002's first-response list calls SEN pupils first (CP, CIC, SEN priority calls)",
+          "[escalation]") {
+  auto order = [](const char* file) {
+    v1::Pupil send = testing::MakePupil("P2", 4);
+    send.set_send(v1::SEN_SUPPORT);
+    EventLog log = NewSchool(LoadPolicy(file), send);
+    log.Enrol(testing::MakePupil("P1", 4), D("2025-09-01"), D("2025-08-01"));
+    for (const char* p : {"P1", "P2"}) {
+      Register(log, p, "2025-09-01", "2025-09-09");
+      log.Mark(p, D("2025-09-10"), v1::AM, "N");
+    }
+    v1::ListFirstResponseRequest request;
+    request.set_school_id("school-1");
+    request.set_as_of("2025-09-10");
+    request.set_as_of_time("10:00");
+    absl::StatusOr<v1::ListFirstResponseResponse> r = QueryFirstResponse(Fold(log), request, 0, 0);
+    REQUIRE(r.ok());
+    std::vector<std::string> out;
+    for (const v1::FirstResponseEntry& e : r->entries()) {
+      out.push_back(e.pupil_id() + (e.vulnerable() ? "*" : ""));
+      if (e.vulnerable()) {
+        CHECK(e.sentence() ==
+              "no reason for absence (N) by the close of the morning register on 2025-09-10; "
+              "send -> call today");
+      }
+    }
+    return out;
+  };
+  CHECK(order(kSeed002) == std::vector<std::string>{"P2*", "P1"});
+  // Seed 001 has no such rule: SEND alone is not a first-response priority.
+  CHECK(order("001_all_saints_ce_primary_attendance_and_absence_policy_2024_27.textproto") ==
+        std::vector<std::string>{"P1", "P2"});
 }
 
 }  // namespace

@@ -188,6 +188,15 @@ int DueActions(Invocation& invocation) {
         ParseEnumFlag(args, "kind", args.Get("kind"), v1::ActionKind_descriptor())));
   }
   request.set_ladder_id(args.Get("ladder"));
+  request.set_stage(args.Get("stage"));
+  for (const std::string& filter : args.All("filter")) {
+    const size_t eq = filter.find('=');
+    if (eq == std::string::npos) args.Fail("--filter: \"" + filter + "\" is not ATTRIBUTE=VALUE");
+    v1::CohortFilter* f = request.add_cohort();
+    f->set_attribute(static_cast<v1::CohortAttribute>(
+        ParseEnumFlag(args, "filter", filter.substr(0, eq), v1::CohortAttribute_descriptor())));
+    f->set_value(filter.substr(eq + 1));
+  }
   request.set_page_size(static_cast<std::uint32_t>(args.Int("page-size", 0, 0, 1000)));
   request.set_page_token(args.Get("page-token"));
   request.set_min_position(MinPosition(args));
@@ -264,8 +273,11 @@ std::vector<Command> EscalationCommands() {
         kAsOf,
         {"kind", "KIND",
          "only this action: letter, meeting, home-visit, call, referral, "
-         "penalty-notice-consideration, la-return, resolve-n-code, cme-checks, review"},
+         "penalty-notice-consideration, la-return, resolve-n-code, cme-checks, review, "
+         "register-not-taken, positive-letter"},
         {"ladder", "ID", "only this ladder's steps"},
+        {"stage", "STEP", "only pupils at this step of --ladder (none: not started)"},
+        {"filter", "ATTRIBUTE=VALUE", "cohort filter, e.g. child-protection-plan=true", true},
         {"page-size", "N", "one page of N, 1..1000"},
         {"page-token", "TOKEN", "the next page, from a previous answer (same filters)"},
         kMinPosition},
