@@ -2,15 +2,22 @@
 // real RocksDB ledger (WAL sync off, in a temp dir), the read-model host
 // and a real gRPC server on 127.0.0.1 (client and server in one process).
 //
-//   bench_audit [--pupils N] [--years N] [--queries N]
+//   bench_audit [--pupils N] [--years N] [--queries N] [--data DIR [--prepare]]
 //
-// Writes N pupils (default 2,000) over N academic years (default 1: about
-// 760,000 marks; 3 is the size and takes several minutes here), 2% of
-// the marks N, each amended the next school day (to I, U or M; a tenth of
-// those amended again), then measures: the audit read models' rebuild from
-// position 1; GetMarkHistory p50/p99; GetRegisterAsOf of a whole school's
-// register p50/p99; ReplayAmendments amendments/s over the whole range;
-// VerifyLedger events/s over the whole log. The README records a run.
+// Without --data: writes N pupils (default 2,000) over N academic years
+// (default 1: about 760,000 marks) into a temp dir, 2% of the marks N, each
+// amended the next school day (to I, U or M; a tenth of those amended
+// again). With --data DIR: the ledger in DIR, which, when it is empty, is
+// first filled with tools/history's generated school (N pupils over N years
+// ending 2025-26, seed 1: realistic absences, amendments, letters, joiners
+// and leavers, as `ledger-history` writes it) and kept; --prepare stops
+// once it is loaded and its read models built (checkpointed on the way out),
+// so the load can run outside the timing and the queries on a quiet machine.
+// Then measures: the audit read models' rebuild from position 1 (or their
+// restore from checkpoints); GetMarkHistory p50/p99 of amended sessions;
+// GetRegisterAsOf of a whole school's register p50/p99; ReplayAmendments
+// amendments/s over the whole range; VerifyLedger events/s over the whole
+// log. The README records a run.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -28,6 +35,7 @@
 #include "absl/flags/flag.h"
 #include "attendance/v1/audit_service.grpc.pb.h"
 #include "command_line/command_line.h"
+#include "history/load_history.h"
 #include "ledger/calendar.h"
 #include "ledger/ledger.h"
 #include "services/audit_service.h"
@@ -37,13 +45,17 @@
 ABSL_FLAG(int, pupils, 2000, "pupils in the school");
 ABSL_FLAG(int, years, 1, "academic years of marks, ending with 2025/26");
 ABSL_FLAG(int, queries, 2000, "GetMarkHistory queries (a tenth as many registers)");
+ABSL_FLAG(std::string, data, "",
+          "keep the ledger here (filled with tools/history's school when empty)");
+ABSL_FLAG(bool, prepare, false, "with --data: load and build the read models, then stop");
 
 namespace {
 
 using namespace attendance;  // NOLINT: a benchmark's main file
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kUsage = "usage: bench_audit [--pupils N] [--years N] [--queries N]\n";
+constexpr const char* kUsage =
+    "usage: bench_audit [--pupils N] [--years N] [--queries N] [--data DIR [--prepare]]\n";
 constexpr const char* kSchool = "urn-100001";
 
 double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
@@ -170,21 +182,35 @@ absl::StatusOr<Written> Write(ledger::Ledger& log, std::atomic<std::int64_t>& no
   return written;
 }
 
-int Run(int pupils, int years, int queries) {
-  std::string pattern = (std::filesystem::temp_directory_path() / "bench-audit-XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) return 1;
+// One amended session, to ask GetMarkHistory about (and its date, for a
+// register).
+struct Session {
+  std::string pupil_id;
+  std::string date;
+  v1::Session session;
+};
+
+int Run(int pupils, int years, int queries, const std::string& data, bool prepare) {
+  std::string dir = data;
   struct RemoveDir {
     std::string path;
     ~RemoveDir() {
       std::error_code ignored;
-      std::filesystem::remove_all(path, ignored);
+      if (!path.empty()) std::filesystem::remove_all(path, ignored);
     }
-  } remove_dir{pattern};
+  } remove_dir;
+  if (dir.empty()) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "bench-audit-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) return 1;
+    dir = remove_dir.path = pattern;
+  }
+  const bool generate = !data.empty() && !std::filesystem::exists(dir + "/db");
   std::atomic<std::int64_t> now{0};
+  history::SourceClock source_clock(ledger::Clock([&] { return now.load(); }));
   ledger::LedgerOptions options;
-  options.data_dir = pattern + "/db";
+  options.data_dir = dir + "/db";
   options.sync = false;
-  options.clock = ledger::Clock([&] { return now.load(); });
+  options.clock = source_clock.Clock();
   options.hot_from = ledger::AcademicYearStart(2025 - years + 1);
   auto opened = ledger::Ledger::Open(options);
   if (!opened.ok()) {
@@ -192,16 +218,43 @@ int Run(int pupils, int years, int queries) {
     return 1;
   }
   std::unique_ptr<ledger::Ledger> log = std::move(*opened);
+  // After the history: 2026-08-01, so that "now" is past every entry.
+  now = static_cast<std::int64_t>(ledger::AcademicYearStart(2026) - 31) * 86400 * 1'000'000;
   auto w0 = Clock::now();
-  absl::StatusOr<Written> written = Write(*log, now, pupils, years);
-  if (!written.ok()) {
-    std::printf("write: %s\n", written.status().ToString().c_str());
-    return 1;
+  if (data.empty()) {
+    absl::StatusOr<Written> written = Write(*log, now, pupils, years);
+    if (!written.ok()) {
+      std::printf("write: %s\n", written.status().ToString().c_str());
+      return 1;
+    }
+    std::printf("wrote %zu marks, %zu amendments, %llu events in %.1f s\n", written->marks,
+                written->amendments, static_cast<unsigned long long>(log->LastPosition()),
+                Seconds(Clock::now() - w0));
+  } else if (generate) {
+    history::HistoryOptions plan;
+    plan.school_id = kSchool;
+    plan.pupils = pupils;
+    plan.first_academic_year = 2025 - years + 1;
+    plan.years = years;
+    plan.seed = 1;
+    auto stats = history::LoadHistory(*log, plan, &source_clock);
+    if (!stats.ok()) {
+      std::printf("history: %s\n", stats.status().ToString().c_str());
+      return 1;
+    }
+    std::printf(
+        "loaded tools/history's school: %llu marks, %llu amendments, %llu letters, %llu "
+        "actions, %llu events in %.1f s\n",
+        static_cast<unsigned long long>(stats->marks),
+        static_cast<unsigned long long>(stats->amendments),
+        static_cast<unsigned long long>(stats->letters),
+        static_cast<unsigned long long>(stats->actions),
+        static_cast<unsigned long long>(log->LastPosition()), Seconds(Clock::now() - w0));
+  } else {
+    std::printf("reusing %s: %llu events\n", dir.c_str(),
+                static_cast<unsigned long long>(log->LastPosition()));
   }
   const ledger::Position events = log->LastPosition();
-  std::printf("wrote %zu marks, %zu amendments, %llu events in %.1f s\n", written->marks,
-              written->amendments, static_cast<unsigned long long>(events),
-              Seconds(Clock::now() - w0));
 
   services::MarkHistoryReadModel history;
   services::AuditIndexReadModel index;
@@ -210,10 +263,13 @@ int Run(int pupils, int years, int queries) {
   w0 = Clock::now();
   if (!host.Start().ok()) return 1;
   const double rebuild = Seconds(Clock::now() - w0);
-  std::printf(
-      "audit read models (mark history + index, side by side) rebuilt from position 1: "
-      "%.1f s (%.0f events/s)\n",
-      rebuild, static_cast<double>(events) / rebuild);
+  std::printf("audit read models (mark history + index, side by side) %s: %.1f s (%.0f events/s)\n",
+              data.empty() || generate ? "rebuilt from position 1" : "restored from checkpoints",
+              rebuild, static_cast<double>(events) / rebuild);
+  if (prepare) {
+    host.Stop();
+    return 0;
+  }
 
   services::AuditServiceImpl audit(
       log.get(), &history, &index,
@@ -224,13 +280,36 @@ int Run(int pupils, int years, int queries) {
       "127.0.0.1:" + std::to_string((*server)->port()), grpc::InsecureChannelCredentials()));
   std::mt19937 rng(7);
 
+  // The sessions asked about: amended ones (a first recording and at least
+  // one amendment each), from a first replay.
+  std::vector<Session> sessions;
+  {
+    v1::ReplayAmendmentsRequest req;
+    req.set_school_id(kSchool);
+    req.set_range(v1::BY_AMENDED_AT);
+    req.set_max_results(services::AuditServiceImpl::kMaxReplayResults);
+    grpc::ClientContext context;
+    auto reader = stub->ReplayAmendments(&context, req);
+    v1::ReplayAmendmentsResponse item;
+    while (reader->Read(&item)) {
+      for (const v1::Amendment& a : item.amendments()) {
+        sessions.push_back({a.pupil_id(), a.date(), a.session()});
+      }
+    }
+    if (!reader->Finish().ok() || sessions.empty()) {
+      std::printf("no amendments to ask about\n");
+      return 1;
+    }
+  }
+
   std::vector<double> latencies;
   for (int i = 0; i < queries; ++i) {
     v1::GetMarkHistoryRequest req;
     req.set_school_id(kSchool);
-    req.set_pupil_id("pupil-" + std::to_string(100000 + rng() % pupils));
-    req.set_date(written->days[rng() % written->days.size()]);
-    req.set_session(rng() % 2 ? v1::AM : v1::PM);
+    const Session& asked = sessions[rng() % sessions.size()];
+    req.set_pupil_id(asked.pupil_id);
+    req.set_date(asked.date);
+    req.set_session(asked.session);
     v1::MarkHistory out;
     grpc::ClientContext context;
     const auto t0 = Clock::now();
@@ -249,9 +328,10 @@ int Run(int pupils, int years, int queries) {
   for (int i = 0; i < std::max(10, queries / 10); ++i) {
     v1::GetRegisterAsOfRequest req;
     req.set_school_id(kSchool);
-    const std::string& day = written->days[rng() % written->days.size()];
+    const Session& asked = sessions[rng() % sessions.size()];
+    const std::string& day = asked.date;
     req.set_date(day);
-    req.set_session(rng() % 2 ? v1::AM : v1::PM);
+    req.set_session(asked.session);
     req.set_as_of_us((static_cast<std::int64_t>(*ledger::ParseDate(day)) * 86400 + 17 * 3600) *
                      1'000'000);
     v1::RegisterAsOf out;
@@ -320,5 +400,6 @@ int main(int argc, char** argv) {
   attendance::tools::ParseFlagsOrExit(argc, argv, kProgram, kUsage);
   return Run(static_cast<int>(attendance::tools::FlagAtLeast(kProgram, FLAGS_pupils, 1)),
              static_cast<int>(attendance::tools::FlagAtLeast(kProgram, FLAGS_years, 1)),
-             static_cast<int>(attendance::tools::FlagAtLeast(kProgram, FLAGS_queries, 10)));
+             static_cast<int>(attendance::tools::FlagAtLeast(kProgram, FLAGS_queries, 10)),
+             absl::GetFlag(FLAGS_data), absl::GetFlag(FLAGS_prepare));
 }

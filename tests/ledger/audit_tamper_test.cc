@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include "audit_fixture.h"
+#include "ledger/calendar.h"
 #include "raw_db.h"
 #include "services/ledger_verification.h"
 
@@ -153,6 +154,89 @@ TEST_CASE("tampering behind the ledger's back is named by position", "[audit][ch
     const v1::VerifyLedgerProgress result = VerifyAll(**opened);
     CHECK_FALSE(result.ok());
     CHECK(result.first_failing_position() == 3);
+    CHECK_THAT(result.failure(), Catch::Contains("missing"));
+  }
+}
+
+// VerifyChain reads on one thread and hashes batches of 4,096 events on
+// others (ledger/src/chain_check.h): over a log of many batches, with bad
+// events in several, the first by position is named, whichever batch a
+// hasher finishes first, and a bad hash before a gap wins over the gap.
+TEST_CASE("tampering in several hashing batches: the first position is named", "[audit][chain]") {
+  AuditFixture f(300);
+  ledger::SchoolCalendar calendar;
+  calendar.Set(Calendar2025("s1").calendar());
+  int days = 0;
+  for (ledger::Day day = *ledger::ParseDate("2025-09-03"); days < 22; ++day) {
+    if (!calendar.IsSchoolDay(day)) continue;
+    ++days;
+    v1::RecordMarksRequest marks;
+    marks.set_school_id("s1");
+    for (int p = 1; p <= 300; ++p) {
+      for (v1::Session session : {v1::AM, v1::PM}) {
+        if (ledger::FormatDate(day) == "2025-10-01" && session == v1::AM) continue;
+        *marks.add_marks() =
+            MakeMark("p" + std::to_string(p), ledger::FormatDate(day), session, "/");
+      }
+    }
+    REQUIRE(f.ledger->RecordMarks(kTeacher, marks).ok());
+  }
+  const ledger::Position last = f.ledger->LastPosition();
+  REQUIRE(last > 3 * 4096 + 100);
+  REQUIRE(VerifyAll(*f.ledger).ok());
+  const std::string path = f.dir.Sub("db");
+  f.Stop();
+  f.ledger.reset();
+  auto flip = [&](std::uint64_t position) {
+    Rewrite(path, position, [](std::string, std::string hash, std::string body) {
+      body.back() = static_cast<char>(body.back() ^ 0x01);
+      return hash + body;
+    });
+  };
+  auto verify = [&](std::uint64_t every) {
+    ledger::LedgerOptions options;
+    options.data_dir = path;
+    options.read_only = true;
+    auto opened = ledger::Ledger::Open(options);
+    REQUIRE(opened.ok());
+    auto result = services::VerifyLedgerRange(**opened, 0, 0, every, nullptr, "",
+                                              [](const v1::VerifyLedgerProgress&) { return true; });
+    REQUIRE(result.ok());
+    return *result;
+  };
+  SECTION("bad events in the third, second and fourth batches") {
+    flip(2 * 4096 + 7);
+    flip(4096 + 4096 / 2);
+    flip(3 * 4096 + 1);
+    for (std::uint64_t every : {1000u, 100000u}) {
+      const v1::VerifyLedgerProgress result = verify(every);
+      CHECK_FALSE(result.ok());
+      CHECK(result.first_failing_position() == 4096 + 4096 / 2);
+      CHECK(result.verified_through() == 4096 + 4096 / 2 - 1);
+      CHECK_THAT(result.failure(), Catch::Contains("hash does not verify"));
+    }
+  }
+  SECTION("a bad event at a batch's first and last positions") {
+    flip(4096 + 1);
+    CHECK(verify(100000).first_failing_position() == 4096 + 1);
+    flip(4096);
+    CHECK(verify(100000).first_failing_position() == 4096);
+  }
+  SECTION("a bad hash, then a gap further on: the bad hash") {
+    flip(2 * 4096 + 10);
+    WithRawDb(path, [](rocksdb::DB& db, RawFamilies& families) {
+      REQUIRE(
+          db.Delete(rocksdb::WriteOptions(), families.at("events"), EventKey(3 * 4096 + 5)).ok());
+    });
+    CHECK(verify(100000).first_failing_position() == 2 * 4096 + 10);
+  }
+  SECTION("a gap, then a bad hash further on: the gap") {
+    WithRawDb(path, [](rocksdb::DB& db, RawFamilies& families) {
+      REQUIRE(db.Delete(rocksdb::WriteOptions(), families.at("events"), EventKey(4096 + 5)).ok());
+    });
+    flip(2 * 4096 + 10);
+    const v1::VerifyLedgerProgress result = verify(100000);
+    CHECK(result.first_failing_position() == 4096 + 5);
     CHECK_THAT(result.failure(), Catch::Contains("missing"));
   }
 }
