@@ -62,6 +62,7 @@ ABSL_FLAG(int, first_year, 0, "first academic year used (0: as many as needed)")
 ABSL_FLAG(std::string, run_id, "", "part of every marks request id");
 ABSL_FLAG(std::string, token, "", "bearer token");
 ABSL_FLAG(int, deadline, 120, "seconds each call may take");
+ABSL_FLAG(long long, rate, 0, "marks per second, all clients together (0: as fast as it can)");
 
 namespace attendance::loadgen {
 namespace {
@@ -84,6 +85,7 @@ struct Flags {
   // in local mode records everything as "local admin".
   std::string token;
   int deadline_s = 120;
+  long long rate = 0;  // marks/s over all clients; 0 = unpaced
 };
 
 constexpr const char* kUsage = R"(usage: loadgen [flags]
@@ -102,6 +104,8 @@ constexpr const char* kUsage = R"(usage: loadgen [flags]
   --token T            bearer token of an attendance_officer or admin (default: $LEDGER_TOKEN)
   --deadline S         seconds each RecordMarks call may take; a stream gets ten times it
                        (default 120)
+  --rate N             marks per second, all clients together: each client sends its batches
+                       on a steady schedule of its share (default 0: as fast as it can)
 )";
 
 // Exits 0 on --help, 2 on bad flags (see command_line/command_line.h).
@@ -126,6 +130,7 @@ bool ParseFlags(int argc, char** argv, Flags& f) {
   f.run_id = absl::GetFlag(FLAGS_run_id);
   if (const std::string token = absl::GetFlag(FLAGS_token); !token.empty()) f.token = token;
   f.deadline_s = static_cast<int>(count(FLAGS_deadline));
+  f.rate = count(FLAGS_rate);
   if (f.mode != "batch" && f.mode != "stream") {
     std::fprintf(stderr, "loadgen: --mode must be batch or stream\n");
     return false;
@@ -341,9 +346,24 @@ void NoteError(ClientResult& r, const std::string& what) {
   if (r.errors++ == 0) r.first_error = what;
 }
 
+// With --rate: holds a client to its share of the rate, sending the batch
+// that starts at its `sent`-th mark no earlier than sent / share seconds
+// after `start` (a steady load, not bursts; a client that falls behind
+// catches up as fast as it can).
+void Pace(const Flags& f, Clock::time_point start, long long sent) {
+  if (f.rate <= 0) return;
+  const double share = static_cast<double>(f.rate) / f.clients;
+  std::this_thread::sleep_until(start + std::chrono::duration_cast<Clock::duration>(
+                                            std::chrono::duration<double>(sent / share)));
+}
+
 void RunBatch(const Flags& f, int client, const ClientWork& work, ClientResult& result) {
   auto stub = v1::Ledger::NewStub(MakeChannel(f, client));
+  const auto paced_from = Clock::now();
+  long long sent = 0;
   for (const v1::RecordMarksRequest& req : work.batches) {
+    Pace(f, paced_from, sent);
+    sent += req.marks_size();
     grpc::ClientContext ctx;
     AddActor(ctx, f, f.deadline_s);
     v1::RecordMarksResponse resp;
@@ -368,7 +388,11 @@ void RunStream(const Flags& f, int client, const ClientWork& work, ClientResult&
   std::mutex mu;
   std::deque<Clock::time_point> sent;  // send times of batches in flight, in order
   std::thread writer([&] {
+    const auto paced_from = Clock::now();
+    long long marks_sent = 0;
     for (const v1::RecordMarksRequest& req : work.batches) {
+      Pace(f, paced_from, marks_sent);
+      marks_sent += req.marks_size();
       window.acquire();
       {
         std::lock_guard<std::mutex> lock(mu);
@@ -506,10 +530,11 @@ int Main(int argc, char** argv) {
   if (errors > 0) std::printf("errors: %lld, first: %s\n", errors, first_error.c_str());
   std::printf(
       "RESULT mode=%s clients=%d batch=%d window=%d marks=%lld seconds=%.3f "
-      "marks_per_s=%.0f p50_ms=%.2f p95_ms=%.2f p99_ms=%.2f max_ms=%.2f errors=%lld\n",
+      "marks_per_s=%.0f p50_ms=%.2f p95_ms=%.2f p99_ms=%.2f max_ms=%.2f errors=%lld "
+      "target_rate=%lld\n",
       f.mode.c_str(), f.clients, f.batch, f.mode == "stream" ? f.window : 1, acked, seconds, rate,
       Percentile(latencies, 0.50), Percentile(latencies, 0.95), Percentile(latencies, 0.99),
-      latencies.empty() ? 0 : latencies.back(), errors);
+      latencies.empty() ? 0 : latencies.back(), errors, f.rate);
   return errors == 0 && acked == f.marks ? 0 : 1;
 }
 
