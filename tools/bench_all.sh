@@ -29,8 +29,9 @@
 # pupils' registers in 60 s (the local authority's rate, for a tenth of its
 # window); the read-model benchmarks at 2,000 pupils x 3 years (audit: 1).
 # school: 2,000 pupils x 3 years (2,280,000 marks a mode); the AM registers
-# of the school's 2,000 pupils in 120 s. la: 100,000 pupils x 1 year (38,000,000 marks a mode,
-# several minutes each); 100,000 pupils' AM registers in 600 s.
+# of the school's 2,000 pupils in 120 s. la: 100,000 pupils x 1 year
+# (38,000,000 marks a mode, several minutes each); 100,000 pupils' AM
+# registers in 600 s.
 # Environment overrides: MARKS PUPILS CLIENTS BATCH WINDOW PEAK_PUPILS
 # PEAK_SECONDS PEAK_WORKERS SUBSCRIBERS RM_PUPILS RM_YEARS AUDIT_YEARS
 # FEED_MARKS, RESULTS (default /tmp/ledger-bench-results), KEEP=1.
