@@ -28,9 +28,10 @@
 # quick (default) 400,000 marks from 2,000 pupils; a peak of 10,000
 # pupils' registers in 60 s (the local authority's rate, for a tenth of its
 # window); the read-model benchmarks at 2,000 pupils x 3 years (audit: 1).
-# school: 2,000 pupils x 3 years (2,280,000 marks a mode); the school's 2,000
-# registers in 120 s. la: 100,000 pupils x 1 year (38,000,000 marks a mode,
-# several minutes each); 100,000 pupils' AM registers in 600 s.
+# school: 2,000 pupils x 3 years (2,280,000 marks a mode); the AM registers
+# of the school's 2,000 pupils in 120 s. la: 100,000 pupils x 1 year
+# (38,000,000 marks a mode, several minutes each); 100,000 pupils' AM
+# registers in 600 s.
 # Environment overrides: MARKS PUPILS CLIENTS BATCH WINDOW PEAK_PUPILS
 # PEAK_SECONDS PEAK_WORKERS SUBSCRIBERS RM_PUPILS RM_YEARS AUDIT_YEARS
 # FEED_MARKS, RESULTS (default /tmp/ledger-bench-results), KEEP=1.
@@ -188,7 +189,8 @@ run_postgres() {
   put postgres cohort_p50_ms "$(field cohort_p50_ms "$out")"
   local bytes
   bytes="$("$PG_BIN/psql" -h "$work/pg" -U postgres -At -c "VACUUM FULL events" -c "VACUUM FULL requests" \
-    -c "SELECT pg_total_relation_size('events') + pg_total_relation_size('requests')" | tail -1)"
+    -c "SELECT pg_total_relation_size('events') + pg_total_relation_size('requests')" \
+    -c "CHECKPOINT" | tail -2 | head -1)"  # VACUUM FULL's writes flushed before the peak
   put postgres bytes_per_mark "$(awk -v b="$bytes" -v m="$MARKS" 'BEGIN { printf "%.0f", b / m }')"
   out="$(pg --mode peak --school pg-peak --registers $(((PEAK_PUPILS + CLASS - 1) / CLASS)) \
     --batch $CLASS --seconds "$PEAK_SECONDS" --clients "$PEAK_WORKERS" | tee >(cat >&2) | grep '^RESULT')"
@@ -323,7 +325,7 @@ row() {  # measure unit ours limit limit-name pg
   local ours="$3" limit="$4" pg="$6" lim_txt="" pg_txt=""
   [[ -n "$limit" ]] && lim_txt="$(num "$limit") ($5)"
   [[ -n "$pg" ]] && pg_txt="$(num "$pg")"
-  echo "| $1 | $2 | $(num "$ours") | ${lim_txt:--} | $(ratio "$ours" "$limit") | ${pg_txt:--} | $(ratio "$ours" "$pg") |"
+  echo "| $1 | $at | $2 | $(num "$ours") | ${lim_txt:--} | $(ratio "$ours" "$limit") | ${pg_txt:--} | $(ratio "$ours" "$pg") |"
 }
 
 print_table() {
@@ -338,9 +340,10 @@ print_table() {
   echo "Limit: RocksDB 7.8 db_bench, sync=1 (one WAL fsync per batch), the same batch; baseline:"
   echo "PostgreSQL 15 (Debian), events table + request ids, one transaction per batch, synchronous_commit on."
   echo
-  echo "| measure | unit | ledgerd | limit (db_bench) | ÷ limit | PostgreSQL 15 | ÷ PostgreSQL |"
-  echo "|---|---|---|---|---|---|---|"
-  local c="$CLIENTS"
+  echo "| measure | size | unit | ledgerd | limit (db_bench) | ÷ limit | PostgreSQL 15 | ÷ PostgreSQL |"
+  echo "|---|---|---|---|---|---|---|---|"
+  local c="$CLIENTS" at
+  at="$(num "$MARKS") marks a mode"
   row "ingest, RecordMarks, $BATCH-mark batches, $c clients" "marks/s" "$(get ingest batch_marks_s)" \
     "$(get storage fillseq_keys_s)" "fillseq keys/s" "$(get postgres ingest_marks_s)"
   row "ingest, RecordMarks: p99 per batch" "ms" "$(get ingest batch_p99_ms)" "$(get storage fillseq_p99_ms)" \
@@ -349,19 +352,23 @@ print_table() {
     "$(get storage fillseq_keys_s)" "fillseq keys/s" "$(get postgres ingest_marks_s)"
   row "ingest beside $c-thread fillrandom" "marks/s" "$(get ingest batch_marks_s)" \
     "$(get storage fillrandom_keys_s)" "fillrandom keys/s, $c threads" ""
-  row "morning peak: $(num "$PEAK_PUPILS") AM marks as $CLASS-mark registers in ${PEAK_SECONDS} s, p50" "ms" \
+  at="$(num "$PEAK_PUPILS") pupils, ${PEAK_SECONDS} s"
+  row "morning peak: AM registers of $CLASS marks, submission p50" "ms" \
     "$(get peak p50_ms)" "$(get storage register_p50_ms)" "one $CLASS-key batch" "$(get postgres peak_p50_ms)"
   row "morning peak: submission p99 ($SUBSCRIBERS subscribers)" "ms" "$(get peak p99_ms)" \
     "$(get storage register_p99_ms)" "one $CLASS-key batch" "$(get postgres peak_p99_ms)"
   row "morning peak: subscribers' delivery lag p99" "ms" "$(get peak feed_p99_ms)" "" "" ""
+  at="$(num $((2 * MARKS))) marks"
   row "rebuild every read model, side by side (ledgerd --rebuild-read-models)" "events/s" \
     "$(get ingest rebuild_events_s)" "$(get storage readseq_keys_s)" "readseq keys/s" "$(get postgres scan_rows_s)"
+  at="$(num "$RM_PUPILS") pupils × $RM_YEARS y"
   row "rebuild the attendance figures (bench_projections)" "events/s" \
     "$(get projections rebuild_events_s)" "$(get storage readseq_keys_s)" "readseq keys/s" "$(get postgres scan_rows_s)"
   row "pupil, all 10 windows, p99 (bench_projections)" "ms" "$(get projections pupil_p99_ms)" "" "" \
     "$(get postgres pupil_p99_ms)"
   row "cohort table, whole school, p50 (bench_projections)" "ms" "$(get projections cohort_p50_ms)" "" "" \
     "$(get postgres cohort_p50_ms)"
+  at="$(num "$RM_PUPILS") pupils × $RM_YEARS y, history"
   row "pupil, all windows, p99, through gRPC (bench_queries.py)" "ms" \
     "$(get queries pupil_p99_ms)" "" "" "$(get postgres pupil_p99_ms)"
   row "cohort, whole school, p50, through gRPC" "ms" "$(get queries cohort_p50_ms)" "" "" \
@@ -370,6 +377,7 @@ print_table() {
   row "worklist (ListDueActions, $(get queries due) due, first 100), p50" "ms" \
     "$(get queries worklist_p50_ms)" "" "" ""
   row "worklist, p99" "ms" "$(get queries worklist_p99_ms)" "" "" ""
+  at="$(num "$RM_PUPILS") pupils × $AUDIT_YEARS y"
   row "audit: GetMarkHistory p99, through gRPC (bench_audit)" "ms" "$(get audit history_p99_ms)" "" "" \
     "$(get postgres history_p99_ms)"
   row "audit: GetRegisterAsOf, whole school, p99" "ms" "$(get audit asof_p99_ms)" "" "" ""
@@ -377,11 +385,13 @@ print_table() {
     "readseq keys/s" "$(get postgres scan_rows_s)"
   local n
   for n in 1 10 100; do
-    echo "| feed latency under ingest, $n subscribers, p50 / p99 (bench_feeds.py) | ms |" \
+    echo "| feed latency under ingest, $n subscribers, p50 / p99 (bench_feeds.py) | $(num "$FEED_MARKS") marks | ms |" \
       "$(num "$(get feeds "p50_ms_$n")") / $(num "$(get feeds "p99_ms_$n")") | - | | - | |"
   done
+  at="$(num $((2 * MARKS))) marks"
   row "memory: ledgerd RSS growth per pupil-year" "bytes" "$(get ingest rss_per_pupil_year_b)" "" "" ""
-  row "memory: attendance projection per pupil-year" "bytes" "$(get projections memory_b)" "" "" ""
+  at="$(num "$RM_PUPILS") pupils × $RM_YEARS y" row "memory: attendance projection per pupil-year" "bytes" "$(get projections memory_b)" "" "" ""
+  at="$(num $((2 * MARKS))) marks"
   row "disk after compaction, per mark" "bytes" "$(get ingest bytes_per_mark)" "" "" \
     "$(get postgres bytes_per_mark)"
 }

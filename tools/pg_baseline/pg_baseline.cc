@@ -261,7 +261,8 @@ int Peak(const Flags& f) {
   std::vector<double> arrival_s;
   double t = 0;
   for (int i = 0; i < f.registers; ++i) arrival_s.push_back(t += gap(rng));
-  for (double& a : arrival_s) a *= f.seconds / (t + gap(rng));
+  const double scale = f.seconds / (t + gap(rng));  // once: the times stay in order
+  for (double& a : arrival_s) a *= scale;
   const std::string run =
       std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
   const std::string today = SchoolDay(10000);
