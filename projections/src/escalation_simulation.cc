@@ -293,15 +293,14 @@ absl::StatusOr<v1::SimulatePolicyResponse> SimulatePolicy(const EscalationState&
   }
   // Pupils are independent: they are shared out among a few threads, each
   // with its own calendar answers and tallies, added together after.
-  const unsigned threads =
-      threads_wanted != 0 ? threads_wanted : SimulationThreads(pupils.size());
+  const unsigned threads = threads_wanted != 0 ? threads_wanted : SimulationThreads(pupils.size());
   std::vector<std::vector<HalfTerm>> shares(threads, half_terms);
   auto simulate_share = [&](unsigned share) {
     std::vector<HalfTerm>& mine = shares[share];
     EvaluationCache cache(calendar);
     for (std::size_t i = share; i < pupils.size(); i += threads) {
-      SimulateRecorded(state, request.school_id(), *pupils[i], calendar, settings, cache, known,
-                       to, request.policy(), mine);
+      SimulateRecorded(state, request.school_id(), *pupils[i], calendar, settings, cache, known, to,
+                       request.policy(), mine);
     }
   };
   if (threads == 1) {
