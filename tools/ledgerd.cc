@@ -73,6 +73,11 @@ ABSL_FLAG(int, max_feed_lag_events, attendance::services::ServerLimits{}.max_fee
           "events a caught-up feed subscriber may fall behind before it is ended");
 ABSL_FLAG(bool, rebuild_read_models, false, "rebuild read models from position 1");
 ABSL_FLAG(std::string, head_key, "", "Ed25519 private key (PEM) that signs ledger heads");
+ABSL_FLAG(int, block_cache_mb, attendance::ledger::LedgerOptions::kDefaultBlockCacheBytes >> 20,
+          "RocksDB block cache (index and filter blocks included), MB");
+ABSL_FLAG(int, write_buffer_mb,
+          attendance::ledger::LedgerOptions::kDefaultWriteBufferBudgetBytes >> 20,
+          "all RocksDB memtables together, MB");
 
 namespace {
 
@@ -95,6 +100,8 @@ struct Flags {
   attendance::services::ServerLimits limits;
   bool rebuild_read_models = false;
   std::string head_key;
+  int block_cache_mb = 0;
+  int write_buffer_mb = 0;
 };
 
 constexpr const char* kUsage = R"(usage: ledgerd [flags]
@@ -122,6 +129,8 @@ Without --tokens every caller is a local admin, so only a loopback address is
 served; any other address needs --tls-cert, --tls-key and --tokens.
   --rebuild-read-models  ignore stored read-model checkpoints and rebuild them from position 1
   --head-key FILE      Ed25519 private key (PEM) that signs GetLedgerHead's heads
+  --block-cache-mb N   RocksDB's one block cache, index and filter blocks included (default 64)
+  --write-buffer-mb N  all RocksDB memtables together; past it the largest is flushed (default 128)
 )";
 
 // Exits 0 on --help, 2 on bad usage (see command_line/command_line.h).
@@ -160,6 +169,8 @@ Flags ParseFlags(int argc, char** argv) {
   flags.limits.max_feed_lag_events = positive(FLAGS_max_feed_lag_events);
   flags.rebuild_read_models = absl::GetFlag(FLAGS_rebuild_read_models);
   flags.head_key = absl::GetFlag(FLAGS_head_key);
+  flags.block_cache_mb = positive(FLAGS_block_cache_mb);
+  flags.write_buffer_mb = positive(FLAGS_write_buffer_mb);
   return flags;
 }
 
@@ -276,6 +287,8 @@ int main(int argc, char** argv) {
   // Verification only reads: read-only opens a copy, or a ledger whose
   // normal open is refused, and writes nothing to it.
   options.read_only = flags.verify;
+  options.block_cache_bytes = static_cast<std::size_t>(flags.block_cache_mb) << 20;
+  options.write_buffer_budget_bytes = static_cast<std::size_t>(flags.write_buffer_mb) << 20;
   // The demo's history is recorded at its own times (tools/history).
   attendance::history::SourceClock source_clock(clock);
   options.clock = flags.demo ? source_clock.Clock() : clock;

@@ -33,7 +33,10 @@ class CommitSignal {
   Position LastKnownEndIn(Position from, Position to) const;
 
  private:
-  static constexpr std::size_t kRememberedCommits = 1024;
+  // Enough for a reader thousands of commits behind (a read model catching
+  // up with a busy writer): a reader that learns no end inside its chunk
+  // cannot publish it, and its unpublished state grows.
+  static constexpr std::size_t kRememberedCommits = 16384;
   // A ring written by the committer alone; every value ever stored in a
   // slot is a commit end, so a reader racing with a write reads either the
   // old or the new end, both true.

@@ -108,6 +108,40 @@ absl::Status RocksLedger::ForEachEvent(
   return absl::OkStatus();
 }
 
+namespace {
+
+bool SameRequest(const v1::EventEnvelope& a, const v1::EventEnvelope& b) {
+  return a.request_id() == b.request_id() && a.school_id() == b.school_id();
+}
+
+}  // namespace
+
+// The index in `events` of the last event known to end a request, or -1.
+// A request's events are consecutive and all carry its id, so a request
+// ends where the next event carries another (school, request id), unless
+// both carry none (two requests without ids cannot be told apart). The
+// event after the chunk is read to judge its last event.
+int RocksLedger::LastRequestEnd(const google::protobuf::RepeatedPtrField<v1::EventEnvelope>& events,
+                                Position last) const {
+  v1::EventEnvelope next;
+  bool have_next = false;
+  Scan(nullptr, last + 1, last + 1,
+       [&](Position, std::string_view, std::string_view, std::string_view body) {
+         have_next = next.ParseFromArray(body.data(), static_cast<int>(body.size()));
+         return absl::OkStatus();
+       })
+      .IgnoreError();
+  auto ends_between = [](const v1::EventEnvelope& a, const v1::EventEnvelope& b) {
+    return !(a.request_id().empty() && b.request_id().empty()) && !SameRequest(a, b);
+  };
+  const int size = events.size();
+  if (have_next && ends_between(events[size - 1], next)) return size - 1;
+  for (int i = size - 2; i >= 0; --i) {
+    if (ends_between(events[i], events[i + 1])) return i;
+  }
+  return -1;
+}
+
 absl::Status RocksLedger::ReadChunk(Position from, ChunkLimits limits, EventChunk& chunk) const {
   chunk.events.Clear();
   chunk.ends_commit = false;
@@ -144,6 +178,12 @@ absl::Status RocksLedger::ReadChunk(Position from, ChunkLimits limits, EventChun
     chunk.ends_commit = true;
   } else if (const Position cut = commit_signal_.LastKnownEndIn(from, last); cut != 0) {
     while (chunk.events.rbegin()->position() > cut) chunk.events.RemoveLast();
+    chunk.ends_commit = true;
+  } else if (const int cut_at = LastRequestEnd(chunk.events, last); cut_at >= 0) {
+    // Too old for a known commit end (a reader catching up, or after a
+    // restart): the end of a request will do, else its readers could not
+    // publish, and would hold everything read, until they reach the head.
+    while (chunk.events.size() > cut_at + 1) chunk.events.RemoveLast();
     chunk.ends_commit = true;
   }
   return absl::OkStatus();

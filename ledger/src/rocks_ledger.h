@@ -21,7 +21,9 @@
 #include <thread>
 #include <vector>
 
+#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
+#include <rocksdb/write_buffer_manager.h>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -114,6 +116,9 @@ class RocksLedger final : public Ledger {
   absl::Status ForEachEvent(
       Position from, const std::function<bool(const v1::EventEnvelope&)>& visit) const override;
   absl::Status ReadChunk(Position from, ChunkLimits limits, EventChunk& chunk) const override;
+  // ReadChunk's cut where no commit end is known (event_reader.cc).
+  int LastRequestEnd(const google::protobuf::RepeatedPtrField<v1::EventEnvelope>& events,
+                     Position last) const;
   Position WaitForCommit(Position after,
                          std::chrono::steady_clock::time_point deadline) const override;
   absl::Status VerifyChain(Position from, Position to) const override;
@@ -205,6 +210,9 @@ class RocksLedger final : public Ledger {
   void LogMemory();
 
   LedgerOptions options_;
+  // RocksDB's bounded memory (LedgerOptions::block_cache_bytes, ...).
+  std::shared_ptr<rocksdb::Cache> block_cache_;
+  std::shared_ptr<rocksdb::WriteBufferManager> write_buffers_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   ColumnFamilies cf_;

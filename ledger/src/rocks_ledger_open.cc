@@ -4,8 +4,10 @@
 #include <filesystem>
 #include <optional>
 
+#include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/table.h>
+#include <rocksdb/write_buffer_manager.h>
 
 #include "absl/strings/str_cat.h"
 #include "fault/power_loss_fs.h"
@@ -63,15 +65,42 @@ absl::Status RocksLedger::Open() {
   if (!options_.read_only) std::filesystem::create_directories(options_.data_dir, dir_error);
   if (options_.power_loss != nullptr) db_options.env = fault::PowerLossEnv(*options_.power_loss);
 
+  // Memory that does not grow with the ledger: every table's blocks,
+  // index and filter blocks included, in one cache of a fixed size (the
+  // index and filter blocks of level-0 files pinned, being read most), and
+  // every memtable within one budget. Before, each family had its own 8 MB
+  // cache and the index and filter blocks of every table file stayed in
+  // memory outside it.
+  rocksdb::LRUCacheOptions cache_options;
+  cache_options.capacity = options_.block_cache_bytes != 0 ? options_.block_cache_bytes
+                                                           : LedgerOptions::kDefaultBlockCacheBytes;
+  cache_options.high_pri_pool_ratio = 0.5;  // index and filter blocks first
+  block_cache_ = rocksdb::NewLRUCache(cache_options);
+  write_buffers_ = std::make_shared<rocksdb::WriteBufferManager>(
+      options_.write_buffer_budget_bytes != 0 ? options_.write_buffer_budget_bytes
+                                              : LedgerOptions::kDefaultWriteBufferBudgetBytes);
+  db_options.write_buffer_manager = write_buffers_;
+  auto table = [&](bool bloom) {
+    rocksdb::BlockBasedTableOptions t;
+    t.block_cache = block_cache_;
+    t.cache_index_and_filter_blocks = true;
+    t.cache_index_and_filter_blocks_with_high_priority = true;
+    t.pin_l0_filter_and_index_blocks_in_cache = true;
+    if (bloom) t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    return std::shared_ptr<rocksdb::TableFactory>(rocksdb::NewBlockBasedTableFactory(t));
+  };
+  const std::shared_ptr<rocksdb::TableFactory> plain_table = table(false);
+  rocksdb::ColumnFamilyOptions small_options;
+  small_options.table_factory = plain_table;
+
   rocksdb::ColumnFamilyOptions log_options;
   log_options.write_buffer_size = 64u << 20;
   log_options.compression = rocksdb::kLZ4Compression;
+  log_options.table_factory = plain_table;
 
-  rocksdb::BlockBasedTableOptions point_table;
-  point_table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   rocksdb::ColumnFamilyOptions index_options;
   index_options.write_buffer_size = 32u << 20;
-  index_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(point_table));
+  index_options.table_factory = table(true);
   if (options_.memtable_bytes != 0) {
     log_options.write_buffer_size = index_options.write_buffer_size = options_.memtable_bytes;
     log_options.level0_file_num_compaction_trigger = 2;
@@ -79,13 +108,13 @@ absl::Status RocksLedger::Open() {
   }
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
-      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+      {rocksdb::kDefaultColumnFamilyName, small_options},
       {"events", log_options},
       {"marks", index_options},
       {"requests", index_options},
-      {"checkpoints", rocksdb::ColumnFamilyOptions()},
+      {"checkpoints", small_options},
       {"read_models", index_options},  // read models' keyed state (read_model_store.cc)
-      {"pupil_keys", rocksdb::ColumnFamilyOptions()},  // personal_keys.h (ADR 0003)
+      {"pupil_keys", small_options},   // personal_keys.h (ADR 0003)
   };
   // A read-only open of a ledger from before retention finds no keys family
   // (and may not create one).
@@ -167,8 +196,9 @@ void RocksLedger::LogMemory() {
                      "memory: at position {}: memtables {:.1f} MB, table readers {:.1f} MB, block "
                      "cache {:.1f} MB ({:.1f} MB pinned), hot state {:.1f} MB ({} hot marks)",
                      state_.last_position(), mb("rocksdb.cur-size-all-mem-tables"),
-                     mb("rocksdb.estimate-table-readers-mem"), mb("rocksdb.block-cache-usage"),
-                     mb("rocksdb.block-cache-pinned-usage"),
+                     mb("rocksdb.estimate-table-readers-mem"),
+                     static_cast<double>(block_cache_->GetUsage()) / (1 << 20),
+                     static_cast<double>(block_cache_->GetPinnedUsage()) / (1 << 20),
                      static_cast<double>(state_.MemoryBytes()) / (1 << 20), state_.hot_marks());
 }
 

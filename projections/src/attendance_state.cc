@@ -195,13 +195,13 @@ void AttendanceState::ApplyMark(SchoolState& school, std::string_view pupil_id,
   if (has_history || effective > *day || old != 0) {
     if (!has_history && old != 0) {
       // The replaced mark was recorded on time (else it would have history).
-      first_change = y.changes.insert(first_change, {slot, *day, old});
+      first_change = y.changes.insert(first_change, {slot, old, *day});
     }
-    auto at = std::upper_bound(first_change, y.changes.end(), PupilYear::Change{slot, effective, 0},
+    auto at = std::upper_bound(first_change, y.changes.end(), PupilYear::Change{slot, 0, effective},
                                [](const PupilYear::Change& v, const PupilYear::Change& c) {
                                  return !SlotLess(c, v.slot, v.recorded);
                                });
-    y.changes.insert(at, {slot, effective, index});
+    y.changes.insert(at, {slot, index, effective});
   }
   y.codes[slot] = index;
   y.max_recorded = std::max(y.max_recorded, effective);

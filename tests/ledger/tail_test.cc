@@ -156,5 +156,31 @@ TEST_CASE("ForEachEvent reads a log longer than one chunk without a gap", "[ledg
   CHECK(expected == f.ledger->LastPosition() + 1);
 }
 
+TEST_CASE("after a reopen, when no commit end is known, a chunk ends where a request ends",
+          "[ledger][tail]") {
+  LedgerFixture f(2);
+  const ledger::Position start = f.ledger->LastPosition();
+  for (const char* id : {"r1", "r2"}) {
+    v1::RecordMarksRequest request;
+    request.set_school_id("s1");
+    request.set_request_id(id);
+    *request.add_marks() = MakeMark("p1", id[1] == '1' ? "2025-09-08" : "2025-09-09", v1::AM, "/");
+    *request.add_marks() = MakeMark("p2", id[1] == '1' ? "2025-09-08" : "2025-09-09", v1::AM, "/");
+    REQUIRE(f.ledger->RecordMarks(kTeacher, request).ok());
+  }
+  // A reopened ledger knows no commit ends but the head's.
+  f.Reopen();
+  ledger::EventChunk chunk;
+  // Three events would cut r2 in half: the chunk stops after r1.
+  REQUIRE(f.ledger->ReadChunk(start + 1, {.max_events = 3}, chunk).ok());
+  REQUIRE(chunk.events.size() == 2);
+  CHECK(chunk.events[1].request_id() == "r1");
+  CHECK(chunk.ends_commit);
+  // From inside r2 to the head: the head is a commit end.
+  REQUIRE(f.ledger->ReadChunk(start + 3, {.max_events = 3}, chunk).ok());
+  CHECK(chunk.events.size() == 2);
+  CHECK(chunk.ends_commit);
+}
+
 }  // namespace
 }  // namespace attendance::testing

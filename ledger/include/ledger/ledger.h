@@ -29,8 +29,9 @@ struct EventChunk {
   // RepeatedPtrField so that a chunk read again reuses its envelopes.
   google::protobuf::RepeatedPtrField<v1::EventEnvelope> events;
   // The last event is the last of a commit (known for recent commits and
-  // for the head): a reader that publishes its state only at such ends never
-  // shows half of a request.
+  // for the head) or, where no commit end is known in the chunk, of a
+  // request (the next event carries another request id): a reader that
+  // publishes its state only at such ends never shows half of a request.
   bool ends_commit = false;
 };
 
@@ -108,6 +109,15 @@ struct LedgerOptions {
   // compaction from two level-0 files, to make flushes and compactions
   // happen on little data.
   std::size_t memtable_bytes = 0;
+  // RocksDB's memory, bounded (README, "Memory as the ledger grows"): one
+  // LRU block cache shared by every column family, which also holds the
+  // table files' index and filter blocks (left outside a cache they grow
+  // with the data), and a budget for all memtables together, past which
+  // the largest is flushed early. 0: the defaults below.
+  std::size_t block_cache_bytes = 0;
+  std::size_t write_buffer_budget_bytes = 0;
+  static constexpr std::size_t kDefaultBlockCacheBytes = 64u << 20;
+  static constexpr std::size_t kDefaultWriteBufferBudgetBytes = 128u << 20;
 };
 
 // What Ledger::VerifyIndexes compared, when every index agreed.

@@ -34,10 +34,11 @@ struct PupilYear {
   // amendment was recorded, never earlier than the session's own day).
   struct Change {
     std::uint16_t slot = 0;
+    CodeIndex code = 0;  // beside slot: 8 bytes a change, not 12
     Day recorded = 0;
-    CodeIndex code = 0;
     bool operator==(const Change&) const = default;
   };
+  static_assert(sizeof(Change) == 8, "one is kept per mark recorded after its day");
 
   int academic_year = 0;
   // The latest `recorded` day of anything applied to this year: as of any
