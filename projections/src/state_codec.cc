@@ -168,7 +168,11 @@ void DecodePupil(Reader& r, PupilState& p) {
   }
   p.years.resize(r.Count());
   for (PupilYear& y : p.years) {
-    y.academic_year = static_cast<int>(r.S());
+    // Dates have four-digit years, so a year outside them is a damaged
+    // checkpoint (and would overflow the day arithmetic).
+    const auto academic_year = r.S();
+    r.Require(academic_year >= -1 && academic_year <= 9999);
+    y.academic_year = static_cast<int>(academic_year);
     y.max_recorded = r.D();
     r.Raw(y.codes.data(), y.codes.size());
     for (CodeIndex code : y.codes) r.Require(code < kNumCodes);
