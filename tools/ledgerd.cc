@@ -74,7 +74,7 @@ ABSL_FLAG(int, max_feed_lag_events, attendance::services::ServerLimits{}.max_fee
 ABSL_FLAG(bool, rebuild_read_models, false, "rebuild read models from position 1");
 ABSL_FLAG(std::string, head_key, "", "Ed25519 private key (PEM) that signs ledger heads");
 ABSL_FLAG(int, block_cache_mb, attendance::ledger::LedgerOptions::kDefaultBlockCacheBytes >> 20,
-          "RocksDB block cache (index and filter blocks included), MB");
+          "RocksDB block cache for data blocks, MB");
 ABSL_FLAG(int, write_buffer_mb,
           attendance::ledger::LedgerOptions::kDefaultWriteBufferBudgetBytes >> 20,
           "all RocksDB memtables together, MB");
@@ -129,7 +129,7 @@ Without --tokens every caller is a local admin, so only a loopback address is
 served; any other address needs --tls-cert, --tls-key and --tokens.
   --rebuild-read-models  ignore stored read-model checkpoints and rebuild them from position 1
   --head-key FILE      Ed25519 private key (PEM) that signs GetLedgerHead's heads
-  --block-cache-mb N   RocksDB's one block cache, index and filter blocks included (default 64)
+  --block-cache-mb N   RocksDB's one block cache for data blocks (default 64)
   --write-buffer-mb N  all RocksDB memtables together; past it the largest is flushed (default 128)
 )";
 
