@@ -494,7 +494,10 @@ bool RecordedKindDoes(v1::ActionKind step, v1::RecordedActionKind kind) {
       return kind == v1::REFERRAL_MADE || kind == v1::PARENTING_CONTRACT ||
              kind == v1::EDUCATION_SUPERVISION_ORDER;
     case v1::PENALTY_NOTICE_CONSIDERATION:
-      return kind == v1::PENALTY_NOTICE_REQUESTED || kind == v1::PENALTY_NOTICE_ISSUED;
+      // Considered, not necessarily issued: a notice requested or issued, or
+      // the parent warned at a meeting or on a call instead (tools/history).
+      return kind == v1::PENALTY_NOTICE_REQUESTED || kind == v1::PENALTY_NOTICE_ISSUED ||
+             kind == v1::MEETING_HELD || kind == v1::CALL_MADE;
     case v1::LA_RETURN:
       return kind == v1::REFERRAL_MADE;
     case v1::RESOLVE_N_CODE:
