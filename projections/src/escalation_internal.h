@@ -187,6 +187,11 @@ void EvaluateImprovements(const Ctx& c, v1::PupilEscalation& out);
 const v1::ImprovementRule* StepDownRule(const v1::EscalationPolicy& policy,
                                         const std::string& ladder_id, const std::string& rule_id,
                                         const std::string& stage_step);
+// On the marks as first recorded (escalation_rules_supersede.cc): the
+// improvement rules due then and not now, into out.superseded; a review
+// point's verdict that an amendment turned, said in its explanation.
+void SupersededImprovements(const Ctx& c, v1::PupilEscalation& out);
+void NoteChangedReviewVerdicts(const Ctx& c, v1::PupilEscalation& out);
 // A cohort rule's lower threshold for `t` if the pupil is in its cohort
 // (the words for the explanation in *words).
 std::optional<std::uint32_t> CohortThreshold(const Ctx& c, const v1::CountedTrigger& t,

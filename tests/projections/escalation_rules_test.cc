@@ -402,5 +402,79 @@ TEST_CASE("the new rules are validated, naming the rule", "[escalation]") {
   }
 }
 
+TEST_CASE(
+    "seed 001: a positive letter due only on marks an amendment changed is superseded, naming "
+    "the amendment; a review point stays due and says the verdict the amendment turned",
+    "[escalation]") {
+  EventLog log = NewSchool(LoadPolicy(kSeed001));
+  Register(log, "P1", "2025-09-01", "2025-09-12", {{{"2025-09-12", 1}, "I"}});
+  log.Letter("P1", "concern_letter", D("2025-09-15"));
+  // As first recorded: exactly 96.0% (24/25) since the stage, so the
+  // positive letter is due (the boundary of the test above).
+  Register(log, "P1", "2025-09-15", "2025-10-01", {{{"2025-09-30", 0}, "I"}});
+  log.Mark("P1", D("2025-10-02"), v1::AM, "/");
+  REQUIRE(Due(Evaluate(log, "2025-10-02"), "positive_letter") != nullptr);
+  // 10-01 AM / -> I: 23/25 = 92.0%, no longer due; shown as superseded.
+  log.Amend("P1", D("2025-10-01"), v1::AM, "/", "I", D("2025-10-02"));
+  const auto amendment = static_cast<std::uint64_t>(log.events().size());
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-10-02");
+    CHECK(Due(e, "positive_letter") == nullptr);
+    REQUIRE(e.superseded_size() == 1);
+    const v1::DueAction& was = e.superseded(0);
+    CHECK(was.rule_id() == "positive_letter");
+    CHECK(was.action() == v1::POSITIVE_LETTER);
+    CHECK(was.superseded());
+    CHECK(was.superseded_by_position() == amendment);
+    CHECK(was.superseded_on() == "2025-10-02");
+    CHECK(was.explanation().attended() == 24);  // the basis as first recorded
+    CHECK(was.superseded_note() ==
+          absl::StrCat("superseded by the amendment at position ", amendment,
+                       " recorded on 2025-10-02 (2025-10-01 AM / -> I): due on the marks as "
+                       "first recorded, no longer due as amended"));
+    CHECK(absl::StrContains(was.explanation().sentence(),
+                            "attendance 96.0% (24/25 sessions, Last 4 school weeks since "
+                            "concern_letter) on 2025-10-02 >= 96.0% -> positive_letter due"));
+  }
+  // Before the amendment was recorded it was simply due.
+  CHECK(Evaluate(log, "2025-10-01").superseded_size() == 0);
+  // Answered: a letter sent since the stage leaves nothing to supersede.
+  {
+    EventLog sent = log;
+    sent.Letter("P1", "positive_letter", D("2025-10-02"));
+    CHECK(Evaluate(sent, "2025-10-02").superseded_size() == 0);
+  }
+
+  // The October review point: 64/66 > 21/22 on 09-15 -> improved; one
+  // session amended / -> O makes it 63/66, exactly 21/22, not above.
+  Register(log, "P1", "2025-10-02", "2025-10-15");
+  log.Amend("P1", D("2025-10-01"), v1::AM, "I", "/", D("2025-10-03"));  // back as it was
+  {
+    const v1::PupilEscalation before = Evaluate(log, "2025-10-15");
+    const v1::DueAction* review = Due(before, "review_points");
+    REQUIRE(review != nullptr);
+    CHECK_FALSE(review->verdict_changed());
+    CHECK(absl::StrContains(review->explanation().sentence(), "(64/66) > 95.5% (21/22)"));
+  }
+  log.Amend("P1", D("2025-10-08"), v1::PM, "\\", "O", D("2025-10-15"));
+  const auto turned = static_cast<std::uint64_t>(log.events().size());
+  const v1::PupilEscalation e = Evaluate(log, "2025-10-15");
+  const v1::DueAction* review = Due(e, "review_points");
+  REQUIRE(review != nullptr);  // still due: the pupil is on the ladder
+  CHECK(review->verdict_changed());
+  CHECK(review->verdict_changed_by_position() == turned);
+  CHECK(review->verdict_changed_on() == "2025-10-15");
+  CHECK(review->explanation().sentence() ==
+        absl::StrCat("review point review_points on 2025-10-15: year to date 95.5% (63/66) not > "
+                     "95.5% (21/22) on 2025-09-15 (joined the ladder) -> no improvement; stage "
+                     "concern_letter since 2025-09-15 -> review due; as first recorded year to "
+                     "date 97.0% (64/66) -> improved, turned by the amendment at position ",
+                     turned, " recorded on 2025-10-15 (2025-10-08 PM \\ -> O)"));
+  // The same O takes the positive letter's 35/36 since the stage to 34/36.
+  REQUIRE(e.superseded_size() == 1);
+  CHECK(e.superseded(0).rule_id() == "positive_letter");
+  CHECK(e.superseded(0).superseded_by_position() == turned);
+}
+
 }  // namespace
 }  // namespace attendance::projections
