@@ -196,6 +196,11 @@ void NoteChangedReviewVerdicts(const Ctx& c, v1::PupilEscalation& out);
 // (the words for the explanation in *words).
 std::optional<std::uint32_t> CohortThreshold(const Ctx& c, const v1::CountedTrigger& t,
                                              std::string* words, std::string* rule_id);
+// `t` at the pupil's cohort rule's lower threshold, or nullopt; *note is
+// " (cohort rule ...: threshold 1 instead of 3)" for the explanation
+// (escalation_cohort_triggers.cc).
+std::optional<v1::CountedTrigger> LoweredForCohort(const Ctx& c, const v1::CountedTrigger& t,
+                                                   std::string* note, std::string* rule_id);
 // Last: raises the priority of the due actions the cohort rules name.
 void ApplyCohortRules(const Ctx& c, v1::PupilEscalation& out);
 // Penalty notices per parent and child (penalty_notices.cc): fills

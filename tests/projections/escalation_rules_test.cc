@@ -476,5 +476,66 @@ TEST_CASE(
   CHECK(e.superseded(0).superseded_by_position() == turned);
 }
 
+TEST_CASE(
+    "a cohort rule's earlier trigger lowers it for the ladder step that waits on it too, at "
+    "exactly the lower threshold, for the cohort only",
+    "[escalation]") {
+  // Seed 000 with Fast Track at 6 unauthorised sessions for CP/CIN/looked-after
+  // pupils (no seed says so: the engine's rule, not a seed's).
+  v1::EscalationPolicy policy = LoadPolicy(kSeed000);
+  v1::TriggerThreshold& earlier = *policy.mutable_cohort_rules(0)->add_earlier_triggers();
+  earlier.set_trigger_id("fast_track_10_in_12");
+  earlier.set_threshold(6);
+  REQUIRE(ledger::ValidateEscalationPolicy(policy, kWeeks, "policy").ok());
+  EventLog log = NewSchool(policy, Vulnerable("P1"));
+  log.Enrol(testing::MakePupil("P2", 4), D("2025-09-01"), D("2025-08-01"));
+  // Five O sessions each: one below the lowered threshold.
+  Absences five = {{{"2025-09-08", 0}, "O"}, {{"2025-09-08", 1}, "O"}, {{"2025-09-09", 0}, "O"},
+                   {{"2025-09-09", 1}, "O"}, {{"2025-09-10", 0}, "O"}};
+  Register(log, "P1", "2025-09-01", "2025-09-12", five);
+  Register(log, "P2", "2025-09-01", "2025-09-12", five);
+  CHECK(Due(Evaluate(log, "2025-09-12"), "fast_track_1") == nullptr);
+  // The sixth, on 09-15: due for the CP pupil, not for P2.
+  log.Mark("P1", D("2025-09-15"), v1::AM, "O");
+  log.Mark("P2", D("2025-09-15"), v1::AM, "O");
+  log.Mark("P1", D("2025-09-15"), v1::PM, "\\");
+  log.Mark("P2", D("2025-09-15"), v1::PM, "\\");
+  const v1::PupilEscalation e = Evaluate(log, "2025-09-15");
+  const v1::DueAction* ft = Due(e, "fast_track_1");
+  REQUIRE(ft != nullptr);
+  CHECK(ft->ladder_id() == "fast_track");
+  CHECK(ft->due_on() == "2025-09-15");
+  CHECK(ft->explanation().count() == 6);
+  CHECK(ft->explanation().threshold() == 6);
+  REQUIRE(ft->cohort_rules_size() == 1);
+  CHECK(ft->cohort_rules(0) == "vulnerable_visited_first");
+  CHECK(absl::EndsWith(ft->explanation().sentence(),
+                       ">= 6 -> fast_track_1 due (cohort rule vulnerable_visited_first "
+                       "(child-protection plan): threshold 6 instead of 10)"));
+  CHECK(Due(Evaluate(log, "2025-09-15", "P2"), "fast_track_1") == nullptr);
+  CHECK(Worklist(log, {}, "2025-09-15") ==
+        std::vector<std::string>{"P1:home_visit_3_days", "P1:fast_track_1", "P1:letter_1",
+                                 "P2:letter_1"});
+
+  // An earlier trigger that would change nothing is refused, naming it.
+  v1::EscalationPolicy idle = policy;
+  v1::CountedTrigger& t = *idle.add_triggers();
+  t.set_trigger_id("idle_count");
+  t.set_kind(v1::COUNT_IN_WINDOW);
+  t.set_unit(v1::SESSIONS);
+  t.add_codes("O");
+  t.set_threshold(5);
+  t.mutable_window()->set_kind(v1::POLICY_YEAR_TO_DATE);
+  v1::TriggerThreshold& lower = *idle.mutable_cohort_rules(0)->add_earlier_triggers();
+  lower.set_trigger_id("idle_count");
+  lower.set_threshold(2);
+  const absl::Status s = ledger::ValidateEscalationPolicy(idle, kWeeks, "policy");
+  CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(s.message() ==
+        "policy.cohort_rules[0] (\"vulnerable_visited_first\").earlier_triggers[2].trigger_id: "
+        "\"idle_count\" has no action of its own and no ladder step waits on it, so a lower "
+        "threshold changes nothing");
+}
+
 }  // namespace
 }  // namespace attendance::projections

@@ -8,6 +8,7 @@
 #include "ledger/codes.h"
 #include "ledger/text_checks.h"
 #include "ledger/types.h"
+#include "policy_rule_checks.h"
 
 namespace attendance::ledger {
 namespace {
@@ -607,6 +608,7 @@ absl::Status ValidateEscalationPolicy(const v1::EscalationPolicy& policy,
     RETURN_IF_ERROR(unique(cohort.rule_id(), rule + ".rule_id"));
     RETURN_IF_ERROR(CheckCohortRule(cohort, policy, rule));
   }
+  RETURN_IF_ERROR(CheckEarlierTriggersMatter(policy, f));
   if (policy.has_first_response()) {
     RETURN_IF_ERROR(CheckFirstResponse(policy.first_response(), f + ".first_response"));
   }
