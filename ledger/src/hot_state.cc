@@ -220,6 +220,9 @@ void HotState::Apply(const v1::EventEnvelope& event) {
       for (const v1::ImprovementRule& rule : policy.improvement_rules()) {
         school.policy_steps.emplace(rule.rule_id(), rule.action());
       }
+      for (const v1::PreviousYearRule& rule : policy.previous_year_rules()) {
+        school.policy_steps.emplace(rule.rule_id(), rule.action());
+      }
       for (const v1::CountedTrigger& t : policy.triggers()) {
         school.policy_triggers.insert(t.trigger_id());
         school.policy_trigger_actions.insert({t.trigger_id(), {t.action(), false}});

@@ -87,6 +87,7 @@ v1::PupilEscalation EvaluatePupil(const EscalationInputs& inputs, Day as_of) {
   escalation_internal::EvaluateImprovements(c, out);
   escalation_internal::SupersededImprovements(c, out);
   escalation_internal::NoteChangedReviewVerdicts(c, out);
+  escalation_internal::EvaluatePreviousYearRules(c, out);
   escalation_internal::EvaluatePenaltyNotices(c, out);
   escalation_internal::ApplyCohortRules(c, out);
   if (inputs.due_only) return out;

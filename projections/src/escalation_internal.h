@@ -201,6 +201,15 @@ std::optional<std::uint32_t> CohortThreshold(const Ctx& c, const v1::CountedTrig
 // (escalation_cohort_triggers.cc).
 std::optional<v1::CountedTrigger> LoweredForCohort(const Ctx& c, const v1::CountedTrigger& t,
                                                    std::string* note, std::string* rule_id);
+// Previous-year rules (escalation_previous_year.cc): due from the academic
+// year's first school day for the pupils whose previous year met the rule,
+// until its letter is sent that year; superseded when amended marks of that
+// year removed the basis.
+void EvaluatePreviousYearRules(const Ctx& c, v1::PupilEscalation& out);
+// The step of `ladder_id` that the previous-year rule `rule_id` does ("" if
+// none).
+const std::string& PreviousYearStep(const v1::EscalationPolicy& policy,
+                                    const std::string& ladder_id, const std::string& rule_id);
 // Last: raises the priority of the due actions the cohort rules name.
 void ApplyCohortRules(const Ctx& c, v1::PupilEscalation& out);
 // Penalty notices per parent and child (penalty_notices.cc): fills

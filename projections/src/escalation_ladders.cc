@@ -170,7 +170,14 @@ void EvaluateLadder(const Ctx& c, const v1::Ladder& ladder, v1::PupilEscalation&
   int stage = -1;
   for (const Completion& fact : CompletionsOf(c.in)) {
     if (fact.on > c.as_of) continue;
-    const int i = index_of(*fact.step_id);
+    int i = index_of(*fact.step_id);
+    // A previous-year rule's letter does the step it names; its basis is
+    // last year's attendance, which the rule judged, not the step's.
+    bool by_year_rule = false;
+    if (i < 0) {
+      i = index_of(PreviousYearStep(c.policy, ladder.ladder_id(), *fact.step_id));
+      by_year_rule = i >= 0;
+    }
     if (i < 0 && stage >= 0) {
       // An improvement rule's letter that steps the ladder down: the stage
       // goes back to its after_step, whose monitoring restarts today, and
@@ -201,7 +208,9 @@ void EvaluateLadder(const Ctx& c, const v1::Ladder& ladder, v1::PupilEscalation&
     if (fact.action_id != nullptr) record.set_action_id(*fact.action_id);
     // Facts stay facts: a letter or action whose basis an amendment
     // removed is flagged, never undone.
-    if (step.has_attendance()) {
+    if (by_year_rule) {
+      // judged by the rule (escalation_previous_year.cc)
+    } else if (step.has_attendance()) {
       const ConditionResult then = EvaluateCondition(c, step.attendance(), fact.on, fact.on);
       const ConditionResult now = EvaluateCondition(c, step.attendance(), fact.on, c.known);
       if (then.holds && !now.holds) {

@@ -55,11 +55,22 @@ inline EventLog NewSchool(const v1::EscalationPolicy& policy,
 
 using Absences = std::map<std::pair<std::string, int>, std::string>;  // (date, 0 AM / 1 PM)
 
+// The standard calendars of 2024-25 and 2025-26 (a school that records the
+// 2024-25 one too has last year's marks), for the helpers' school days.
+inline const ledger::SchoolCalendar& HelperCalendar() {
+  static const ledger::SchoolCalendar calendar = [] {
+    ledger::SchoolCalendar c;
+    c.Set(testing::StandardCalendar(2024));
+    c.Set(testing::StandardCalendar(2025));
+    return c;
+  }();
+  return calendar;
+}
+
 // Marks every school day in [from, to]: present unless listed in `absences`.
 inline void Register(EventLog& log, const std::string& pupil, const char* from, const char* to,
                      const Absences& absences = {}) {
-  ledger::SchoolCalendar calendar;
-  calendar.Set(testing::StandardCalendar(2025));
+  const ledger::SchoolCalendar& calendar = HelperCalendar();
   for (Day d = D(from); d <= D(to); ++d) {
     if (!calendar.IsSchoolDay(d)) continue;
     for (int s = 0; s < 2; ++s) {
@@ -72,8 +83,7 @@ inline void Register(EventLog& log, const std::string& pupil, const char* from, 
 
 // Both sessions of each school day in [from, to] with `code`.
 inline Absences Days(const char* from, const char* to, const std::string& code) {
-  ledger::SchoolCalendar calendar;
-  calendar.Set(testing::StandardCalendar(2025));
+  const ledger::SchoolCalendar& calendar = HelperCalendar();
   Absences out;
   for (Day d = D(from); d <= D(to); ++d) {
     if (!calendar.IsSchoolDay(d)) continue;

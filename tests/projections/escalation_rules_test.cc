@@ -2,6 +2,8 @@
 // and cohort filters, review points on dates, improvement rules (positive
 // letters, stepping down), cohort rules (vulnerable pupils first), the
 // sickness return once per illness, and their validation.
+#include <functional>
+
 #include "absl/strings/match.h"
 #include "escalation_helpers.h"
 #include "ledger/escalation_policy.h"
@@ -490,8 +492,11 @@ TEST_CASE(
   EventLog log = NewSchool(policy, Vulnerable("P1"));
   log.Enrol(testing::MakePupil("P2", 4), D("2025-09-01"), D("2025-08-01"));
   // Five O sessions each: one below the lowered threshold.
-  Absences five = {{{"2025-09-08", 0}, "O"}, {{"2025-09-08", 1}, "O"}, {{"2025-09-09", 0}, "O"},
-                   {{"2025-09-09", 1}, "O"}, {{"2025-09-10", 0}, "O"}};
+  Absences five = {{{"2025-09-08", 0}, "O"},
+                   {{"2025-09-08", 1}, "O"},
+                   {{"2025-09-09", 0}, "O"},
+                   {{"2025-09-09", 1}, "O"},
+                   {{"2025-09-10", 0}, "O"}};
   Register(log, "P1", "2025-09-01", "2025-09-12", five);
   Register(log, "P2", "2025-09-01", "2025-09-12", five);
   CHECK(Due(Evaluate(log, "2025-09-12"), "fast_track_1") == nullptr);
@@ -513,9 +518,9 @@ TEST_CASE(
                        ">= 6 -> fast_track_1 due (cohort rule vulnerable_visited_first "
                        "(child-protection plan): threshold 6 instead of 10)"));
   CHECK(Due(Evaluate(log, "2025-09-15", "P2"), "fast_track_1") == nullptr);
-  CHECK(Worklist(log, {}, "2025-09-15") ==
-        std::vector<std::string>{"P1:home_visit_3_days", "P1:fast_track_1", "P1:letter_1",
-                                 "P2:letter_1"});
+  CHECK(Worklist(log, {}, "2025-09-15") == std::vector<std::string>{"P1:home_visit_3_days",
+                                                                    "P1:fast_track_1",
+                                                                    "P1:letter_1", "P2:letter_1"});
 
   // An earlier trigger that would change nothing is refused, naming it.
   v1::EscalationPolicy idle = policy;
@@ -535,6 +540,126 @@ TEST_CASE(
         "policy.cohort_rules[0] (\"vulnerable_visited_first\").earlier_triggers[2].trigger_id: "
         "\"idle_count\" has no action of its own and no ladder step waits on it, so a lower "
         "threshold changes nothing");
+}
+
+// Seed 001's school with the 2024-25 and 2025-26 calendars, pupils P1..P3 on
+// roll from 2024-09-02, ten school days of 2024-25 marked and 2025-26 from
+// 09-01 to 10-15 (P1's 2024-25 absences as given).
+EventLog SchoolWithLastYear(const Absences& p1_last_year) {
+  EventLog log("school-1");
+  v1::SchoolSettings settings;
+  settings.set_school_name("Test");
+  log.Settings(settings, D("2024-08-01"));
+  log.Calendar(testing::StandardCalendar(2024), D("2024-08-01"));
+  log.Calendar(testing::StandardCalendar(2025), D("2024-08-01"));
+  log.Policy(LoadPolicy(kSeed001), D("2024-08-01"));
+  for (const char* id : {"P1", "P2", "P3"}) {
+    log.Enrol(testing::MakePupil(id, 4), D("2024-09-02"), D("2024-08-01"));
+    Register(log, id, "2025-09-01", "2025-10-15");
+  }
+  Register(log, "P1", "2024-09-02", "2024-09-13", p1_last_year);
+  Register(log, "P2", "2024-09-02", "2024-09-13", {{{"2024-09-04", 0}, "O"}});
+  // P3: 19 sessions (one not recorded), 2 of them absent: 89.5%, but under
+  // the 20 possible sessions PA needs.
+  Register(log, "P3", "2024-09-02", "2024-09-12",
+           {{{"2024-09-04", 0}, "O"}, {{"2024-09-05", 0}, "O"}});
+  log.Mark("P3", D("2024-09-13"), v1::AM, "/");
+  return log;
+}
+
+TEST_CASE(
+    "seed 001: in September a Stage 1 letter to every pupil persistently absent the previous "
+    "year (exactly 90.0% is PA), doing the ladder's first step as the baseline",
+    "[escalation]") {
+  // P1 2024-25: 18/20 = 90.0% exactly (AT_OR_BELOW: PA); P2 19/20.
+  EventLog log = SchoolWithLastYear({{{"2024-09-10", 0}, "O"}, {{"2024-09-10", 1}, "O"}});
+  CHECK(Due(Evaluate(log, "2025-08-29"), "pa_baseline_letter") == nullptr);  // before school
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-09-01");
+    const v1::DueAction* due = Due(e, "pa_baseline_letter");
+    REQUIRE(due != nullptr);
+    CHECK(due->action() == v1::LETTER);
+    CHECK(due->ladder_id() == "stages");
+    CHECK(due->due_on() == "2025-09-01");
+    CHECK(due->priority() == 50);  // the ladder's
+    CHECK(due->explanation().possible() == 20);
+    CHECK(due->explanation().attended() == 18);
+    CHECK(due->explanation().window_first() == "2024-08-01");
+    CHECK(due->explanation().window_last() == "2025-07-31");
+    CHECK(due->explanation().sentence() ==
+          "attendance 90.0% (18/20 sessions, 2024-25, the previous year) on 2025-09-01 <= 90.0% "
+          "-> pa_baseline_letter due by 2025-09-30; sending it does concern_letter on stages");
+  }
+  CHECK(Due(Evaluate(log, "2025-09-01", "P2"), "pa_baseline_letter") == nullptr);  // 95.0%
+  CHECK(Due(Evaluate(log, "2025-09-01", "P3"), "pa_baseline_letter") == nullptr);  // 19 sessions
+  CHECK(Due(Evaluate(log, "2025-09-30"), "pa_baseline_letter") != nullptr);
+  CHECK(Due(Evaluate(log, "2025-10-01"), "pa_baseline_letter") == nullptr);  // September only
+  CHECK(Worklist(log, {}, "2025-09-02") == std::vector<std::string>{"P1:pa_baseline_letter"});
+
+  // Sent on 09-03: the pupil is at Stage 1 (concern_letter) from then, the
+  // letter in the history, and the October review compares with that day.
+  log.Letter("P1", "pa_baseline_letter", D("2025-09-03"));
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-09-03");
+    CHECK(Due(e, "pa_baseline_letter") == nullptr);
+    const v1::LadderState& ladder = LadderOf(e, "stages");
+    CHECK(ladder.stage() == "concern_letter");
+    CHECK(ladder.since() == "2025-09-03");
+    REQUIRE(ladder.history_size() == 1);
+    CHECK(ladder.history(0).step_id() == "pa_baseline_letter");
+    CHECK_FALSE(ladder.history(0).basis_changed());
+    CHECK(Due(e, "concern_letter") == nullptr);
+  }
+  const v1::PupilEscalation october = Evaluate(log, "2025-10-15");
+  const v1::DueAction* review = Due(october, "review_points");
+  REQUIRE(review != nullptr);
+  CHECK(absl::StrContains(review->explanation().sentence(),
+                          "on 2025-09-03 (joined the ladder) -> no improvement"));
+
+  // One of last year's O amended to / (19/20): superseded, naming it.
+  EventLog amended = SchoolWithLastYear({{{"2024-09-10", 0}, "O"}, {{"2024-09-10", 1}, "O"}});
+  amended.Amend("P1", D("2024-09-10"), v1::PM, "O", "/", D("2025-09-02"));
+  const auto position = static_cast<std::uint64_t>(amended.events().size());
+  CHECK(Due(Evaluate(amended, "2025-09-01"), "pa_baseline_letter") != nullptr);
+  const v1::PupilEscalation e = Evaluate(amended, "2025-09-02");
+  CHECK(Due(e, "pa_baseline_letter") == nullptr);
+  REQUIRE(e.superseded_size() == 1);
+  CHECK(e.superseded(0).rule_id() == "pa_baseline_letter");
+  CHECK(e.superseded(0).superseded_by_position() == position);
+  CHECK(e.superseded(0).superseded_note() ==
+        absl::StrCat("superseded by the amendment at position ", position,
+                     " recorded on 2025-09-02 (2024-09-10 PM O -> /): due on the marks as first "
+                     "recorded, no longer due as amended"));
+}
+
+TEST_CASE("previous-year rules are validated, naming the rule", "[escalation]") {
+  auto refused = [](const std::function<void(v1::PreviousYearRule&)>& change) {
+    v1::EscalationPolicy policy = LoadPolicy(kSeed001);
+    REQUIRE(policy.previous_year_rules_size() == 1);
+    change(*policy.mutable_previous_year_rules(0));
+    const absl::Status s = ledger::ValidateEscalationPolicy(policy, kWeeks, "policy");
+    CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+    return std::string(s.message());
+  };
+  const std::string rule = "policy.previous_year_rules[0] (\"pa_baseline_letter\")";
+  CHECK(refused([](auto& r) {
+          r.mutable_attendance()->mutable_window()->set_kind(v1::POLICY_YEAR_TO_DATE);
+        }) == rule +
+                  ".attendance.window: the rule counts the whole previous academic year: leave the "
+                  "window unset");
+  CHECK(refused([](auto& r) { r.clear_attendance(); }) ==
+        rule + ".attendance: says not which pupils (the previous year's attendance)");
+  CHECK(refused([](auto& r) { r.set_due_through("09-31"); }) ==
+        rule + ".due_through: \"09-31\" is not a month and day MM-DD");
+  CHECK(refused([](auto& r) { r.clear_step_id(); }) ==
+        rule + ".step_id: a rule that does a ladder step names both ladder_id and step_id");
+  CHECK(refused([](auto& r) { r.set_step_id("teacher_meeting"); }) ==
+        rule + ".action: LETTER does not do step \"teacher_meeting\", a MEETING step");
+  CHECK(refused([](auto& r) { r.set_ladder_id("nope"); }) ==
+        rule + ".ladder_id: \"nope\" is not a ladder of the policy");
+  CHECK(refused([](auto& r) { r.set_rule_id("positive_letter"); }) ==
+        "policy.previous_year_rules[0] (\"positive_letter\").rule_id: \"positive_letter\" is "
+        "already the id of another rule");
 }
 
 }  // namespace

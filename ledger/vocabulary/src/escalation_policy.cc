@@ -608,6 +608,15 @@ absl::Status ValidateEscalationPolicy(const v1::EscalationPolicy& policy,
     RETURN_IF_ERROR(unique(cohort.rule_id(), rule + ".rule_id"));
     RETURN_IF_ERROR(CheckCohortRule(cohort, policy, rule));
   }
+  RETURN_IF_ERROR(CheckCount(policy.previous_year_rules_size(), kMaxPolicyPreviousYearRules,
+                             f + ".previous_year_rules"));
+  for (int i = 0; i < policy.previous_year_rules_size(); ++i) {
+    const v1::PreviousYearRule& year_rule = policy.previous_year_rules(i);
+    const std::string rule = Rule(f, "previous_year_rules", i, year_rule.rule_id());
+    RETURN_IF_ERROR(CheckId(year_rule.rule_id(), rule + ".rule_id"));
+    RETURN_IF_ERROR(unique(year_rule.rule_id(), rule + ".rule_id"));
+    RETURN_IF_ERROR(CheckPreviousYearRule(year_rule, policy, rule));
+  }
   RETURN_IF_ERROR(CheckEarlierTriggersMatter(policy, f));
   if (policy.has_first_response()) {
     RETURN_IF_ERROR(CheckFirstResponse(policy.first_response(), f + ".first_response"));

@@ -10,6 +10,9 @@
 
 namespace attendance::ledger {
 
+// One previous-year rule, its id already checked (`where` names it).
+absl::Status CheckPreviousYearRule(const v1::PreviousYearRule& rule,
+                                   const v1::EscalationPolicy& policy, const std::string& where);
 // A cohort rule's earlier trigger must lower something: the trigger's own
 // action or a ladder step that waits on it.
 absl::Status CheckEarlierTriggersMatter(const v1::EscalationPolicy& policy,
