@@ -662,5 +662,50 @@ TEST_CASE("previous-year rules are validated, naming the rule", "[escalation]") 
         "already the id of another rule");
 }
 
+TEST_CASE(
+    "seed 000: a half-termly praise letter at the school's chosen 96% over the half-term, "
+    "exactly 96.0% in, just below out, due again the next half-term",
+    "[escalation]") {
+  EventLog log = NewSchool(LoadPolicy(kSeed000));
+  log.Enrol(testing::MakePupil("P2", 4), D("2025-09-01"), D("2025-08-01"));
+  // Autumn 1 (09-01..10-24): 80 sessions, 5 of them X (not possible): 75.
+  // P1 misses 3 (72/75 = 96.0%), P2 4 (71/75 = 94.7%).
+  Absences p1 = Days("2025-09-01", "2025-09-03", "X");
+  p1.erase({"2025-09-03", 1});
+  Absences p2 = p1;
+  for (const char* day : {"2025-10-06", "2025-10-07"}) {
+    p1[{day, 0}] = "I";
+    p2[{day, 0}] = "I";
+    p2[{day, 1}] = "I";
+  }
+  p1[{"2025-10-08", 0}] = "M";
+  Register(log, "P1", "2025-09-01", "2025-10-24", p1);
+  Register(log, "P2", "2025-09-01", "2025-10-24", p2);
+  CHECK(Due(Evaluate(log, "2025-10-23"), "half_termly_praise") == nullptr);  // not the point yet
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-10-24");
+    const v1::DueAction* praise = Due(e, "half_termly_praise");
+    REQUIRE(praise != nullptr);
+    CHECK(praise->action() == v1::POSITIVE_LETTER);
+    CHECK(praise->ladder_id().empty());
+    CHECK(praise->due_on() == "2025-10-24");
+    CHECK(praise->priority() == 10);
+    CHECK(praise->explanation().possible() == 75);
+    CHECK(praise->explanation().attended() == 72);
+    CHECK(absl::StartsWith(praise->explanation().sentence(), "attendance 96.0% (72/75 sessions, "));
+    CHECK(absl::EndsWith(praise->explanation().sentence(),
+                         ") on 2025-10-24 >= 96.0% -> half_termly_praise due"));
+  }
+  CHECK(Due(Evaluate(log, "2025-10-24", "P2"), "half_termly_praise") == nullptr);
+  // Due through the break until sent; sent, it is done for the half-term.
+  CHECK(Due(Evaluate(log, "2025-10-31"), "half_termly_praise") != nullptr);
+  log.Letter("P1", "half_termly_praise", D("2025-11-03"));
+  Register(log, "P1", "2025-11-03", "2025-12-19");
+  CHECK(Due(Evaluate(log, "2025-12-18"), "half_termly_praise") == nullptr);
+  const v1::PupilEscalation december = Evaluate(log, "2025-12-19");
+  REQUIRE(Due(december, "half_termly_praise") != nullptr);  // Autumn 2: 100%
+  CHECK(Due(december, "half_termly_praise")->due_on() == "2025-12-19");
+}
+
 }  // namespace
 }  // namespace attendance::projections
