@@ -13,11 +13,6 @@ namespace {
 
 using namespace esc_test;  // NOLINT: test helpers
 
-const char* const kSeed000 = "000_all_saints_ce_primary_attendance_strategy_2024_25.textproto";
-const char* const kSeed001 =
-    "001_all_saints_ce_primary_attendance_and_absence_policy_2024_27.textproto";
-const std::vector<std::uint32_t> kWeeks = {4, 6, 10, 12};
-
 v1::Pupil Vulnerable(const std::string& id) {
   v1::Pupil p = testing::MakePupil(id, 4);
   p.set_child_protection_plan(true);
@@ -167,9 +162,8 @@ TEST_CASE(
   log.Mark("P1", D("2025-10-02"), v1::PM, "\\");
   Register(log, "P1", "2025-10-03", "2025-10-03");
   log.Letter("P1", "positive_letter", D("2025-10-06"));
-  Register(log, "P1", "2025-10-06", "2025-10-06");
   {
-    const v1::PupilEscalation e = Evaluate(log, "2025-10-06");
+    const v1::PupilEscalation e = RegisterThenEvaluate(log, "P1", "2025-10-06", "2025-10-06");
     const v1::LadderState& ladder = LadderOf(e, "stages");
     CHECK(ladder.stage().empty());  // stepped down from the first stage
     REQUIRE(ladder.history_size() == 2);
@@ -181,9 +175,9 @@ TEST_CASE(
     CHECK(Due(e, "concern_letter") == nullptr);  // 50/52 = 96.2%
   }
   // Five days of O: below 96% again, the concern letter is due again.
-  Register(log, "P1", "2025-10-07", "2025-10-17", Days("2025-10-13", "2025-10-17", "O"));
   {
-    const v1::PupilEscalation e = Evaluate(log, "2025-10-17");
+    const v1::PupilEscalation e = RegisterThenEvaluate(log, "P1", "2025-10-07", "2025-10-17",
+                                                       Days("2025-10-13", "2025-10-17", "O"));
     REQUIRE(Due(e, "concern_letter") != nullptr);
     CHECK(Due(e, "positive_letter") == nullptr);  // not on the ladder
   }
@@ -201,9 +195,8 @@ TEST_CASE(
   log.Letter("P1", "concern_letter", D("2025-09-15"));
   Register(log, "P1", "2025-09-15", "2025-09-19", Days("2025-09-17", "2025-09-19", "O"));
   log.Letter("P1", "monitoring_letter", D("2025-09-22"));
-  Register(log, "P1", "2025-09-22", "2025-10-06");
   {
-    const v1::PupilEscalation e = Evaluate(log, "2025-10-06");
+    const v1::PupilEscalation e = RegisterThenEvaluate(log, "P1", "2025-09-22", "2025-10-06");
     CHECK(LadderOf(e, "stages").monitoring().improved());
     REQUIRE(Due(e, "positive_letter") != nullptr);
     CHECK(Due(e, "teacher_meeting") == nullptr);
@@ -300,7 +293,7 @@ TEST_CASE(
 TEST_CASE("the new rules are validated, naming the rule", "[escalation]") {
   const v1::EscalationPolicy good = LoadPolicy(kSeed001);
   auto message = [](const v1::EscalationPolicy& p) {
-    absl::Status s = ledger::ValidateEscalationPolicy(p, kWeeks, "policy");
+    absl::Status s = ledger::ValidateEscalationPolicy(p, kDefaultWeeks, "policy");
     CHECK(s.code() == absl::StatusCode::kInvalidArgument);
     return std::string(s.message());
   };
@@ -488,7 +481,7 @@ TEST_CASE(
   v1::TriggerThreshold& earlier = *policy.mutable_cohort_rules(0)->add_earlier_triggers();
   earlier.set_trigger_id("fast_track_10_in_12");
   earlier.set_threshold(6);
-  REQUIRE(ledger::ValidateEscalationPolicy(policy, kWeeks, "policy").ok());
+  REQUIRE(ledger::ValidateEscalationPolicy(policy, kDefaultWeeks, "policy").ok());
   EventLog log = NewSchool(policy, Vulnerable("P1"));
   log.Enrol(testing::MakePupil("P2", 4), D("2025-09-01"), D("2025-08-01"));
   // Five O sessions each: one below the lowered threshold.
@@ -534,7 +527,7 @@ TEST_CASE(
   v1::TriggerThreshold& lower = *idle.mutable_cohort_rules(0)->add_earlier_triggers();
   lower.set_trigger_id("idle_count");
   lower.set_threshold(2);
-  const absl::Status s = ledger::ValidateEscalationPolicy(idle, kWeeks, "policy");
+  const absl::Status s = ledger::ValidateEscalationPolicy(idle, kDefaultWeeks, "policy");
   CHECK(s.code() == absl::StatusCode::kInvalidArgument);
   CHECK(s.message() ==
         "policy.cohort_rules[0] (\"vulnerable_visited_first\").earlier_triggers[2].trigger_id: "
@@ -637,7 +630,7 @@ TEST_CASE("previous-year rules are validated, naming the rule", "[escalation]") 
     v1::EscalationPolicy policy = LoadPolicy(kSeed001);
     REQUIRE(policy.previous_year_rules_size() == 1);
     change(*policy.mutable_previous_year_rules(0));
-    const absl::Status s = ledger::ValidateEscalationPolicy(policy, kWeeks, "policy");
+    const absl::Status s = ledger::ValidateEscalationPolicy(policy, kDefaultWeeks, "policy");
     CHECK(s.code() == absl::StatusCode::kInvalidArgument);
     return std::string(s.message());
   };
