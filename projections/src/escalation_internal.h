@@ -182,6 +182,9 @@ std::vector<Day> ReviewDays(const Ctx& c, const v1::ReviewPoint& review, Day unt
 // ladder; the improvement rules' due actions.
 void EvaluateReviewPoints(const Ctx& c, v1::PupilEscalation& out);
 void EvaluateImprovements(const Ctx& c, v1::PupilEscalation& out);
+// A letter (letter_id) or action (step_id, or trigger_id as SimulatePolicy
+// records a due action on no ladder) with this id done in [from, to].
+bool DoneBetween(const EscalationInputs& in, const std::string& id, Day from, Day to);
 // The improvement rule `rule_id` of the ladder that steps it down from
 // `stage_step`, or null.
 const v1::ImprovementRule* StepDownRule(const v1::EscalationPolicy& policy,

@@ -12,24 +12,6 @@ namespace {
 // School starts within three months of the academic year's first day.
 constexpr Day kYearStartSearch = 92;
 
-// A letter with the rule's id (or an action with it as step_id or
-// trigger_id, as SimulatePolicy records a due action) in [from, to].
-bool Answered(const EscalationInputs& in, const std::string& id, Day from, Day to) {
-  if (in.letters != nullptr) {
-    for (const LetterFact& l : *in.letters) {
-      if (l.letter_id == id && l.sent_on >= from && l.sent_on <= to) return true;
-    }
-  }
-  if (in.actions != nullptr) {
-    for (const ActionFact& a : *in.actions) {
-      if ((a.step_id == id || a.trigger_id == id) && a.happened_on >= from && a.happened_on <= to) {
-        return true;
-      }
-    }
-  }
-  return false;
-}
-
 // `due_through` ("MM-DD") in the academic year starting in `year`; 29
 // February in a common year is the 28th.
 Day DueThrough(const std::string& month_day, int year) {
@@ -83,7 +65,7 @@ void EvaluatePreviousYearRules(const Ctx& c, v1::PupilEscalation& out) {
     Day through = kNever;
     if (!rule.due_through().empty()) through = DueThrough(rule.due_through(), year);
     if (c.as_of > through) continue;
-    if (Answered(c.in, rule.rule_id(), year_start, c.as_of)) continue;
+    if (DoneBetween(c.in, rule.rule_id(), year_start, c.as_of)) continue;
     const v1::Ladder* ladder = nullptr;
     for (const v1::Ladder& l : c.policy.ladders()) {
       if (l.ladder_id() == rule.ladder_id()) ladder = &l;
