@@ -436,6 +436,31 @@ absl::Status CheckActionDetails(const CommandEnv& env, const PupilState& pupil,
   return absl::OkStatus();
 }
 
+// An action answering a trigger or review point by trigger_id must do what
+// it put due (a call recorded against the home visit would silence the visit
+// with the wrong fact behind it); a trigger with no action of its own only
+// feeds ladder steps, so nothing answers it directly.
+absl::Status CheckTriggerAnswer(const SchoolState& school, const v1::RecordActionRequest& request) {
+  auto due = school.policy_trigger_actions.find(request.trigger_id());
+  if (due == school.policy_trigger_actions.end()) return absl::OkStatus();
+  const v1::ActionKind action = due->second.action;
+  if (action == v1::ACTION_KIND_UNSPECIFIED) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "trigger_id: ", Quoted(request.trigger_id()), " is a trigger of the school's escalation ",
+        "policy ", school.policy_name,
+        " with no action of its own (it feeds ladder steps: answer the step with step_id)"));
+  }
+  if (RecordedKindDoes(action, request.kind())) return absl::OkStatus();
+  const std::string answered_by = action == v1::REGISTER_NOT_TAKEN
+                                      ? std::string("the session's mark, RecordMarks")
+                                      : RecordedKindsFor(action);
+  return absl::InvalidArgumentError(absl::StrCat(
+      "kind: ", v1::RecordedActionKind_Name(request.kind()), " does not answer ",
+      due->second.review_point ? "review point " : "trigger ", Quoted(request.trigger_id()), ", a ",
+      v1::ActionKind_Name(action), " rule of the school's escalation policy ", school.policy_name,
+      " (answered by ", answered_by, ")"));
+}
+
 // Once the school has a policy, an action answers one of its steps or
 // triggers, not an id the policy does not have (a typo would otherwise leave
 // the step due for ever). Before its first policy nothing is checked.
@@ -463,6 +488,7 @@ absl::Status CheckPolicyIds(const SchoolState& school, const v1::RecordActionReq
                                                    " is not a trigger of the school's escalation ",
                                                    "policy ", school.policy_name));
   }
+  if (!request.trigger_id().empty()) RETURN_IF_ERROR(CheckTriggerAnswer(school, request));
   return absl::OkStatus();
 }
 

@@ -212,6 +212,7 @@ void HotState::Apply(const v1::EventEnvelope& event) {
           absl::StrCat("\"", policy.policy_id(), "\" version \"", policy.version(), "\"");
       school.policy_steps.clear();
       school.policy_triggers.clear();
+      school.policy_trigger_actions.clear();
       for (const v1::Ladder& ladder : policy.ladders()) {
         for (const v1::LadderStep& step : ladder.steps())
           school.policy_steps.emplace(step.step_id(), step.action());
@@ -219,11 +220,16 @@ void HotState::Apply(const v1::EventEnvelope& event) {
       for (const v1::ImprovementRule& rule : policy.improvement_rules()) {
         school.policy_steps.emplace(rule.rule_id(), rule.action());
       }
+      for (const v1::PreviousYearRule& rule : policy.previous_year_rules()) {
+        school.policy_steps.emplace(rule.rule_id(), rule.action());
+      }
       for (const v1::CountedTrigger& t : policy.triggers()) {
         school.policy_triggers.insert(t.trigger_id());
+        school.policy_trigger_actions.insert({t.trigger_id(), {t.action(), false}});
       }
       for (const v1::ReviewPoint& r : policy.review_points()) {
         school.policy_triggers.insert(r.review_id());
+        school.policy_trigger_actions.insert({r.review_id(), {v1::REVIEW, true}});
       }
       break;
     }

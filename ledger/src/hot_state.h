@@ -65,6 +65,13 @@ struct SchoolState {
   std::string policy_name;
   absl::flat_hash_map<std::string, v1::ActionKind> policy_steps;
   absl::flat_hash_set<std::string> policy_triggers;
+  // The action each trigger (and review point: REVIEW) puts due, which an
+  // action answering it by trigger_id must do.
+  struct TriggerAnswer {
+    v1::ActionKind action;
+    bool review_point;
+  };
+  absl::flat_hash_map<std::string, TriggerAnswer> policy_trigger_actions;
   SchoolCalendar calendar;
   StreamVersion version = 0;
   absl::node_hash_map<std::string, PupilState> pupils;

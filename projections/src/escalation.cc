@@ -85,6 +85,9 @@ v1::PupilEscalation EvaluatePupil(const EscalationInputs& inputs, Day as_of) {
   EvaluateReviews(c, out);
   escalation_internal::EvaluateReviewPoints(c, out);
   escalation_internal::EvaluateImprovements(c, out);
+  escalation_internal::SupersededImprovements(c, out);
+  escalation_internal::NoteChangedReviewVerdicts(c, out);
+  escalation_internal::EvaluatePreviousYearRules(c, out);
   escalation_internal::EvaluatePenaltyNotices(c, out);
   escalation_internal::ApplyCohortRules(c, out);
   if (inputs.due_only) return out;

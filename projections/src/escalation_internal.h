@@ -182,15 +182,37 @@ std::vector<Day> ReviewDays(const Ctx& c, const v1::ReviewPoint& review, Day unt
 // ladder; the improvement rules' due actions.
 void EvaluateReviewPoints(const Ctx& c, v1::PupilEscalation& out);
 void EvaluateImprovements(const Ctx& c, v1::PupilEscalation& out);
+// A letter (letter_id) or action (step_id, or trigger_id as SimulatePolicy
+// records a due action on no ladder) with this id done in [from, to].
+bool DoneBetween(const EscalationInputs& in, const std::string& id, Day from, Day to);
 // The improvement rule `rule_id` of the ladder that steps it down from
 // `stage_step`, or null.
 const v1::ImprovementRule* StepDownRule(const v1::EscalationPolicy& policy,
                                         const std::string& ladder_id, const std::string& rule_id,
                                         const std::string& stage_step);
+// On the marks as first recorded (escalation_rules_supersede.cc): the
+// improvement rules due then and not now, into out.superseded; a review
+// point's verdict that an amendment turned, said in its explanation.
+void SupersededImprovements(const Ctx& c, v1::PupilEscalation& out);
+void NoteChangedReviewVerdicts(const Ctx& c, v1::PupilEscalation& out);
 // A cohort rule's lower threshold for `t` if the pupil is in its cohort
 // (the words for the explanation in *words).
 std::optional<std::uint32_t> CohortThreshold(const Ctx& c, const v1::CountedTrigger& t,
                                              std::string* words, std::string* rule_id);
+// `t` at the pupil's cohort rule's lower threshold, or nullopt; *note is
+// " (cohort rule ...: threshold 1 instead of 3)" for the explanation
+// (escalation_cohort_triggers.cc).
+std::optional<v1::CountedTrigger> LoweredForCohort(const Ctx& c, const v1::CountedTrigger& t,
+                                                   std::string* note, std::string* rule_id);
+// Previous-year rules (escalation_previous_year.cc): due from the academic
+// year's first school day for the pupils whose previous year met the rule,
+// until its letter is sent that year; superseded when amended marks of that
+// year removed the basis.
+void EvaluatePreviousYearRules(const Ctx& c, v1::PupilEscalation& out);
+// The step of `ladder_id` that the previous-year rule `rule_id` does ("" if
+// none).
+const std::string& PreviousYearStep(const v1::EscalationPolicy& policy,
+                                    const std::string& ladder_id, const std::string& rule_id);
 // Last: raises the priority of the due actions the cohort rules name.
 void ApplyCohortRules(const Ctx& c, v1::PupilEscalation& out);
 // Penalty notices per parent and child (penalty_notices.cc): fills

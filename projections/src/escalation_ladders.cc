@@ -170,7 +170,14 @@ void EvaluateLadder(const Ctx& c, const v1::Ladder& ladder, v1::PupilEscalation&
   int stage = -1;
   for (const Completion& fact : CompletionsOf(c.in)) {
     if (fact.on > c.as_of) continue;
-    const int i = index_of(*fact.step_id);
+    int i = index_of(*fact.step_id);
+    // A previous-year rule's letter does the step it names; its basis is
+    // last year's attendance, which the rule judged, not the step's.
+    bool by_year_rule = false;
+    if (i < 0) {
+      i = index_of(PreviousYearStep(c.policy, ladder.ladder_id(), *fact.step_id));
+      by_year_rule = i >= 0;
+    }
     if (i < 0 && stage >= 0) {
       // An improvement rule's letter that steps the ladder down: the stage
       // goes back to its after_step, whose monitoring restarts today, and
@@ -201,7 +208,9 @@ void EvaluateLadder(const Ctx& c, const v1::Ladder& ladder, v1::PupilEscalation&
     if (fact.action_id != nullptr) record.set_action_id(*fact.action_id);
     // Facts stay facts: a letter or action whose basis an amendment
     // removed is flagged, never undone.
-    if (step.has_attendance()) {
+    if (by_year_rule) {
+      // judged by the rule (escalation_previous_year.cc)
+    } else if (step.has_attendance()) {
       const ConditionResult then = EvaluateCondition(c, step.attendance(), fact.on, fact.on);
       const ConditionResult now = EvaluateCondition(c, step.attendance(), fact.on, c.known);
       if (then.holds && !now.holds) {
@@ -274,12 +283,18 @@ void EvaluateLadder(const Ctx& c, const v1::Ladder& ladder, v1::PupilEscalation&
                                                step.after_step(), " -> ", outcome));
       }
     }
+    std::string cohort_rule;  // the cohort rule that lowered the step's trigger
     if (!step.trigger_id().empty()) {
-      const v1::CountedTrigger* t = FindTrigger(c.policy, step.trigger_id());
+      const v1::CountedTrigger* own = FindTrigger(c.policy, step.trigger_id());
+      std::string cohort_note;
+      const std::optional<v1::CountedTrigger> lowered =
+          own ? LoweredForCohort(c, *own, &cohort_note, &cohort_rule) : std::nullopt;
+      const v1::CountedTrigger* t = lowered ? &*lowered : own;
       const TriggerResult r = t ? EvaluateTrigger(c, *t, c.as_of, c.known) : TriggerResult{};
       holds = holds && r.fired;
       if (r.fired) due_on = previous ? std::max(due_on, r.fired_on) : r.fired_on;
-      if (t) explanation = TriggerExplanation(c, *t, r, c.as_of, outcome);
+      if (t) explanation = TriggerExplanation(c, *t, r, c.as_of, outcome + cohort_note);
+      if (!r.fired) cohort_rule.clear();
     }
     if (step.has_attendance()) {
       const ConditionResult r = EvaluateCondition(c, step.attendance(), c.as_of, c.known);
@@ -304,6 +319,7 @@ void EvaluateLadder(const Ctx& c, const v1::Ladder& ladder, v1::PupilEscalation&
       due.set_action(step.action());
       due.set_due_on(ledger::FormatDate(std::min(due_on, c.as_of)));
       due.set_priority(step.priority() != 0 ? step.priority() : ladder.priority());
+      if (!cohort_rule.empty()) due.add_cohort_rules(cohort_rule);
       if (explanation) *due.mutable_explanation() = std::move(*explanation);
     } else {
       SupersededStep(c, ladder, step, due_on, previous_holds, outcome, out);

@@ -51,6 +51,8 @@ const v1::LadderState* StateOf(const v1::PupilEscalation& out, const std::string
 
 Day DateOf(const std::string& text) { return ledger::ParseDate(text).value_or(0); }
 
+}  // namespace
+
 // A letter (letter_id) or action (step_id) with this id done in [from, to];
 // also an action naming it as its trigger_id, as SimulatePolicy does a due
 // action that is on no ladder.
@@ -69,6 +71,8 @@ bool DoneBetween(const EscalationInputs& in, const std::string& id, Day from, Da
   }
   return false;
 }
+
+namespace {
 
 // The day the pupil first reached a stage of the ladder, if by `on`.
 std::optional<Day> JoinedLadder(const v1::LadderState& state, Day on) {

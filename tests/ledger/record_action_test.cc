@@ -258,5 +258,70 @@ TEST_CASE("an action's kind must do its step; a letter only a letter step", "[le
   }
 }
 
+TEST_CASE("an action answering a trigger or a review point must do what it put due", "[ledger]") {
+  LedgerFixture f(1);
+  v1::SetEscalationPolicyRequest policy;
+  policy.set_school_id("s1");
+  policy.set_request_id("policy");
+  REQUIRE(google::protobuf::TextFormat::ParseFromString(
+      R"(policy_id: "p" version: "1"
+         triggers { trigger_id: "home_visit_3_days" kind: CONSECUTIVE unit: WHOLE_DAYS
+                    codes: ["G", "N", "O", "U"] threshold: 3
+                    window { kind: POLICY_YEAR_TO_DATE } action: HOME_VISIT }
+         triggers { trigger_id: "fast_track" kind: COUNT_IN_WINDOW unit: SESSIONS
+                    codes: ["G", "N", "O", "U"] threshold: 10
+                    window { kind: POLICY_ROLLING_SCHOOL_WEEKS weeks: 12 } }
+         triggers { trigger_id: "register_not_taken" kind: NO_MARK_AFTER_CLOSE unit: SESSIONS
+                    threshold: 1 window { kind: POLICY_HALF_TERM_TO_DATE } action: REGISTER_NOT_TAKEN }
+         ladders { ladder_id: "l"
+           steps { step_id: "letter_1" action: LETTER
+             attendance { window { kind: POLICY_YEAR_TO_DATE } basis_points: 9500
+                          comparison: BELOW } } }
+         ladders { ladder_id: "ft"
+           steps { step_id: "fast_track_1" action: LETTER trigger_id: "fast_track" } }
+         review_points { review_id: "autumn_review" dates: ["10-15"] ladder_id: "l" })",
+      policy.mutable_policy()));
+  const absl::Status set = f.ledger->SetEscalationPolicy(kOfficer, policy).status();
+  INFO(set.message());
+  REQUIRE(set.ok());
+  f.Reopen();  // the triggers' actions come back with the hot state
+  const ledger::Position before = f.ledger->LastPosition();
+
+  // Answering `trigger` with an action of `kind`, a new action each time.
+  int n = 0;
+  auto answer = [&](v1::RecordedActionKind kind, const char* trigger) {
+    v1::RecordActionRequest r = Meeting("answer-" + std::to_string(++n));
+    r.set_action_id("action-" + std::to_string(n));
+    r.set_kind(kind);
+    r.clear_step_id();
+    r.clear_target_basis_points();
+    r.clear_review_on();
+    r.set_trigger_id(trigger);
+    return f.ledger->RecordAction(kOfficer, r).status();
+  };
+  const absl::Status s = answer(v1::CALL_MADE, "home_visit_3_days");
+  CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(s.message() ==
+        "kind: CALL_MADE does not answer trigger \"home_visit_3_days\", a HOME_VISIT rule of the "
+        "school's escalation policy \"p\" version \"1\" (answered by HOME_VISIT_MADE)");
+  CHECK(answer(v1::PENALTY_NOTICE_REQUESTED, "autumn_review").message() ==
+        "kind: PENALTY_NOTICE_REQUESTED does not answer review point \"autumn_review\", a REVIEW "
+        "rule of the school's escalation policy \"p\" version \"1\" (answered by MEETING_HELD, "
+        "HOME_VISIT_MADE, CALL_MADE or PANEL_HELD)");
+  CHECK(answer(v1::CALL_MADE, "register_not_taken").message() ==
+        "kind: CALL_MADE does not answer trigger \"register_not_taken\", a REGISTER_NOT_TAKEN "
+        "rule of the school's escalation policy \"p\" version \"1\" (answered by the "
+        "session's mark, RecordMarks)");
+  CHECK(answer(v1::CALL_MADE, "fast_track").message() ==
+        "trigger_id: \"fast_track\" is a trigger of the school's escalation policy \"p\" "
+        "version \"1\" with no action of its own (it feeds ladder steps: answer the step with "
+        "step_id)");
+  CHECK(f.ledger->LastPosition() == before);  // refusals write nothing
+
+  // The kinds that do it pass: a visit answers the visit, a call the review.
+  CHECK(answer(v1::HOME_VISIT_MADE, "home_visit_3_days").ok());
+  CHECK(answer(v1::CALL_MADE, "autumn_review").ok());
+}
+
 }  // namespace
 }  // namespace attendance::testing

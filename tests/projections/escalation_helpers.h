@@ -12,6 +12,7 @@
 #include <sstream>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "event_builders.h"
 #include "projections/escalation.h"
@@ -21,6 +22,18 @@ namespace attendance::projections::esc_test {
 
 using testing::D;
 using testing::EventLog;
+
+// The shipped policy files (policies/).
+inline constexpr char kNational[] = "national_base_england_2024.textproto";
+inline constexpr char kSeed000[] =
+    "000_all_saints_ce_primary_attendance_strategy_2024_25.textproto";
+inline constexpr char kSeed001[] =
+    "001_all_saints_ce_primary_attendance_and_absence_policy_2024_27.textproto";
+inline constexpr char kSeed002[] = "002_banded_attendance_strategy.textproto";
+inline constexpr char kSeed003[] = "003_five_foundations_attendance_strategy.textproto";
+inline constexpr char kSeed004[] = "004_tks_attend_to_achieve.textproto";
+// The school's rolling windows when its settings name none.
+inline const std::vector<std::uint32_t> kDefaultWeeks = {4, 6, 10, 12};
 
 inline v1::EscalationPolicy LoadPolicy(const std::string& file) {
   std::ifstream in(std::filesystem::path(ATTENDANCE_POLICIES_DIR) / file);
@@ -55,11 +68,22 @@ inline EventLog NewSchool(const v1::EscalationPolicy& policy,
 
 using Absences = std::map<std::pair<std::string, int>, std::string>;  // (date, 0 AM / 1 PM)
 
+// The standard calendars of 2024-25 and 2025-26 (a school that records the
+// 2024-25 one too has last year's marks), for the helpers' school days.
+inline const ledger::SchoolCalendar& HelperCalendar() {
+  static const ledger::SchoolCalendar calendar = [] {
+    ledger::SchoolCalendar c;
+    c.Set(testing::StandardCalendar(2024));
+    c.Set(testing::StandardCalendar(2025));
+    return c;
+  }();
+  return calendar;
+}
+
 // Marks every school day in [from, to]: present unless listed in `absences`.
 inline void Register(EventLog& log, const std::string& pupil, const char* from, const char* to,
                      const Absences& absences = {}) {
-  ledger::SchoolCalendar calendar;
-  calendar.Set(testing::StandardCalendar(2025));
+  const ledger::SchoolCalendar& calendar = HelperCalendar();
   for (Day d = D(from); d <= D(to); ++d) {
     if (!calendar.IsSchoolDay(d)) continue;
     for (int s = 0; s < 2; ++s) {
@@ -72,8 +96,7 @@ inline void Register(EventLog& log, const std::string& pupil, const char* from, 
 
 // Both sessions of each school day in [from, to] with `code`.
 inline Absences Days(const char* from, const char* to, const std::string& code) {
-  ledger::SchoolCalendar calendar;
-  calendar.Set(testing::StandardCalendar(2025));
+  const ledger::SchoolCalendar& calendar = HelperCalendar();
   Absences out;
   for (Day d = D(from); d <= D(to); ++d) {
     if (!calendar.IsSchoolDay(d)) continue;
@@ -89,20 +112,42 @@ inline EscalationState Fold(const EventLog& log) {
   return state;
 }
 
+// As of the end of `as_of` (today = as_of, the clock at the end of the day)
+// or at `time` ("HH:MM") on it.
 inline v1::PupilEscalation Evaluate(const EventLog& log, const char* as_of,
-                                    const std::string& pupil = "P1") {
+                                    const std::string& pupil = "P1", const char* time = "") {
   v1::GetPupilEscalationRequest request;
   request.set_school_id("school-1");
   request.set_pupil_id(pupil);
   request.set_as_of(as_of);
+  request.set_as_of_time(time);
   absl::StatusOr<v1::PupilEscalation> result = QueryPupilEscalation(Fold(log), request, D(as_of));
+  INFO(result.status().ToString());
   REQUIRE(result.ok());
   return *result;
+}
+
+// The scenarios' common step: `pupil` marked on every school day of [from,
+// to] (present unless in `absences`, e.g. Days(...) of a code), then
+// evaluated as of `as_of` (default: `to`).
+inline v1::PupilEscalation RegisterThenEvaluate(EventLog& log, const std::string& pupil,
+                                                const char* from, const char* to,
+                                                const Absences& absences = {},
+                                                const char* as_of = nullptr) {
+  Register(log, pupil, from, to, absences);
+  return Evaluate(log, as_of != nullptr ? as_of : to, pupil);
 }
 
 inline const v1::DueAction* Due(const v1::PupilEscalation& e, const std::string& rule) {
   for (const v1::DueAction& a : e.due()) {
     if (a.rule_id() == rule) return &a;
+  }
+  return nullptr;
+}
+
+inline const v1::NearMiss* Near(const v1::PupilEscalation& e, const std::string& rule) {
+  for (const v1::NearMiss& m : e.near_misses()) {
+    if (m.rule_id() == rule) return &m;
   }
   return nullptr;
 }

@@ -2,16 +2,10 @@
 // at its close time, actions an amendment superseded, ListEscalations, the
 // first-response list of seeds 001 and 002, and SimulatePolicy over a real
 // calendar.
-#include <google/protobuf/text_format.h>
-
 #include <catch2/catch.hpp>
-#include <filesystem>
-#include <fstream>
-#include <map>
-#include <sstream>
 
 #include "absl/strings/match.h"
-#include "event_builders.h"
+#include "escalation_helpers.h"
 #include "projections/escalation.h"
 #include "projections/escalation_queries.h"
 #include "projections/escalation_reports.h"
@@ -19,25 +13,7 @@
 namespace attendance::projections {
 namespace {
 
-using testing::D;
-using testing::EventLog;
-namespace fs = std::filesystem;
-
-v1::EscalationPolicy Load(const std::string& file) {
-  std::ifstream in(fs::path(ATTENDANCE_POLICIES_DIR) / file);
-  REQUIRE(in.good());
-  std::stringstream text;
-  text << in.rdbuf();
-  v1::EscalationPolicy policy;
-  REQUIRE(google::protobuf::TextFormat::ParseFromString(text.str(), &policy));
-  return policy;
-}
-
-const char* const kNational = "national_base_england_2024.textproto";
-const char* const kSeed000 = "000_all_saints_ce_primary_attendance_strategy_2024_25.textproto";
-const char* const kSeed001 =
-    "001_all_saints_ce_primary_attendance_and_absence_policy_2024_27.textproto";
-const char* const kSeed002 = "002_banded_attendance_strategy.textproto";
+using namespace esc_test;  // NOLINT: test helpers
 
 // The 2025-26 standard calendar, registers closing at 09:00 and 13:30.
 EventLog School(const v1::EscalationPolicy& policy, const std::vector<v1::Pupil>& pupils) {
@@ -53,43 +29,6 @@ EventLog School(const v1::EscalationPolicy& policy, const std::vector<v1::Pupil>
   return log;
 }
 
-using Absences = std::map<std::pair<std::string, int>, std::string>;
-
-void Present(EventLog& log, const std::string& pupil, const char* from, const char* to,
-             const Absences& absences = {}) {
-  ledger::SchoolCalendar calendar;
-  calendar.Set(testing::StandardCalendar(2025));
-  for (Day d = D(from); d <= D(to); ++d) {
-    if (!calendar.IsSchoolDay(d)) continue;
-    for (int s = 0; s < 2; ++s) {
-      auto it = absences.find({ledger::FormatDate(d), s});
-      log.Mark(pupil, d, s == 0 ? v1::AM : v1::PM,
-               it != absences.end() ? it->second : (s == 0 ? "/" : "\\"));
-    }
-  }
-}
-
-EscalationState Fold(const EventLog& log) {
-  EscalationState state;
-  for (const v1::EventEnvelope& e : log.events()) state.Apply(e);
-  return state;
-}
-
-// As of the end of `as_of` (today = as_of, the clock at the end of the day)
-// or at `time` on it.
-v1::PupilEscalation Evaluate(const EventLog& log, const char* as_of, const std::string& pupil,
-                             const char* time = "") {
-  v1::GetPupilEscalationRequest request;
-  request.set_school_id("school-1");
-  request.set_pupil_id(pupil);
-  request.set_as_of(as_of);
-  request.set_as_of_time(time);
-  absl::StatusOr<v1::PupilEscalation> result = QueryPupilEscalation(Fold(log), request, D(as_of));
-  INFO(result.status().ToString());
-  REQUIRE(result.ok());
-  return *result;
-}
-
 const v1::DueAction* Find(const google::protobuf::RepeatedPtrField<v1::DueAction>& list,
                           const std::string& rule) {
   for (const v1::DueAction& a : list) {
@@ -100,8 +39,8 @@ const v1::DueAction* Find(const google::protobuf::RepeatedPtrField<v1::DueAction
 
 TEST_CASE("register not taken: a session with no mark once its register has closed",
           "[escalation]") {
-  EventLog log = School(Load(kNational), {testing::MakePupil("P1", 4)});
-  Present(log, "P1", "2025-09-01", "2025-09-10");
+  EventLog log = School(LoadPolicy(kNational), {testing::MakePupil("P1", 4)});
+  Register(log, "P1", "2025-09-01", "2025-09-10");
   log.Enrol(testing::MakePupil("P2", 4), D("2025-09-08"), D("2025-09-05"));
   auto count = [&](const char* as_of, const char* time, const std::string& pupil = "P1") {
     // The evaluation outlives the pointer into it.
@@ -136,7 +75,7 @@ TEST_CASE("register not taken: a session with no mark once its register has clos
   // P2 is on roll from 2025-09-08: the days before do not count.
   CHECK(count("2025-09-09", "", "P2") == 4);
   // The next half-term starts afresh: Autumn 1's gaps are not in its window.
-  Present(log, "P1", "2025-11-03", "2025-11-03");
+  Register(log, "P1", "2025-11-03", "2025-11-03");
   CHECK(count("2025-11-03", "") == 0);
   // Refused: a time that is not one.
   v1::GetPupilEscalationRequest bad;
@@ -151,22 +90,22 @@ TEST_CASE("an amendment that removes a due action's basis supersedes it, naming 
           "[escalation]") {
   // Ten unauthorised sessions in 10 school weeks by 2025-11-04, as in the
   // national scenario.
-  EventLog log = School(Load(kNational), {testing::MakePupil("P1", 4)});
-  Present(log, "P1", "2025-09-01", "2025-11-04",
-          {{{"2025-10-20", 0}, "O"},
-           {{"2025-10-20", 1}, "O"},
-           {{"2025-10-21", 0}, "O"},
-           {{"2025-10-21", 1}, "O"},
-           {{"2025-10-22", 0}, "U"},
-           {{"2025-10-22", 1}, "U"},
-           {{"2025-11-03", 0}, "G"},
-           {{"2025-11-03", 1}, "G"},
-           {{"2025-11-04", 0}, "G"},
-           {{"2025-11-04", 1}, "G"}});
+  EventLog log = School(LoadPolicy(kNational), {testing::MakePupil("P1", 4)});
+  Register(log, "P1", "2025-09-01", "2025-11-04",
+           {{{"2025-10-20", 0}, "O"},
+            {{"2025-10-20", 1}, "O"},
+            {{"2025-10-21", 0}, "O"},
+            {{"2025-10-21", 1}, "O"},
+            {{"2025-10-22", 0}, "U"},
+            {{"2025-10-22", 1}, "U"},
+            {{"2025-11-03", 0}, "G"},
+            {{"2025-11-03", 1}, "G"},
+            {{"2025-11-04", 0}, "G"},
+            {{"2025-11-04", 1}, "G"}});
   REQUIRE(Find(Evaluate(log, "2025-11-04", "P1").due(), "penalty_notice_10_in_10") != nullptr);
   EventLog answered = log;
   // The parent proves the Monday morning was illness: O -> I.
-  Present(log, "P1", "2025-11-05", "2025-11-05");
+  Register(log, "P1", "2025-11-05", "2025-11-05");
   log.Amend("P1", D("2025-10-20"), v1::AM, "O", "I", D("2025-11-05"));
   const ledger::Position amendment = log.events().size();
   {
@@ -206,7 +145,7 @@ TEST_CASE("an amendment that removes a due action's basis supersedes it, naming 
     // the amendment supersedes nothing.
     answered.Action("P1", "pn-1", v1::PENALTY_NOTICE_REQUESTED, D("2025-11-04"))
         .set_trigger_id("penalty_notice_10_in_10");
-    Present(answered, "P1", "2025-11-05", "2025-11-05");
+    Register(answered, "P1", "2025-11-05", "2025-11-05");
     answered.Amend("P1", D("2025-10-20"), v1::AM, "O", "I", D("2025-11-05"));
     CHECK(Find(Evaluate(answered, "2025-11-05", "P1").superseded(), "penalty_notice_10_in_10") ==
           nullptr);
@@ -216,11 +155,11 @@ TEST_CASE("an amendment that removes a due action's basis supersedes it, naming 
 TEST_CASE("a ladder step whose attendance basis an amendment removed is superseded",
           "[escalation]") {
   // Seed 001: the concern letter below 96%; 18/20 = 90% by 2025-09-12.
-  EventLog log = School(Load(kSeed001), {testing::MakePupil("P1", 4)});
-  Present(log, "P1", "2025-09-01", "2025-09-12",
-          {{{"2025-09-08", 0}, "I"}, {{"2025-09-08", 1}, "I"}});
+  EventLog log = School(LoadPolicy(kSeed001), {testing::MakePupil("P1", 4)});
+  Register(log, "P1", "2025-09-01", "2025-09-12",
+           {{{"2025-09-08", 0}, "I"}, {{"2025-09-08", 1}, "I"}});
   REQUIRE(Find(Evaluate(log, "2025-09-12", "P1").due(), "concern_letter") != nullptr);
-  Present(log, "P1", "2025-09-15", "2025-09-15");
+  Register(log, "P1", "2025-09-15", "2025-09-15");
   log.Amend("P1", D("2025-09-08"), v1::AM, "I", "/", D("2025-09-15"));
   log.Amend("P1", D("2025-09-08"), v1::PM, "I", "\\", D("2025-09-15"));
   const v1::PupilEscalation e = Evaluate(log, "2025-09-15", "P1");
@@ -244,9 +183,10 @@ v1::ListEscalationsResponse List(const EscalationState& state, v1::ListEscalatio
 }
 
 TEST_CASE("ListEscalations: pupils by ladder and stage, filtered, paged, counted", "[escalation]") {
-  EventLog log = School(Load(kSeed000), {testing::MakePupil("P1", 4), testing::MakePupil("P2", 4),
-                                         testing::MakePupil("P3", 4), testing::MakePupil("P4", 5)});
-  for (const char* p : {"P1", "P2", "P3", "P4"}) Present(log, p, "2025-09-01", "2025-09-12");
+  EventLog log =
+      School(LoadPolicy(kSeed000), {testing::MakePupil("P1", 4), testing::MakePupil("P2", 4),
+                                    testing::MakePupil("P3", 4), testing::MakePupil("P4", 5)});
+  for (const char* p : {"P1", "P2", "P3", "P4"}) Register(log, p, "2025-09-01", "2025-09-12");
   log.Letter("P1", "letter_1", D("2025-09-05"));
   log.Letter("P3", "letter_1", D("2025-09-03"));
   log.Letter("P3", "letter_2", D("2025-09-10"));
@@ -312,7 +252,7 @@ TEST_CASE("ListEscalations: pupils by ladder and stage, filtered, paged, counted
   {
     // Every ladder: one row per pupil and ladder.
     const v1::ListEscalationsResponse all = List(state, {});
-    const v1::EscalationPolicy policy = Load(kSeed000);
+    const v1::EscalationPolicy policy = LoadPolicy(kSeed000);
     CHECK(all.total() == 4u * static_cast<std::uint32_t>(policy.ladders_size()));
   }
   auto refused = [&](v1::ListEscalationsRequest r) {
@@ -361,9 +301,9 @@ EventLog FirstResponseSchool(const char* policy_file) {
   v1::Pupil p4 = testing::MakePupil("P4", 4);
   p4.set_child_protection_plan(true);
   EventLog log = School(
-      Load(policy_file),
+      LoadPolicy(policy_file),
       {testing::MakePupil("P1", 4), testing::MakePupil("P2", 4), testing::MakePupil("P3", 4), p4});
-  for (const char* p : {"P1", "P2", "P3", "P4"}) Present(log, p, "2025-09-01", "2025-09-09");
+  for (const char* p : {"P1", "P2", "P3", "P4"}) Register(log, p, "2025-09-01", "2025-09-09");
   log.Mark("P1", D("2025-09-10"), v1::AM, "N");
   log.Mark("P3", D("2025-09-10"), v1::AM, "/");
   log.Mark("P4", D("2025-09-10"), v1::AM, "N");
@@ -439,7 +379,7 @@ TEST_CASE(
   called.Action("P4", "call-1", v1::CALL_MADE, D("2025-09-10"));
   CHECK(FirstResponse(called, "2025-09-11", "10:00").entries(0).action() == v1::CALL);
   // A policy without a first-response rule refuses.
-  EventLog none = School(Load(kSeed000), {testing::MakePupil("P1", 4)});
+  EventLog none = School(LoadPolicy(kSeed000), {testing::MakePupil("P1", 4)});
   v1::ListFirstResponseRequest request;
   request.set_school_id("school-1");
   request.set_as_of("2025-09-10");
@@ -459,26 +399,27 @@ TEST_CASE(
     "SimulatePolicy: Letter 1 at 94% instead of 95% over Autumn 1, beside the school's own "
     "and what was sent",
     "[escalation]") {
-  EventLog log = School(Load(kSeed000), {testing::MakePupil("P1", 4), testing::MakePupil("P2", 4),
-                                         testing::MakePupil("P3", 4)});
-  Present(log, "P1", "2025-09-01", "2025-10-24");
+  EventLog log = School(
+      LoadPolicy(kSeed000),
+      {testing::MakePupil("P1", 4), testing::MakePupil("P2", 4), testing::MakePupil("P3", 4)});
+  Register(log, "P1", "2025-09-01", "2025-10-24");
   // P2: 66/70 = 94.3% on Friday 2025-10-17: below 95%, not below 94%.
-  Present(log, "P2", "2025-09-01", "2025-10-24",
-          {{{"2025-10-13", 0}, "I"},
-           {{"2025-10-13", 1}, "I"},
-           {{"2025-10-14", 0}, "I"},
-           {{"2025-10-14", 1}, "I"}});
+  Register(log, "P2", "2025-09-01", "2025-10-24",
+           {{{"2025-10-13", 0}, "I"},
+            {{"2025-10-13", 1}, "I"},
+            {{"2025-10-14", 0}, "I"},
+            {{"2025-10-14", 1}, "I"}});
   // P3: ill the whole first week: 0% on 2025-09-05.
   Absences ill;
   for (const char* d : {"2025-09-01", "2025-09-02", "2025-09-03", "2025-09-04", "2025-09-05"}) {
     ill[{d, 0}] = "I";
     ill[{d, 1}] = "I";
   }
-  Present(log, "P3", "2025-09-01", "2025-10-24", ill);
+  Register(log, "P3", "2025-09-01", "2025-10-24", ill);
   log.Letter("P3", "letter_1", D("2025-09-08"));
   v1::SimulatePolicyRequest request;
   request.set_school_id("school-1");
-  *request.mutable_policy() = Load(kSeed000);
+  *request.mutable_policy() = LoadPolicy(kSeed000);
   request.mutable_policy()->set_version("2024-25.2-what-if");
   request.mutable_policy()
       ->mutable_ladders(0)

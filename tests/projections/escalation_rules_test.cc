@@ -2,6 +2,8 @@
 // and cohort filters, review points on dates, improvement rules (positive
 // letters, stepping down), cohort rules (vulnerable pupils first), the
 // sickness return once per illness, and their validation.
+#include <functional>
+
 #include "absl/strings/match.h"
 #include "escalation_helpers.h"
 #include "ledger/escalation_policy.h"
@@ -10,11 +12,6 @@ namespace attendance::projections {
 namespace {
 
 using namespace esc_test;  // NOLINT: test helpers
-
-const char* const kSeed000 = "000_all_saints_ce_primary_attendance_strategy_2024_25.textproto";
-const char* const kSeed001 =
-    "001_all_saints_ce_primary_attendance_and_absence_policy_2024_27.textproto";
-const std::vector<std::uint32_t> kWeeks = {4, 6, 10, 12};
 
 v1::Pupil Vulnerable(const std::string& id) {
   v1::Pupil p = testing::MakePupil(id, 4);
@@ -165,9 +162,8 @@ TEST_CASE(
   log.Mark("P1", D("2025-10-02"), v1::PM, "\\");
   Register(log, "P1", "2025-10-03", "2025-10-03");
   log.Letter("P1", "positive_letter", D("2025-10-06"));
-  Register(log, "P1", "2025-10-06", "2025-10-06");
   {
-    const v1::PupilEscalation e = Evaluate(log, "2025-10-06");
+    const v1::PupilEscalation e = RegisterThenEvaluate(log, "P1", "2025-10-06", "2025-10-06");
     const v1::LadderState& ladder = LadderOf(e, "stages");
     CHECK(ladder.stage().empty());  // stepped down from the first stage
     REQUIRE(ladder.history_size() == 2);
@@ -179,9 +175,9 @@ TEST_CASE(
     CHECK(Due(e, "concern_letter") == nullptr);  // 50/52 = 96.2%
   }
   // Five days of O: below 96% again, the concern letter is due again.
-  Register(log, "P1", "2025-10-07", "2025-10-17", Days("2025-10-13", "2025-10-17", "O"));
   {
-    const v1::PupilEscalation e = Evaluate(log, "2025-10-17");
+    const v1::PupilEscalation e = RegisterThenEvaluate(log, "P1", "2025-10-07", "2025-10-17",
+                                                       Days("2025-10-13", "2025-10-17", "O"));
     REQUIRE(Due(e, "concern_letter") != nullptr);
     CHECK(Due(e, "positive_letter") == nullptr);  // not on the ladder
   }
@@ -199,9 +195,8 @@ TEST_CASE(
   log.Letter("P1", "concern_letter", D("2025-09-15"));
   Register(log, "P1", "2025-09-15", "2025-09-19", Days("2025-09-17", "2025-09-19", "O"));
   log.Letter("P1", "monitoring_letter", D("2025-09-22"));
-  Register(log, "P1", "2025-09-22", "2025-10-06");
   {
-    const v1::PupilEscalation e = Evaluate(log, "2025-10-06");
+    const v1::PupilEscalation e = RegisterThenEvaluate(log, "P1", "2025-09-22", "2025-10-06");
     CHECK(LadderOf(e, "stages").monitoring().improved());
     REQUIRE(Due(e, "positive_letter") != nullptr);
     CHECK(Due(e, "teacher_meeting") == nullptr);
@@ -298,7 +293,7 @@ TEST_CASE(
 TEST_CASE("the new rules are validated, naming the rule", "[escalation]") {
   const v1::EscalationPolicy good = LoadPolicy(kSeed001);
   auto message = [](const v1::EscalationPolicy& p) {
-    absl::Status s = ledger::ValidateEscalationPolicy(p, kWeeks, "policy");
+    absl::Status s = ledger::ValidateEscalationPolicy(p, kDefaultWeeks, "policy");
     CHECK(s.code() == absl::StatusCode::kInvalidArgument);
     return std::string(s.message());
   };
@@ -400,6 +395,309 @@ TEST_CASE("the new rules are validated, naming the rule", "[escalation]") {
           "policy.triggers[1] (\"home_visit_3_days\").once_per_spell: only a COUNT_IN_WINDOW "
           "trigger counts spells");
   }
+}
+
+TEST_CASE(
+    "seed 001: a positive letter due only on marks an amendment changed is superseded, naming "
+    "the amendment; a review point stays due and says the verdict the amendment turned",
+    "[escalation]") {
+  EventLog log = NewSchool(LoadPolicy(kSeed001));
+  Register(log, "P1", "2025-09-01", "2025-09-12", {{{"2025-09-12", 1}, "I"}});
+  log.Letter("P1", "concern_letter", D("2025-09-15"));
+  // As first recorded: exactly 96.0% (24/25) since the stage, so the
+  // positive letter is due (the boundary of the test above).
+  Register(log, "P1", "2025-09-15", "2025-10-01", {{{"2025-09-30", 0}, "I"}});
+  log.Mark("P1", D("2025-10-02"), v1::AM, "/");
+  REQUIRE(Due(Evaluate(log, "2025-10-02"), "positive_letter") != nullptr);
+  // 10-01 AM / -> I: 23/25 = 92.0%, no longer due; shown as superseded.
+  log.Amend("P1", D("2025-10-01"), v1::AM, "/", "I", D("2025-10-02"));
+  const auto amendment = static_cast<std::uint64_t>(log.events().size());
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-10-02");
+    CHECK(Due(e, "positive_letter") == nullptr);
+    REQUIRE(e.superseded_size() == 1);
+    const v1::DueAction& was = e.superseded(0);
+    CHECK(was.rule_id() == "positive_letter");
+    CHECK(was.action() == v1::POSITIVE_LETTER);
+    CHECK(was.superseded());
+    CHECK(was.superseded_by_position() == amendment);
+    CHECK(was.superseded_on() == "2025-10-02");
+    CHECK(was.explanation().attended() == 24);  // the basis as first recorded
+    CHECK(was.superseded_note() ==
+          absl::StrCat("superseded by the amendment at position ", amendment,
+                       " recorded on 2025-10-02 (2025-10-01 AM / -> I): due on the marks as "
+                       "first recorded, no longer due as amended"));
+    CHECK(absl::StrContains(was.explanation().sentence(),
+                            "attendance 96.0% (24/25 sessions, Last 4 school weeks since "
+                            "concern_letter) on 2025-10-02 >= 96.0% -> positive_letter due"));
+  }
+  // Before the amendment was recorded it was simply due.
+  CHECK(Evaluate(log, "2025-10-01").superseded_size() == 0);
+  // Answered: a letter sent since the stage leaves nothing to supersede.
+  {
+    EventLog sent = log;
+    sent.Letter("P1", "positive_letter", D("2025-10-02"));
+    CHECK(Evaluate(sent, "2025-10-02").superseded_size() == 0);
+  }
+
+  // The October review point: 64/66 > 21/22 on 09-15 -> improved; one
+  // session amended / -> O makes it 63/66, exactly 21/22, not above.
+  Register(log, "P1", "2025-10-02", "2025-10-15");
+  log.Amend("P1", D("2025-10-01"), v1::AM, "I", "/", D("2025-10-03"));  // back as it was
+  {
+    const v1::PupilEscalation before = Evaluate(log, "2025-10-15");
+    const v1::DueAction* review = Due(before, "review_points");
+    REQUIRE(review != nullptr);
+    CHECK_FALSE(review->verdict_changed());
+    CHECK(absl::StrContains(review->explanation().sentence(), "(64/66) > 95.5% (21/22)"));
+  }
+  log.Amend("P1", D("2025-10-08"), v1::PM, "\\", "O", D("2025-10-15"));
+  const auto turned = static_cast<std::uint64_t>(log.events().size());
+  const v1::PupilEscalation e = Evaluate(log, "2025-10-15");
+  const v1::DueAction* review = Due(e, "review_points");
+  REQUIRE(review != nullptr);  // still due: the pupil is on the ladder
+  CHECK(review->verdict_changed());
+  CHECK(review->verdict_changed_by_position() == turned);
+  CHECK(review->verdict_changed_on() == "2025-10-15");
+  CHECK(review->explanation().sentence() ==
+        absl::StrCat("review point review_points on 2025-10-15: year to date 95.5% (63/66) not > "
+                     "95.5% (21/22) on 2025-09-15 (joined the ladder) -> no improvement; stage "
+                     "concern_letter since 2025-09-15 -> review due; as first recorded year to "
+                     "date 97.0% (64/66) -> improved, turned by the amendment at position ",
+                     turned, " recorded on 2025-10-15 (2025-10-08 PM \\ -> O)"));
+  // The same O takes the positive letter's 35/36 since the stage to 34/36.
+  REQUIRE(e.superseded_size() == 1);
+  CHECK(e.superseded(0).rule_id() == "positive_letter");
+  CHECK(e.superseded(0).superseded_by_position() == turned);
+}
+
+TEST_CASE(
+    "a cohort rule's earlier trigger lowers it for the ladder step that waits on it too, at "
+    "exactly the lower threshold, for the cohort only",
+    "[escalation]") {
+  // Seed 000 with Fast Track at 6 unauthorised sessions for CP/CIN/looked-after
+  // pupils (no seed says so: the engine's rule, not a seed's).
+  v1::EscalationPolicy policy = LoadPolicy(kSeed000);
+  v1::TriggerThreshold& earlier = *policy.mutable_cohort_rules(0)->add_earlier_triggers();
+  earlier.set_trigger_id("fast_track_10_in_12");
+  earlier.set_threshold(6);
+  REQUIRE(ledger::ValidateEscalationPolicy(policy, kDefaultWeeks, "policy").ok());
+  EventLog log = NewSchool(policy, Vulnerable("P1"));
+  log.Enrol(testing::MakePupil("P2", 4), D("2025-09-01"), D("2025-08-01"));
+  // Five O sessions each: one below the lowered threshold.
+  Absences five = {{{"2025-09-08", 0}, "O"},
+                   {{"2025-09-08", 1}, "O"},
+                   {{"2025-09-09", 0}, "O"},
+                   {{"2025-09-09", 1}, "O"},
+                   {{"2025-09-10", 0}, "O"}};
+  Register(log, "P1", "2025-09-01", "2025-09-12", five);
+  Register(log, "P2", "2025-09-01", "2025-09-12", five);
+  CHECK(Due(Evaluate(log, "2025-09-12"), "fast_track_1") == nullptr);
+  // The sixth, on 09-15: due for the CP pupil, not for P2.
+  log.Mark("P1", D("2025-09-15"), v1::AM, "O");
+  log.Mark("P2", D("2025-09-15"), v1::AM, "O");
+  log.Mark("P1", D("2025-09-15"), v1::PM, "\\");
+  log.Mark("P2", D("2025-09-15"), v1::PM, "\\");
+  const v1::PupilEscalation e = Evaluate(log, "2025-09-15");
+  const v1::DueAction* ft = Due(e, "fast_track_1");
+  REQUIRE(ft != nullptr);
+  CHECK(ft->ladder_id() == "fast_track");
+  CHECK(ft->due_on() == "2025-09-15");
+  CHECK(ft->explanation().count() == 6);
+  CHECK(ft->explanation().threshold() == 6);
+  REQUIRE(ft->cohort_rules_size() == 1);
+  CHECK(ft->cohort_rules(0) == "vulnerable_visited_first");
+  CHECK(absl::EndsWith(ft->explanation().sentence(),
+                       ">= 6 -> fast_track_1 due (cohort rule vulnerable_visited_first "
+                       "(child-protection plan): threshold 6 instead of 10)"));
+  CHECK(Due(Evaluate(log, "2025-09-15", "P2"), "fast_track_1") == nullptr);
+  CHECK(Worklist(log, {}, "2025-09-15") == std::vector<std::string>{"P1:home_visit_3_days",
+                                                                    "P1:fast_track_1",
+                                                                    "P1:letter_1", "P2:letter_1"});
+
+  // An earlier trigger that would change nothing is refused, naming it.
+  v1::EscalationPolicy idle = policy;
+  v1::CountedTrigger& t = *idle.add_triggers();
+  t.set_trigger_id("idle_count");
+  t.set_kind(v1::COUNT_IN_WINDOW);
+  t.set_unit(v1::SESSIONS);
+  t.add_codes("O");
+  t.set_threshold(5);
+  t.mutable_window()->set_kind(v1::POLICY_YEAR_TO_DATE);
+  v1::TriggerThreshold& lower = *idle.mutable_cohort_rules(0)->add_earlier_triggers();
+  lower.set_trigger_id("idle_count");
+  lower.set_threshold(2);
+  const absl::Status s = ledger::ValidateEscalationPolicy(idle, kDefaultWeeks, "policy");
+  CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(s.message() ==
+        "policy.cohort_rules[0] (\"vulnerable_visited_first\").earlier_triggers[2].trigger_id: "
+        "\"idle_count\" has no action of its own and no ladder step waits on it, so a lower "
+        "threshold changes nothing");
+}
+
+// Seed 001's school with the 2024-25 and 2025-26 calendars, pupils P1..P3 on
+// roll from 2024-09-02, ten school days of 2024-25 marked and 2025-26 from
+// 09-01 to 10-15 (P1's 2024-25 absences as given).
+EventLog SchoolWithLastYear(const Absences& p1_last_year) {
+  EventLog log("school-1");
+  v1::SchoolSettings settings;
+  settings.set_school_name("Test");
+  log.Settings(settings, D("2024-08-01"));
+  log.Calendar(testing::StandardCalendar(2024), D("2024-08-01"));
+  log.Calendar(testing::StandardCalendar(2025), D("2024-08-01"));
+  log.Policy(LoadPolicy(kSeed001), D("2024-08-01"));
+  for (const char* id : {"P1", "P2", "P3"}) {
+    log.Enrol(testing::MakePupil(id, 4), D("2024-09-02"), D("2024-08-01"));
+    Register(log, id, "2025-09-01", "2025-10-15");
+  }
+  Register(log, "P1", "2024-09-02", "2024-09-13", p1_last_year);
+  Register(log, "P2", "2024-09-02", "2024-09-13", {{{"2024-09-04", 0}, "O"}});
+  // P3: 19 sessions (one not recorded), 2 of them absent: 89.5%, but under
+  // the 20 possible sessions PA needs.
+  Register(log, "P3", "2024-09-02", "2024-09-12",
+           {{{"2024-09-04", 0}, "O"}, {{"2024-09-05", 0}, "O"}});
+  log.Mark("P3", D("2024-09-13"), v1::AM, "/");
+  return log;
+}
+
+TEST_CASE(
+    "seed 001: in September a Stage 1 letter to every pupil persistently absent the previous "
+    "year (exactly 90.0% is PA), doing the ladder's first step as the baseline",
+    "[escalation]") {
+  // P1 2024-25: 18/20 = 90.0% exactly (AT_OR_BELOW: PA); P2 19/20.
+  EventLog log = SchoolWithLastYear({{{"2024-09-10", 0}, "O"}, {{"2024-09-10", 1}, "O"}});
+  CHECK(Due(Evaluate(log, "2025-08-29"), "pa_baseline_letter") == nullptr);  // before school
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-09-01");
+    const v1::DueAction* due = Due(e, "pa_baseline_letter");
+    REQUIRE(due != nullptr);
+    CHECK(due->action() == v1::LETTER);
+    CHECK(due->ladder_id() == "stages");
+    CHECK(due->due_on() == "2025-09-01");
+    CHECK(due->priority() == 50);  // the ladder's
+    CHECK(due->explanation().possible() == 20);
+    CHECK(due->explanation().attended() == 18);
+    CHECK(due->explanation().window_first() == "2024-08-01");
+    CHECK(due->explanation().window_last() == "2025-07-31");
+    CHECK(due->explanation().sentence() ==
+          "attendance 90.0% (18/20 sessions, 2024-25, the previous year) on 2025-09-01 <= 90.0% "
+          "-> pa_baseline_letter due by 2025-09-30; sending it does concern_letter on stages");
+  }
+  CHECK(Due(Evaluate(log, "2025-09-01", "P2"), "pa_baseline_letter") == nullptr);  // 95.0%
+  CHECK(Due(Evaluate(log, "2025-09-01", "P3"), "pa_baseline_letter") == nullptr);  // 19 sessions
+  CHECK(Due(Evaluate(log, "2025-09-30"), "pa_baseline_letter") != nullptr);
+  CHECK(Due(Evaluate(log, "2025-10-01"), "pa_baseline_letter") == nullptr);  // September only
+  CHECK(Worklist(log, {}, "2025-09-02") == std::vector<std::string>{"P1:pa_baseline_letter"});
+
+  // Sent on 09-03: the pupil is at Stage 1 (concern_letter) from then, the
+  // letter in the history, and the October review compares with that day.
+  log.Letter("P1", "pa_baseline_letter", D("2025-09-03"));
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-09-03");
+    CHECK(Due(e, "pa_baseline_letter") == nullptr);
+    const v1::LadderState& ladder = LadderOf(e, "stages");
+    CHECK(ladder.stage() == "concern_letter");
+    CHECK(ladder.since() == "2025-09-03");
+    REQUIRE(ladder.history_size() == 1);
+    CHECK(ladder.history(0).step_id() == "pa_baseline_letter");
+    CHECK_FALSE(ladder.history(0).basis_changed());
+    CHECK(Due(e, "concern_letter") == nullptr);
+  }
+  const v1::PupilEscalation october = Evaluate(log, "2025-10-15");
+  const v1::DueAction* review = Due(october, "review_points");
+  REQUIRE(review != nullptr);
+  CHECK(absl::StrContains(review->explanation().sentence(),
+                          "on 2025-09-03 (joined the ladder) -> no improvement"));
+
+  // One of last year's O amended to / (19/20): superseded, naming it.
+  EventLog amended = SchoolWithLastYear({{{"2024-09-10", 0}, "O"}, {{"2024-09-10", 1}, "O"}});
+  amended.Amend("P1", D("2024-09-10"), v1::PM, "O", "/", D("2025-09-02"));
+  const auto position = static_cast<std::uint64_t>(amended.events().size());
+  CHECK(Due(Evaluate(amended, "2025-09-01"), "pa_baseline_letter") != nullptr);
+  const v1::PupilEscalation e = Evaluate(amended, "2025-09-02");
+  CHECK(Due(e, "pa_baseline_letter") == nullptr);
+  REQUIRE(e.superseded_size() == 1);
+  CHECK(e.superseded(0).rule_id() == "pa_baseline_letter");
+  CHECK(e.superseded(0).superseded_by_position() == position);
+  CHECK(e.superseded(0).superseded_note() ==
+        absl::StrCat("superseded by the amendment at position ", position,
+                     " recorded on 2025-09-02 (2024-09-10 PM O -> /): due on the marks as first "
+                     "recorded, no longer due as amended"));
+}
+
+TEST_CASE("previous-year rules are validated, naming the rule", "[escalation]") {
+  auto refused = [](const std::function<void(v1::PreviousYearRule&)>& change) {
+    v1::EscalationPolicy policy = LoadPolicy(kSeed001);
+    REQUIRE(policy.previous_year_rules_size() == 1);
+    change(*policy.mutable_previous_year_rules(0));
+    const absl::Status s = ledger::ValidateEscalationPolicy(policy, kDefaultWeeks, "policy");
+    CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+    return std::string(s.message());
+  };
+  const std::string rule = "policy.previous_year_rules[0] (\"pa_baseline_letter\")";
+  CHECK(refused([](auto& r) {
+          r.mutable_attendance()->mutable_window()->set_kind(v1::POLICY_YEAR_TO_DATE);
+        }) == rule +
+                  ".attendance.window: the rule counts the whole previous academic year: leave the "
+                  "window unset");
+  CHECK(refused([](auto& r) { r.clear_attendance(); }) ==
+        rule + ".attendance: says not which pupils (the previous year's attendance)");
+  CHECK(refused([](auto& r) { r.set_due_through("09-31"); }) ==
+        rule + ".due_through: \"09-31\" is not a month and day MM-DD");
+  CHECK(refused([](auto& r) { r.clear_step_id(); }) ==
+        rule + ".step_id: a rule that does a ladder step names both ladder_id and step_id");
+  CHECK(refused([](auto& r) { r.set_step_id("teacher_meeting"); }) ==
+        rule + ".action: LETTER does not do step \"teacher_meeting\", a MEETING step");
+  CHECK(refused([](auto& r) { r.set_ladder_id("nope"); }) ==
+        rule + ".ladder_id: \"nope\" is not a ladder of the policy");
+  CHECK(refused([](auto& r) { r.set_rule_id("positive_letter"); }) ==
+        "policy.previous_year_rules[0] (\"positive_letter\").rule_id: \"positive_letter\" is "
+        "already the id of another rule");
+}
+
+TEST_CASE(
+    "seed 000: a half-termly praise letter at the school's chosen 96% over the half-term, "
+    "exactly 96.0% in, just below out, due again the next half-term",
+    "[escalation]") {
+  EventLog log = NewSchool(LoadPolicy(kSeed000));
+  log.Enrol(testing::MakePupil("P2", 4), D("2025-09-01"), D("2025-08-01"));
+  // Autumn 1 (09-01..10-24): 80 sessions, 5 of them X (not possible): 75.
+  // P1 misses 3 (72/75 = 96.0%), P2 4 (71/75 = 94.7%).
+  Absences p1 = Days("2025-09-01", "2025-09-03", "X");
+  p1.erase({"2025-09-03", 1});
+  Absences p2 = p1;
+  for (const char* day : {"2025-10-06", "2025-10-07"}) {
+    p1[{day, 0}] = "I";
+    p2[{day, 0}] = "I";
+    p2[{day, 1}] = "I";
+  }
+  p1[{"2025-10-08", 0}] = "M";
+  Register(log, "P1", "2025-09-01", "2025-10-24", p1);
+  Register(log, "P2", "2025-09-01", "2025-10-24", p2);
+  CHECK(Due(Evaluate(log, "2025-10-23"), "half_termly_praise") == nullptr);  // not the point yet
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-10-24");
+    const v1::DueAction* praise = Due(e, "half_termly_praise");
+    REQUIRE(praise != nullptr);
+    CHECK(praise->action() == v1::POSITIVE_LETTER);
+    CHECK(praise->ladder_id().empty());
+    CHECK(praise->due_on() == "2025-10-24");
+    CHECK(praise->priority() == 10);
+    CHECK(praise->explanation().possible() == 75);
+    CHECK(praise->explanation().attended() == 72);
+    CHECK(absl::StartsWith(praise->explanation().sentence(), "attendance 96.0% (72/75 sessions, "));
+    CHECK(absl::EndsWith(praise->explanation().sentence(),
+                         ") on 2025-10-24 >= 96.0% -> half_termly_praise due"));
+  }
+  CHECK(Due(Evaluate(log, "2025-10-24", "P2"), "half_termly_praise") == nullptr);
+  // Due through the break until sent; sent, it is done for the half-term.
+  CHECK(Due(Evaluate(log, "2025-10-31"), "half_termly_praise") != nullptr);
+  log.Letter("P1", "half_termly_praise", D("2025-11-03"));
+  Register(log, "P1", "2025-11-03", "2025-12-19");
+  CHECK(Due(Evaluate(log, "2025-12-18"), "half_termly_praise") == nullptr);
+  const v1::PupilEscalation december = Evaluate(log, "2025-12-19");
+  REQUIRE(Due(december, "half_termly_praise") != nullptr);  // Autumn 2: 100%
+  CHECK(Due(december, "half_termly_praise")->due_on() == "2025-12-19");
 }
 
 }  // namespace

@@ -11,10 +11,6 @@ namespace {
 
 using namespace esc_test;  // NOLINT: test helpers
 
-const char* const kSeed002 = "002_banded_attendance_strategy.textproto";
-const char* const kSeed003 = "003_five_foundations_attendance_strategy.textproto";
-const char* const kSeed004 = "004_tks_attend_to_achieve.textproto";
-
 TEST_CASE(
     "seed 002: acknowledgement letter below 95%, improvement meeting below 92% with its 4-weekly "
     "review, the intent-to-Fast-Track letter without improvement, then back into 92-94.9% steps "
@@ -22,9 +18,9 @@ TEST_CASE(
     "[escalation]") {
   EventLog log = NewSchool(LoadPolicy(kSeed002));
   // A whole day ill in the first fortnight: 18/20 = 90.0%.
-  Register(log, "P1", "2025-09-01", "2025-09-12", Days("2025-09-05", "2025-09-05", "I"));
   {
-    const v1::PupilEscalation e = Evaluate(log, "2025-09-12");
+    const v1::PupilEscalation e = RegisterThenEvaluate(log, "P1", "2025-09-01", "2025-09-12",
+                                                       Days("2025-09-05", "2025-09-05", "I"));
     const v1::DueAction* ack = Due(e, "acknowledgement_letter");
     REQUIRE(ack != nullptr);
     CHECK(ack->action() == v1::LETTER);
@@ -36,9 +32,8 @@ TEST_CASE(
     CHECK(BandOf(e, "bands") == "improvement_meeting");
   }
   log.Letter("P1", "acknowledgement_letter", D("2025-09-15"));
-  Register(log, "P1", "2025-09-15", "2025-09-15");
   {
-    const v1::PupilEscalation e = Evaluate(log, "2025-09-15");
+    const v1::PupilEscalation e = RegisterThenEvaluate(log, "P1", "2025-09-15", "2025-09-15");
     CHECK(LadderOf(e, "band_actions").stage() == "acknowledgement_letter");
     const v1::DueAction* meeting = Due(e, "attendance_improvement_meeting");
     REQUIRE(meeting != nullptr);
@@ -53,9 +48,9 @@ TEST_CASE(
   meeting.set_target_basis_points(9500);
   meeting.set_review_on("2025-10-14");
   // Three days of O during the 20 school days' monitoring (to 10-14).
-  Register(log, "P1", "2025-09-16", "2025-10-14", Days("2025-10-01", "2025-10-03", "O"));
   {
-    const v1::PupilEscalation e = Evaluate(log, "2025-10-13");
+    const v1::PupilEscalation e = RegisterThenEvaluate(
+        log, "P1", "2025-09-16", "2025-10-14", Days("2025-10-01", "2025-10-03", "O"), "2025-10-13");
     const v1::LadderState& ladder = LadderOf(e, "band_actions");
     CHECK(ladder.stage() == "attendance_improvement_meeting");
     CHECK(ladder.since() == "2025-09-16");
@@ -86,9 +81,9 @@ TEST_CASE(
   log.Letter("P1", "fast_track_intent_letter", D("2025-10-15"));
   // Present from then on: back to 92.0% exactly after 36 more sessions
   // (92/100 on 2025-11-14), a session short the day before (90/98 = 91.8%).
-  Register(log, "P1", "2025-10-15", "2025-11-14");
   {
-    const v1::PupilEscalation e = Evaluate(log, "2025-11-13");
+    const v1::PupilEscalation e =
+        RegisterThenEvaluate(log, "P1", "2025-10-15", "2025-11-14", {}, "2025-11-13");
     CHECK(LadderOf(e, "band_actions").stage() == "fast_track_intent_letter");
     CHECK(Due(e, "improved_to_92") == nullptr);
     CHECK(Due(e, "aim-1") == nullptr);  // reviewed
@@ -107,9 +102,9 @@ TEST_CASE(
     CHECK(Due(e, "improved_to_95") == nullptr);
   }
   log.Letter("P1", "improved_to_92", D("2025-11-17"));
-  Register(log, "P1", "2025-11-17", "2025-12-19");
   {
-    const v1::PupilEscalation e = Evaluate(log, "2025-11-17");
+    const v1::PupilEscalation e =
+        RegisterThenEvaluate(log, "P1", "2025-11-17", "2025-12-19", {}, "2025-11-17");
     const v1::LadderState& ladder = LadderOf(e, "band_actions");
     CHECK(ladder.stage() == "attendance_improvement_meeting");  // a stage down
     CHECK(ladder.since() == "2025-11-17");
@@ -134,8 +129,8 @@ TEST_CASE("seed 002: thresholds at exactly 95% and 92%, and the end-of-term lett
   {
     // 19/20 = 95.0%: not below 95%.
     EventLog log = NewSchool(LoadPolicy(kSeed002));
-    Register(log, "P1", "2025-09-01", "2025-09-12", {{{"2025-09-12", 1}, "O"}});
-    const v1::PupilEscalation e = Evaluate(log, "2025-09-12");
+    const v1::PupilEscalation e =
+        RegisterThenEvaluate(log, "P1", "2025-09-01", "2025-09-12", {{{"2025-09-12", 1}, "O"}});
     CHECK(Due(e, "acknowledgement_letter") == nullptr);
     CHECK(BandOf(e, "bands") == "lead_and_teachers");
   }
@@ -203,9 +198,9 @@ TEST_CASE("seed 003: multi-agency support below 90%, exactly 90% not, the referr
           "[escalation]") {
   EventLog log = NewSchool(LoadPolicy(kSeed003));
   // 18/20 = 90.0%: not below 90%.
-  Register(log, "P1", "2025-09-01", "2025-09-12", Days("2025-09-12", "2025-09-12", "I"));
   {
-    const v1::PupilEscalation e = Evaluate(log, "2025-09-12");
+    const v1::PupilEscalation e = RegisterThenEvaluate(log, "P1", "2025-09-01", "2025-09-12",
+                                                       Days("2025-09-12", "2025-09-12", "I"));
     CHECK(Due(e, "multi_agency_support") == nullptr);
     CHECK(BandOf(e, "tiers") == "universal_and_early");
     CHECK(LadderOf(e, "multi_agency").stage().empty());
@@ -240,9 +235,9 @@ TEST_CASE(
     "parent meeting, its 15-day penalty-notice monitoring, and the Attendance Panel",
     "[escalation]") {
   EventLog log = NewSchool(LoadPolicy(kSeed004));
-  Register(log, "P1", "2025-09-01", "2025-09-05", {{{"2025-09-05", 1}, "I"}});
   {
-    const v1::PupilEscalation e = Evaluate(log, "2025-09-05");
+    const v1::PupilEscalation e =
+        RegisterThenEvaluate(log, "P1", "2025-09-01", "2025-09-05", {{{"2025-09-05", 1}, "I"}});
     const v1::DueAction* card = Due(e, "catch_up_card");
     REQUIRE(card != nullptr);
     CHECK(card->action() == v1::REVIEW);
@@ -253,9 +248,9 @@ TEST_CASE(
   }
   // The form tutor's talk and catch-up card, recorded as a meeting.
   log.Action("P1", "card-1", v1::MEETING_HELD, D("2025-09-08")).set_step_id("catch_up_card");
-  Register(log, "P1", "2025-09-08", "2025-09-22", {{{"2025-09-10", 0}, "O"}});
   {
-    const v1::PupilEscalation e = Evaluate(log, "2025-09-19");
+    const v1::PupilEscalation e = RegisterThenEvaluate(log, "P1", "2025-09-08", "2025-09-22",
+                                                       {{{"2025-09-10", 0}, "O"}}, "2025-09-19");
     CHECK(LadderOf(e, "wave_steps").stage() == "catch_up_card");
     CHECK(LadderOf(e, "wave_steps").monitoring().running());
     CHECK(Due(e, "wave_letter") == nullptr);
@@ -271,9 +266,8 @@ TEST_CASE(
           "wave_letter due");
   }
   log.Letter("P1", "wave_letter", D("2025-09-23"));
-  Register(log, "P1", "2025-09-23", "2025-09-23");
   {
-    const v1::PupilEscalation e = Evaluate(log, "2025-09-23");
+    const v1::PupilEscalation e = RegisterThenEvaluate(log, "P1", "2025-09-23", "2025-09-23");
     CHECK(LadderOf(e, "wave_steps").stage() == "wave_letter");
     const v1::DueAction* meeting = Due(e, "parent_meeting");
     REQUIRE(meeting != nullptr);
@@ -288,9 +282,9 @@ TEST_CASE(
   meeting.set_step_id("parent_meeting");
   meeting.set_target_basis_points(9800);
   meeting.set_review_on("2025-10-15");
-  Register(log, "P1", "2025-09-24", "2025-10-15", Days("2025-10-06", "2025-10-07", "O"));
   {
-    const v1::PupilEscalation e = Evaluate(log, "2025-10-14");
+    const v1::PupilEscalation e = RegisterThenEvaluate(
+        log, "P1", "2025-09-24", "2025-10-15", Days("2025-10-06", "2025-10-07", "O"), "2025-10-14");
     CHECK(LadderOf(e, "wave_steps").monitoring().ends_on() == "2025-10-15");
     CHECK(Due(e, "attendance_panel") == nullptr);
   }
@@ -321,9 +315,9 @@ TEST_CASE(
   EventLog log = NewSchool(LoadPolicy(kSeed004));
   Register(log, "P1", "2025-09-01", "2025-09-05", {{{"2025-09-05", 1}, "I"}});
   log.Action("P1", "card-1", v1::MEETING_HELD, D("2025-09-08")).set_step_id("catch_up_card");
-  Register(log, "P1", "2025-09-08", "2025-12-19");
   {
-    const v1::PupilEscalation e = Evaluate(log, "2025-09-22");
+    const v1::PupilEscalation e =
+        RegisterThenEvaluate(log, "P1", "2025-09-08", "2025-12-19", {}, "2025-09-22");
     CHECK(LadderOf(e, "wave_steps").monitoring().improved());
     CHECK(Due(e, "wave_letter") == nullptr);
   }

@@ -2,21 +2,18 @@
 // validation, seed ladders driven over a real calendar, the national
 // penalty-notice trigger across a half-term, thresholds at their edges, and
 // a brute-force check of the counts over random histories.
-#include <google/protobuf/text_format.h>
 #include <google/protobuf/util/message_differencer.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <random>
-#include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "event_builders.h"
+#include "escalation_helpers.h"
 #include "ledger/escalation_policy.h"
 #include "projections/escalation.h"
 #include "projections/escalation_queries.h"
@@ -24,101 +21,12 @@
 namespace attendance::projections {
 namespace {
 
-using testing::D;
-using testing::EventLog;
+using namespace esc_test;  // NOLINT: test helpers
 namespace fs = std::filesystem;
-
-const std::vector<std::uint32_t> kDefaultWeeks = {4, 6, 10, 12};
-
-v1::EscalationPolicy LoadPolicy(const std::string& file) {
-  std::ifstream in(fs::path(ATTENDANCE_POLICIES_DIR) / file);
-  REQUIRE(in.good());
-  std::stringstream text;
-  text << in.rdbuf();
-  v1::EscalationPolicy policy;
-  REQUIRE(google::protobuf::TextFormat::ParseFromString(text.str(), &policy));
-  return policy;
-}
-
-// A school with the 2025-26 standard calendar (Autumn 1 is 2025-09-01 to
-// 2025-10-24; half-term 2025-10-27 to 10-31), the policy, one pupil.
-EventLog NewSchool(const v1::EscalationPolicy& policy, const std::string& pupil = "P1") {
-  EventLog log("school-1");
-  v1::SchoolSettings settings;
-  settings.set_school_name("Test");
-  log.Settings(settings, D("2025-08-01"));
-  log.Calendar(testing::StandardCalendar(2025), D("2025-08-01"));
-  log.Policy(policy, D("2025-08-01"));
-  log.Enrol(testing::MakePupil(pupil, 4), D("2025-09-01"), D("2025-08-01"));
-  return log;
-}
-
-using Absences = std::map<std::pair<std::string, int>, std::string>;  // (date, 0 AM / 1 PM)
-
-// Marks every school day in [from, to]: present unless listed in `absences`.
-void Register(EventLog& log, const std::string& pupil, const char* from, const char* to,
-              const Absences& absences = {}) {
-  ledger::SchoolCalendar calendar;
-  calendar.Set(testing::StandardCalendar(2025));
-  for (Day d = D(from); d <= D(to); ++d) {
-    if (!calendar.IsSchoolDay(d)) continue;
-    for (int s = 0; s < 2; ++s) {
-      auto it = absences.find({ledger::FormatDate(d), s});
-      const std::string code = it != absences.end() ? it->second : (s == 0 ? "/" : "\\");
-      log.Mark(pupil, d, s == 0 ? v1::AM : v1::PM, code);
-    }
-  }
-}
-
-EscalationState Fold(const EventLog& log) {
-  EscalationState state;
-  for (const v1::EventEnvelope& e : log.events()) state.Apply(e);
-  return state;
-}
-
-v1::PupilEscalation Evaluate(const EventLog& log, const char* as_of,
-                             const std::string& pupil = "P1") {
-  v1::GetPupilEscalationRequest request;
-  request.set_school_id("school-1");
-  request.set_pupil_id(pupil);
-  request.set_as_of(as_of);
-  absl::StatusOr<v1::PupilEscalation> result = QueryPupilEscalation(Fold(log), request, D(as_of));
-  REQUIRE(result.ok());
-  return *result;
-}
-
-const v1::DueAction* Due(const v1::PupilEscalation& e, const std::string& rule) {
-  for (const v1::DueAction& a : e.due()) {
-    if (a.rule_id() == rule) return &a;
-  }
-  return nullptr;
-}
-
-const v1::NearMiss* Near(const v1::PupilEscalation& e, const std::string& rule) {
-  for (const v1::NearMiss& m : e.near_misses()) {
-    if (m.rule_id() == rule) return &m;
-  }
-  return nullptr;
-}
-
-const v1::LadderState& LadderOf(const v1::PupilEscalation& e, const std::string& ladder) {
-  for (const v1::LadderState& l : e.ladders()) {
-    if (l.ladder_id() == ladder) return l;
-  }
-  FAIL("no ladder " << ladder);
-  return e.ladders(0);
-}
-
-std::string BandOf(const v1::PupilEscalation& e, const std::string& set) {
-  for (const v1::BandPlacement& b : e.bands()) {
-    if (b.band_set_id() == set) return b.band_id();
-  }
-  return "?";
-}
 
 TEST_CASE("every shipped policy parses, validates and carries the national base verbatim",
           "[escalation]") {
-  const v1::EscalationPolicy national = LoadPolicy("national_base_england_2024.textproto");
+  const v1::EscalationPolicy national = LoadPolicy(kNational);
   REQUIRE(ledger::ValidateEscalationPolicy(national, kDefaultWeeks, "policy").ok());
   REQUIRE(national.triggers_size() == 6);
   int files = 0;
@@ -131,7 +39,7 @@ TEST_CASE("every shipped policy parses, validates and carries the national base 
     const absl::Status valid = ledger::ValidateEscalationPolicy(policy, kDefaultWeeks, "policy");
     INFO(valid.ToString());
     CHECK(valid.ok());
-    if (name == "national_base_england_2024.textproto") continue;
+    if (name == kNational) continue;
     // Each names its seed, and the seed file exists.
     CHECK(policy.source().rfind("seeds/", 0) == 0);
     CHECK(name.substr(0, 3) == policy.source().substr(6, 3));
@@ -148,8 +56,7 @@ TEST_CASE("every shipped policy parses, validates and carries the national base 
 }
 
 TEST_CASE("validation names the rule: overlaps, dangling steps, unknown windows", "[escalation]") {
-  const v1::EscalationPolicy good =
-      LoadPolicy("000_all_saints_ce_primary_attendance_strategy_2024_25.textproto");
+  const v1::EscalationPolicy good = LoadPolicy(kSeed000);
   auto message = [](const v1::EscalationPolicy& p,
                     std::vector<std::uint32_t> weeks = kDefaultWeeks) {
     absl::Status s = ledger::ValidateEscalationPolicy(p, weeks, "policy");
@@ -205,8 +112,7 @@ TEST_CASE(
     "seed 000: Letter 1 below 95%, monitoring, Letter 2 on no improvement, Letter 3 below "
     "90%; an amendment flags the basis of Letter 1",
     "[escalation]") {
-  const v1::EscalationPolicy policy =
-      LoadPolicy("000_all_saints_ce_primary_attendance_strategy_2024_25.textproto");
+  const v1::EscalationPolicy policy = LoadPolicy(kSeed000);
   EventLog log = NewSchool(policy);
   Register(log, "P1", "2025-09-01", "2025-09-12");
   {
@@ -316,8 +222,7 @@ TEST_CASE(
     "seed 001: concern letter below 96%, monitoring letter below 90%, teacher meeting "
     "after two weeks without 96%",
     "[escalation]") {
-  const v1::EscalationPolicy policy =
-      LoadPolicy("001_all_saints_ce_primary_attendance_and_absence_policy_2024_27.textproto");
+  const v1::EscalationPolicy policy = LoadPolicy(kSeed001);
   EventLog log = NewSchool(policy);
   // 10 days, 1 session of illness: 19/20 = 95.0% < 96%.
   Register(log, "P1", "2025-09-01", "2025-09-12", {{{"2025-09-12", 1}, "I"}});
@@ -372,8 +277,7 @@ TEST_CASE(
     "seed 001: the teacher meeting recorded as an action completes its step, starts its "
     "monitoring, and its review falls due on the review date saying whether the target was met",
     "[escalation]") {
-  const v1::EscalationPolicy policy =
-      LoadPolicy("001_all_saints_ce_primary_attendance_and_absence_policy_2024_27.textproto");
+  const v1::EscalationPolicy policy = LoadPolicy(kSeed001);
   EventLog log = NewSchool(policy);
   Register(log, "P1", "2025-09-01", "2025-09-12", {{{"2025-09-12", 1}, "I"}});
   log.Letter("P1", "concern_letter", D("2025-09-15"));
@@ -441,8 +345,7 @@ TEST_CASE(
     "seed 000: the home visit after 3 days unauthorised is no longer due once a visit answering "
     "it is recorded, and due again when a new run fires after the visit",
     "[escalation]") {
-  const v1::EscalationPolicy policy =
-      LoadPolicy("000_all_saints_ce_primary_attendance_strategy_2024_25.textproto");
+  const v1::EscalationPolicy policy = LoadPolicy(kSeed000);
   EventLog log = NewSchool(policy);
   Absences absent;
   for (const char* day : {"2025-09-08", "2025-09-09", "2025-09-10"}) {
@@ -483,8 +386,7 @@ TEST_CASE(
 TEST_CASE("thresholds at exactly their edges, inclusive and exclusive as the policy says",
           "[escalation]") {
   SECTION("seed 000 Letter 1: below 95% is exclusive; a near miss one session before") {
-    EventLog log =
-        NewSchool(LoadPolicy("000_all_saints_ce_primary_attendance_strategy_2024_25.textproto"));
+    EventLog log = NewSchool(LoadPolicy(kSeed000));
     // 20 school days, 2 sessions absent: 38/40 = 95.0% exactly.
     Register(log, "P1", "2025-09-01", "2025-09-26",
              {{{"2025-09-01", 0}, "I"}, {{"2025-09-01", 1}, "I"}});
@@ -499,15 +401,13 @@ TEST_CASE("thresholds at exactly their edges, inclusive and exclusive as the pol
     CHECK(BandOf(e, "tiers") == "expect_monitor");  // [95, 100]
   }
   SECTION("seed 000 Letter 1: 37/40 = 92.5% is below") {
-    EventLog log =
-        NewSchool(LoadPolicy("000_all_saints_ce_primary_attendance_strategy_2024_25.textproto"));
+    EventLog log = NewSchool(LoadPolicy(kSeed000));
     Register(log, "P1", "2025-09-01", "2025-09-26",
              {{{"2025-09-01", 0}, "I"}, {{"2025-09-01", 1}, "I"}, {{"2025-09-02", 0}, "I"}});
     CHECK(Due(Evaluate(log, "2025-09-26"), "letter_1") != nullptr);
   }
   SECTION("seed 001: 'falls to 96' is inclusive, the concern letter's 'below 96' is not") {
-    EventLog log = NewSchool(
-        LoadPolicy("001_all_saints_ce_primary_attendance_and_absence_policy_2024_27.textproto"));
+    EventLog log = NewSchool(LoadPolicy(kSeed001));
     // 25 days, 2 sessions absent: 48/50 = 96.0%.
     Register(log, "P1", "2025-09-01", "2025-10-03",
              {{{"2025-09-01", 0}, "M"}, {{"2025-09-01", 1}, "M"}});
@@ -518,7 +418,7 @@ TEST_CASE("thresholds at exactly their edges, inclusive and exclusive as the pol
   SECTION(
       "seed 004 waves: 95.0% is Wave 1, 90.0% Wave 2, 50.0% severely absent, 98.0% "
       "exceptional") {
-    const v1::EscalationPolicy policy = LoadPolicy("004_tks_attend_to_achieve.textproto");
+    const v1::EscalationPolicy policy = LoadPolicy(kSeed004);
     auto band_with_absent = [&](int absent_sessions, const char* to) {
       EventLog log = NewSchool(policy);
       Absences absences;
@@ -546,7 +446,7 @@ TEST_CASE(
     "national: the penalty-notice trigger counts 10 school weeks across the half-term "
     "break",
     "[escalation]") {
-  EventLog log = NewSchool(LoadPolicy("national_base_england_2024.textproto"));
+  EventLog log = NewSchool(LoadPolicy(kNational));
   Register(log, "P1", "2025-09-01", "2025-11-04",
            {{{"2025-10-20", 0}, "O"},
             {{"2025-10-20", 1}, "O"},
@@ -616,7 +516,7 @@ TEST_CASE(
     "national: 10 continuous school days of G/N/O/U for the LA's return, 20 of G/N/O for "
     "the CME checks",
     "[escalation]") {
-  EventLog log = NewSchool(LoadPolicy("national_base_england_2024.textproto"));
+  EventLog log = NewSchool(LoadPolicy(kNational));
   Absences absences;
   ledger::SchoolCalendar calendar;
   calendar.Set(testing::StandardCalendar(2025));
@@ -668,7 +568,7 @@ TEST_CASE(
 }
 
 TEST_CASE("queries refuse what they cannot answer", "[escalation]") {
-  EventLog log = NewSchool(LoadPolicy("national_base_england_2024.textproto"));
+  EventLog log = NewSchool(LoadPolicy(kNational));
   const EscalationState state = Fold(log);
   v1::ListDueActionsRequest list;
   list.set_school_id("school-1");
@@ -696,8 +596,7 @@ TEST_CASE(
     "property: counts in explanations equal a brute-force count; a decoded checkpoint "
     "evaluates the same as the fold",
     "[escalation][property]") {
-  const v1::EscalationPolicy policy =
-      LoadPolicy("000_all_saints_ce_primary_attendance_strategy_2024_25.textproto");
+  const v1::EscalationPolicy policy = LoadPolicy(kSeed000);
   const std::vector<std::string> codes = {"/", "/", "/", "/", "I", "M", "O", "N", "G", "U", "#"};
   ledger::SchoolCalendar calendar;
   calendar.Set(testing::StandardCalendar(2025));
@@ -885,8 +784,7 @@ namespace {
 // pupil's escalation with explanations. Prints the times; asserts nothing
 // about them.
 TEST_CASE("bench: worklist and one pupil's escalation on 2,000 pupils", "[.bench]") {
-  const v1::EscalationPolicy policy =
-      LoadPolicy("000_all_saints_ce_primary_attendance_strategy_2024_25.textproto");
+  const v1::EscalationPolicy policy = LoadPolicy(kSeed000);
   EventLog log = NewSchool(policy);
   ledger::SchoolCalendar calendar;
   calendar.Set(testing::StandardCalendar(2025));

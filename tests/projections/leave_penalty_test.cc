@@ -2,16 +2,10 @@
 // (exactly 96%, exactly 10%, the notice, the days before an assessment), and
 // penalty notices counted per parent and child (first, second, no third ->
 // the local authority, withdrawn and older notices not counted).
-#include <google/protobuf/text_format.h>
-
 #include <catch2/catch.hpp>
-#include <filesystem>
-#include <fstream>
-#include <map>
-#include <sstream>
 
 #include "absl/strings/match.h"
-#include "event_builders.h"
+#include "escalation_helpers.h"
 #include "projections/escalation.h"
 #include "projections/escalation_queries.h"
 #include "projections/leave_evaluation.h"
@@ -19,22 +13,14 @@
 namespace attendance::projections {
 namespace {
 
+using esc_test::Absences;
+using esc_test::Fold;
+using esc_test::kNational;
+using esc_test::kSeed001;
+using esc_test::LoadPolicy;
+using esc_test::Register;
 using testing::D;
 using testing::EventLog;
-namespace fs = std::filesystem;
-
-v1::EscalationPolicy Load(const std::string& file) {
-  std::ifstream in(fs::path(ATTENDANCE_POLICIES_DIR) / file);
-  REQUIRE(in.good());
-  std::stringstream text;
-  text << in.rdbuf();
-  v1::EscalationPolicy policy;
-  REQUIRE(google::protobuf::TextFormat::ParseFromString(text.str(), &policy));
-  return policy;
-}
-
-const char kSeed001[] = "001_all_saints_ce_primary_attendance_and_absence_policy_2024_27.textproto";
-const char kNational[] = "national_base_england_2024.textproto";
 
 v1::Pupil PupilWithCarers(const std::string& id) {
   v1::Pupil p = testing::MakePupil(id, 4);
@@ -55,38 +41,11 @@ v1::Pupil PupilWithCarers(const std::string& id) {
 // The 2025-26 standard calendar (Autumn 1 2025-09-01..10-24, half-term
 // 10-27..31), the policy, pupils P1..P4 with carers.
 EventLog School(const v1::EscalationPolicy& policy) {
-  EventLog log("school-1");
-  v1::SchoolSettings settings;
-  settings.set_school_name("Test");
-  log.Settings(settings, D("2025-08-01"));
-  log.Calendar(testing::StandardCalendar(2025), D("2025-08-01"));
-  log.Policy(policy, D("2025-08-01"));
-  for (const char* id : {"P1", "P2", "P3", "P4"}) {
+  EventLog log = esc_test::NewSchool(policy, PupilWithCarers("P1"));
+  for (const char* id : {"P2", "P3", "P4"}) {
     log.Enrol(PupilWithCarers(id), D("2025-09-01"), D("2025-08-01"));
   }
   return log;
-}
-
-using Absences = std::map<std::pair<std::string, int>, std::string>;
-
-void Register(EventLog& log, const std::string& pupil, const char* from, const char* to,
-              const Absences& absences = {}) {
-  ledger::SchoolCalendar calendar;
-  calendar.Set(testing::StandardCalendar(2025));
-  for (Day d = D(from); d <= D(to); ++d) {
-    if (!calendar.IsSchoolDay(d)) continue;
-    for (int s = 0; s < 2; ++s) {
-      auto it = absences.find({ledger::FormatDate(d), s});
-      const std::string code = it != absences.end() ? it->second : (s == 0 ? "/" : "\\");
-      log.Mark(pupil, d, s == 0 ? v1::AM : v1::PM, code);
-    }
-  }
-}
-
-EscalationState Fold(const EventLog& log) {
-  EscalationState state;
-  for (const v1::EventEnvelope& e : log.events()) state.Apply(e);
-  return state;
 }
 
 v1::LeaveEvaluation Evaluate(const EscalationState& state, const std::string& pupil,
@@ -116,7 +75,7 @@ const v1::LeaveRuleCheck& Check(const v1::LeaveEvaluation& e, const std::string&
 
 TEST_CASE("leave: attendance after the leave at exactly 96% passes, just below refuses",
           "[escalation][leave]") {
-  EventLog log = School(Load(kSeed001));
+  EventLog log = School(LoadPolicy(kSeed001));
   // 2025-09-01..10-02: 24 school days, 48 sessions, all present.
   Register(log, "P1", "2025-09-01", "2025-10-02");
   const EscalationState state = Fold(log);
@@ -155,7 +114,7 @@ TEST_CASE("leave: attendance after the leave at exactly 96% passes, just below r
                          "sessions): attendance with the 3 requested"));
 
   // A school whose rules may approve: the same request is approved.
-  v1::EscalationPolicy approving = Load(kSeed001);
+  v1::EscalationPolicy approving = LoadPolicy(kSeed001);
   approving.mutable_leave_rules()->set_when_no_rule_refuses(v1::LEAVE_APPROVE);
   EventLog log2 = School(approving);
   Register(log2, "P1", "2025-09-01", "2025-10-02");
@@ -167,7 +126,7 @@ TEST_CASE(
     "leave: authorised absence at exactly 10% passes, above refuses; any unauthorised "
     "refuses",
     "[escalation][leave]") {
-  EventLog log = School(Load(kSeed001));
+  EventLog log = School(LoadPolicy(kSeed001));
   // 20 school days, 40 sessions.
   Register(log, "P2", "2025-09-01", "2025-09-26",
            {{{"2025-09-08", 0}, "I"},
@@ -214,7 +173,7 @@ TEST_CASE(
 
 TEST_CASE("leave: four weeks' notice and the school days before an assessment, at their edges",
           "[escalation][leave]") {
-  EventLog log = School(Load(kSeed001));
+  EventLog log = School(LoadPolicy(kSeed001));
   Register(log, "P1", "2025-09-01", "2025-10-24");
   const EscalationState state = Fold(log);
   // 2025-11-03 is 28 days after 2025-10-06 and 27 after 2025-10-07.
@@ -251,7 +210,7 @@ TEST_CASE("leave: four weeks' notice and the school days before an assessment, a
 
 TEST_CASE("leave: the national base refers every request; bad requests are refused by name",
           "[escalation][leave]") {
-  EventLog log = School(Load(kNational));
+  EventLog log = School(LoadPolicy(kNational));
   Register(log, "P1", "2025-09-01", "2025-10-02", {{{"2025-09-15", 1}, "O"}});
   const EscalationState state = Fold(log);
   const v1::LeaveEvaluation e =
@@ -296,7 +255,7 @@ TEST_CASE("leave: the national base refers every request; bad requests are refus
 // P1 with 10 unauthorised sessions by 2025-11-04: the national penalty-notice
 // consideration is due that day.
 EventLog TruantSchool() {
-  EventLog log = School(Load(kNational));
+  EventLog log = School(LoadPolicy(kNational));
   Register(log, "P1", "2025-09-01", "2025-11-04",
            {{{"2025-10-20", 0}, "O"},
             {{"2025-10-20", 1}, "O"},

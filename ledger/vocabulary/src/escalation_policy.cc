@@ -8,6 +8,7 @@
 #include "ledger/codes.h"
 #include "ledger/text_checks.h"
 #include "ledger/types.h"
+#include "policy_rule_checks.h"
 
 namespace attendance::ledger {
 namespace {
@@ -494,7 +495,10 @@ bool RecordedKindDoes(v1::ActionKind step, v1::RecordedActionKind kind) {
       return kind == v1::REFERRAL_MADE || kind == v1::PARENTING_CONTRACT ||
              kind == v1::EDUCATION_SUPERVISION_ORDER;
     case v1::PENALTY_NOTICE_CONSIDERATION:
-      return kind == v1::PENALTY_NOTICE_REQUESTED || kind == v1::PENALTY_NOTICE_ISSUED;
+      // Considered, not necessarily issued: a notice requested or issued, or
+      // the parent warned at a meeting or on a call instead (tools/history).
+      return kind == v1::PENALTY_NOTICE_REQUESTED || kind == v1::PENALTY_NOTICE_ISSUED ||
+             kind == v1::MEETING_HELD || kind == v1::CALL_MADE;
     case v1::LA_RETURN:
       return kind == v1::REFERRAL_MADE;
     case v1::RESOLVE_N_CODE:
@@ -604,6 +608,16 @@ absl::Status ValidateEscalationPolicy(const v1::EscalationPolicy& policy,
     RETURN_IF_ERROR(unique(cohort.rule_id(), rule + ".rule_id"));
     RETURN_IF_ERROR(CheckCohortRule(cohort, policy, rule));
   }
+  RETURN_IF_ERROR(CheckCount(policy.previous_year_rules_size(), kMaxPolicyPreviousYearRules,
+                             f + ".previous_year_rules"));
+  for (int i = 0; i < policy.previous_year_rules_size(); ++i) {
+    const v1::PreviousYearRule& year_rule = policy.previous_year_rules(i);
+    const std::string rule = Rule(f, "previous_year_rules", i, year_rule.rule_id());
+    RETURN_IF_ERROR(CheckId(year_rule.rule_id(), rule + ".rule_id"));
+    RETURN_IF_ERROR(unique(year_rule.rule_id(), rule + ".rule_id"));
+    RETURN_IF_ERROR(CheckPreviousYearRule(year_rule, policy, rule));
+  }
+  RETURN_IF_ERROR(CheckEarlierTriggersMatter(policy, f));
   if (policy.has_first_response()) {
     RETURN_IF_ERROR(CheckFirstResponse(policy.first_response(), f + ".first_response"));
   }

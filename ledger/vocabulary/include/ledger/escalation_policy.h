@@ -26,6 +26,7 @@ inline constexpr int kMaxPolicyReviewPoints = 16;
 inline constexpr int kMaxReviewDates = 12;
 inline constexpr int kMaxPolicyImprovementRules = 16;
 inline constexpr int kMaxPolicyCohortRules = 8;
+inline constexpr int kMaxPolicyPreviousYearRules = 8;
 inline constexpr int kMaxPriorityBoost = 1000;
 
 // Checks that a policy is well formed and agrees with itself and with the
