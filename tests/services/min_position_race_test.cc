@@ -5,6 +5,8 @@
 // the last amendment: the handler compared min_position with the position
 // the model had applied, which runs ahead of the keys it has written.)
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -15,6 +17,7 @@
 #include "audit_fixture.h"
 #include "projections/live_attendance.h"
 #include "services/attendance_read_model.h"
+#include "services/mark_history_read_model.h"
 #include "services/projections_service.h"
 
 namespace attendance::testing {
@@ -193,6 +196,90 @@ TEST_CASE("a query with min_position sees that write while other writers go on",
                            << ": GetRegisterAsOf " << stale_register << ", ReplayAmendments "
                            << stale_replay << ", GetPupilTimeline " << stale_timeline);
   CHECK(stale_history + stale_figures + stale_register + stale_replay + stale_timeline == 0);
+}
+
+// The mark history, held in the host's write of its keys on request: the
+// moment where the model has applied a position its readers cannot see yet.
+class HeldOnWrite final : public services::ReadModel {
+ public:
+  explicit HeldOnWrite(services::MarkHistoryReadModel& inner) : inner_(inner) {}
+  const std::string& name() const override { return inner_.name(); }
+  ledger::Position position() const override { return inner_.position(); }
+  void Attach(ledger::ReadModelStore* store) override { inner_.Attach(store); }
+  void Reset() override { inner_.Reset(); }
+  absl::Status Restore(const ledger::Ledger::Checkpoint& checkpoint) override {
+    return inner_.Restore(checkpoint);
+  }
+  absl::Status Apply(const v1::EventEnvelope& event) override { return inner_.Apply(event); }
+  void Publish() override { inner_.Publish(); }
+  absl::Status Encode(ledger::ReadModelWrite& write) override {
+    std::unique_lock lock(mu_);
+    if (hold_) {
+      held_ = true;
+      changed_.notify_all();
+      changed_.wait(lock, [&] { return !hold_; });
+    }
+    return inner_.Encode(write);
+  }
+  void Saved() override { inner_.Saved(); }
+  bool reads_from_store() const override { return inner_.reads_from_store(); }
+
+  void Hold() {
+    std::lock_guard lock(mu_);
+    hold_ = true;
+  }
+  // True once the host's thread is held (false after a minute: a hang).
+  bool AwaitHeld() {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, std::chrono::seconds(60), [&] { return held_; });
+  }
+  void Release() {
+    std::lock_guard lock(mu_);
+    hold_ = false;
+    changed_.notify_all();
+  }
+
+ private:
+  services::MarkHistoryReadModel& inner_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  bool hold_ = false;
+  bool held_ = false;
+};
+
+TEST_CASE("the host says a position is reached only once a keyed model has written it",
+          "[audit][race]") {
+  LedgerFixture f;
+  services::MarkHistoryReadModel history;
+  HeldOnWrite held(history);
+  services::ReadModelHost host(f.ledger.get());
+  REQUIRE(host.Add(&held).ok());
+  REQUIRE(host.Start().ok());
+  held.Hold();
+  v1::RecordMarksRequest marks;
+  marks.set_school_id("s1");
+  *marks.add_marks() = MakeMark("p1", kDate, v1::AM, "/");
+  auto written = f.ledger->RecordMarks(kTeacher, marks);
+  REQUIRE(written.ok());
+  const ledger::Position position = written->last_position();
+  REQUIRE(held.AwaitHeld());
+
+  // Applied, so the model's own position says it is there; not written,
+  // so a reader would not find it: only the host's answer is true.
+  CHECK(held.position() == position);
+  auto before = history.History("s1", "p1", *ledger::ParseDate(kDate), v1::AM);
+  REQUIRE(before.ok());
+  CHECK(before->empty());
+  CHECK(absl::IsDeadlineExceeded(host.WaitFor(
+      held.name(), position, std::chrono::steady_clock::now() + std::chrono::milliseconds(100))));
+
+  held.Release();
+  CHECK(host.WaitFor(held.name(), position,
+                     std::chrono::steady_clock::now() + std::chrono::seconds(60))
+            .ok());
+  auto after = history.History("s1", "p1", *ledger::ParseDate(kDate), v1::AM);
+  REQUIRE(after.ok());
+  CHECK(after->size() == 1);
 }
 
 }  // namespace
