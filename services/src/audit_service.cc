@@ -171,10 +171,15 @@ AuditServiceImpl::AuditServiceImpl(const ledger::Ledger* ledger,
 absl::Status AuditServiceImpl::AwaitPosition(const grpc::ServerContext& context,
                                              const ReadModel& model,
                                              ledger::Position min_position) const {
-  if (min_position == 0 || model.position() >= min_position) return absl::OkStatus();
+  if (min_position == 0) return absl::OkStatus();
+  // Only the host knows what a reader can see. model.position() is the last
+  // event applied, which runs ahead of the keys these models write at their
+  // next publish: answering on it read the store before the write at
+  // min_position was there. The host's WaitFor returns at once when reached.
   if (!options_.wait_for) {
-    return absl::UnavailableError(absl::StrCat("read model ", model.name(), " at position ",
-                                               model.position(), ", asked for ", min_position));
+    return absl::UnavailableError(absl::StrCat("read model ", model.name(),
+                                               ": no read-model host to wait on for min_position ",
+                                               min_position));
   }
   const auto now_system = std::chrono::system_clock::now();
   const auto now_steady = std::chrono::steady_clock::now();

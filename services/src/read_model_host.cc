@@ -274,6 +274,9 @@ absl::Status ReadModelHost::WaitFor(const std::string& name, ledger::Position po
     if (hosted->model->name() == name) found = hosted.get();
   }
   if (found == nullptr) return absl::NotFoundError(absl::StrCat("no read model \"", name, "\""));
+  // Without the lock when already there (most read-your-writes queries):
+  // `published` is stored after what it covers is visible to readers.
+  if (found->published.load(std::memory_order_acquire) >= position) return absl::OkStatus();
   std::unique_lock lock(mu_);
   changed_.wait_until(lock, deadline,
                       [&] { return found->published.load() >= position || !found->status.ok(); });

@@ -38,7 +38,7 @@ class AuditServiceImpl final : public v1::Audit::Service {
   struct Options {
     ledger::Clock clock;
     std::shared_ptr<const Authenticator> auth;  // null: local admin
-    PositionWaiter wait_for;                    // null: min_position not yet reached is UNAVAILABLE
+    PositionWaiter wait_for;                    // null: any min_position is UNAVAILABLE
     const HeadSigner* signer = nullptr;         // null: no signed heads
     // The escalation read model and its state, for the stage changes of
     // GetPupilTimeline; null: timelines without them.

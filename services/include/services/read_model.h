@@ -20,7 +20,9 @@ class ReadModel {
   // state. Changing what the checkpoint means needs a new name (or version).
   virtual const std::string& name() const = 0;
 
-  // The last position applied (0: none).
+  // The last position applied (0: none). Not what readers see: that is
+  // what the host published (a keyed model's entries are written only at
+  // its publish), so a query with min_position asks ReadModelHost::WaitFor.
   virtual ledger::Position position() const = 0;
 
   // Given its keyed state before anything else, if the model keeps any.

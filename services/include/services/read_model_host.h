@@ -74,6 +74,8 @@ class ReadModelHost {
   // `deadline` passed. OK when it reached it; NOT_FOUND for an unknown name;
   // UNAVAILABLE naming the model and its error if it failed;
   // DEADLINE_EXCEEDED "read model N at position X, asked for Y" otherwise.
+  // What readers see reaches `position` once this is OK (not once the
+  // model's position() does, which runs ahead); it takes no lock then.
   absl::Status WaitFor(const std::string& name, ledger::Position position,
                        std::chrono::steady_clock::time_point deadline) const;
 
