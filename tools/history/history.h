@@ -39,8 +39,8 @@ struct Step {
   using Request =
       std::variant<v1::SetSchoolSettingsRequest, v1::SetSchoolCalendarRequest,
                    v1::SetEscalationPolicyRequest, v1::EnrolPupilRequest, v1::UpdatePupilRequest,
-                   v1::RemoveFromRollRequest, v1::RecordMarksRequest, v1::AmendMarkRequest,
-                   v1::RecordLetterRequest, v1::RecordActionRequest>;
+                   v1::RemoveFromRollRequest, v1::ImportHistoryRequest, v1::RecordLetterRequest,
+                   v1::RecordActionRequest>;
   // When it was recorded (microseconds since the epoch, UTC): a register's
   // time of taking, an amendment's time of amending. Steps come out in
   // non-decreasing order of at_us.
