@@ -93,6 +93,28 @@ history::HistoryOptions Small(std::uint64_t seed) {
   return options;
 }
 
+TEST_CASE("the calendar has six half-terms and 190 school days", "[history]") {
+  for (int year = 2024; year <= 2032; ++year) {
+    CAPTURE(year);
+    const v1::SchoolCalendarSet cal = history::HistoryCalendar(year);
+    REQUIRE(ledger::ValidateCalendar(cal, "calendar").ok());
+    ledger::SchoolCalendar calendar;
+    calendar.Set(cal);
+    CHECK(calendar.HalfTerms(year).size() == 6);
+    int school_days = 0;
+    for (Day d = ledger::AcademicYearStart(year); d < ledger::AcademicYearStart(year + 1); ++d) {
+      school_days += calendar.IsSchoolDay(d) ? 1 : 0;
+    }
+    CHECK(school_days == 190);
+    CHECK(cal.closures_size() >= 5);
+  }
+  const v1::SchoolCalendarSet cal = history::HistoryCalendar(2025);
+  CHECK(cal.terms(0).half_terms(0).first_day() == "2025-09-01");
+  CHECK(cal.terms(0).half_terms(0).last_day() == "2025-10-24");  // October half term next
+  CHECK(cal.terms(0).half_terms(1).first_day() == "2025-11-03");
+  CHECK(cal.terms(1).half_terms(1).last_day() == "2026-03-27");  // Easter 2026 is 5 April
+}
+
 TEST_CASE("the same seed gives the same history and another seed another", "[history]") {
   const auto a = history::HistoryDigest(Small(7));
   const auto b = history::HistoryDigest(Small(7));

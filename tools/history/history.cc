@@ -18,7 +18,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "demo/demo_policy.h"
 #include "history/history_plan.h"
 #include "ledger/clock.h"
 
@@ -184,7 +183,7 @@ void EmitYear(const School& school, const YearPlan& year, bool first_year, DayBu
     *settings.mutable_settings() = Settings();
     out.Add(first - 12, 9 * 60, 0, kAdmin, settings, "settings");
     v1::SetEscalationPolicyRequest policy;
-    google::protobuf::TextFormat::ParseFromString(demo::DemoPolicyText(), policy.mutable_policy());
+    google::protobuf::TextFormat::ParseFromString(PolicyText(), policy.mutable_policy());
     out.Add(first - 12, 9 * 60 + 5, 0, kOffice, policy, "escalation-policy");
   }
   v1::SetSchoolCalendarRequest calendar;

@@ -62,6 +62,12 @@ absl::Status GenerateHistory(const HistoryOptions& options,
 // serialization): equal digests mean the same history.
 absl::StatusOr<std::uint64_t> HistoryDigest(const HistoryOptions& options);
 
+// The calendar the history sets for `academic_year` (2025 for 2025-26):
+// Autumn 1/2, Spring 1/2, Summer 1/2 with the usual English breaks (Easter
+// computed), 190 school days, INSET closures, the early May bank holiday, a
+// Reception staggered start and an early finish before Christmas.
+v1::SchoolCalendarSet HistoryCalendar(int academic_year);
+
 // The school-local instant (England) of `minute_of_day` on `day`.
 std::int64_t LocalInstantUs(ledger::Day day, int minute_of_day);
 
