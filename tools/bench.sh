@@ -30,7 +30,7 @@ TARGET_RATE=150000
 
 bench_workdir bench ledger-bench "$LEDGERD" "$LOADGEN"
 
-start_ledgerd bench warn
+start_ledgerd "$work/data"
 echo "bench: ledgerd at $target, data $work/data; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 declare -A rate p50 p95 p99 pmax

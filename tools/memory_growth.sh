@@ -38,7 +38,7 @@ SETTLE="${SETTLE:-3}"
 
 bench_workdir memory_growth ledger-memory "$LEDGERD" "$LOADGEN"
 
-start_ledgerd memory_growth info "$@"
+start_ledgerd "$work/data" --log-level info "$@"
 kb() { awk -v k="$1" '$1 == k":" { print $2 }' "/proc/$server_pid/status"; }
 echo "memory_growth: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)," \
   "ledgerd $* (RSS at start $(($(kb VmRSS) / 1024)) MB)"
