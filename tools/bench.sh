@@ -15,6 +15,8 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=bench_common.sh
+source "$here/bench_common.sh"
 build="${1:-$here/../build}"
 LEDGERD="${LEDGERD:-$build/tools/ledgerd}"
 LOADGEN="${LOADGEN:-$build/tools/loadgen}"
@@ -26,31 +28,9 @@ WINDOW="${WINDOW:-8}"
 PUPILS="${PUPILS:-2000}"
 TARGET_RATE=150000
 
-for bin in "$LEDGERD" "$LOADGEN"; do
-  [[ -x "$bin" ]] || { echo "bench: $bin not built" >&2; exit 2; }
-done
+bench_workdir bench ledger-bench "$LEDGERD" "$LOADGEN"
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/ledger-bench.XXXXXX")"
-server_pid=""
-cleanup() {
-  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  if [[ "${KEEP:-0}" == 1 ]]; then echo "bench: kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-
-"$LEDGERD" --listen 127.0.0.1:0 --data "$work/data" --port-file "$work/port" \
-  --log-level warn >"$work/ledgerd.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 300); do
-  [[ -s "$work/port" ]] && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$work/ledgerd.log" >&2; exit 1; }
-  sleep 0.1
-done
-[[ -s "$work/port" ]] || { echo "bench: ledgerd did not start" >&2; exit 1; }
-target="127.0.0.1:$(cat "$work/port")"
+start_ledgerd "$work/data"
 echo "bench: ledgerd at $target, data $work/data; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 declare -A rate p50 p95 p99 pmax
@@ -75,8 +55,7 @@ run_loadgen() {  # name mode
 run_loadgen "ledgerd RecordMarks" batch
 run_loadgen "ledgerd StreamMarks" stream
 
-kill -TERM "$server_pid" && wait "$server_pid" || true
-server_pid=""
+stop_ledgerd
 
 run_db_bench() {  # name benchmark threads
   local name=$1 bench=$2 threads=$3 out

@@ -100,22 +100,11 @@ trap 'exit 143' TERM INT
 
 new_work() { work="$(mktemp -d "${TMPDIR:-/tmp}/ledger-bench-all.XXXXXX")"; chmod 755 "$work"; }
 
-# Starts ledgerd on $1 (data dir) with extra flags; sets server_pid, target.
-start_ledgerd() {
-  local data=$1; shift
-  rm -f "$work/port"
-  "$build/tools/ledgerd" --listen 127.0.0.1:0 --data "$data" --port-file "$work/port" \
-    --log-level warn "$@" >>"$work/ledgerd.log" 2>&1 &
-  server_pid=$!
-  for _ in $(seq 1 6000); do
-    [[ -s "$work/port" ]] && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$work/ledgerd.log" >&2; exit 1; }
-    sleep 0.05
-  done
-  [[ -s "$work/port" ]] || { log "ledgerd did not start"; exit 1; }
-  target="127.0.0.1:$(cat "$work/port")"
-}
-stop_ledgerd() { kill -TERM "$server_pid" && wait "$server_pid" || true; server_pid=""; }
+# start_ledgerd DATA_DIR [FLAGS...] and stop_ledgerd (a large history takes
+# a while to open).
+bench_program=bench_all LEDGERD="$build/tools/ledgerd" LEDGERD_START_SECONDS=300
+# shellcheck source=bench_common.sh
+source "$here/bench_common.sh"
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$server_pid/status"; }
 
 run_storage() {

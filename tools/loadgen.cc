@@ -46,6 +46,7 @@
 #include "absl/strings/str_format.h"
 #include "attendance/v1/ledger_service.grpc.pb.h"
 #include "command_line/command_line.h"
+#include "command_line/latency.h"
 #include "ledger/types.h"
 
 // Meanings and defaults in kUsage; --token's default is $LEDGER_TOKEN.
@@ -340,7 +341,8 @@ struct ClientResult {
   std::string first_error;
 };
 
-double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+using tools::Ms;
+using tools::Percentile;
 
 void NoteError(ClientResult& r, const std::string& what) {
   if (r.errors++ == 0) r.first_error = what;
@@ -432,12 +434,6 @@ void RunStream(const Flags& f, int client, const ClientWork& work, ClientResult&
     NoteError(result, absl::StrCat("StreamMarks: only ", received, " of ", work.batches.size(),
                                    " batches answered"));
   }
-}
-
-double Percentile(const std::vector<double>& sorted, double q) {
-  if (sorted.empty()) return 0;
-  const size_t i = static_cast<size_t>(q * static_cast<double>(sorted.size() - 1) + 0.5);
-  return sorted[std::min(i, sorted.size() - 1)];
 }
 
 int Main(int argc, char** argv) {

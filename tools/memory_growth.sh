@@ -18,6 +18,8 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=bench_common.sh
+source "$here/bench_common.sh"
 build="$here/../build"
 if [[ $# -gt 0 && "$1" != "--" ]]; then
   build="$1"
@@ -34,31 +36,9 @@ BATCH="${BATCH:-500}"
 MODE="${MODE:-batch}"
 SETTLE="${SETTLE:-3}"
 
-for bin in "$LEDGERD" "$LOADGEN"; do
-  [[ -x "$bin" ]] || { echo "memory_growth: $bin not built" >&2; exit 2; }
-done
+bench_workdir memory_growth ledger-memory "$LEDGERD" "$LOADGEN"
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/ledger-memory.XXXXXX")"
-server_pid=""
-cleanup() {
-  if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  if [[ "${KEEP:-0}" == 1 ]]; then echo "memory_growth: kept $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-
-"$LEDGERD" --listen 127.0.0.1:0 --data "$work/data" --port-file "$work/port" \
-  --log-level info "$@" >"$work/ledgerd.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 300); do
-  [[ -s "$work/port" ]] && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$work/ledgerd.log" >&2; exit 1; }
-  sleep 0.1
-done
-[[ -s "$work/port" ]] || { echo "memory_growth: ledgerd did not start" >&2; exit 1; }
-target="127.0.0.1:$(cat "$work/port")"
+start_ledgerd "$work/data" --log-level info "$@"
 kb() { awk -v k="$1" '$1 == k":" { print $2 }' "/proc/$server_pid/status"; }
 echo "memory_growth: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)," \
   "ledgerd $* (RSS at start $(($(kb VmRSS) / 1024)) MB)"

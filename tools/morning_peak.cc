@@ -41,6 +41,7 @@
 #include "attendance/v1/feeds_service.grpc.pb.h"
 #include "attendance/v1/ledger_service.grpc.pb.h"
 #include "command_line/command_line.h"
+#include "command_line/latency.h"
 #include "ledger/types.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "ledgerd address");
@@ -77,14 +78,8 @@ struct Flags {
   int seed = 0;
 };
 
-double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-double Percentile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1,
-                    static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5))];
-}
+using tools::Ms;
+using tools::Percentile;
 
 // loadgen's calendar shape: six half-terms, about 190 weekdays.
 struct HalfTermDates {

@@ -12,15 +12,11 @@
 #include "absl/time/time.h"
 #include "commands.h"
 #include "ledger/clock.h"
+#include "ledger/status_macros.h"
 #include "validation.h"
 
 namespace attendance::ledger {
 namespace {
-
-#define RETURN_IF_ERROR(expr)                          \
-  do {                                                 \
-    if (absl::Status _s = (expr); !_s.ok()) return _s; \
-  } while (0)
 
 std::string Instant(std::int64_t us) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMicros(us), absl::UTCTimeZone());

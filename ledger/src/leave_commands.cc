@@ -5,15 +5,11 @@
 #include "commands.h"
 #include "ledger/calendar.h"
 #include "ledger/clock.h"
+#include "ledger/status_macros.h"
 #include "validation.h"
 
 namespace attendance::ledger {
 namespace {
-
-#define RETURN_IF_ERROR(expr)                          \
-  do {                                                 \
-    if (absl::Status _s = (expr); !_s.ok()) return _s; \
-  } while (0)
 
 // Leave granted by the school in exceptional circumstances (domain.md §1).
 constexpr char kLeaveCode[] = "C";

@@ -61,6 +61,28 @@ std::vector<v1::EventEnvelope> AllEvents(const ledger::Ledger& l) {
   return events;
 }
 
+// The code every session ends with, from the log.
+std::map<std::tuple<std::string, std::string, int>, std::string> FinalCodes(
+    const ledger::Ledger& ledger) {
+  std::map<std::tuple<std::string, std::string, int>, std::string> codes;
+  for (const v1::EventEnvelope& e : AllEvents(ledger)) {
+    if (e.has_mark_recorded()) {
+      const auto& m = e.mark_recorded();
+      codes[{m.pupil_id(), m.date(), m.session()}] = m.code();
+    } else if (e.has_mark_amended()) {
+      const auto& m = e.mark_amended();
+      codes[{m.pupil_id(), m.date(), m.session()}] = m.amended_code();
+    }
+  }
+  return codes;
+}
+
+int OpenNCodes(const ledger::Ledger& ledger) {
+  int open = 0;
+  for (const auto& [session, code] : FinalCodes(ledger)) open += code == "N" ? 1 : 0;
+  return open;
+}
+
 history::HistoryOptions Small(std::uint64_t seed) {
   history::HistoryOptions options;
   options.school_id = "small";
@@ -69,6 +91,28 @@ history::HistoryOptions Small(std::uint64_t seed) {
   options.years = 2;
   options.seed = seed;
   return options;
+}
+
+TEST_CASE("the calendar has six half-terms and 190 school days", "[history]") {
+  for (int year = 2024; year <= 2032; ++year) {
+    CAPTURE(year);
+    const v1::SchoolCalendarSet cal = history::HistoryCalendar(year);
+    REQUIRE(ledger::ValidateCalendar(cal, "calendar").ok());
+    ledger::SchoolCalendar calendar;
+    calendar.Set(cal);
+    CHECK(calendar.HalfTerms(year).size() == 6);
+    int school_days = 0;
+    for (Day d = ledger::AcademicYearStart(year); d < ledger::AcademicYearStart(year + 1); ++d) {
+      school_days += calendar.IsSchoolDay(d) ? 1 : 0;
+    }
+    CHECK(school_days == 190);
+    CHECK(cal.closures_size() >= 5);
+  }
+  const v1::SchoolCalendarSet cal = history::HistoryCalendar(2025);
+  CHECK(cal.terms(0).half_terms(0).first_day() == "2025-09-01");
+  CHECK(cal.terms(0).half_terms(0).last_day() == "2025-10-24");  // October half term next
+  CHECK(cal.terms(0).half_terms(1).first_day() == "2025-11-03");
+  CHECK(cal.terms(1).half_terms(1).last_day() == "2026-03-27");  // Easter 2026 is 5 April
 }
 
 TEST_CASE("the same seed gives the same history and another seed another", "[history]") {
@@ -92,42 +136,65 @@ TEST_CASE("the same seed gives the same history and another seed another", "[his
 
 TEST_CASE("a history loads at its source times and loading again writes nothing", "[history]") {
   history::HistoryOptions options = Small(3);
-  options.until = *ParseDate("2024-12-06");  // into the second year
+  options.until = *ParseDate("2024-11-22");  // into the second year
   Loaded l = Load(options);
   const ledger::Position after_first = l.ledger->LastPosition();
   CHECK(l.stats.marks > 0);
   CHECK(l.stats.amendments > 0);
   CHECK(l.stats.letters > 0);
-  // Every mark was recorded on its own date, at the register's time, and
-  // every amendment after its mark.
+  // Every mark was imported (after its last amendment) with the time it was
+  // taken, on its own date by its class teacher, and every amendment after
+  // its mark, by the office; the log itself is in time order.
   std::int64_t last_at = 0;
-  std::map<std::tuple<std::string, std::string, int>, std::int64_t> recorded;
-  int out_of_order = 0, marks_not_on_their_day = 0, bad_amendments = 0;
+  std::map<std::tuple<std::string, std::string, int>, std::int64_t> taken;
+  int out_of_order = 0, marks_not_on_their_day = 0, bad_amendments = 0, not_imported = 0;
   for (const v1::EventEnvelope& e : AllEvents(*l.ledger)) {
     out_of_order += e.recorded_at_us() < last_at ? 1 : 0;
     last_at = e.recorded_at_us();
     if (e.has_mark_recorded()) {
       const auto& m = e.mark_recorded();
       marks_not_on_their_day +=
-          ledger::FormatDate(ledger::SchoolLocalDay(e.recorded_at_us())) != m.date() ? 1 : 0;
-      recorded[{m.pupil_id(), m.date(), m.session()}] = e.recorded_at_us();
+          ledger::FormatDate(ledger::SchoolLocalDay(m.taken_at_us())) != m.date() ||
+                  m.taken_at_us() > e.recorded_at_us() || m.taken_by().role() != "teacher"
+              ? 1
+              : 0;
+      not_imported += m.imported_from().empty() ? 1 : 0;
+      taken[{m.pupil_id(), m.date(), m.session()}] = m.taken_at_us();
     } else if (e.has_mark_amended()) {
       const auto& m = e.mark_amended();
-      const bool ok = m.amended_at_us() > recorded[{m.pupil_id(), m.date(), m.session()}] &&
+      const bool ok = m.amended_at_us() > taken[{m.pupil_id(), m.date(), m.session()}] &&
+                      m.amended_at_us() <= e.recorded_at_us() &&
                       m.amended_by().role() == "attendance_officer" && !m.reason().empty();
       bad_amendments += ok ? 0 : 1;
+      not_imported += m.imported_from().empty() ? 1 : 0;
     }
   }
   CHECK(out_of_order == 0);
   CHECK(marks_not_on_their_day == 0);
   CHECK(bad_amendments == 0);
-  CHECK(last_at < static_cast<std::int64_t>(*ParseDate("2024-12-07")) * 86'400'000'000LL);
+  CHECK(not_imported == 0);
+  CHECK(last_at < static_cast<std::int64_t>(*ParseDate("2024-11-23")) * 86'400'000'000LL);
+  // That day's registers are there as they stood, with the N codes not yet
+  // explained (amended the week after).
+  CHECK(OpenNCodes(*l.ledger) > 0);
   // Again, and then a few days more: only the days since are added.
   REQUIRE(history::LoadHistory(*l.ledger, options, l.clock.get()).ok());
   CHECK(l.ledger->LastPosition() == after_first);
-  options.until = *ParseDate("2024-12-13");
+  options.until = *ParseDate("2024-11-29");
   REQUIRE(history::LoadHistory(*l.ledger, options, l.clock.get()).ok());
   CHECK(l.ledger->LastPosition() > after_first);
+  // The days cut on 22 November were caught up (their N codes amended
+  // since): every session ends as in one load up to 29 November.
+  Loaded whole = Load(options);
+  const auto extended = FinalCodes(*l.ledger);
+  const auto in_one = FinalCodes(*whole.ledger);
+  CHECK(extended.size() == in_one.size());
+  CHECK(extended == in_one);
+  int caught_up = 0;
+  for (const v1::EventEnvelope& e : AllEvents(*l.ledger)) {
+    caught_up += e.has_mark_amended() && e.mark_amended().imported_from().empty() ? 1 : 0;
+  }
+  CHECK(caught_up > 0);  // through AmendMark, after the cut
 }
 
 TEST_CASE("a 2,000-pupil year has England's shape, by the projections", "[history][slow]") {

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -16,7 +18,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "demo/demo_policy.h"
 #include "history/history_plan.h"
 #include "ledger/clock.h"
 
@@ -78,6 +79,98 @@ v1::EnrolPupilRequest Enrol(const PupilRecord& r) {
   return req;
 }
 
+// A school day's registers as ImportHistory requests, as the school's
+// system holds them once their amendments are made: every class's AM and PM
+// marks, taken by the class teacher at the register's time, each with the
+// office's amendments at their own times. At most kImportMarks marks a
+// request, whole classes each.
+class RegisterImporter {
+ public:
+  static constexpr int kImportMarks = 5000;
+
+  RegisterImporter(const School& school, const YearPlan& year,
+                   const std::map<std::string, std::vector<size_t>>& classes)
+      : school_(school), year_(year), classes_(classes) {
+    for (size_t k = 0; k < year.pupils.size(); ++k) {
+      for (const Amendment& a : year.pupils[k].amendments) {
+        amendments_[{a.day, k, a.session}].push_back(&a);
+      }
+    }
+    for (auto& [mark, list] : amendments_) {
+      std::stable_sort(list.begin(), list.end(), [](const Amendment* a, const Amendment* b) {
+        return std::pair(a->amend_day, a->minute) < std::pair(b->amend_day, b->minute);
+      });
+    }
+  }
+
+  // Imports the registers of school day `day` on `import_on` at 18:00, with
+  // the amendments made by the end of `cut` (all of them without).
+  void Emit(size_t day, Day import_on, std::optional<Day> cut, DayBuffer& out) const {
+    const Day d = year_.days[day];
+    const std::string date = FormatDate(d);
+    v1::ImportHistoryRequest request;
+    int chunk = 0;
+    auto send = [&] {
+      if (request.marks().empty()) return;
+      std::string id = absl::StrCat("import-", date, "-", chunk++);
+      if (cut) absl::StrAppend(&id, "-to-", FormatDate(*cut));
+      request.set_source(kSource);
+      out.Add(import_on, 18 * 60, 0, kAdmin, std::move(request), id);
+      request = v1::ImportHistoryRequest();
+    };
+    int class_no = 0;
+    for (const auto& [key, members] : classes_) {
+      v1::ImportHistoryRequest register_marks;
+      for (int s = 0; s < 2; ++s) {
+        const v1::Session session = s == 0 ? v1::AM : v1::PM;
+        const int minute = s == 0 ? 8 * 60 + 46 + class_no % 12 : 13 * 60 + 3 + class_no % 10;
+        const std::int64_t taken_at =
+            LocalInstantUs(d, minute) + (class_no * 17) % 60 * 1'000'000LL;
+        for (size_t k : members) {
+          const Entry& e = year_.pupils[k].entries[day][static_cast<size_t>(s)];
+          if (e.code.empty()) continue;
+          v1::ImportedMark* mark = register_marks.add_marks();
+          mark->set_pupil_id(school_.records[year_.pupils[k].record].pupil.pupil_id());
+          mark->set_date(date);
+          mark->set_session(session);
+          mark->set_code(e.code);
+          mark->set_minutes_late(e.minutes_late);
+          mark->set_comment(e.comment);
+          mark->mutable_taken_by()->set_name(year_.class_teacher.at(key));
+          mark->mutable_taken_by()->set_role("teacher");
+          mark->set_taken_at_us(taken_at);
+          auto found = amendments_.find({day, k, session});
+          if (found == amendments_.end()) continue;
+          for (const Amendment* a : found->second) {
+            const Day on = year_.days[a->amend_day];
+            if (cut && on > *cut) break;
+            v1::ImportedAmendment* amendment = mark->add_amendments();
+            amendment->set_amended_code(a->code);
+            amendment->set_minutes_late(a->minutes_late);
+            amendment->set_reason(a->reason);
+            amendment->mutable_amended_by()->set_name(kOffice.name);
+            amendment->mutable_amended_by()->set_role(kOffice.role);
+            amendment->set_amended_at_us(LocalInstantUs(on, a->minute) + 30'000'000LL);
+          }
+        }
+      }
+      ++class_no;
+      if (request.marks_size() + register_marks.marks_size() > kImportMarks) send();
+      for (v1::ImportedMark& mark : *register_marks.mutable_marks()) {
+        *request.add_marks() = std::move(mark);
+      }
+    }
+    send();
+  }
+
+ private:
+  static constexpr const char* kSource = "Oakfield MIS (synthetic history)";
+  const School& school_;
+  const YearPlan& year_;
+  const std::map<std::string, std::vector<size_t>>& classes_;
+  std::map<std::tuple<size_t, size_t, int>, std::vector<const Amendment*>> amendments_;
+};
+
 // Everything the school recorded in one academic year.
 void EmitYear(const School& school, const YearPlan& year, bool first_year, DayBuffer& out) {
   const std::string ay = absl::StrCat(year.academic_year);
@@ -90,7 +183,7 @@ void EmitYear(const School& school, const YearPlan& year, bool first_year, DayBu
     *settings.mutable_settings() = Settings();
     out.Add(first - 12, 9 * 60, 0, kAdmin, settings, "settings");
     v1::SetEscalationPolicyRequest policy;
-    google::protobuf::TextFormat::ParseFromString(demo::DemoPolicyText(), policy.mutable_policy());
+    google::protobuf::TextFormat::ParseFromString(PolicyText(), policy.mutable_policy());
     out.Add(first - 12, 9 * 60 + 5, 0, kOffice, policy, "escalation-policy");
   }
   v1::SetSchoolCalendarRequest calendar;
@@ -112,16 +205,25 @@ void EmitYear(const School& school, const YearPlan& year, bool first_year, DayBu
   std::map<std::string, std::vector<size_t>> classes;  // class key -> PupilYear indexes
   for (size_t i = 0; i < year.pupils.size(); ++i) classes[year.pupils[i].class_key].push_back(i);
   // What happens on day i, by pupil.
-  std::vector<std::vector<std::pair<size_t, const Amendment*>>> amendments(year.days.size());
   std::vector<std::vector<std::pair<size_t, const Letter*>>> letters(year.days.size());
   std::vector<std::vector<std::pair<size_t, const Action*>>> actions(year.days.size());
+  // Each school day's registers are imported once their last amendment is
+  // made: on the school day imports[i] lists.
+  std::vector<std::vector<size_t>> imports(year.days.size());
+  std::vector<size_t> import_day(year.days.size());
+  for (size_t day = 0; day < year.days.size(); ++day) import_day[day] = day;
   for (size_t k = 0; k < year.pupils.size(); ++k) {
-    for (const Amendment& a : year.pupils[k].amendments) amendments[a.amend_day].push_back({k, &a});
+    for (const Amendment& a : year.pupils[k].amendments) {
+      import_day[a.day] = std::max(import_day[a.day], a.amend_day);
+    }
     for (const Letter& l : year.pupils[k].letters) letters[l.day].push_back({k, &l});
     for (const Action& a : year.pupils[k].actions) actions[a.day].push_back({k, &a});
   }
+  for (size_t day = 0; day < year.days.size(); ++day) imports[import_day[day]].push_back(day);
+  const RegisterImporter importer(school, year, classes);
 
-  for (size_t day = 0; day < year.days.size(); ++day) {
+  size_t day = 0;
+  for (; day < year.days.size(); ++day) {
     const Day d = year.days[day];
     if (d > school.options.until) break;
     const std::string date = FormatDate(d);
@@ -130,44 +232,6 @@ void EmitYear(const School& school, const YearPlan& year, bool first_year, DayBu
       if (r.on_roll_from == d && d != first) {
         out.Add(d, 8 * 60 + 10, 0, kAdmin, Enrol(r), absl::StrCat("enrol-", r.pupil.pupil_id()));
       }
-    }
-    // Each class teacher takes the AM register, then the PM register.
-    int class_no = 0;
-    for (const auto& [key, members] : classes) {
-      for (int s = 0; s < 2; ++s) {
-        const v1::Session session = s == 0 ? v1::AM : v1::PM;
-        v1::RecordMarksRequest req;
-        for (size_t k : members) {
-          const Entry& e = year.pupils[k].entries[day][static_cast<size_t>(s)];
-          if (e.code.empty()) continue;
-          v1::Mark* mark = req.add_marks();
-          mark->set_pupil_id(school.records[year.pupils[k].record].pupil.pupil_id());
-          mark->set_date(date);
-          mark->set_session(session);
-          mark->set_code(e.code);
-          mark->set_minutes_late(e.minutes_late);
-          mark->set_comment(e.comment);
-        }
-        if (req.marks().empty()) continue;
-        const int minute = s == 0 ? 8 * 60 + 46 + class_no % 12 : 13 * 60 + 3 + class_no % 10;
-        out.Add(d, minute, (class_no * 17) % 60, Principal{year.class_teacher.at(key), "teacher"},
-                std::move(req), absl::StrCat("marks-", date, "-", SessionName(session), "-", key));
-      }
-      ++class_no;
-    }
-    for (const auto& [k, a] : amendments[day]) {
-      const std::string& pupil_id = school.records[year.pupils[k].record].pupil.pupil_id();
-      v1::AmendMarkRequest req;
-      req.set_pupil_id(pupil_id);
-      req.set_date(FormatDate(year.days[a->day]));
-      req.set_session(a->session);
-      req.set_amended_code(a->code);
-      req.set_minutes_late(a->minutes_late);
-      req.set_reason(a->reason);
-      req.set_expected_code("N");
-      std::string id =
-          absl::StrCat("amend-", pupil_id, "-", req.date(), "-", SessionName(a->session));
-      out.Add(d, a->minute, 30, kOffice, std::move(req), id);
     }
     int letter_no = 0;
     for (const auto& [k, l] : letters[day]) {
@@ -201,8 +265,17 @@ void EmitYear(const School& school, const YearPlan& year, bool first_year, DayBu
       out.Add(d, 16 * 60 + 30, 0, kAdmin, std::move(req),
               absl::StrCat("leave-", r.pupil.pupil_id()));
     }
+    for (size_t marked : imports[day]) importer.Emit(marked, d, std::nullopt, out);
     out.Flush();
   }
+  // Cut at `until`: the days whose amendments are not all made yet are
+  // imported as they stand that evening (their N codes still open).
+  for (size_t later = day; later < year.days.size(); ++later) {
+    for (size_t marked : imports[later]) {
+      if (marked < day) importer.Emit(marked, school.options.until, school.options.until, out);
+    }
+  }
+  out.Flush();
 }
 
 }  // namespace

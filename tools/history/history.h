@@ -39,8 +39,8 @@ struct Step {
   using Request =
       std::variant<v1::SetSchoolSettingsRequest, v1::SetSchoolCalendarRequest,
                    v1::SetEscalationPolicyRequest, v1::EnrolPupilRequest, v1::UpdatePupilRequest,
-                   v1::RemoveFromRollRequest, v1::RecordMarksRequest, v1::AmendMarkRequest,
-                   v1::RecordLetterRequest, v1::RecordActionRequest>;
+                   v1::RemoveFromRollRequest, v1::ImportHistoryRequest, v1::RecordLetterRequest,
+                   v1::RecordActionRequest>;
   // When it was recorded (microseconds since the epoch, UTC): a register's
   // time of taking, an amendment's time of amending. Steps come out in
   // non-decreasing order of at_us.
@@ -61,6 +61,12 @@ absl::Status GenerateHistory(const HistoryOptions& options,
 // A digest of every step (time, actor and the request's deterministic
 // serialization): equal digests mean the same history.
 absl::StatusOr<std::uint64_t> HistoryDigest(const HistoryOptions& options);
+
+// The calendar the history sets for `academic_year` (2025 for 2025-26):
+// Autumn 1/2, Spring 1/2, Summer 1/2 with the usual English breaks (Easter
+// computed), 190 school days, INSET closures, the early May bank holiday, a
+// Reception staggered start and an early finish before Christmas.
+v1::SchoolCalendarSet HistoryCalendar(int academic_year);
 
 // The school-local instant (England) of `minute_of_day` on `day`.
 std::int64_t LocalInstantUs(ledger::Day day, int minute_of_day);

@@ -134,4 +134,10 @@ void PlanTriggerAnswers(const YearPlan& year, PupilYear& p, Random& rng);
 
 std::string SessionName(v1::Session s);
 
+// The escalation policy the school runs: seed 000's, All Saints CE
+// Primary's Attendance Strategy 2024-25 (policies/000_...textproto, built in
+// as protobuf text format), whose letter and step ids the history's letters
+// and actions use.
+const char* PolicyText();
+
 }  // namespace attendance::history

@@ -6,7 +6,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "demo/demo_school.h"
 #include "history/history_plan.h"
 
 namespace attendance::history {
@@ -130,7 +129,7 @@ PupilRecord NewPupil(School& school, int year_group, int academic_year, Random& 
 YearPlan PlanYear(School& school, int academic_year, Random& rng) {
   YearPlan year;
   year.academic_year = academic_year;
-  year.calendar_set = demo::DemoCalendar(academic_year);
+  year.calendar_set = HistoryCalendar(academic_year);
   year.calendar.Set(year.calendar_set);
   const Day first = *ledger::ParseDate(year.calendar_set.terms(0).half_terms(0).first_day());
   const Day last = *ledger::ParseDate(year.calendar_set.terms(2).half_terms(1).last_day());

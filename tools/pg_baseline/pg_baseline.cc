@@ -47,6 +47,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "command_line/command_line.h"
+#include "command_line/latency.h"
 
 ABSL_FLAG(std::string, conninfo, "", "libpq connection string");
 ABSL_FLAG(std::string, mode, "ingest", "setup, ingest, peak, scan or query");
@@ -104,14 +105,8 @@ struct Flags {
   long long marks = 0;
 };
 
-double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-double Percentile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1,
-                    static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5))];
-}
+using tools::Ms;
+using tools::Percentile;
 
 // A connection; exits 1 with the server's message on failure (a benchmark
 // has nothing to recover).
