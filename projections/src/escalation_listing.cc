@@ -193,6 +193,7 @@ absl::StatusOr<v1::ListEscalationsResponse> QueryEscalations(
     if (!cache) cache.emplace(*in.calendar);
     in.cache = &*cache;
     in.due_only = true;  // stages and due steps; no near misses or bands
+    in.explain = false;  // a row has no explanation
     const v1::PupilEscalation result = EvaluatePupil(in, as_of);
     for (int l = 0; l < policy.ladders_size(); ++l) {
       const v1::Ladder& ladder = policy.ladders(l);

@@ -209,6 +209,7 @@ std::string UnitWord(const v1::CountedTrigger& t, std::uint32_t n) {
 
 v1::Explanation TriggerExplanation(const Ctx& c, const v1::CountedTrigger& t,
                                    const TriggerResult& r, Day on, const std::string& outcome) {
+  if (!c.in.explain) return {};
   v1::Explanation e = NewExplanation(c, t.trigger_id());
   FillWindow(r.window, &e);
   e.set_count(r.count);
@@ -282,7 +283,8 @@ void SupersededTrigger(const Ctx& c, const v1::CountedTrigger& t, v1::PupilEscal
   *due.mutable_explanation() = TriggerExplanation(
       first, t, was, c.as_of, absl::StrCat(ActionWord(t.action()), " due as first recorded"));
   Supersede(due,
-            LatestAmendment(c.in, 0, c.as_of, was.window.first, was.window.last, &was.sessions));
+            LatestAmendment(c.in, 0, c.as_of, was.window.first, was.window.last, &was.sessions),
+            c.in.explain);
 }
 
 void EvaluateTriggers(const Ctx& c, v1::PupilEscalation& out) {
