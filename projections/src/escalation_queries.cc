@@ -125,6 +125,7 @@ absl::StatusOr<v1::ListDueActionsResponse> QueryDueActions(const EscalationState
   const SchoolState* school = state.attendance().FindSchool(request.school_id());
   ledger::SchoolCalendar scratch;
   std::optional<EvaluationCache> cache;
+  std::optional<EscalationInputs> in;  // the school's parts resolved once
   // Each pupil's evaluation is kept between calls (escalation_cache.h),
   // without explanations: the list sorts and filters by the due actions'
   // other fields, and only the page's pupils are evaluated again with them
@@ -134,14 +135,17 @@ absl::StatusOr<v1::ListDueActionsResponse> QueryDueActions(const EscalationState
   auto evaluate = [&](const PupilState& pupil, const EscalationResultCache::Key& k) {
     EscalationResultCache::Result result = state.results().Find(request.school_id(), pupil.id, k);
     if (result != nullptr) return result;
-    EscalationInputs in = state.InputsFor(request.school_id(), pupil.id, *as_of, &scratch);
-    // One school, one date: every pupil shares the calendar's answers.
-    if (!cache) cache.emplace(*in.calendar);
-    in.cache = &*cache;
-    in.as_of_minute = *minute;
-    in.due_only = true;
-    in.explain = k.explain;
-    return state.results().Insert(request.school_id(), pupil.id, k, EvaluatePupil(in, *as_of));
+    if (!in) {
+      in = state.InputsFor(request.school_id(), pupil.id, *as_of, &scratch);
+      // One school, one date: every pupil shares the calendar's answers.
+      cache.emplace(*in->calendar);
+      in->cache = &*cache;
+      in->as_of_minute = *minute;
+      in->due_only = true;
+    }
+    state.SetPupil(request.school_id(), pupil.id, *in);
+    in->explain = k.explain;
+    return state.results().Insert(request.school_id(), pupil.id, k, EvaluatePupil(*in, *as_of));
   };
   struct Due {
     const v1::DueAction* action;

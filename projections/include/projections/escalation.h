@@ -173,6 +173,11 @@ class EscalationState {
   // none. The returned pointers point into this state.
   EscalationInputs InputsFor(std::string_view school_id, std::string_view pupil_id, Day as_of,
                              ledger::SchoolCalendar* scratch) const;
+  // Points `in`'s pupil parts (pupil, pupil_id, letters, actions,
+  // amendments) at another pupil of the school, the rest kept: a list over
+  // a school's pupils resolves the calendar, settings and policy once (a
+  // calendar as of a past date is rebuilt each time InputsFor is asked).
+  void SetPupil(std::string_view school_id, std::string_view pupil_id, EscalationInputs& in) const;
 
   // Deterministic bytes (attendance state, then the facts), so that an
   // incremental fold and a rebuild compare equal byte for byte.
