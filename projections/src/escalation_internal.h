@@ -96,9 +96,25 @@ class Codes {
     start_ = ledger::AcademicYearStart(academic_year);
     end_ = ledger::AcademicYearStart(academic_year + 1);
     year_ = pupil_->Year(academic_year);
-    direct_ = year_ != nullptr && original_ == nullptr && known_ >= year_->max_recorded
-                  ? year_->codes.data()
-                  : nullptr;
+    direct_ = nullptr;
+    if (year_ == nullptr || original_ != nullptr) return;
+    if (known_ >= year_->max_recorded) {
+      direct_ = year_->codes.data();
+      return;
+    }
+    // A date before the year's latest mark: the year as it stood then, made
+    // once (a copy and the changes) rather than looked up per session.
+    as_known_ = year_->codes;
+    const std::vector<PupilYear::Change>& changes = year_->changes;
+    for (std::size_t i = 0; i < changes.size();) {
+      const std::uint16_t slot = changes[i].slot;
+      CodeIndex then = 0;
+      for (; i < changes.size() && changes[i].slot == slot; ++i) {
+        if (changes[i].recorded <= known_) then = changes[i].code;
+      }
+      as_known_[slot] = then;
+    }
+    direct_ = as_known_.data();
   }
 
   const PupilState* pupil_;
@@ -107,7 +123,10 @@ class Codes {
   Day start_ = 1;
   Day end_ = 0;
   const PupilYear* year_ = nullptr;
-  const CodeIndex* direct_ = nullptr;  // year_'s codes when nothing else can apply
+  // The codes of year_ as known at the end of known_ (year_'s own or
+  // as_known_), when no original code can apply.
+  const CodeIndex* direct_ = nullptr;
+  std::array<CodeIndex, kSlotsPerYear> as_known_;
 };
 
 AttendanceCounts CountsOf(const Ctx& c, const ResolvedWindow& w, Day known);
