@@ -97,22 +97,30 @@ class Codes {
     end_ = ledger::AcademicYearStart(academic_year + 1);
     year_ = pupil_->Year(academic_year);
     direct_ = nullptr;
-    if (year_ == nullptr || original_ != nullptr) return;
-    if (known_ >= year_->max_recorded) {
+    if (year_ == nullptr) return;
+    if (known_ >= year_->max_recorded && original_ == nullptr) {
       direct_ = year_->codes.data();
       return;
     }
-    // A date before the year's latest mark: the year as it stood then, made
-    // once (a copy and the changes) rather than looked up per session.
+    // A date before the year's latest mark, or the amended sessions as
+    // first recorded: the year as read here, made once (a copy, the changes,
+    // the first codes) rather than looked up per session.
     as_known_ = year_->codes;
-    const std::vector<PupilYear::Change>& changes = year_->changes;
-    for (std::size_t i = 0; i < changes.size();) {
-      const std::uint16_t slot = changes[i].slot;
-      CodeIndex then = 0;
-      for (; i < changes.size() && changes[i].slot == slot; ++i) {
-        if (changes[i].recorded <= known_) then = changes[i].code;
+    if (known_ < year_->max_recorded) {
+      const std::vector<PupilYear::Change>& changes = year_->changes;
+      for (std::size_t i = 0; i < changes.size();) {
+        const std::uint16_t slot = changes[i].slot;
+        CodeIndex then = 0;
+        for (; i < changes.size() && changes[i].slot == slot; ++i) {
+          if (changes[i].recorded <= known_) then = changes[i].code;
+        }
+        as_known_[slot] = then;
       }
-      as_known_[slot] = then;
+    }
+    if (original_ != nullptr) {
+      for (const OriginalCode& o : *original_) {
+        if (o.day >= start_ && o.day < end_) as_known_[2 * (o.day - start_) + o.session] = o.code;
+      }
     }
     direct_ = as_known_.data();
   }
@@ -123,8 +131,7 @@ class Codes {
   Day start_ = 1;
   Day end_ = 0;
   const PupilYear* year_ = nullptr;
-  // The codes of year_ as known at the end of known_ (year_'s own or
-  // as_known_), when no original code can apply.
+  // The codes of year_ as read here (year_'s own, or as_known_).
   const CodeIndex* direct_ = nullptr;
   std::array<CodeIndex, kSlotsPerYear> as_known_;
 };

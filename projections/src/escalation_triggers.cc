@@ -260,12 +260,21 @@ std::optional<Day> LastAnswer(const Ctx& c, const std::string& trigger_id) {
 
 // A trigger that does not fire on the amended marks but did as first
 // recorded, unanswered since: superseded by the amendment, shown as such.
-void SupersededTrigger(const Ctx& c, const v1::CountedTrigger& t, v1::PupilEscalation& out) {
+// `window`: the trigger's on the marks as amended, the one it reads.
+void SupersededTrigger(const Ctx& c, const v1::CountedTrigger& t, const ResolvedWindow& window,
+                       v1::PupilEscalation& out) {
   if (c.as_first_recorded == nullptr || t.action() == v1::ACTION_KIND_UNSPECIFIED ||
       t.kind() == v1::NO_MARK_AFTER_CLOSE) {
     return;
   }
   const Ctx& first = *c.as_first_recorded;
+  // No amended session in the window: as first recorded it reads the same
+  // codes, so it does not fire either.
+  if (std::none_of(first.original->begin(), first.original->end(), [&](const OriginalCode& o) {
+        return o.day >= window.first && o.day <= window.last;
+      })) {
+    return;
+  }
   const TriggerResult was = EvaluateTrigger(first, t, c.as_of, c.known);
   if (!was.fired) return;
   Day due_on = was.fired_on;
@@ -306,7 +315,7 @@ void EvaluateTriggers(const Ctx& c, v1::PupilEscalation& out) {
     const v1::CountedTrigger& t = lowered ? *lowered : own;
     const std::string cohort_note = lowered ? absl::StrCat(" (", cohort_words, ")") : "";
     const TriggerResult r = EvaluateTrigger(c, t, c.as_of, c.known);
-    if (!r.fired) SupersededTrigger(c, t, out);
+    if (!r.fired) SupersededTrigger(c, t, r.window, out);
     Day due_on = r.fired_on;
     if (r.fired) {
       // Due from the first firing after the last action answering it.
