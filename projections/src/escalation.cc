@@ -17,7 +17,7 @@ using escalation_internal::EvaluateLadder;
 using escalation_internal::EvaluateReviews;
 using escalation_internal::EvaluateTriggers;
 
-bool EvaluationCache::IsSchoolDay(Day day) {
+bool EvaluationCache::AskCalendar(Day day) {
   // Four academic years back and two ahead of the first day asked cover a
   // query's windows; anything outside is asked of the calendar.
   constexpr Day kBack = 4 * 366;

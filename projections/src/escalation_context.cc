@@ -153,6 +153,7 @@ v1::Explanation ConditionExplanation(const Ctx& c, const std::string& rule_id,
                                      const ConditionResult& r,
                                      const v1::AttendanceCondition& condition, Day on,
                                      const std::string& outcome) {
+  if (!c.in.explain) return {};
   v1::Explanation e = NewExplanation(c, rule_id);
   FillWindow(r.window, &e);
   e.set_possible(r.counts.possible);

@@ -60,6 +60,16 @@ class Codes {
       : pupil_(pupil), known_(known), original_(original) {}
 
   CodeIndex At(Day day, int session) {
+    // Most reads: a day of the year last sought, whose codes are final by
+    // `known` (the walks read a few thousand sessions per evaluation).
+    if (direct_ != nullptr && day >= start_ && day < end_) {
+      return direct_[2 * (day - start_) + session];
+    }
+    return Lookup(day, session);
+  }
+
+ private:
+  CodeIndex Lookup(Day day, int session) {
     if (pupil_ == nullptr) return 0;
     if (original_ != nullptr) {
       for (const OriginalCode& o : *original_) {
@@ -81,12 +91,38 @@ class Codes {
     return then;
   }
 
- private:
   void Seek(Day day) {
     const int academic_year = ledger::AcademicYearOf(day);
     start_ = ledger::AcademicYearStart(academic_year);
     end_ = ledger::AcademicYearStart(academic_year + 1);
     year_ = pupil_->Year(academic_year);
+    direct_ = nullptr;
+    if (year_ == nullptr) return;
+    if (known_ >= year_->max_recorded && original_ == nullptr) {
+      direct_ = year_->codes.data();
+      return;
+    }
+    // A date before the year's latest mark, or the amended sessions as
+    // first recorded: the year as read here, made once (a copy, the changes,
+    // the first codes) rather than looked up per session.
+    as_known_ = year_->codes;
+    if (known_ < year_->max_recorded) {
+      const std::vector<PupilYear::Change>& changes = year_->changes;
+      for (std::size_t i = 0; i < changes.size();) {
+        const std::uint16_t slot = changes[i].slot;
+        CodeIndex then = 0;
+        for (; i < changes.size() && changes[i].slot == slot; ++i) {
+          if (changes[i].recorded <= known_) then = changes[i].code;
+        }
+        as_known_[slot] = then;
+      }
+    }
+    if (original_ != nullptr) {
+      for (const OriginalCode& o : *original_) {
+        if (o.day >= start_ && o.day < end_) as_known_[2 * (o.day - start_) + o.session] = o.code;
+      }
+    }
+    direct_ = as_known_.data();
   }
 
   const PupilState* pupil_;
@@ -95,6 +131,9 @@ class Codes {
   Day start_ = 1;
   Day end_ = 0;
   const PupilYear* year_ = nullptr;
+  // The codes of year_ as read here (year_'s own, or as_known_).
+  const CodeIndex* direct_ = nullptr;
+  std::array<CodeIndex, kSlotsPerYear> as_known_;
 };
 
 AttendanceCounts CountsOf(const Ctx& c, const ResolvedWindow& w, Day known);
@@ -165,8 +204,9 @@ const AmendmentFact* LatestAmendment(const EscalationInputs& in, Day after, Day 
                                      Day last, const std::vector<CountedSlot>* sessions);
 // "the amendment at position 412 recorded on 2025-10-23 (2025-10-22 AM N -> I)".
 std::string AmendmentWords(const AmendmentFact& a);
-// Marks `due` superseded by `amendment` (may be null) and says so.
-void Supersede(v1::DueAction& due, const AmendmentFact* amendment);
+// Marks `due` superseded by `amendment` (may be null) and says so (in its
+// explanation too if `explain`).
+void Supersede(v1::DueAction& due, const AmendmentFact* amendment, bool explain = true);
 
 // --- What EvaluatePupil adds to a pupil's escalation -----------------------
 

@@ -23,17 +23,18 @@ Monitoring EvaluateMonitoring(const Ctx& c, const v1::LadderStep& step, Day star
   m.start = start;
   m.end = AddSchoolDays(c.cache, start, step.monitoring_school_days());
   m.ended = m.end != kNever && m.end <= c.as_of;
-  m.explanation = NewExplanation(c, step.step_id());
+  if (c.in.explain) m.explanation = NewExplanation(c, step.step_id());
   const Day until = std::min(m.end, c.as_of);
   if (step.improvement_kind() == v1::PERIOD_ATTENDANCE_MEETS) {
     ResolvedWindow w;
     w.first = start + 1;
     w.last = until;
-    w.label = absl::StrCat("monitoring after ", step.step_id());
     const AttendanceCounts counts = CountsOf(c, w, c.known);
     m.improved = counts.possible > 0 &&
                  Compare(counts.attended, counts.possible, step.improvement().basis_points(),
                          step.improvement().comparison());
+    if (!c.in.explain) return m;
+    w.label = absl::StrCat("monitoring after ", step.step_id());
     FillWindow(w, &m.explanation);
     m.explanation.set_possible(counts.possible);
     m.explanation.set_attended(counts.attended);
@@ -59,6 +60,7 @@ Monitoring EvaluateMonitoring(const Ctx& c, const v1::LadderStep& step, Day star
   const AttendanceCounts a1 = CountsOf(c, w1, c.known);
   m.improved = a0.possible > 0 && a1.possible > 0 &&
                std::uint64_t{a1.attended} * a0.possible > std::uint64_t{a0.attended} * a1.possible;
+  if (!c.in.explain) return m;
   FillWindow(w1, &m.explanation);
   m.explanation.set_possible(a1.possible);
   m.explanation.set_attended(a1.attended);
@@ -153,7 +155,7 @@ void SupersededStep(const Ctx& c, const v1::Ladder& ladder, const v1::LadderStep
   due.set_due_on(ledger::FormatDate(std::min(due_on, c.as_of)));
   due.set_priority(step.priority() != 0 ? step.priority() : ladder.priority());
   *due.mutable_explanation() = *explanation;
-  Supersede(due, amendment);
+  Supersede(due, amendment, c.in.explain);
 }
 
 void EvaluateLadder(const Ctx& c, const v1::Ladder& ladder, v1::PupilEscalation& out) {
@@ -249,7 +251,7 @@ void EvaluateLadder(const Ctx& c, const v1::Ladder& ladder, v1::PupilEscalation&
       if (stage_monitoring->end != kNever) m.set_ends_on(ledger::FormatDate(stage_monitoring->end));
       m.set_running(!stage_monitoring->ended);
       m.set_improved(stage_monitoring->ended && stage_monitoring->improved);
-      *m.mutable_explanation() = stage_monitoring->explanation;
+      if (c.in.explain) *m.mutable_explanation() = stage_monitoring->explanation;
     }
   }
   for (int i = stage + 1; i < n; ++i) {
@@ -278,9 +280,11 @@ void EvaluateLadder(const Ctx& c, const v1::Ladder& ladder, v1::PupilEscalation&
       holds = holds && previous && !previous->improved;
       if (previous) {
         explanation = previous->explanation;
-        explanation->set_rule_id(step.step_id());
-        explanation->set_sentence(absl::StrCat(previous->explanation.sentence(), " after ",
-                                               step.after_step(), " -> ", outcome));
+        if (c.in.explain) {
+          explanation->set_rule_id(step.step_id());
+          explanation->set_sentence(absl::StrCat(previous->explanation.sentence(), " after ",
+                                                 step.after_step(), " -> ", outcome));
+        }
       }
     }
     std::string cohort_rule;  // the cohort rule that lowered the step's trigger
@@ -404,6 +408,7 @@ void EvaluateReviews(const Ctx& c, v1::PupilEscalation& out) {
     due.set_priority(step == nullptr         ? 0
                      : step->priority() != 0 ? step->priority()
                                              : ladder->priority());
+    if (!c.in.explain) continue;
     v1::Explanation& e = *due.mutable_explanation();
     e = NewExplanation(c, meeting.action_id);
     const std::string held = absl::StrCat("meeting ", meeting.action_id, " held ",

@@ -179,6 +179,7 @@ absl::StatusOr<v1::ListEscalationsResponse> QueryEscalations(
   const Day as_of = common->as_of;
   ledger::SchoolCalendar scratch;
   std::optional<EvaluationCache> cache;
+  std::optional<EscalationInputs> in;
   struct Row {
     int ladder = 0;
     int stage = -1;
@@ -189,11 +190,15 @@ absl::StatusOr<v1::ListEscalationsResponse> QueryEscalations(
   for (const PupilState& pupil : common->school->pupils) {
     if (!pupil.OnRollDuring(as_of, as_of, as_of)) continue;
     if (!MatchesCohort(pupil, as_of, request.cohort())) continue;
-    EscalationInputs in = state.InputsFor(request.school_id(), pupil.id, as_of, &scratch);
-    if (!cache) cache.emplace(*in.calendar);
-    in.cache = &*cache;
-    in.due_only = true;  // stages and due steps; no near misses or bands
-    const v1::PupilEscalation result = EvaluatePupil(in, as_of);
+    if (!in) {  // the school's parts, resolved once
+      in = state.InputsFor(request.school_id(), pupil.id, as_of, &scratch);
+      cache.emplace(*in->calendar);
+      in->cache = &*cache;
+      in->due_only = true;  // stages and due steps; no near misses or bands
+      in->explain = false;  // a row has no explanation
+    }
+    state.SetPupil(request.school_id(), pupil.id, *in);
+    const v1::PupilEscalation result = EvaluatePupil(*in, as_of);
     for (int l = 0; l < policy.ladders_size(); ++l) {
       const v1::Ladder& ladder = policy.ladders(l);
       if (!request.ladder_id().empty() && ladder.ladder_id() != request.ladder_id()) continue;

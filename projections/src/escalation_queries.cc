@@ -4,6 +4,7 @@
 #include <optional>
 #include <tuple>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "ledger/text_checks.h"
@@ -124,51 +125,80 @@ absl::StatusOr<v1::ListDueActionsResponse> QueryDueActions(const EscalationState
   const SchoolState* school = state.attendance().FindSchool(request.school_id());
   ledger::SchoolCalendar scratch;
   std::optional<EvaluationCache> cache;
-  // Each pupil's evaluation is kept between calls (escalation_cache.h); the
-  // list points into the results, and only the page is copied out.
-  const EscalationResultCache::Key key{
-      *as_of, RegisterBucket(school->SettingsAsOf(*as_of), *minute), record->position, true};
+  std::optional<EscalationInputs> in;  // the school's parts resolved once
+  // Each pupil's evaluation is kept between calls (escalation_cache.h),
+  // without explanations: the list sorts and filters by the due actions'
+  // other fields, and only the page's pupils are evaluated again with them
+  // (the same due actions in the same order, explained).
+  EscalationResultCache::Key key{*as_of, RegisterBucket(school->SettingsAsOf(*as_of), *minute),
+                                 record->position, true, false};
+  auto evaluate = [&](const PupilState& pupil, const EscalationResultCache::Key& k) {
+    EscalationResultCache::Result result = state.results().Find(request.school_id(), pupil.id, k);
+    if (result != nullptr) return result;
+    if (!in) {
+      in = state.InputsFor(request.school_id(), pupil.id, *as_of, &scratch);
+      // One school, one date: every pupil shares the calendar's answers.
+      cache.emplace(*in->calendar);
+      in->cache = &*cache;
+      in->as_of_minute = *minute;
+      in->due_only = true;
+    }
+    state.SetPupil(request.school_id(), pupil.id, *in);
+    in->explain = k.explain;
+    return state.results().Insert(request.school_id(), pupil.id, k, EvaluatePupil(*in, *as_of));
+  };
+  struct Due {
+    const v1::DueAction* action;
+    const PupilState* pupil;
+    bool superseded;
+    int index;  // in the result's due or superseded
+  };
   std::vector<EscalationResultCache::Result> results;
-  std::vector<const v1::DueAction*> due;
-  auto consider = [&](const v1::DueAction& action) {
+  std::vector<Due> due;
+  auto consider = [&](const PupilState& pupil, const v1::DueAction& action, bool superseded,
+                      int index) {
     if (request.action() != v1::ACTION_KIND_UNSPECIFIED && action.action() != request.action()) {
       return;
     }
     if (!request.ladder_id().empty() && action.ladder_id() != request.ladder_id()) return;
-    due.push_back(&action);
+    due.push_back({&action, &pupil, superseded, index});
   };
   for (const PupilState& pupil : school->pupils) {
     if (!pupil.OnRollDuring(*as_of, *as_of, *as_of)) continue;
     if (!DueCohortMatches(pupil, *as_of, request)) continue;
-    EscalationResultCache::Result result = state.results().Find(request.school_id(), pupil.id, key);
-    if (result == nullptr) {
-      EscalationInputs in = state.InputsFor(request.school_id(), pupil.id, *as_of, &scratch);
-      // One school, one date: every pupil shares the calendar's answers.
-      if (!cache) cache.emplace(*in.calendar);
-      in.cache = &*cache;
-      in.as_of_minute = *minute;
-      in.due_only = true;
-      result =
-          state.results().Insert(request.school_id(), pupil.id, key, EvaluatePupil(in, *as_of));
-    }
+    EscalationResultCache::Result result = evaluate(pupil, key);
     if (!DueStageMatches(*result, request)) continue;
-    for (const v1::DueAction& action : result->due()) consider(action);
+    for (int i = 0; i < result->due_size(); ++i) consider(pupil, result->due(i), false, i);
     if (request.include_superseded()) {
-      for (const v1::DueAction& action : result->superseded()) consider(action);
+      for (int i = 0; i < result->superseded_size(); ++i) {
+        consider(pupil, result->superseded(i), true, i);
+      }
     }
     results.push_back(std::move(result));
   }
-  std::sort(due.begin(), due.end(), [](const v1::DueAction* a, const v1::DueAction* b) {
+  std::sort(due.begin(), due.end(), [](const Due& x, const Due& y) {
+    const v1::DueAction* a = x.action;
+    const v1::DueAction* b = y.action;
     if (a->priority() != b->priority()) return a->priority() > b->priority();
-    return std::tie(a->due_on(), a->pupil_id(), a->rule_id()) <
-           std::tie(b->due_on(), b->pupil_id(), b->rule_id());
+    return std::tie(a->due_on(), a->pupil_id(), a->rule_id(), x.superseded, x.index) <
+           std::tie(b->due_on(), b->pupil_id(), b->rule_id(), y.superseded, y.index);
   });
   const std::uint64_t size = request.page_size() == 0 ? 100 : request.page_size();
   v1::ListDueActionsResponse response;
   response.set_total(static_cast<std::uint32_t>(due.size()));
   response.set_policy_version(record->policy.version());
+  key.explain = true;
+  absl::flat_hash_map<const PupilState*, EscalationResultCache::Result> explained_results;
   for (std::uint64_t i = offset; i < due.size() && i < offset + size; ++i) {
-    *response.add_actions() = *due[i];
+    EscalationResultCache::Result& explained = explained_results[due[i].pupil];
+    if (explained == nullptr) explained = evaluate(*due[i].pupil, key);
+    const auto& list = due[i].superseded ? explained->superseded() : explained->due();
+    // The same evaluation, explained: the same actions at the same places.
+    if (due[i].index >= list.size() || list[due[i].index].rule_id() != due[i].action->rule_id()) {
+      return absl::InternalError(absl::StrCat("pupil ", due[i].pupil->id,
+                                              ": the explained evaluation has other due actions"));
+    }
+    *response.add_actions() = list[due[i].index];
   }
   if (offset + size < due.size()) response.set_next_page_token(absl::StrCat(offset + size));
   return response;

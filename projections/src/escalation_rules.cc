@@ -244,6 +244,7 @@ void EvaluateReviewPoints(const Ctx& c, v1::PupilEscalation& out) {
     due.set_action(v1::REVIEW);
     due.set_due_on(ledger::FormatDate(on));
     due.set_priority(Priority(review.priority(), ladder));
+    if (!c.in.explain) continue;
     v1::Explanation& e = *due.mutable_explanation();
     e = NewExplanation(c, review.review_id());
     FillWindow(w1, &e);
@@ -305,7 +306,7 @@ void EvaluateImprovements(const Ctx& c, v1::PupilEscalation& out) {
       r.window = Resolve(c, rule.attendance().window(), on);
       if (state != nullptr && r.window.first <= since) {
         r.window.first = since + 1;
-        r.window.label = absl::StrCat(r.window.label, " since ", state->stage());
+        if (c.in.explain) r.window.label = absl::StrCat(r.window.label, " since ", state->stage());
       }
       r.counts = CountsOf(c, r.window, c.known);
       r.holds = r.counts.possible > 0 &&
@@ -321,6 +322,7 @@ void EvaluateImprovements(const Ctx& c, v1::PupilEscalation& out) {
         const BandResult b = BandOn(c, set, on);
         holds = b.band != nullptr && std::find(rule.band_ids().begin(), rule.band_ids().end(),
                                                b.band->band_id()) != rule.band_ids().end();
+        if (!c.in.explain) continue;
         const std::string sentence = absl::StrCat(
             "attendance ", Percent(b.counts.attended, b.counts.possible), " (", b.counts.attended,
             "/", b.counts.possible, " sessions, ", b.window.label, ") on ", ledger::FormatDate(on),
@@ -387,6 +389,7 @@ void ApplyCohortRules(const Ctx& c, v1::PupilEscalation& out) {
           due.cohort_rules().end()) {
         due.add_cohort_rules(rule.rule_id());
       }
+      if (!c.in.explain) return;
       v1::Explanation& e = *due.mutable_explanation();
       e.set_sentence(absl::StrCat(e.sentence(), "; priority ", due.priority(), " (",
                                   rule.priority_boost() > 0 ? "+" : "", rule.priority_boost(),

@@ -151,6 +151,7 @@ void SimulateRecorded(const EscalationState& state, const std::string& school_id
   in.cache = &cache;
   in.known_through = known;
   in.due_only = true;
+  in.explain = false;  // only the due actions' rules are tallied
   SimulatePupil(state, school_id, in, &policy, half_terms, false);
   SimulatePupil(state, school_id, in, nullptr, half_terms, true);
   // What was recorded: letters and actions by the half-term of their day.

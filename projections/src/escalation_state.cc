@@ -78,11 +78,24 @@ EscalationInputs EscalationState::InputsFor(std::string_view school_id, std::str
   in.pupil_id = std::string(pupil_id);
   const SchoolState* school = attendance_.FindSchool(school_id);
   if (school == nullptr) return in;
-  in.pupil = school->FindPupil(pupil_id);
   in.calendar = &school->CalendarAsOf(as_of, scratch);
   in.settings = school->SettingsAsOf(as_of);
   if (const PolicyRecord* record = PolicyForEvaluation(school_id, as_of)) {
     in.policy = &record->policy;
+  }
+  SetPupil(school_id, pupil_id, in);
+  return in;
+}
+
+void EscalationState::SetPupil(std::string_view school_id, std::string_view pupil_id,
+                               EscalationInputs& in) const {
+  in.pupil_id = std::string(pupil_id);
+  in.pupil = nullptr;
+  in.letters = nullptr;
+  in.actions = nullptr;
+  in.amendments = nullptr;
+  if (const SchoolState* school = attendance_.FindSchool(school_id)) {
+    in.pupil = school->FindPupil(pupil_id);
   }
   if (const SchoolFacts* facts = FindSchool(school_id)) {
     auto it = facts->letters.find(pupil_id);
@@ -92,7 +105,6 @@ EscalationInputs EscalationState::InputsFor(std::string_view school_id, std::str
     auto amendments = facts->amendments.find(pupil_id);
     if (amendments != facts->amendments.end()) in.amendments = &amendments->second;
   }
-  return in;
 }
 
 std::string EscalationState::Encode() const {

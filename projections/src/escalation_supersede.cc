@@ -50,7 +50,7 @@ std::string AmendmentWords(const AmendmentFact& a) {
                       ")");
 }
 
-void Supersede(v1::DueAction& due, const AmendmentFact* amendment) {
+void Supersede(v1::DueAction& due, const AmendmentFact* amendment, bool explain) {
   due.set_superseded(true);
   std::string note = "superseded: due on the marks as first recorded, no longer due as amended";
   if (amendment != nullptr) {
@@ -60,6 +60,7 @@ void Supersede(v1::DueAction& due, const AmendmentFact* amendment) {
                         ": due on the marks as first recorded, no longer due as amended");
   }
   due.set_superseded_note(note);
+  if (!explain) return;
   v1::Explanation& e = *due.mutable_explanation();
   e.set_sentence(absl::StrCat(e.sentence(), "; ", note));
 }

@@ -209,6 +209,7 @@ std::string UnitWord(const v1::CountedTrigger& t, std::uint32_t n) {
 
 v1::Explanation TriggerExplanation(const Ctx& c, const v1::CountedTrigger& t,
                                    const TriggerResult& r, Day on, const std::string& outcome) {
+  if (!c.in.explain) return {};
   v1::Explanation e = NewExplanation(c, t.trigger_id());
   FillWindow(r.window, &e);
   e.set_count(r.count);
@@ -259,12 +260,35 @@ std::optional<Day> LastAnswer(const Ctx& c, const std::string& trigger_id) {
 
 // A trigger that does not fire on the amended marks but did as first
 // recorded, unanswered since: superseded by the amendment, shown as such.
-void SupersededTrigger(const Ctx& c, const v1::CountedTrigger& t, v1::PupilEscalation& out) {
+// `now`: the trigger on the marks as amended (not fired).
+void SupersededTrigger(const Ctx& c, const v1::CountedTrigger& t, const TriggerResult& now,
+                       v1::PupilEscalation& out) {
   if (c.as_first_recorded == nullptr || t.action() == v1::ACTION_KIND_UNSPECIFIED ||
       t.kind() == v1::NO_MARK_AFTER_CLOSE) {
     return;
   }
   const Ctx& first = *c.as_first_recorded;
+  // As first recorded only the amended sessions in the window read other
+  // codes: k of them whose first code counts (or neither counts nor breaks
+  // a run) raise the count by at most k, and join runs into one at most
+  // (k + 1) * count + k long. Below the threshold it cannot have fired, and
+  // is not evaluated again (most pupils have amendments).
+  CodeSet codes{};
+  if (t.kind() == v1::N_CODE_UNRESOLVED) {
+    codes[CodeIndexOf("N")] = true;
+  } else {
+    codes = CodesOf(t);
+  }
+  std::uint64_t k = 0;
+  for (const OriginalCode& o : *first.original) {
+    if (o.day >= now.window.first && o.day <= now.window.last &&
+        (codes[o.code] || NotPossible(o.code))) {
+      ++k;
+    }
+  }
+  const std::uint64_t bound = t.kind() == v1::CONSECUTIVE ? (k + 1) * now.count + k : now.count + k;
+  const std::uint64_t threshold = t.kind() == v1::N_CODE_UNRESOLVED ? 1 : t.threshold();
+  if (bound < threshold) return;
   const TriggerResult was = EvaluateTrigger(first, t, c.as_of, c.known);
   if (!was.fired) return;
   Day due_on = was.fired_on;
@@ -282,7 +306,8 @@ void SupersededTrigger(const Ctx& c, const v1::CountedTrigger& t, v1::PupilEscal
   *due.mutable_explanation() = TriggerExplanation(
       first, t, was, c.as_of, absl::StrCat(ActionWord(t.action()), " due as first recorded"));
   Supersede(due,
-            LatestAmendment(c.in, 0, c.as_of, was.window.first, was.window.last, &was.sessions));
+            LatestAmendment(c.in, 0, c.as_of, was.window.first, was.window.last, &was.sessions),
+            c.in.explain);
 }
 
 void EvaluateTriggers(const Ctx& c, v1::PupilEscalation& out) {
@@ -304,7 +329,7 @@ void EvaluateTriggers(const Ctx& c, v1::PupilEscalation& out) {
     const v1::CountedTrigger& t = lowered ? *lowered : own;
     const std::string cohort_note = lowered ? absl::StrCat(" (", cohort_words, ")") : "";
     const TriggerResult r = EvaluateTrigger(c, t, c.as_of, c.known);
-    if (!r.fired) SupersededTrigger(c, t, out);
+    if (!r.fired) SupersededTrigger(c, t, r, out);
     Day due_on = r.fired_on;
     if (r.fired) {
       // Due from the first firing after the last action answering it.

@@ -112,9 +112,10 @@ void EvaluatePenaltyNotices(const Ctx& c, v1::PupilEscalation& out) {
   // be per parent, or, once every parent has had two, the local authority.
   for (v1::DueAction& due : *out.mutable_due()) {
     if (due.action() != v1::PENALTY_NOTICE_CONSIDERATION) continue;
+    if (open.empty()) due.set_action(v1::REFERRAL);
+    if (!c.in.explain) continue;
     v1::Explanation& e = *due.mutable_explanation();
     if (open.empty()) {
-      due.set_action(v1::REFERRAL);
       e.set_sentence(absl::StrCat(e.sentence(), "; ", absl::StrJoin(closed, "; "),
                                   " -> referral to the local authority due instead"));
     } else {

@@ -14,7 +14,9 @@
 // - live: the log's last --tail events folded in slices of 500 (a few
 //   class registers), with the cache kept, and after each slice the
 //   worklist of the slice's day: the fold rate with invalidation and the
-//   worklist p50/p99 while the history grows;
+//   worklist p50/p99 while the history grows, split into each day's first
+//   call (every pupil evaluated for the new date) and the later ones (the
+//   pupils the slice's events changed), with the evaluations each made;
 // - one pupil's escalation with explanations (QueryPupilEscalation), 2,000
 //   pupils on random days: p50/p99;
 // - SimulatePolicy over the three years (Letter 1 at 94% against the
@@ -198,7 +200,12 @@ int main(int argc, char** argv) {
 
   // --- Live: the tail folded in slices, the worklist between. ------------
   Fold live_fold;
-  std::vector<double> live_ms;
+  // Split by what the call has to evaluate: the first call of a new day
+  // (every pupil on roll: the date is part of each result's key), or a later
+  // one (only the pupils whose events were in the slice).
+  std::vector<double> live_ms, turn_ms, same_day_ms;
+  std::vector<double> turn_pupils, same_day_pupils;
+  Day previous_day = 0;
   for (std::size_t i = 0; i < live.size();) {
     const std::size_t end = std::min(live.size(), i + 500);
     const auto start = Clock::now();
@@ -207,10 +214,15 @@ int main(int argc, char** argv) {
     for (std::size_t j = i; j < end; ++j) live_fold.Add(live[j]);
     const Day today = ledger::SchoolLocalDay(live[end - 1].recorded_at_us());
     i = end;
+    const std::uint64_t misses = state.results().stats().misses;
     const auto q = Clock::now();
     absl::StatusOr<v1::ListDueActionsResponse> r =
         projections::QueryDueActions(state, WorklistRequest(school, today), today);
     live_ms.push_back(Ms(Clock::now() - q));
+    const auto evaluated = static_cast<double>(state.results().stats().misses - misses);
+    (today != previous_day ? turn_ms : same_day_ms).push_back(live_ms.back());
+    (today != previous_day ? turn_pupils : same_day_pupils).push_back(evaluated);
+    previous_day = today;
     if (!r.ok()) {
       std::fprintf(stderr, "live worklist: %s\n", r.status().ToString().c_str());
       return 1;
@@ -219,6 +231,15 @@ int main(int argc, char** argv) {
   if (!live.empty()) {
     live_fold.Print("live fold, results kept (invalidating)");
     PrintTimes("live worklist after each 500 events", live_ms);
+    auto mean = [](const std::vector<double>& v) {
+      double sum = 0;
+      for (double x : v) sum += x;
+      return v.empty() ? 0.0 : sum / static_cast<double>(v.size());
+    };
+    std::snprintf(note, sizeof note, "  (%.0f evaluations a call)", mean(turn_pupils));
+    PrintTimes("  of which a new day's first call", turn_ms, note);
+    std::snprintf(note, sizeof note, "  (%.0f evaluations a call)", mean(same_day_pupils));
+    PrintTimes("  of which later calls that day", same_day_ms, note);
   }
 
   // --- One pupil's escalation, with explanations. -------------------------

@@ -224,7 +224,8 @@ TEST_CASE("a new event for a pupil changes that pupil's answer; the others' are 
   CHECK(google::protobuf::util::MessageDifferencer::Equals(after,
                                                            Uncached(state, as_of, "08:00", false)));
   const EscalationResultCache::Stats stats = state.results().stats();
-  CHECK(stats.misses - warm.misses == 1);            // P2 only
+  // P2 only: its due actions, then (on the page now) their explanations.
+  CHECK(stats.misses - warm.misses == 2);
   CHECK(stats.hits - warm.hits == 2);                // P1 and P3 kept
   CHECK(stats.invalidated - warm.invalidated == 1);  // dropped once, then nothing left
 
@@ -234,7 +235,8 @@ TEST_CASE("a new event for a pupil changes that pupil's answer; the others' are 
   CHECK(state.results().stats().misses == stats.misses);
   CHECK(DueFor(Worklist(state, as_of, "09:20", false), "P1", "register_not_taken") == 0);
   const v1::ListDueActionsResponse closed = Worklist(state, as_of, "09:21", false);
-  CHECK(state.results().stats().misses == stats.misses + 3);
+  // Each pupil's due actions, then the explanations of the three on the page.
+  CHECK(state.results().stats().misses == stats.misses + 6);
   CHECK(DueFor(closed, "P1", "register_not_taken") == 1);
 
   // A school-level event drops the school's results.
@@ -246,6 +248,118 @@ TEST_CASE("a new event for a pupil changes that pupil's answer; the others' are 
   CHECK(state.results().stats().entries == 0);
   const v1::ListDueActionsResponse later = Worklist(state, as_of, "09:21", false);
   CHECK(DueFor(later, "P1", "register_not_taken") == 0);  // now open until 09:40
+}
+
+// The result with every explanation left out, as EvaluatePupil gives it
+// with explain = false.
+v1::PupilEscalation WithoutExplanations(v1::PupilEscalation r) {
+  for (v1::DueAction& due : *r.mutable_due()) due.clear_explanation();
+  for (v1::DueAction& due : *r.mutable_superseded()) due.clear_explanation();
+  for (v1::NearMiss& miss : *r.mutable_near_misses()) miss.clear_explanation();
+  for (v1::BandPlacement& band : *r.mutable_bands()) band.clear_explanation();
+  for (v1::LadderState& ladder : *r.mutable_ladders()) {
+    if (ladder.has_monitoring()) ladder.mutable_monitoring()->clear_explanation();
+  }
+  return r;
+}
+
+TEST_CASE("an evaluation without explanations is the explained one with its explanations left out",
+          "[escalation][cache][property]") {
+  const v1::EscalationPolicy policy = SeedPolicy();
+  std::uint64_t compared = 0, due = 0, superseded = 0, explained = 0;
+  for (std::uint32_t seed = 1; seed <= 6; ++seed) {
+    const std::vector<v1::EventEnvelope> events = RandomSchool(seed, policy);
+    EscalationState state;
+    for (const v1::EventEnvelope& e : events) state.Apply(e);
+    const SchoolState* school = state.attendance().FindSchool("school-1");
+    REQUIRE(school != nullptr);
+    std::mt19937 rng(seed);
+    for (int i = 0; i < 60; ++i) {
+      const Day as_of = D("2025-09-08") + static_cast<Day>(rng() % 110);
+      for (const PupilState& pupil : school->pupils) {
+        ledger::SchoolCalendar scratch;
+        EscalationInputs in = state.InputsFor("school-1", pupil.id, as_of, &scratch);
+        in.as_of_minute = static_cast<int>(rng() % kEndOfDay);
+        in.due_only = rng() % 2 == 0;
+        INFO("seed " << seed << " pupil " << pupil.id << " as of " << ledger::FormatDate(as_of)
+                     << (in.due_only ? " due only" : ""));
+        const v1::PupilEscalation full = EvaluatePupil(in, as_of);
+        in.explain = false;
+        const v1::PupilEscalation light = EvaluatePupil(in, as_of);
+        REQUIRE(google::protobuf::util::MessageDifferencer::Equals(WithoutExplanations(full),
+                                                                   WithoutExplanations(light)));
+        for (const v1::DueAction& d : light.due()) CHECK(d.explanation().sentence().empty());
+        for (const v1::DueAction& d : full.due()) explained += !d.explanation().sentence().empty();
+        ++compared;
+        due += static_cast<std::uint64_t>(full.due_size());
+        superseded += static_cast<std::uint64_t>(full.superseded_size());
+      }
+    }
+  }
+  CHECK(compared > 1000);
+  CHECK(due > compared / 4);
+  CHECK(superseded > 20);
+  CHECK(explained == due);
+}
+
+TEST_CASE("the worklist's pages equal every pupil evaluated with explanations, sorted",
+          "[escalation][cache][property]") {
+  const v1::EscalationPolicy policy = SeedPolicy();
+  std::uint64_t listed = 0;
+  for (std::uint32_t seed = 1; seed <= 5; ++seed) {
+    const std::vector<v1::EventEnvelope> events = RandomSchool(seed, policy);
+    EscalationState state;
+    for (const v1::EventEnvelope& e : events) state.Apply(e);
+    const SchoolState* school = state.attendance().FindSchool("school-1");
+    std::mt19937 rng(seed * 31);
+    for (int i = 0; i < 12; ++i) {
+      const Day as_of = D("2025-09-08") + static_cast<Day>(rng() % 110);
+      const bool with_superseded = rng() % 2 == 0;
+      INFO("seed " << seed << " as of " << ledger::FormatDate(as_of));
+      // The worklist as first written: each pupil explained, all sorted.
+      std::vector<v1::DueAction> expected;
+      for (const PupilState& pupil : school->pupils) {
+        if (!pupil.OnRollDuring(as_of, as_of, as_of)) continue;
+        ledger::SchoolCalendar scratch;
+        EscalationInputs in = state.InputsFor("school-1", pupil.id, as_of, &scratch);
+        in.due_only = true;
+        const v1::PupilEscalation r = EvaluatePupil(in, as_of);
+        expected.insert(expected.end(), r.due().begin(), r.due().end());
+        if (with_superseded) {
+          expected.insert(expected.end(), r.superseded().begin(), r.superseded().end());
+        }
+      }
+      std::stable_sort(expected.begin(), expected.end(),
+                       [](const v1::DueAction& a, const v1::DueAction& b) {
+                         if (a.priority() != b.priority()) return a.priority() > b.priority();
+                         return std::tie(a.due_on(), a.pupil_id(), a.rule_id()) <
+                                std::tie(b.due_on(), b.pupil_id(), b.rule_id());
+                       });
+      // Paged (7 a page), twice: evaluated, then kept.
+      for (int pass = 0; pass < 2; ++pass) {
+        std::vector<v1::DueAction> got;
+        v1::ListDueActionsRequest request;
+        request.set_school_id("school-1");
+        request.set_as_of(ledger::FormatDate(as_of));
+        request.set_include_superseded(with_superseded);
+        request.set_page_size(7);
+        do {
+          absl::StatusOr<v1::ListDueActionsResponse> page = QueryDueActions(state, request, as_of);
+          REQUIRE(page.ok());
+          CHECK(page->total() == expected.size());
+          got.insert(got.end(), page->actions().begin(), page->actions().end());
+          request.set_page_token(page->next_page_token());
+        } while (!request.page_token().empty());
+        REQUIRE(got.size() == expected.size());
+        for (std::size_t k = 0; k < got.size(); ++k) {
+          INFO("action " << k << ": " << got[k].ShortDebugString());
+          REQUIRE(google::protobuf::util::MessageDifferencer::Equals(got[k], expected[k]));
+        }
+      }
+      listed += expected.size();
+    }
+  }
+  CHECK(listed > 100);
 }
 
 TEST_CASE("the cache stays within its memory bound; a decoded state starts empty",

@@ -70,10 +70,16 @@ inline constexpr int kEndOfDay = 24 * 60;
 class EvaluationCache {
  public:
   explicit EvaluationCache(const ledger::SchoolCalendar& calendar) : calendar_(calendar) {}
-  bool IsSchoolDay(Day day);
+  bool IsSchoolDay(Day day) {
+    const auto i = static_cast<std::size_t>(day - first_day_);  // wraps below first_day_
+    if (i < school_days_.size() && school_days_[i] >= 0) return school_days_[i] == 1;
+    return AskCalendar(day);
+  }
   const ResolvedWindow& Window(const WindowSpec& spec, Day on);
 
  private:
+  bool AskCalendar(Day day);
+
   const ledger::SchoolCalendar& calendar_;
   // Answers by day - first_day_ (-1: not asked yet): a flat array, since a
   // worklist asks it millions of times over a few hundred days.
@@ -102,6 +108,10 @@ struct EscalationInputs {
   // Only the due (and superseded) actions are wanted, as in the worklist:
   // near misses and bands are not built.
   bool due_only = false;
+  // False: every explanation is left empty (no words, windows or sessions),
+  // the rest of the result the same. A list sorts and filters due actions by
+  // their other fields, so the worklist explains only its page's pupils.
+  bool explain = true;
   // For `calendar`, shared across pupils; null: the evaluation makes its own.
   EvaluationCache* cache = nullptr;
 };
@@ -163,6 +173,11 @@ class EscalationState {
   // none. The returned pointers point into this state.
   EscalationInputs InputsFor(std::string_view school_id, std::string_view pupil_id, Day as_of,
                              ledger::SchoolCalendar* scratch) const;
+  // Points `in`'s pupil parts (pupil, pupil_id, letters, actions,
+  // amendments) at another pupil of the school, the rest kept: a list over
+  // a school's pupils resolves the calendar, settings and policy once (a
+  // calendar as of a past date is rebuilt each time InputsFor is asked).
+  void SetPupil(std::string_view school_id, std::string_view pupil_id, EscalationInputs& in) const;
 
   // Deterministic bytes (attendance state, then the facts), so that an
   // incremental fold and a rebuild compare equal byte for byte.

@@ -5,10 +5,10 @@
 // of the pupil's facts (marks, roll, details, letters, actions,
 // amendments), the school's (calendar, settings, policies), the as-of date
 // and, on that date, which registers have closed; so a result is kept under
-// (school, pupil, as_of, register bucket, policy position, due_only) and
-// dropped when the fold applies an event that can change it: an event on
-// the pupil's stream drops that pupil's results, a school-level event
-// (calendar, settings, policy) every result of the school.
+// (school, pupil, as_of, register bucket, policy position, due_only,
+// explain) and dropped when the fold applies an event that can change it:
+// an event on the pupil's stream drops that pupil's results, a school-level
+// event (calendar, settings, policy) every result of the school.
 //
 // Thread-safe: queries under the LiveState's shared lock call Find and
 // Insert concurrently; Invalidate runs under its exclusive lock, so no
@@ -42,6 +42,7 @@ class EscalationResultCache {
     int register_bucket = 0;  // RegisterBucket of the as-of minute
     ledger::Position policy_position = 0;
     bool due_only = false;
+    bool explain = true;  // EscalationInputs::explain
     bool operator==(const Key&) const = default;
   };
   using Result = std::shared_ptr<const v1::PupilEscalation>;
