@@ -124,7 +124,7 @@ constexpr const char* kUsage = R"(usage: ledgerd [flags]
   --tls-cert FILE      TLS certificate (PEM); with --tls-key
   --tls-key FILE       TLS private key (PEM)
   --tls-client-ca FILE require client certificates signed by this CA (mutual TLS)
-  --now YYYY-MM-DDTHH:MM  run the clock from this local time in England (tests, demos)
+  --now YYYY-MM-DDTHH:MM[:SS]  run the clock from this local time in England (tests, demos)
 Without --tokens every caller is a local admin, so only a loopback address is
 served; any other address needs --tls-cert, --tls-key and --tokens.
   --rebuild-read-models  ignore stored read-model checkpoints and rebuild them from position 1
@@ -177,13 +177,15 @@ Flags ParseFlags(int argc, char** argv) {
 std::atomic<bool> g_stop{false};
 std::atomic<bool> g_reload{false};
 
-// A clock that starts at `start` (local time in England) and runs from there.
+// A clock that starts at `start` (local time in England, to the minute or
+// the second) and runs from there.
 std::function<std::int64_t()> ClockFrom(const std::string& start) {
   absl::TimeZone london;
   absl::Time parsed;
   std::string error;
   if (!absl::LoadTimeZone("Europe/London", &london) ||
-      !absl::ParseTime("%Y-%m-%dT%H:%M", start, london, &parsed, &error)) {
+      (!absl::ParseTime("%Y-%m-%dT%H:%M", start, london, &parsed, &error) &&
+       !absl::ParseTime("%Y-%m-%dT%H:%M:%S", start, london, &parsed, &error))) {
     return nullptr;
   }
   const std::int64_t base_us = absl::ToUnixMicros(parsed);
@@ -265,7 +267,7 @@ int main(int argc, char** argv) {
   if (!flags.now.empty()) {
     std::function<std::int64_t()> from = ClockFrom(flags.now);
     if (!from) {
-      std::cerr << "ledgerd: --now " << flags.now << " is not YYYY-MM-DDTHH:MM\n";
+      std::cerr << "ledgerd: --now " << flags.now << " is not YYYY-MM-DDTHH:MM[:SS]\n";
       return 2;
     }
     clock = attendance::ledger::Clock(std::move(from));

@@ -143,8 +143,7 @@ int RocksLedger::LastRequestEnd(const google::protobuf::RepeatedPtrField<v1::Eve
 }
 
 absl::Status RocksLedger::ReadChunk(Position from, ChunkLimits limits, EventChunk& chunk) const {
-  chunk.events.Clear();
-  chunk.ends_commit = false;
+  chunk.Clear();
   const Position head = LastPosition();
   if (from == 0) from = 1;
   if (from > head) return absl::OkStatus();

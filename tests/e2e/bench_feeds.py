@@ -5,11 +5,13 @@ school at RATE marks/s (`loadgen --rate`: a steady load, not flat out;
 school, and N subscribers (0, 1, 10, 100), each its own SubscribeEvents call
 filtered on the probe school, receive the probes: append-to-delivery
 latency is the time from the probe event's recorded_at to its arrival (the
-server scans every ingested event for every subscriber). Then the catch-up
-rate of one subscriber from position 0 over the whole log, with a filter
-that matches nothing (the server's scan) and with none (every event sent;
-the client counts the events in each message without decoding them, so
-that Python's protobuf decoding is not what is measured).
+server scans every ingested event for every subscriber). The subscribers
+are one C++ process, `feed-load` (tools/feed_load.cc: gRPC's callback API,
+no thread per feed), so that the client is not what is measured. Then,
+three times each, the catch-up rate of one subscriber (`feed-load
+--catch-up`) from position 0 over the whole log, with a filter that
+matches nothing (the server's scan) and with none (every event sent; the
+client counts the events in each message without decoding them).
 
 Usage: /usr/bin/python3 bench_feeds.py BUILD_DIR PROTO_DIR [MARKS [RATE [N,N...]]]
 e.g.   /usr/bin/python3 tests/e2e/bench_feeds.py build proto 500000 50000
@@ -29,6 +31,7 @@ import grpc
 import ledger_harness as harness
 
 PROBE = "probe-school"
+CATCH_UP_RUNS = 3
 _TODAY = datetime.date.today()
 YEAR = (_TODAY.year if _TODAY.month >= 8 else _TODAY.year - 1) - 1
 
@@ -60,48 +63,22 @@ def set_up_probe(stubs, stub):
             on_roll_from=f"{YEAR}-09-01"), timeout=10)
 
 
-def percentile(values, p):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(len(values) * p))] if values else float("nan")
+def feed_load(build, *args, **kwargs):
+    return subprocess.Popen([os.path.join(build, "tools", "feed-load"), *args], text=True,
+                            stdout=subprocess.PIPE, **kwargs)
 
 
-def count_events(data):
-    """(events, position, caught_up) of a serialized SubscribeEventsResponse,
-    reading only its top-level fields (events are field 2, skipped)."""
-    i, n, events, position, caught_up = 0, len(data), 0, 0, False
-
-    def varint(i):
-        shift = value = 0
-        while True:
-            b = data[i]
-            i += 1
-            value |= (b & 0x7F) << shift
-            if b < 0x80:
-                return value, i
-            shift += 7
-
-    while i < n:
-        key, i = varint(i)
-        field, wire = key >> 3, key & 7
-        if wire == 2:
-            length, i = varint(i)
-            i += length
-            events += field == 2
-        else:
-            value, i = varint(i)
-            if field == 1:
-                position = value
-            elif field == 3:
-                caught_up = bool(value)
-    return events, position, caught_up
+def result_of(output):
+    """The key=value pairs of feed-load's or loadgen's RESULT line."""
+    return dict(kv.split("=", 1) for line in output.splitlines()
+                if line.startswith("RESULT ") for kv in line.split()[1:] if "=" in kv)
 
 
 def run(build, stubs, subscribers, marks, rate):
-    import attendance.v1.feeds_service_pb2 as fpb  # noqa: E402
-    import attendance.v1.feeds_service_pb2_grpc as fsvc  # noqa: E402
     work = tempfile.mkdtemp(prefix="ledger-bench-feeds-")
     server = harness.LedgerProcess(os.path.join(build, "tools", "ledgerd"),
                                    os.path.join(work, "data"), work)
+    subs = None
     try:
         server.start()
         # Its own connection: gRPC shares one between channels to the same
@@ -111,34 +88,13 @@ def run(build, stubs, subscribers, marks, rate):
                                         options=[("grpc.use_local_subchannel_pool", 1)])
         ledger = stubs.svc.LedgerStub(channel)
         set_up_probe(stubs, ledger)
-        latencies = []
-        lock = threading.Lock()
-        calls = []
-        ready = threading.Semaphore(0)
-
-        def subscribe():
-            ch = grpc.insecure_channel(server.target)
-            call = fsvc.FeedsStub(ch).SubscribeEvents(
-                fpb.SubscribeEventsRequest(from_now=True, school_id=PROBE), timeout=600)
-            with lock:
-                calls.append(call)
-            try:
-                for message in call:
-                    now_us = time.time() * 1e6
-                    if message.caught_up and not message.events:
-                        ready.release()
-                    with lock:
-                        for e in message.events:
-                            latencies.append((now_us - e.recorded_at_us) / 1000.0)
-            except grpc.RpcError:
-                pass
-            ch.close()
-
-        threads = [threading.Thread(target=subscribe, daemon=True) for _ in range(subscribers)]
-        for t in threads:
-            t.start()
-        for _ in range(subscribers):
-            ready.acquire()
+        # The subscribers: feed-load, N feeds on gRPC's callback API in one
+        # C++ process, so that the client is not what is measured.
+        if subscribers > 0:
+            subs = feed_load(build, "--target", server.target, "--subscribers", str(subscribers),
+                             "--school", PROBE, stdin=subprocess.PIPE)
+            if subs.stdout.readline().strip() != "READY":
+                raise RuntimeError("feed-load did not start its feeds")
         stop = threading.Event()
 
         def probe():
@@ -167,34 +123,30 @@ def run(build, stubs, subscribers, marks, rate):
         stop.set()
         prober.join()
         time.sleep(0.5)
-        with lock:
-            lat = list(latencies)
-            for call in calls:
-                call.cancel()
-        print(f"{subscribers:3d} subscribers: ingest {marks} marks at {ingest_rate:,.0f} marks/s "
-              f"(asked {rate:,}; {ingest_s:.1f} s with loadgen's setup); probe latency p50 {percentile(lat, 0.5):.1f} ms "
-              f"p99 {percentile(lat, 0.99):.1f} ms over {len(lat)} deliveries", flush=True)
+        line = f"{subscribers:3d} subscribers: ingest {marks} marks at {ingest_rate:,.0f} marks/s " \
+               f"(asked {rate:,}; {ingest_s:.1f} s with loadgen's setup)"
+        if subs is not None:
+            out, _ = subs.communicate("", timeout=60)
+            lat = result_of(out)
+            line += (f"; probe latency p50 {lat.get('p50_ms')} ms p99 {lat.get('p99_ms')} ms "
+                     f"max {lat.get('max_ms')} ms over {lat.get('deliveries')} deliveries "
+                     f"(errors {lat.get('errors')})")
+        print(line, flush=True)
         if subscribers == 1:
-            raw = channel.unary_stream(
-                "/attendance.v1.Feeds/SubscribeEvents",
-                request_serializer=fpb.SubscribeEventsRequest.SerializeToString,
-                response_deserializer=None)
-            for label, request in (
-                    ("scan (filter matches nothing)",
-                     fpb.SubscribeEventsRequest(event_types=[stubs.pb.LETTER_SENT])),
-                    ("every event sent", fpb.SubscribeEventsRequest())):
-                t0 = time.monotonic()
-                received = 0
-                for data in raw(request, timeout=600):
-                    events, position, caught_up = count_events(data)
-                    received += events
-                    if caught_up:
-                        break
-                dt = time.monotonic() - t0
-                print(f"catch-up from 0, {label}: {position:,} events scanned, {received:,} "
-                      f"sent, in {dt:.2f} s ({position / dt:,.0f} events/s)", flush=True)
+            for label, args in (("scan (filter matches nothing)", ["--event-type",
+                                                                   str(stubs.pb.LETTER_SENT)]),
+                                ("every event sent", [])):
+                for _ in range(CATCH_UP_RUNS):
+                    out, _ = feed_load(build, "--target", server.target, "--catch-up",
+                                       *args).communicate(timeout=300)
+                    r = result_of(out)
+                    print(f"catch-up from 0, {label}: {int(r['events_scanned']):,} events "
+                          f"scanned, {int(r['events_sent']):,} sent, in {float(r['seconds']):.2f} s "
+                          f"({float(r['events_per_s']):,.0f} events/s)", flush=True)
         channel.close()
     finally:
+        if subs is not None and subs.poll() is None:
+            subs.kill()
         server.kill()
         shutil.rmtree(work, ignore_errors=True)
 
@@ -206,9 +158,6 @@ def main():
     build, proto = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     marks = int(sys.argv[3]) if len(sys.argv) > 3 else 500000
     rate = int(sys.argv[4]) if len(sys.argv) > 4 else 50000
-    # Switch threads often: a subscriber's arrival time is taken when its
-    # thread runs, and the default 5 ms would be part of every figure.
-    sys.setswitchinterval(0.0005)
     stub_dir = tempfile.mkdtemp(prefix="ledger-bench-feeds-stubs-")
     try:
         stubs = harness.generate_stubs(proto, stub_dir)

@@ -36,10 +36,26 @@ void PrepareFeed(Invocation& invocation, grpc::ClientContext& context) {
   }
 }
 
+// The flags that resume after the last message received: its position and,
+// for a feed that follows the time, the turn it had reached (turned_to,
+// turned_to_time; an empty time is the day's start, which needs no flag).
+struct ResumePoint {
+  std::uint64_t position = 0;
+  std::string day;
+  std::string time;
+};
+
+std::string ResumeFlags(const ResumePoint& at) {
+  std::string flags = absl::StrCat("--after-position ", at.position);
+  if (!at.day.empty()) absl::StrAppend(&flags, " --after-day ", at.day);
+  if (!at.day.empty() && !at.time.empty()) absl::StrAppend(&flags, " --after-time ", at.time);
+  return flags;
+}
+
 // The feed's last message said where to resume; a deadline, or our own
 // cancel after the caught-up marker, is the end that was asked for.
 int FinishFeed(Invocation& invocation, const grpc::Status& status, absl::string_view method,
-               std::uint64_t position, bool caught_up, const std::string& day = "") {
+               const ResumePoint& at, bool caught_up) {
   const bool asked_end = status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ||
                          (caught_up && invocation.args.Switch("until-caught-up") &&
                           status.error_code() == grpc::StatusCode::CANCELLED);
@@ -47,14 +63,13 @@ int FinishFeed(Invocation& invocation, const grpc::Status& status, absl::string_
     const int code = ReportRpcError(status, method, invocation.err);
     // Fell too far behind, or the server went away: the caller retries from here.
     if (code == kExitUnavailable) {
-      invocation.err << "ledgerctl: resume with --after-position " << position
-                     << (day.empty() ? "" : " --after-day " + day) << "\n";
+      invocation.err << "ledgerctl: resume with " << ResumeFlags(at) << "\n";
     }
     return code;
   }
-  invocation.err << "ledgerctl: " << method << ": stopped at position " << position
-                 << (caught_up ? " (caught up)" : "") << "; resume with --after-position "
-                 << position << (day.empty() ? "" : " --after-day " + day) << "\n";
+  invocation.err << "ledgerctl: " << method << ": stopped at position " << at.position
+                 << (caught_up ? " (caught up)" : "") << "; resume with " << ResumeFlags(at)
+                 << "\n";
   return kExitOk;
 }
 
@@ -124,7 +139,8 @@ int SubscribeEvents(Invocation& invocation) {
       break;
     }
   }
-  return FinishFeed(invocation, reader->Finish(), "SubscribeEvents", position, caught_up);
+  return FinishFeed(invocation, reader->Finish(), "SubscribeEvents", ResumePoint{position, "", ""},
+                    caught_up);
 }
 
 std::string Band(bool persistent, bool severe) {
@@ -166,6 +182,7 @@ int SubscribeChanges(Invocation& invocation) {
   if (request.school_ids().empty()) args.Fail("--school is required");
   request.set_after_position(AfterPosition(args));
   if (args.Has("after-day")) request.set_after_day(args.Get("after-day"));
+  if (args.Has("after-time")) request.set_after_time(args.Get("after-time"));
   if (args.Has("window")) *request.add_windows() = WindowFromFlags(args);
   auto stub = NewStub<v1::Feeds>(invocation);
   grpc::ClientContext context;
@@ -179,12 +196,14 @@ int SubscribeChanges(Invocation& invocation) {
                    << std::endl;
   }
   v1::SubscribeProjectionChangesResponse message;
-  std::uint64_t position = request.after_position();
-  std::string day = request.after_day();
+  ResumePoint at{request.after_position(), request.after_day(), request.after_time()};
   bool caught_up = false;
   while (reader->Read(&message)) {
-    position = message.position();
-    if (!message.turned_to().empty()) day = message.turned_to();
+    at.position = message.position();
+    if (!message.turned_to().empty()) {
+      at.day = message.turned_to();
+      at.time = message.turned_to_time();
+    }
     caught_up = caught_up || message.caught_up();
     if (invocation.json) {
       invocation.out << ToJson(message) << std::endl;
@@ -215,8 +234,7 @@ int SubscribeChanges(Invocation& invocation) {
       break;
     }
   }
-  return FinishFeed(invocation, reader->Finish(), "SubscribeProjectionChanges", position, caught_up,
-                    day);
+  return FinishFeed(invocation, reader->Finish(), "SubscribeProjectionChanges", at, caught_up);
 }
 
 std::vector<Option> With(std::vector<Option> options, const std::vector<Option>& more) {
@@ -249,7 +267,10 @@ std::vector<Command> FeedsCommands() {
        With({{"school", "ID[,ID]", "1 to 16 schools (required)", true},
              kAfterPosition,
              {"after-day", "YYYY-MM-DD",
-              "with --after-position: the day turns there already received (the stderr hint)"}},
+              "with --after-position: the day turns there already received (the stderr hint)"},
+             {"after-time", "HH:MM",
+              "with --after-day: the register-close turns of that day already received (the "
+              "stderr hint)"}},
             With(WindowOptions(), {kUntilCaughtUp})),
        SubscribeChanges},
   };
