@@ -534,9 +534,10 @@ grpc::Status AuditServiceImpl::GetPupilTimeline(grpc::ServerContext* context,
   auto at_cursor = [&](const v1::TimelineEntry& entry) {
     return cursor && entry.date() == cursor->date && entry.position() == cursor->position;
   };
-  // Each source in its own date order, at most limit + 1 from each after
-  // the cursor (and the one at it): the first `limit` of the merge after
-  // the cursor are among them. Add returns whether the entry counts.
+  // Each source in its own date order, at least limit + 1 from each after
+  // the cursor (and the one at it), if it has them: the first limit + 1 of
+  // the merge after the cursor are among them. Add returns whether the
+  // entry counts.
   std::vector<v1::TimelineEntry> entries;
   absl::Status decode_error;
   auto add = [&](std::string_view value) {
@@ -560,11 +561,22 @@ grpc::Status AuditServiceImpl::GetPupilTimeline(grpc::ServerContext* context,
   // Resumed: the sources from the cursor's day (the stage changes are
   // still evaluated over the whole range, below).
   const ledger::Day scan_first = cursor ? *ledger::ParseDate(cursor->date) : first;
+  // The mark history orders a date's entries by session first: past the
+  // limit, the rest of that date still comes (a PM mark may precede an AM
+  // amendment in log order).
   std::size_t from_marks = 0;
+  std::string stop_date;
   absl::Status s =
       history_->ScanPupil(req->school_id(), req->pupil_id(), scan_first, last, [&](auto value) {
-        if (add(value)) ++from_marks;
-        return decode_error.ok() && from_marks <= limit;
+        const std::size_t before = entries.size();
+        const bool counted = add(value);
+        if (!decode_error.ok()) return false;
+        if (entries.size() > before && !stop_date.empty() && entries.back().date() != stop_date) {
+          entries.pop_back();
+          return false;
+        }
+        if (counted && ++from_marks == limit + 1) stop_date = entries.back().date();
+        return true;
       });
   if (!s.ok()) return ToGrpcStatus(s);
   if (!decode_error.ok()) return ToGrpcStatus(decode_error);
