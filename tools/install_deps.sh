@@ -11,6 +11,7 @@ PACKAGES=(
   e2fsprogs openssl  # mkfs.ext4 for the full-disk tests; throwaway TLS certificates
   clang libclang-rt-14-dev clang-format  # the fuzz targets (libFuzzer, sanitizer runtimes); format check
   libbenchmark-dev  # micro-benchmarks (ledger/bench)
+  libjemalloc-dev  # the allocator of ledgerd, the tools and the benchmarks (cmake/AttendanceModule.cmake)
 )
 
 missing=()
