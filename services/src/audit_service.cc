@@ -621,8 +621,15 @@ grpc::Status AuditServiceImpl::GetPupilTimeline(grpc::ServerContext* context,
   const std::size_t stop = truncated ? begin + limit : entries.size();
   v1::PupilTimelinePage page;
   std::uint32_t ordinal = 0;  // of entries[i] among those of its date and position
+  std::string previous_date;  // entries[i - 1]'s (moved out by then)
+  ledger::Position previous_position = 0;
   for (std::size_t i = 0; i < stop; ++i) {
-    ordinal = i > 0 && order_key(entries[i - 1]) == order_key(entries[i]) ? ordinal + 1 : 0;
+    ordinal =
+        i > 0 && previous_date == entries[i].date() && previous_position == entries[i].position()
+            ? ordinal + 1
+            : 0;
+    previous_date = entries[i].date();
+    previous_position = entries[i].position();
     if (i < begin) continue;
     v1::TimelineEntry& entry = entries[i];
     entry.set_resume_after(TimelineCursorBytes(req->school_id(), req->pupil_id(),

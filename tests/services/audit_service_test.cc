@@ -224,6 +224,11 @@ TEST_CASE("GetRegisterAsOf's kept roll follows enrolments and detail changes", "
   auto updated = f.ledger->UpdatePupil(kOfficer, update);
   REQUIRE(updated.ok());
   last = updated->position();
+  // Published (the store written), whatever min_position's wait does.
+  REQUIRE(f.host
+              ->WaitFor(f.index->name(), last,
+                        std::chrono::steady_clock::now() + std::chrono::seconds(10))
+              .ok());
   CHECK(register_now() == Lines{{"p1", 8, "8C", "M"}, {"p2", 7, "7A", "L"}});
   CHECK(register_now(8) == Lines{{"p1", 8, "8C", "M"}});
   CHECK(register_now(7) == Lines{{"p2", 7, "7A", "L"}});
@@ -237,6 +242,10 @@ TEST_CASE("GetRegisterAsOf's kept roll follows enrolments and detail changes", "
   auto marked = f.ledger->RecordMarks(kTeacher, marks);
   REQUIRE(marked.ok());
   last = f.ledger->LastPosition();
+  REQUIRE(f.host
+              ->WaitFor(f.index->name(), last,
+                        std::chrono::steady_clock::now() + std::chrono::seconds(10))
+              .ok());
   CHECK(register_now() == Lines{{"p1", 8, "8C", "M"}, {"p10", 9, "7A", "/"}, {"p2", 7, "7A", "L"}});
   CHECK(register_now(9) == Lines{{"p10", 9, "7A", "/"}});
   CHECK(f.index->roll_cache_stats().invalidated >= 2);
