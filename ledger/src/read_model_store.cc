@@ -41,6 +41,16 @@ class RocksReadModelStore final : public ReadModelStore {
     const std::string seek = prefix_ + std::string(from < prefix ? prefix : from);
     rocksdb::ReadOptions read;
     read.prefix_same_as_start = false;
+    // The prefix's end: the iterator does not step past the prefix's last
+    // key into the next one's blocks (nor over deletions beyond it).
+    std::string end = start;
+    while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
+    rocksdb::Slice upper;
+    if (!end.empty()) {
+      end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+      upper = end;
+      read.iterate_upper_bound = &upper;
+    }
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, read_models_));
     for (it->Seek(seek); it->Valid(); it->Next()) {
       const std::string_view key = it->key().ToStringView();

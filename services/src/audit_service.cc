@@ -1,12 +1,14 @@
 #include "services/audit_service.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "audit_stages.h"
+#include "google/protobuf/arena.h"
 #include "ledger/codes.h"
 #include "ledger/text_checks.h"
 #include "logger.h"
@@ -46,6 +48,40 @@ void ToProto(const projections::MarkHistoryEntry& entry, v1::MarkHistoryEntry& o
     out.set_imported_from(entry.imported_from);
     out.set_recorded_at_us(entry.imported_at_us);
     *out.mutable_imported_by() = entry.imported_by;
+  }
+}
+
+// The same entry straight from an indexed mark or amendment (as
+// projections::DecodeMarkHistoryEntry, then ToProto, without the copy in
+// between), and the time "as of" goes by.
+std::int64_t EntryTime(const v1::EventEnvelope& event) {
+  const std::int64_t source = event.has_mark_recorded() ? event.mark_recorded().taken_at_us()
+                                                        : event.mark_amended().amended_at_us();
+  return source != 0 ? source : event.recorded_at_us();
+}
+
+void ToProto(const v1::EventEnvelope& event, v1::MarkHistoryEntry& out) {
+  out.set_position(event.position());
+  out.set_at_us(EntryTime(event));
+  const std::string* imported_from;
+  if (event.has_mark_recorded()) {
+    const v1::MarkRecorded& recorded = event.mark_recorded();
+    out.set_code(recorded.code());
+    *out.mutable_by() = recorded.has_taken_by() ? recorded.taken_by() : event.actor();
+    imported_from = &recorded.imported_from();
+  } else {
+    const v1::MarkAmended& amended = event.mark_amended();
+    out.set_amendment(true);
+    out.set_code(amended.amended_code());
+    out.set_original_code(amended.original_code());
+    out.set_reason(amended.reason());
+    *out.mutable_by() = amended.has_amended_by() ? amended.amended_by() : event.actor();
+    imported_from = &amended.imported_from();
+  }
+  if (!imported_from->empty()) {
+    out.set_imported_from(*imported_from);
+    out.set_recorded_at_us(event.recorded_at_us());
+    *out.mutable_imported_by() = event.actor();
   }
 }
 
@@ -157,6 +193,54 @@ absl::StatusOr<ReplayRange> CheckReplay(const v1::ReplayAmendmentsRequest& req) 
     range.start = req.resume_after() + std::string(1, '\0');
   }
   return range;
+}
+
+// Where a timeline resumes: after the `ordinal`-th (from 0) of its
+// entries sharing one date and position (a letter, then the stage changes
+// it made). On the wire: the pupil's 'L' key of the day, the position (8
+// bytes) and the ordinal (4), big-endian, so the school and pupil are
+// checked with the rest.
+struct TimelineCursor {
+  std::string date;
+  ledger::Position position = 0;
+  std::uint32_t ordinal = 0;
+};
+
+std::string TimelineCursorBytes(std::string_view school, std::string_view pupil, ledger::Day day,
+                                ledger::Position position, std::uint32_t ordinal) {
+  std::string bytes = projections::PupilEventKey(school, pupil, day);
+  for (int i = 7; i >= 0; --i) bytes.push_back(static_cast<char>((position >> (8 * i)) & 0xff));
+  for (int i = 3; i >= 0; --i) bytes.push_back(static_cast<char>((ordinal >> (8 * i)) & 0xff));
+  return bytes;
+}
+
+std::uint64_t BigEndianAt(std::string_view bytes, std::size_t offset, int size) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < size; ++i) v = (v << 8) | static_cast<unsigned char>(bytes[offset + i]);
+  return v;
+}
+
+// The cursor in `resume_after`, which must be one of this pupil's
+// timeline inside first..last.
+absl::StatusOr<TimelineCursor> CheckTimelineResume(const v1::GetPupilTimelineRequest& req,
+                                                   ledger::Day first, ledger::Day last) {
+  const std::string prefix = projections::PupilEventPrefix(req.school_id(), req.pupil_id());
+  const std::string_view bytes = req.resume_after();
+  const auto invalid = [] {
+    return absl::InvalidArgumentError(
+        "resume_after: not an entry of this pupil's timeline in these dates (give "
+        "end.resume_after or an entry's resume_after of a call for the same pupil and dates)");
+  };
+  if (bytes.size() != prefix.size() + 4 + 8 + 4 || bytes.substr(0, prefix.size()) != prefix) {
+    return invalid();
+  }
+  const auto day = static_cast<ledger::Day>(BigEndianAt(bytes, prefix.size(), 4));
+  if (day < first || day > last) return invalid();
+  TimelineCursor cursor;
+  cursor.date = ledger::FormatDate(day);
+  cursor.position = BigEndianAt(bytes, prefix.size() + 4, 8);
+  cursor.ordinal = static_cast<std::uint32_t>(BigEndianAt(bytes, prefix.size() + 12, 4));
+  return cursor;
 }
 
 }  // namespace
@@ -326,71 +410,71 @@ grpc::Status AuditServiceImpl::GetRegisterAsOf(grpc::ServerContext* context,
     return ToGrpcStatus(s);
   }
   const std::int64_t as_of = req->as_of_us() == 0 ? options_.clock.NowUs() : req->as_of_us();
-  const std::string prefix = projections::RegisterKey(req->school_id(), *day, req->session());
-  std::vector<std::pair<std::string, std::vector<projections::MarkHistoryEntry>>> pupils;
-  absl::Status decode_error;
-  absl::Status s = index_->Scan(prefix, prefix, [&](std::string_view key, std::string_view value) {
-    const std::string_view pupil = projections::RegisterKeyPupil(key, prefix.size());
-    absl::StatusOr<projections::MarkHistoryEntry> entry =
-        projections::DecodeMarkHistoryEntry(value);
-    if (pupil.empty() || !entry.ok()) {
-      decode_error = absl::DataLossError("audit index: undecodable register entry");
-      return false;
-    }
-    if (pupils.empty() || pupils.back().first != pupil) {
-      if (pupils.size() == kMaxRegisterLines) return false;
-      pupils.emplace_back(std::string(pupil), std::vector<projections::MarkHistoryEntry>{});
-    }
-    pupils.back().second.push_back(std::move(*entry));
-    return true;
-  });
-  if (!s.ok()) return ToGrpcStatus(s);
-  if (!decode_error.ok()) return ToGrpcStatus(decode_error);
+  // The school's pupils, decoded once and kept between calls.
+  absl::StatusOr<SchoolRollCache::RollPtr> roll = index_->SchoolRoll(req->school_id());
+  if (!roll.ok()) return ToGrpcStatus(roll.status());
   resp->set_school_id(req->school_id());
   resp->set_date(req->date());
   resp->set_session(req->session());
   resp->set_as_of_us(as_of);
-  // The school's pupils in one sequential read (cheaper than a point read
-  // per line), in the same id order as the register's lines.
-  std::vector<v1::Pupil> roll;
-  const std::string roll_prefix =
-      projections::AuditSchoolPrefix(projections::AuditIndex::kPupil, req->school_id());
-  s = index_->Scan(roll_prefix, roll_prefix, [&](std::string_view, std::string_view value) {
-    if (!roll.emplace_back().ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      decode_error = absl::DataLossError("audit index: undecodable pupil entry");
+  // One pass over the register's entries (each pupil's in log order),
+  // straight into the lines; the entries are parsed on an arena, which
+  // frees them all at once.
+  google::protobuf::Arena arena;
+  const std::string prefix = projections::RegisterKey(req->school_id(), *day, req->session());
+  const SchoolRollCache::Details unknown;
+  std::string pupil_id;  // whose entries come now
+  std::size_t pupils = 0;
+  v1::RegisterLine* line = nullptr;  // null: the pupil is filtered out
+  absl::Status decode_error;
+  absl::Status s = index_->Scan(prefix, prefix, [&](std::string_view key, std::string_view value) {
+    const std::string_view pupil = projections::RegisterKeyPupil(key, prefix.size());
+    if (pupil.empty()) {
+      decode_error = absl::DataLossError("audit index: undecodable register entry");
       return false;
+    }
+    if (pupils == 0 || pupil != pupil_id) {
+      if (pupils == kMaxRegisterLines) return false;
+      ++pupils;
+      pupil_id.assign(pupil.data(), pupil.size());
+      auto found = (*roll)->find(absl::string_view(pupil.data(), pupil.size()));
+      const SchoolRollCache::Details& details = found != (*roll)->end() ? found->second : unknown;
+      line = nullptr;
+      if ((!req->has_year_group() || details.year_group == req->year_group()) &&
+          (req->class_name().empty() || details.class_name == req->class_name())) {
+        line = resp->add_lines();
+        line->set_pupil_id(pupil_id);
+        line->set_year_group(details.year_group);
+        line->set_class_name(details.class_name);
+      }
+    }
+    if (line == nullptr) return true;
+    auto* event = google::protobuf::Arena::CreateMessage<v1::EventEnvelope>(&arena);
+    if (!event->ParseFromArray(value.data(), static_cast<int>(value.size())) ||
+        !(event->has_mark_recorded() || event->has_mark_amended())) {
+      decode_error = absl::DataLossError("audit index: undecodable register entry");
+      return false;
+    }
+    if (EntryTime(*event) <= as_of) {
+      // The last in log order of those by then.
+      v1::MarkHistoryEntry* entry = line->mutable_as_of_entry();
+      entry->Clear();
+      ToProto(*event, *entry);
+      line->set_code(entry->code());
+    } else {
+      ToProto(*event, *line->add_changed_since());
     }
     return true;
   });
   if (!s.ok()) return ToGrpcStatus(s);
   if (!decode_error.ok()) return ToGrpcStatus(decode_error);
-  // Index keys order ids by length, then bytes (they are length-prefixed).
-  auto key_order = [](std::string_view a, std::string_view b) {
-    return a.size() != b.size() ? a.size() < b.size() : a < b;
+  // Lines in id order (the index orders ids by length first).
+  auto by_id = [](const v1::RegisterLine* a, const v1::RegisterLine* b) {
+    return a->pupil_id() < b->pupil_id();
   };
-  std::sort(pupils.begin(), pupils.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (const auto& [pupil_id, entries] : pupils) {
-    v1::Pupil details;
-    auto found = std::lower_bound(roll.begin(), roll.end(), pupil_id,
-                                  [&](const v1::Pupil& pupil, const std::string& id) {
-                                    return key_order(pupil.pupil_id(), id);
-                                  });
-    if (found != roll.end() && found->pupil_id() == pupil_id) details = *found;
-    if (req->has_year_group() && details.year_group() != req->year_group()) continue;
-    if (!req->class_name().empty() && details.class_name() != req->class_name()) continue;
-    v1::RegisterLine* line = resp->add_lines();
-    line->set_pupil_id(pupil_id);
-    line->set_year_group(details.year_group());
-    line->set_class_name(details.class_name());
-    for (const projections::MarkHistoryEntry& entry : entries) {
-      if (entry.recorded_at_us <= as_of) {
-        line->set_code(entry.code);
-        ToProto(entry, *line->mutable_as_of_entry());
-      } else {
-        ToProto(entry, *line->add_changed_since());
-      }
-    }
+  auto* lines = resp->mutable_lines();
+  if (!std::is_sorted(lines->pointer_begin(), lines->pointer_end(), by_id)) {
+    std::sort(lines->pointer_begin(), lines->pointer_end(), by_id);
   }
   return grpc::Status::OK;
 }
@@ -425,6 +509,12 @@ grpc::Status AuditServiceImpl::GetPupilTimeline(grpc::ServerContext* context,
     return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
         "max_results: ", req->max_results(), " is more than the limit of ", kMaxReplayResults)));
   }
+  std::optional<TimelineCursor> cursor;
+  if (!req->resume_after().empty()) {
+    absl::StatusOr<TimelineCursor> checked = CheckTimelineResume(*req, first, last);
+    if (!checked.ok()) return ToGrpcStatus(checked.status());
+    cursor = std::move(*checked);
+  }
   if (absl::Status s = AwaitPosition(*context, *history_, req->min_position()); !s.ok()) {
     return ToGrpcStatus(s);
   }
@@ -438,8 +528,21 @@ grpc::Status AuditServiceImpl::GetPupilTimeline(grpc::ServerContext* context,
     }
   }
   const std::size_t limit = req->max_results() == 0 ? kDefaultReplayResults : req->max_results();
-  // Each source in its own date order, at most limit + 1 from each: the
-  // first `limit` of the merge are among them.
+  // The order of the merge, and the cursor's place in it.
+  auto order_key = [](const v1::TimelineEntry& entry) {
+    return std::pair<const std::string&, std::uint64_t>(entry.date(), entry.position());
+  };
+  auto before_cursor = [&](const v1::TimelineEntry& entry) {
+    return cursor && order_key(entry) < std::pair<const std::string&, std::uint64_t>(
+                                            cursor->date, cursor->position);
+  };
+  auto at_cursor = [&](const v1::TimelineEntry& entry) {
+    return cursor && entry.date() == cursor->date && entry.position() == cursor->position;
+  };
+  // Each source in its own date order, at least limit + 1 from each after
+  // the cursor (and the one at it), if it has them: the first limit + 1 of
+  // the merge after the cursor are among them. Add returns whether the
+  // entry counts.
   std::vector<v1::TimelineEntry> entries;
   absl::Status decode_error;
   auto add = [&](std::string_view value) {
@@ -454,20 +557,43 @@ grpc::Status AuditServiceImpl::GetPupilTimeline(grpc::ServerContext* context,
     }
     entry.set_date(ledger::FormatDate(*day));
     entry.set_position(entry.event().position());
-    return true;
+    if (before_cursor(entry)) {
+      entries.pop_back();
+      return false;
+    }
+    return !at_cursor(entry);
   };
+  // Resumed: the sources from the cursor's day (the stage changes are
+  // still evaluated over the whole range, below).
+  const ledger::Day scan_first = cursor ? *ledger::ParseDate(cursor->date) : first;
+  // The mark history orders a date's entries by session first: past the
+  // limit, the rest of that date still comes (a PM mark may precede an AM
+  // amendment in log order).
   std::size_t from_marks = 0;
+  std::string stop_date;
   absl::Status s =
-      history_->ScanPupil(req->school_id(), req->pupil_id(), first, last,
-                          [&](auto value) { return ++from_marks <= limit + 1 && add(value); });
+      history_->ScanPupil(req->school_id(), req->pupil_id(), scan_first, last, [&](auto value) {
+        const std::size_t before = entries.size();
+        const bool counted = add(value);
+        if (!decode_error.ok()) return false;
+        if (entries.size() > before && !stop_date.empty() && entries.back().date() != stop_date) {
+          entries.pop_back();
+          return false;
+        }
+        if (counted && ++from_marks == limit + 1) stop_date = entries.back().date();
+        return true;
+      });
   if (!s.ok()) return ToGrpcStatus(s);
   if (!decode_error.ok()) return ToGrpcStatus(decode_error);
   const std::string prefix = projections::PupilEventPrefix(req->school_id(), req->pupil_id());
   const std::string end = projections::PupilEventKey(req->school_id(), req->pupil_id(), last + 1);
   std::size_t from_events = 0;
-  s = index_->Scan(prefix, projections::PupilEventKey(req->school_id(), req->pupil_id(), first),
+  s = index_->Scan(prefix,
+                   projections::PupilEventKey(req->school_id(), req->pupil_id(), scan_first),
                    [&](std::string_view key, std::string_view value) {
-                     return key < end && ++from_events <= limit + 1 && add(value);
+                     if (key >= end) return false;
+                     if (add(value)) ++from_events;
+                     return decode_error.ok() && from_events <= limit;
                    });
   if (!s.ok()) return ToGrpcStatus(s);
   if (!decode_error.ok()) return ToGrpcStatus(decode_error);
@@ -488,17 +614,40 @@ grpc::Status AuditServiceImpl::GetPupilTimeline(grpc::ServerContext* context,
     if (a.position() != b.position()) return a.position() < b.position();
     return a.has_stage_change() < b.has_stage_change();
   });
-  const bool truncated = entries.size() > limit;
-  if (truncated) entries.resize(limit);
+  // Resumed: past the entries before the cursor and the cursor's own.
+  std::size_t begin = 0;
+  while (begin < entries.size() && before_cursor(entries[begin])) ++begin;
+  for (std::uint32_t skipped = 0;
+       begin < entries.size() && at_cursor(entries[begin]) && skipped <= cursor->ordinal;
+       ++skipped) {
+    ++begin;
+  }
+  const bool truncated = entries.size() - begin > limit;
+  const std::size_t stop = truncated ? begin + limit : entries.size();
   v1::PupilTimelinePage page;
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    *page.add_entries() = std::move(entries[i]);
-    if (page.entries_size() == static_cast<int>(kPageSize) && i + 1 < entries.size()) {
+  std::uint32_t ordinal = 0;  // of entries[i] among those of its date and position
+  std::string previous_date;  // entries[i - 1]'s (moved out by then)
+  ledger::Position previous_position = 0;
+  for (std::size_t i = 0; i < stop; ++i) {
+    ordinal =
+        i > 0 && previous_date == entries[i].date() && previous_position == entries[i].position()
+            ? ordinal + 1
+            : 0;
+    previous_date = entries[i].date();
+    previous_position = entries[i].position();
+    if (i < begin) continue;
+    v1::TimelineEntry& entry = entries[i];
+    entry.set_resume_after(TimelineCursorBytes(req->school_id(), req->pupil_id(),
+                                               *ledger::ParseDate(entry.date()), entry.position(),
+                                               ordinal));
+    if (i + 1 == stop && truncated) page.mutable_end()->set_resume_after(entry.resume_after());
+    *page.add_entries() = std::move(entry);
+    if (page.entries_size() == static_cast<int>(kPageSize) && i + 1 < stop) {
       if (!writer->Write(page)) return {grpc::StatusCode::CANCELLED, "client went away"};
       page.Clear();
     }
   }
-  page.mutable_end()->set_entries(static_cast<std::uint32_t>(entries.size()));
+  page.mutable_end()->set_entries(static_cast<std::uint32_t>(stop - begin));
   page.mutable_end()->set_truncated(truncated);
   writer->WriteLast(page, grpc::WriteOptions());
   return grpc::Status::OK;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <tuple>
@@ -186,6 +187,70 @@ TEST_CASE("GetRegisterAsOf gives the register as it stood, and what changed sinc
   CHECK(reg.lines_size() == 0);
 }
 
+TEST_CASE("GetRegisterAsOf's kept roll follows enrolments and detail changes", "[audit]") {
+  AuditFixture f;
+  ledger::Position last = MakeHistory(f, kT0);
+  auto register_now = [&](std::optional<int> year_group = std::nullopt) {
+    v1::GetRegisterAsOfRequest request;
+    request.set_school_id("s1");
+    request.set_date("2025-09-08");
+    request.set_session(v1::AM);
+    request.set_min_position(last);
+    if (year_group) request.set_year_group(*year_group);
+    v1::RegisterAsOf reg;
+    auto context = f.As("auditor");
+    REQUIRE(f.stub->GetRegisterAsOf(context.get(), request, &reg).ok());
+    std::vector<std::tuple<std::string, int, std::string, std::string>> lines;
+    for (const v1::RegisterLine& line : reg.lines()) {
+      lines.emplace_back(line.pupil_id(), line.year_group(), line.class_name(), line.code());
+    }
+    return lines;
+  };
+  using Lines = std::vector<std::tuple<std::string, int, std::string, std::string>>;
+  CHECK(register_now() == Lines{{"p1", 7, "7A", "M"}, {"p2", 7, "7A", "L"}});
+  // The second call answers from the kept roll.
+  const std::uint64_t hits = f.index->roll_cache_stats().hits;
+  CHECK(register_now() == Lines{{"p1", 7, "7A", "M"}, {"p2", 7, "7A", "L"}});
+  CHECK(f.index->roll_cache_stats().hits == hits + 1);
+  CHECK(f.index->roll_cache_stats().schools == 1);
+
+  // A detail change between two calls.
+  v1::UpdatePupilRequest update;
+  update.set_school_id("s1");
+  *update.mutable_pupil() = Enrol("s1", "p1").pupil();
+  update.mutable_pupil()->set_year_group(8);
+  update.mutable_pupil()->set_class_name("8C");
+  update.set_effective_from("2025-09-10");
+  auto updated = f.ledger->UpdatePupil(kOfficer, update);
+  REQUIRE(updated.ok());
+  last = updated->position();
+  // Published (the store written), whatever min_position's wait does.
+  REQUIRE(f.host
+              ->WaitFor(f.index->name(), last,
+                        std::chrono::steady_clock::now() + std::chrono::seconds(10))
+              .ok());
+  CHECK(register_now() == Lines{{"p1", 8, "8C", "M"}, {"p2", 7, "7A", "L"}});
+  CHECK(register_now(8) == Lines{{"p1", 8, "8C", "M"}});
+  CHECK(register_now(7) == Lines{{"p2", 7, "7A", "L"}});
+
+  // An enrolment and its mark: p10 sorts between p1 and p2 by id (after
+  // both in the index, which orders ids by length first).
+  REQUIRE(f.ledger->EnrolPupil(kOfficer, Enrol("s1", "p10", "2025-09-01", 9)).ok());
+  v1::RecordMarksRequest marks;
+  marks.set_school_id("s1");
+  *marks.add_marks() = MakeMark("p10", "2025-09-08", v1::AM, "/");
+  auto marked = f.ledger->RecordMarks(kTeacher, marks);
+  REQUIRE(marked.ok());
+  last = f.ledger->LastPosition();
+  REQUIRE(f.host
+              ->WaitFor(f.index->name(), last,
+                        std::chrono::steady_clock::now() + std::chrono::seconds(10))
+              .ok());
+  CHECK(register_now() == Lines{{"p1", 8, "8C", "M"}, {"p10", 9, "7A", "/"}, {"p2", 7, "7A", "L"}});
+  CHECK(register_now(9) == Lines{{"p10", 9, "7A", "/"}});
+  CHECK(f.index->roll_cache_stats().invalidated >= 2);
+}
+
 TEST_CASE("GetPupilTimeline gives a pupil's record in date order, then log order", "[audit]") {
   AuditFixture f;
   MakeHistory(f, kT0);
@@ -258,6 +323,50 @@ TEST_CASE("GetPupilTimeline gives a pupil's record in date order, then log order
   CHECK(timeline(two, &end).size() == 2);
   CHECK(end.truncated());
   CHECK(timeline({}, nullptr, "reporter").empty());
+
+  // Resumed after end.resume_after, page by page: the whole timeline.
+  std::vector<v1::TimelineEntry> paged;
+  for (int calls = 1;; ++calls) {
+    const std::vector<v1::TimelineEntry> page = timeline(two, &end);
+    paged.insert(paged.end(), page.begin(), page.end());
+    if (!end.truncated()) {
+      CHECK(calls == 4);
+      break;
+    }
+    CHECK(end.resume_after() == page.back().resume_after());
+    two.set_resume_after(end.resume_after());
+  }
+  REQUIRE(paged.size() == all.size());
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    CHECK(paged[i].SerializeAsString() == all[i].SerializeAsString());
+  }
+  // After the last entry: nothing more.
+  v1::GetPupilTimelineRequest after_last;
+  after_last.set_resume_after(all.back().resume_after());
+  CHECK(timeline(after_last, &end).empty());
+  CHECK_FALSE(end.truncated());
+
+  // A resume_after that is not this pupil's, or outside the dates: rejected.
+  auto rejected = [&](const std::string& pupil, const std::string& resume_after,
+                      const std::string& from_date) {
+    v1::GetPupilTimelineRequest request;
+    request.set_school_id("s1");
+    request.set_pupil_id(pupil);
+    request.set_from_date(from_date);
+    request.set_resume_after(resume_after);
+    auto context = f.As("auditor");
+    auto reader = f.stub->GetPupilTimeline(context.get(), request);
+    v1::PupilTimelinePage page;
+    while (reader->Read(&page)) {
+    }
+    const grpc::Status status = reader->Finish();
+    CHECK(status.error_message().find("resume_after") != std::string::npos);
+    return status.error_code() == grpc::StatusCode::INVALID_ARGUMENT;
+  };
+  CHECK(rejected("p1", "not a cursor", ""));
+  CHECK(rejected("p2", all[2].resume_after(), ""));
+  CHECK(rejected("p1", all[0].resume_after(), "2025-09-08"));  // enrolment: 2025-09-01
+  CHECK(rejected("p1", all[2].resume_after().substr(1), ""));
 }
 
 TEST_CASE("Audit is for auditors, admins, and officers of their own school", "[audit]") {
@@ -401,6 +510,24 @@ std::vector<LoggedEntry> ReplayLog(const ledger::Ledger& ledger) {
   return out;
 }
 
+// A timeline call's entries, each serialized (to compare whole entries),
+// and its end.
+std::vector<std::string> TimelineBytes(AuditFixture& f, const v1::GetPupilTimelineRequest& request,
+                                       v1::TimelineEnd* end) {
+  auto context = f.As("auditor");
+  auto reader = f.stub->GetPupilTimeline(context.get(), request);
+  std::vector<std::string> out;
+  v1::PupilTimelinePage page;
+  while (reader->Read(&page)) {
+    for (const auto& entry : page.entries()) out.push_back(entry.SerializeAsString());
+    if (page.has_end()) *end = page.end();
+  }
+  const grpc::Status status = reader->Finish();
+  INFO(status.error_message());
+  REQUIRE(status.ok());
+  return out;
+}
+
 TEST_CASE("histories, registers as of and replays equal a brute-force replay of the log",
           "[audit][property]") {
   AuditFixture f(6);
@@ -425,6 +552,17 @@ TEST_CASE("histories, registers as of and replays equal a brute-force replay of 
     }
     f.now_us = now += kHour;
     REQUIRE(f.ledger->RecordMarks(kTeacher, marks).ok());
+    // A pupil moves class or year group (the registers' lines say where
+    // each pupil is now).
+    v1::UpdatePupilRequest update;
+    update.set_school_id("s1");
+    const std::string moved = "p" + std::to_string(1 + random() % 6);
+    *update.mutable_pupil() = Enrol("s1", moved).pupil();
+    update.mutable_pupil()->set_year_group(7 + static_cast<int>(random() % 3));
+    update.mutable_pupil()->set_class_name("7" +
+                                           std::string(1, static_cast<char>('A' + random() % 3)));
+    update.set_effective_from(day);
+    REQUIRE(f.ledger->UpdatePupil(kOfficer, update).ok());
   }
   std::vector<std::tuple<std::string, std::string, int>> marked;
   for (const auto& [key, code] : current) marked.push_back(key);
@@ -444,6 +582,35 @@ TEST_CASE("histories, registers as of and replays equal a brute-force replay of 
   }
   const ledger::Position last = f.ledger->LastPosition();
   const std::vector<LoggedEntry> log = ReplayLog(*f.ledger);
+  // Each pupil's year group and class now: the last enrolment or update.
+  std::map<std::string, std::pair<int, std::string>> details_now;
+  REQUIRE(f.ledger
+              ->ForEachEvent(1,
+                             [&](const v1::EventEnvelope& e) {
+                               const v1::Pupil* p =
+                                   e.has_pupil_enrolled()  ? &e.pupil_enrolled().pupil()
+                                   : e.has_pupil_updated() ? &e.pupil_updated().pupil()
+                                                           : nullptr;
+                               if (p != nullptr) {
+                                 details_now[p->pupil_id()] = {p->year_group(), p->class_name()};
+                               }
+                               return true;
+                             })
+              .ok());
+  // The history GetMarkHistory gives of a session, which a register's
+  // entries must equal.
+  auto history_of = [&](const std::string& pupil, const std::string& day, v1::Session session) {
+    v1::GetMarkHistoryRequest request;
+    request.set_school_id("s1");
+    request.set_pupil_id(pupil);
+    request.set_date(day);
+    request.set_session(session);
+    request.set_min_position(last);
+    v1::MarkHistory history;
+    auto context = f.As("auditor");
+    REQUIRE(f.stub->GetMarkHistory(context.get(), request, &history).ok());
+    return history;
+  };
 
   // Every session's history.
   for (const auto& [pupil, day, session] : marked) {
@@ -498,8 +665,27 @@ TEST_CASE("histories, registers as of and replays equal a brute-force replay of 
       auto& [code, since] = got[line.pupil_id()];
       code = line.code();
       for (const auto& entry : line.changed_since()) since.push_back(entry.position());
+      // Where the pupil is now, and every entry as GetMarkHistory gives it.
+      CHECK(std::pair{line.year_group(), line.class_name()} == details_now[line.pupil_id()]);
+      const v1::MarkHistory history = history_of(line.pupil_id(), day, session);
+      v1::MarkHistoryEntry then;
+      std::vector<std::string> later;
+      for (const v1::MarkHistoryEntry& entry : history.entries()) {
+        if (entry.at_us() <= as_of) {
+          then = entry;
+        } else {
+          later.push_back(entry.SerializeAsString());
+        }
+      }
+      CHECK(line.as_of_entry().SerializeAsString() == then.SerializeAsString());
+      std::vector<std::string> got_later;
+      for (const auto& entry : line.changed_since()) got_later.push_back(entry.SerializeAsString());
+      CHECK(got_later == later);
     }
     CHECK(got == expected);
+    std::vector<std::string> ids;
+    for (const auto& line : reg.lines()) ids.push_back(line.pupil_id());
+    CHECK(std::is_sorted(ids.begin(), ids.end()));
   }
 
   // Every pupil's timeline: their events by (date, position).
@@ -521,15 +707,39 @@ TEST_CASE("histories, registers as of and replays equal a brute-force replay of 
     request.set_school_id("s1");
     request.set_pupil_id(pupil);
     request.set_min_position(last);
-    auto context = f.As("auditor");
-    auto reader = f.stub->GetPupilTimeline(context.get(), request);
+    v1::TimelineEnd end;
+    const std::vector<std::string> whole = TimelineBytes(f, request, &end);
+    CHECK_FALSE(end.truncated());
     std::vector<std::pair<std::string, ledger::Position>> got;
-    v1::PupilTimelinePage page;
-    while (reader->Read(&page)) {
-      for (const auto& entry : page.entries()) got.emplace_back(entry.date(), entry.position());
+    for (const std::string& bytes : whole) {
+      v1::TimelineEntry entry;
+      REQUIRE(entry.ParseFromString(bytes));
+      got.emplace_back(entry.date(), entry.position());
     }
-    REQUIRE(reader->Finish().ok());
     CHECK(got == expected);
+    // Pages of 1..3 entries, each call resumed after the last: the same.
+    std::vector<std::string> paged;
+    request.set_max_results(1 + static_cast<std::uint32_t>(random() % 3));
+    for (int calls = 0;; ++calls) {
+      REQUIRE(calls <= static_cast<int>(whole.size()));
+      const std::vector<std::string> part = TimelineBytes(f, request, &end);
+      paged.insert(paged.end(), part.begin(), part.end());
+      if (!end.truncated()) break;
+      request.set_resume_after(end.resume_after());
+    }
+    CHECK(paged == whole);
+    // A stream broken after a random entry, resumed after it: the rest.
+    if (!whole.empty()) {
+      const std::size_t broken = random() % whole.size();
+      v1::TimelineEntry last_got;
+      REQUIRE(last_got.ParseFromString(whole[broken]));
+      request.set_max_results(0);
+      request.set_resume_after(last_got.resume_after());
+      std::vector<std::string> resumed(whole.begin(), whole.begin() + broken + 1);
+      const std::vector<std::string> rest = TimelineBytes(f, request, &end);
+      resumed.insert(resumed.end(), rest.begin(), rest.end());
+      CHECK(resumed == whole);
+    }
   }
 
   // Replays by time and by date, with random filters.

@@ -112,19 +112,26 @@ struct StagesFixture : AuditFixture {
     }
   }
 
-  std::vector<v1::TimelineEntry> Timeline(const std::string& from = "",
-                                          const std::string& to = "") {
+  std::vector<v1::TimelineEntry> Timeline(const std::string& from = "", const std::string& to = "",
+                                          std::uint32_t max_results = 0,
+                                          const std::string& resume_after = "",
+                                          v1::TimelineEnd* end = nullptr) {
     v1::GetPupilTimelineRequest request;
     request.set_school_id("s1");
     request.set_pupil_id("p9");
     request.set_from_date(from);
     request.set_to_date(to);
+    request.set_max_results(max_results);
+    request.set_resume_after(resume_after);
     request.set_min_position(ledger->LastPosition());
     auto context = As("auditor");
     auto reader = stub->GetPupilTimeline(context.get(), request);
     std::vector<v1::TimelineEntry> out;
     v1::PupilTimelinePage page;
-    while (reader->Read(&page)) out.insert(out.end(), page.entries().begin(), page.entries().end());
+    while (reader->Read(&page)) {
+      out.insert(out.end(), page.entries().begin(), page.entries().end());
+      if (end != nullptr && page.has_end()) *end = page.end();
+    }
     grpc::Status status = reader->Finish();
     INFO(status.error_message());
     REQUIRE(status.ok());
@@ -236,6 +243,22 @@ TEST_CASE("GetPupilTimeline interleaves escalation stage changes from the escala
   std::size_t early = 0;
   for (const auto& e : f.Timeline("", "2025-09-11")) early += e.has_stage_change();
   CHECK(early == 2);
+
+  // One entry a call, each resumed after the last (a letter, then its stage
+  // change, at one date and position): the whole timeline.
+  std::vector<v1::TimelineEntry> paged;
+  v1::TimelineEnd end;
+  std::string resume;
+  do {
+    const std::vector<v1::TimelineEntry> one = f.Timeline("", "", 1, resume, &end);
+    paged.insert(paged.end(), one.begin(), one.end());
+    resume = end.resume_after();
+    REQUIRE(paged.size() <= all.size());
+  } while (end.truncated());
+  REQUIRE(paged.size() == all.size());
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    CHECK(paged[i].SerializeAsString() == all[i].SerializeAsString());
+  }
 }
 
 TEST_CASE("GetPupilTimeline has no stage changes for a school without a policy", "[audit]") {

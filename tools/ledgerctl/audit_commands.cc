@@ -261,47 +261,51 @@ int GetPupilTimeline(Invocation& invocation) {
   if (csv) out << "date,position,recorded_at,event,details,by,by_role\n";
   Table table({"date", "position", "recorded (UTC)", "event", "details", "by"});
   auto stub = NewStub<v1::Audit>(invocation);
-  grpc::ClientContext context;
-  invocation.connection.Prepare(context);
-  auto reader = stub->GetPupilTimeline(&context, request);
-  v1::PupilTimelinePage page;
-  v1::TimelineEnd end;
-  while (reader->Read(&page)) {
-    for (const v1::TimelineEntry& entry : page.entries()) {
-      // A stage change is no stored event: no recording time, no actor.
-      const bool stage = entry.has_stage_change();
-      const auto [kind, details] =
-          stage ? std::pair{std::string("stage"), StageChangeText(entry.stage_change())}
-                : DescribeEvent(entry.event());
-      const std::string recorded = stage ? "" : FormatInstant(entry.event().recorded_at_us());
-      if (csv) {
-        out << absl::StrJoin(
-                   {entry.date(), absl::StrCat(entry.position()), recorded, kind, CsvField(details),
-                    CsvField(entry.event().actor().name()), CsvField(entry.event().actor().role())},
-                   ",")
-            << "\n";
-      } else if (invocation.json) {
-        PrintJson(entry, out);
-      } else {
-        table.Add({entry.date(), absl::StrCat(entry.position()), recorded, kind, details,
-                   entry.event().actor().name()});
+  std::uint64_t count = 0;
+  int calls = 0;
+  // Every page: a truncated answer is resumed where it stopped.
+  while (true) {
+    grpc::ClientContext context;
+    invocation.connection.Prepare(context);
+    auto reader = stub->GetPupilTimeline(&context, request);
+    v1::PupilTimelinePage page;
+    v1::TimelineEnd end;
+    while (reader->Read(&page)) {
+      for (const v1::TimelineEntry& entry : page.entries()) {
+        ++count;
+        // A stage change is no stored event: no recording time, no actor.
+        const bool stage = entry.has_stage_change();
+        const auto [kind, details] =
+            stage ? std::pair{std::string("stage"), StageChangeText(entry.stage_change())}
+                  : DescribeEvent(entry.event());
+        const std::string recorded = stage ? "" : FormatInstant(entry.event().recorded_at_us());
+        if (csv) {
+          out << absl::StrJoin({entry.date(), absl::StrCat(entry.position()), recorded, kind,
+                                CsvField(details), CsvField(entry.event().actor().name()),
+                                CsvField(entry.event().actor().role())},
+                               ",")
+              << "\n";
+        } else if (invocation.json) {
+          PrintJson(entry, out);
+        } else {
+          table.Add({entry.date(), absl::StrCat(entry.position()), recorded, kind, details,
+                     entry.event().actor().name()});
+        }
       }
+      if (page.has_end()) end = page.end();
     }
-    if (page.has_end()) end = page.end();
+    const grpc::Status status = reader->Finish();
+    if (!status.ok()) return ReportRpcError(status, "GetPupilTimeline", invocation.err);
+    ++calls;
+    if (!end.truncated()) break;
+    request.set_resume_after(end.resume_after());
   }
-  const grpc::Status status = reader->Finish();
-  if (!status.ok()) return ReportRpcError(status, "GetPupilTimeline", invocation.err);
   if (csv && !output.path().empty()) {
-    invocation.err << "wrote " << end.entries() << " entries to " << output.path() << "\n";
+    invocation.err << "wrote " << count << " entries to " << output.path() << "\n";
   }
   if (!csv && !invocation.json) {
     table.Print(out);
-    out << end.entries() << " entries"
-        << (end.truncated() ? " (truncated: narrow --from-date/--to-date to see the rest)" : "")
-        << "\n";
-  } else if (end.truncated()) {
-    invocation.err << "ledgerctl: timeline truncated after " << end.entries()
-                   << " entries: narrow --from-date/--to-date to see the rest\n";
+    out << count << " entries (" << calls << (calls == 1 ? " call" : " calls") << ")\n";
   }
   return kExitOk;
 }
@@ -490,7 +494,8 @@ std::vector<Command> AuditCommands() {
        GetRegisterAsOf},
       {"pupil-timeline",
        group,
-       "GetPupilTimeline: one pupil's whole record in date order (--csv: a spreadsheet)",
+       "GetPupilTimeline: one pupil's whole record in date order, every page (--csv: a "
+       "spreadsheet)",
        "",
        {kSchool,
         pupil,

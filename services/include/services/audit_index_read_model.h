@@ -10,6 +10,7 @@
 
 #include "projections/audit_index.h"
 #include "services/read_model.h"
+#include "services/school_roll_cache.h"
 
 namespace attendance::services {
 
@@ -33,7 +34,7 @@ class AuditIndexReadModel final : public ReadModel {
   absl::Status Restore(const ledger::Ledger::Checkpoint& checkpoint) override;
   absl::Status Apply(const v1::EventEnvelope& event) override;
   absl::Status Encode(ledger::ReadModelWrite& write) override;
-  void Saved() override { pending_.clear(); }
+  void Saved() override;
   bool reads_from_store() const override { return true; }
 
   // Entries with keys in [start, prefix's end), in key order; `visit`
@@ -43,6 +44,11 @@ class AuditIndexReadModel final : public ReadModel {
       const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
   // The stored value of `key`; NOT_FOUND if absent.
   absl::StatusOr<std::string> Get(std::string_view key) const { return store_->Get(key); }
+  // Every pupil the school has had ('P' entries: current year group and
+  // class), decoded once and kept until an enrolment or detail change of
+  // the school is written (school_roll_cache.h).
+  absl::StatusOr<SchoolRollCache::RollPtr> SchoolRoll(std::string_view school) const;
+  SchoolRollCache::Stats roll_cache_stats() const { return roll_cache_.stats(); }
 
  private:
   std::string name_;
@@ -52,6 +58,10 @@ class AuditIndexReadModel final : public ReadModel {
   ledger::ReadModelStore* store_ = nullptr;
   std::atomic<ledger::Position> position_{0};
   std::vector<std::pair<std::string, std::optional<std::string>>> pending_;
+  // Schools whose 'P' entries pending_ changes: their kept rolls go once
+  // it is written.
+  std::vector<std::string> roll_changed_;
+  mutable SchoolRollCache roll_cache_;
 };
 
 }  // namespace attendance::services
