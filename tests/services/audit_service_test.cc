@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -539,24 +540,78 @@ TEST_CASE("histories, registers as of and replays equal a brute-force replay of 
       kOfficer, {"Ms H. Head", "admin"}, {"Mr D. Deputy", "attendance_officer"}};
   std::int64_t now = kT0 + 5 * 24 * kHour;
   std::map<std::tuple<std::string, std::string, int>, std::string> current;
+  // Whole-school closures (day, session): their sessions are marked "#".
+  // One is planned before the week, another closes a day already marked.
+  v1::SetSchoolCalendarRequest calendar = Calendar2025("s1");
+  std::set<std::pair<std::string, int>> closed;
+  auto close = [&](const std::string& day, v1::Session session) {
+    v1::Closure* closure = calendar.mutable_calendar()->add_closures();
+    closure->set_date(day);
+    closure->set_session(session);
+    closure->set_reason("Boiler failure");
+    for (v1::Session s : {v1::AM, v1::PM}) {
+      if (session == v1::SESSION_UNSPECIFIED || session == s) closed.insert({day, s});
+    }
+    f.now_us = now += kHour;
+    REQUIRE(f.ledger->SetSchoolCalendar(kOfficer, calendar).ok());
+  };
+  close(days[2 + random() % 3], random() % 2 ? v1::SESSION_UNSPECIFIED : v1::PM);
+  // Who is on roll: the last day on roll of a leaver ("" while on roll).
+  std::map<std::string, std::string> left_on;
+  int leavers = 0, rejoiners = 0;
   for (const std::string& day : days) {
+    // Leavers rejoin the roll (enrolled again, maybe in another year group).
+    for (auto& [pupil, last_day] : left_on) {
+      if (last_day.empty() || random() % 2) continue;
+      f.now_us = now += kHour;
+      REQUIRE(
+          f.ledger
+              ->EnrolPupil(kOfficer, Enrol("s1", pupil, day, 7 + static_cast<int>(random() % 3)))
+              .ok());
+      last_day.clear();
+      ++rejoiners;
+    }
     v1::RecordMarksRequest marks;
     marks.set_school_id("s1");
     for (int p = 1; p <= 6; ++p) {
+      const std::string pupil = "p" + std::to_string(p);
+      if (!left_on[pupil].empty()) continue;  // off roll: no register line
       for (v1::Session s : {v1::AM, v1::PM}) {
         if (random() % 5 == 0) continue;  // some sessions never marked
-        const std::string code = codes[random() % codes.size()];
-        *marks.add_marks() = MakeMark("p" + std::to_string(p), day, s, code);
-        current[{"p" + std::to_string(p), day, s}] = code;
+        const std::string code =
+            closed.count({day, s}) ? std::string("#") : codes[random() % codes.size()];
+        *marks.add_marks() = MakeMark(pupil, day, s, code);
+        current[{pupil, day, s}] = code;
       }
     }
     f.now_us = now += kHour;
-    REQUIRE(f.ledger->RecordMarks(kTeacher, marks).ok());
+    auto recorded = f.ledger->RecordMarks(kTeacher, marks);
+    INFO(recorded.status().ToString());
+    REQUIRE(recorded.ok());
+    if (day == days[3]) close(days[random() % 4], v1::SESSION_UNSPECIFIED);
+    // A pupil leaves the roll after today (their marks stay in history).
+    if (random() % 2) {
+      const std::string pupil = "p" + std::to_string(1 + random() % 6);
+      if (left_on[pupil].empty()) {
+        v1::RemoveFromRollRequest remove;
+        remove.set_school_id("s1");
+        remove.set_pupil_id(pupil);
+        remove.set_last_day_on_roll(day);
+        remove.set_reason("moved away");
+        f.now_us = now += kHour;
+        auto removed = f.ledger->RemoveFromRoll(kOfficer, remove);
+        INFO(removed.status().ToString());
+        REQUIRE(removed.ok());
+        left_on[pupil] = day;
+        ++leavers;
+      }
+    }
     // A pupil moves class or year group (the registers' lines say where
     // each pupil is now).
     v1::UpdatePupilRequest update;
     update.set_school_id("s1");
     const std::string moved = "p" + std::to_string(1 + random() % 6);
+    if (!left_on[moved].empty()) continue;
     *update.mutable_pupil() = Enrol("s1", moved).pupil();
     update.mutable_pupil()->set_year_group(7 + static_cast<int>(random() % 3));
     update.mutable_pupil()->set_class_name("7" +
@@ -566,12 +621,35 @@ TEST_CASE("histories, registers as of and replays equal a brute-force replay of 
   }
   std::vector<std::tuple<std::string, std::string, int>> marked;
   for (const auto& [key, code] : current) marked.push_back(key);
+  // The days each pupil was on roll, from the log (a pupil enrolled again
+  // is on roll from then; one who left, up to the last day on roll).
+  auto on_roll = [&](const std::string& pupil, const std::string& day) {
+    bool on = false;
+    REQUIRE(f.ledger
+                ->ForEachEvent(1,
+                               [&](const v1::EventEnvelope& e) {
+                                 if (e.pupil_id() != pupil) return true;
+                                 if (e.has_pupil_enrolled()) {
+                                   if (e.pupil_enrolled().on_roll_from() <= day) on = true;
+                                 } else if (e.has_pupil_left_roll()) {
+                                   if (e.pupil_left_roll().last_day_on_roll() < day) on = false;
+                                 }
+                                 return true;
+                               })
+                .ok());
+    return on;
+  };
+  REQUIRE(leavers > 0);
+  REQUIRE(rejoiners > 0);
   for (int i = 0; i < 150; ++i) {  // amendments, of amendments too
     auto& [pupil, day, session] = marked[random() % marked.size()];
-    std::string code;
-    do {
+    // A closed session can only be amended to "#"; once it is, not at all.
+    const bool is_closed = closed.count({day, session}) > 0;
+    if (is_closed && current[{pupil, day, session}] == "#") continue;
+    std::string code = "#";
+    while (!is_closed && (code == "#" || code == current[{pupil, day, session}])) {
       code = codes[random() % codes.size()];
-    } while (code == current[{pupil, day, session}]);
+    }
     f.now_us = now += static_cast<std::int64_t>(random() % 600) * 1'000'000;
     auto amended = f.ledger->AmendMark(
         amenders[random() % amenders.size()],
@@ -664,6 +742,8 @@ TEST_CASE("histories, registers as of and replays equal a brute-force replay of 
     for (const auto& line : reg.lines()) {
       auto& [code, since] = got[line.pupil_id()];
       code = line.code();
+      // Marked only while on roll: a leaver's lines are those of their days.
+      CHECK(on_roll(line.pupil_id(), day));
       for (const auto& entry : line.changed_since()) since.push_back(entry.position());
       // Where the pupil is now, and every entry as GetMarkHistory gives it.
       CHECK(std::pair{line.year_group(), line.class_name()} == details_now[line.pupil_id()]);
