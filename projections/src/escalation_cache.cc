@@ -8,6 +8,7 @@
 #include "google/protobuf/message.h"
 
 #include "ledger/types.h"
+#include "projections/cache_counts.h"
 #include "projections/escalation.h"
 
 namespace attendance::projections {
@@ -37,9 +38,6 @@ std::string_view PayloadPupilId(const v1::EventEnvelope& event, std::string* scr
   }
   return message.GetReflection()->GetStringReference(message, pupil_id, scratch);
 }
-
-// Debian's Abseil has its own string_view, which its string hash takes.
-absl::string_view AbslView(std::string_view s) { return {s.data(), s.size()}; }
 
 }  // namespace
 

@@ -3,12 +3,8 @@
 #include <utility>
 
 namespace attendance::services {
-namespace {
 
-// Debian's Abseil has its own string_view, which its string hash takes.
-absl::string_view AbslView(std::string_view s) { return {s.data(), s.size()}; }
-
-}  // namespace
+using projections::AbslView;
 
 SchoolRollCache::Found SchoolRollCache::Find(std::string_view school_id) {
   std::lock_guard lock(mu_);
@@ -36,12 +32,8 @@ void SchoolRollCache::Insert(std::string_view school_id, std::uint64_t generatio
 
 void SchoolRollCache::EvictLocked(std::size_t room) {
   while (pupils_ + room > kMaxPupils) {
-    auto oldest = schools_.end();
-    for (auto it = schools_.begin(); it != schools_.end(); ++it) {
-      if (oldest == schools_.end() || it->second.last_used < oldest->second.last_used) {
-        oldest = it;
-      }
-    }
+    auto oldest =
+        projections::LeastRecentlyUsed(schools_, [](const Kept& kept) { return kept.last_used; });
     if (oldest == schools_.end()) return;
     pupils_ -= oldest->second.roll->size();
     schools_.erase(oldest);

@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "absl/container/flat_hash_map.h"
+#include "projections/cache_counts.h"
 
 namespace attendance::services {
 
@@ -52,8 +53,7 @@ class SchoolRollCache {
   void Invalidate(std::string_view school_id);
   void Clear();
 
-  struct Stats {
-    std::uint64_t hits = 0, misses = 0, invalidated = 0, evicted = 0;
+  struct Stats : projections::CacheCounts {
     std::size_t schools = 0, pupils = 0;
   };
   Stats stats() const;
