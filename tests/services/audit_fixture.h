@@ -5,9 +5,12 @@
 // tests (tests/ledger/audit_tamper_test.cc).
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -136,6 +139,69 @@ struct AuditFixture : LedgerFixture {
     return out;
   }
 
+  // No deadline: gRPC's default (none).
+  static constexpr std::chrono::system_clock::time_point kNoDeadline{};
+
+  // s1's session as GetMarkHistory gives it to an auditor once
+  // `min_position` is reached; REQUIREs OK.
+  v1::MarkHistory History(const std::string& pupil, const std::string& date, v1::Session session,
+                          ledger::Position min_position,
+                          std::chrono::system_clock::time_point deadline = kNoDeadline) {
+    v1::GetMarkHistoryRequest request;
+    request.set_school_id("s1");
+    request.set_pupil_id(pupil);
+    request.set_date(date);
+    request.set_session(session);
+    request.set_min_position(min_position);
+    v1::MarkHistory answer;
+    auto context = As("auditor");
+    if (deadline != kNoDeadline) context->set_deadline(deadline);
+    const grpc::Status status = stub->GetMarkHistory(context.get(), request, &answer);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+    return answer;
+  }
+
+  // s1's register as GetRegisterAsOf gives it to an auditor (as of now when
+  // `as_of_us` is 0) once `min_position` is reached; REQUIREs OK.
+  v1::RegisterAsOf Register(const std::string& date, v1::Session session,
+                            ledger::Position min_position, std::int64_t as_of_us = 0,
+                            std::chrono::system_clock::time_point deadline = kNoDeadline) {
+    v1::GetRegisterAsOfRequest request;
+    request.set_school_id("s1");
+    request.set_date(date);
+    request.set_session(session);
+    request.set_as_of_us(as_of_us);
+    request.set_min_position(min_position);
+    v1::RegisterAsOf reg;
+    auto context = As("auditor");
+    if (deadline != kNoDeadline) context->set_deadline(deadline);
+    const grpc::Status status = stub->GetRegisterAsOf(context.get(), request, &reg);
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+    return reg;
+  }
+
+  // Every entry of a GetPupilTimeline call by an auditor, each serialised
+  // (to compare whole entries); its end in `end`. REQUIREs OK.
+  std::vector<std::string> TimelineBytes(
+      const v1::GetPupilTimelineRequest& request, v1::TimelineEnd* end,
+      std::chrono::system_clock::time_point deadline = kNoDeadline) {
+    auto context = As("auditor");
+    if (deadline != kNoDeadline) context->set_deadline(deadline);
+    auto reader = stub->GetPupilTimeline(context.get(), request);
+    std::vector<std::string> out;
+    v1::PupilTimelinePage page;
+    while (reader->Read(&page)) {
+      for (const auto& entry : page.entries()) out.push_back(entry.SerializeAsString());
+      if (page.has_end()) *end = page.end();
+    }
+    const grpc::Status status = reader->Finish();
+    INFO(status.error_message());
+    REQUIRE(status.ok());
+    return out;
+  }
+
   // Every message of a VerifyLedger call; the status in `status`.
   std::vector<v1::VerifyLedgerProgress> Verify(const v1::VerifyLedgerRequest& request,
                                                grpc::Status* status = nullptr,
@@ -165,6 +231,32 @@ struct AuditFixture : LedgerFixture {
   std::unique_ptr<services::Server> server;
   std::unique_ptr<v1::Audit::Stub> stub;
   std::unique_ptr<v1::Escalation::Stub> escalation_stub;
+};
+
+// Answers that missed the write they were asked to see, per query: counted
+// rather than stopping at the first, so a failure says how often.
+struct StaleCounts {
+  void Count(const std::string& query, bool fresh) {
+    ++asked[query];
+    if (!fresh) ++stale[query];
+  }
+  int total() const {
+    int sum = 0;
+    for (const auto& [query, n] : stale) sum += n;
+    return sum;
+  }
+  // "GetMarkHistory 0 of 400, ...".
+  std::string Summary() const {
+    std::ostringstream out;
+    const char* separator = "";
+    for (const auto& [query, n] : asked) {
+      const auto found = stale.find(query);
+      out << separator << query << " " << (found == stale.end() ? 0 : found->second) << " of " << n;
+      separator = ", ";
+    }
+    return out.str();
+  }
+  std::map<std::string, int> asked, stale;
 };
 
 // p1 2025-09-08 AM: N at 15:00 on the 8th, amended N -> I the next day and
