@@ -31,6 +31,7 @@
 
 #include "absl/flags/flag.h"
 #include "command_line/command_line.h"
+#include "command_line/latency.h"
 #include "ledger/calendar.h"
 #include "ledger/ledger.h"
 #include "projections/attendance_queries.h"
@@ -47,6 +48,7 @@ namespace attendance::projections {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using tools::Percentile;
 
 double Seconds(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
@@ -185,12 +187,6 @@ History Synthesise(int pupils, int years) {
     }
   }
   return h;
-}
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
 }
 
 int Run(int pupils, int years, int queries) {

@@ -35,6 +35,7 @@
 #include "absl/flags/flag.h"
 #include "attendance/v1/audit_service.grpc.pb.h"
 #include "command_line/command_line.h"
+#include "command_line/latency.h"
 #include "history/load_history.h"
 #include "ledger/calendar.h"
 #include "ledger/ledger.h"
@@ -53,19 +54,14 @@ namespace {
 
 using namespace attendance;  // NOLINT: a benchmark's main file
 using Clock = std::chrono::steady_clock;
+using tools::Ms;
+using tools::Percentile;
 
 constexpr const char* kUsage =
     "usage: bench_audit [--pupils N] [--years N] [--queries N] [--data DIR [--prepare]]\n";
 constexpr const char* kSchool = "urn-100001";
 
-double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
-}
 
 v1::SchoolCalendarSet Calendar(int year) {
   v1::SchoolCalendarSet c;

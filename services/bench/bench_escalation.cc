@@ -33,6 +33,7 @@
 
 #include "absl/flags/flag.h"
 #include "command_line/command_line.h"
+#include "command_line/latency.h"
 #include "ledger/clock.h"
 #include "ledger/ledger.h"
 #include "projections/escalation.h"
@@ -50,18 +51,12 @@ namespace {
 using namespace attendance;  // NOLINT: a benchmark's main file
 using Clock = std::chrono::steady_clock;
 using projections::Day;
+using tools::Ms;
+using tools::Percentile;
 
 constexpr std::string_view kProgram = "bench_escalation";
 constexpr const char* kUsage =
     "usage: bench_escalation --data DIR [--school ID] [--calls N] [--tail N]\n";
-
-double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))];
-}
 
 void PrintTimes(const char* what, const std::vector<double>& ms, const char* extra = "") {
   std::printf("%-44s n=%-5zu p50 %8.3f ms  p99 %8.3f ms  max %8.3f ms%s\n", what, ms.size(),
