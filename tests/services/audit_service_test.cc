@@ -511,24 +511,6 @@ std::vector<LoggedEntry> ReplayLog(const ledger::Ledger& ledger) {
   return out;
 }
 
-// A timeline call's entries, each serialized (to compare whole entries),
-// and its end.
-std::vector<std::string> TimelineBytes(AuditFixture& f, const v1::GetPupilTimelineRequest& request,
-                                       v1::TimelineEnd* end) {
-  auto context = f.As("auditor");
-  auto reader = f.stub->GetPupilTimeline(context.get(), request);
-  std::vector<std::string> out;
-  v1::PupilTimelinePage page;
-  while (reader->Read(&page)) {
-    for (const auto& entry : page.entries()) out.push_back(entry.SerializeAsString());
-    if (page.has_end()) *end = page.end();
-  }
-  const grpc::Status status = reader->Finish();
-  INFO(status.error_message());
-  REQUIRE(status.ok());
-  return out;
-}
-
 TEST_CASE("histories, registers as of and replays equal a brute-force replay of the log",
           "[audit][property]") {
   AuditFixture f(6);
@@ -681,29 +663,12 @@ TEST_CASE("histories, registers as of and replays equal a brute-force replay of 
   // The history GetMarkHistory gives of a session, which a register's
   // entries must equal.
   auto history_of = [&](const std::string& pupil, const std::string& day, v1::Session session) {
-    v1::GetMarkHistoryRequest request;
-    request.set_school_id("s1");
-    request.set_pupil_id(pupil);
-    request.set_date(day);
-    request.set_session(session);
-    request.set_min_position(last);
-    v1::MarkHistory history;
-    auto context = f.As("auditor");
-    REQUIRE(f.stub->GetMarkHistory(context.get(), request, &history).ok());
-    return history;
+    return f.History(pupil, day, session, last);
   };
 
   // Every session's history.
   for (const auto& [pupil, day, session] : marked) {
-    v1::GetMarkHistoryRequest request;
-    request.set_school_id("s1");
-    request.set_pupil_id(pupil);
-    request.set_date(day);
-    request.set_session(static_cast<v1::Session>(session));
-    request.set_min_position(last);
-    v1::MarkHistory history;
-    auto context = f.As("auditor");
-    REQUIRE(f.stub->GetMarkHistory(context.get(), request, &history).ok());
+    const v1::MarkHistory history = history_of(pupil, day, static_cast<v1::Session>(session));
     std::vector<ledger::Position> expected;
     for (const LoggedEntry& e : log) {
       if (e.pupil == pupil && e.date == day && e.session == session) {
@@ -721,15 +686,7 @@ TEST_CASE("histories, registers as of and replays equal a brute-force replay of 
     const v1::Session session = random() % 2 ? v1::AM : v1::PM;
     const std::int64_t as_of =
         kT0 + 5 * 24 * kHour + static_cast<std::int64_t>(random() % (now - kT0 - 5 * 24 * kHour));
-    v1::GetRegisterAsOfRequest request;
-    request.set_school_id("s1");
-    request.set_date(day);
-    request.set_session(session);
-    request.set_as_of_us(as_of);
-    request.set_min_position(last);
-    v1::RegisterAsOf reg;
-    auto context = f.As("auditor");
-    REQUIRE(f.stub->GetRegisterAsOf(context.get(), request, &reg).ok());
+    const v1::RegisterAsOf reg = f.Register(day, session, last, as_of);
     std::map<std::string, std::pair<std::string, std::vector<ledger::Position>>> expected;
     for (const LoggedEntry& e : log) {
       if (e.date != day || e.session != session) continue;
@@ -800,7 +757,7 @@ TEST_CASE("histories, registers as of and replays equal a brute-force replay of 
     request.set_pupil_id(pupil);
     request.set_min_position(last);
     v1::TimelineEnd end;
-    const std::vector<std::string> whole = TimelineBytes(f, request, &end);
+    const std::vector<std::string> whole = f.TimelineBytes(request, &end);
     CHECK_FALSE(end.truncated());
     std::vector<std::pair<std::string, ledger::Position>> got;
     for (const std::string& bytes : whole) {
@@ -814,7 +771,7 @@ TEST_CASE("histories, registers as of and replays equal a brute-force replay of 
     request.set_max_results(1 + static_cast<std::uint32_t>(random() % 3));
     for (int calls = 0;; ++calls) {
       REQUIRE(calls <= static_cast<int>(whole.size()));
-      const std::vector<std::string> part = TimelineBytes(f, request, &end);
+      const std::vector<std::string> part = f.TimelineBytes(request, &end);
       paged.insert(paged.end(), part.begin(), part.end());
       if (!end.truncated()) break;
       request.set_resume_after(end.resume_after());
@@ -828,7 +785,7 @@ TEST_CASE("histories, registers as of and replays equal a brute-force replay of 
       request.set_max_results(0);
       request.set_resume_after(last_got.resume_after());
       std::vector<std::string> resumed(whole.begin(), whole.begin() + broken + 1);
-      const std::vector<std::string> rest = TimelineBytes(f, request, &end);
+      const std::vector<std::string> rest = f.TimelineBytes(request, &end);
       resumed.insert(resumed.end(), rest.begin(), rest.end());
       CHECK(resumed == whole);
     }
