@@ -307,6 +307,15 @@ absl::Status PrepareRemoveFromRoll(CommandEnv& env, const v1::RemoveFromRollRequ
                                                    " is before the pupil joined the roll on ",
                                                    FormatDate(pupil->roll.back().first)));
   }
+  // A recorded mark is a fact of a day on roll: a last day before it would
+  // leave that entry on the register of a pupil off roll, and unamendable.
+  if (pupil->last_marked_day != PupilState::kNoMarks && *last < pupil->last_marked_day) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "last_day_on_roll: ", request.last_day_on_roll(),
+        " is before the pupil's last recorded mark, on ", FormatDate(pupil->last_marked_day),
+        " (a register's marks stay: give a last day on or after it, and amend marks that are "
+        "wrong)"));
+  }
   v1::EventEnvelope event = NewEvent(request.school_id(), request.pupil_id(), pupil->version);
   v1::PupilLeftRoll* left = event.mutable_pupil_left_roll();
   left->set_pupil_id(request.pupil_id());

@@ -1,5 +1,7 @@
 #include "hot_state.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace attendance::ledger {
@@ -151,6 +153,7 @@ void HotState::Apply(const v1::EventEnvelope& event) {
     case v1::EventEnvelope::kMarkRecorded: {
       const auto& m = event.mark_recorded();
       auto day = ParseDate(m.date());
+      if (pupil && day) pupil->last_marked_day = std::max(pupil->last_marked_day, *day);
       if (pupil && day && IsHot(*day)) SetCode(*pupil, *day, m.session(), PackCode(m.code()));
       break;
     }

@@ -44,6 +44,10 @@ struct PupilState {
   // latest entry), and the position of its PersonalDataErased (0: none).
   std::int64_t last_entry_us = 0;
   Position erased_at = 0;
+  // The latest day with a recorded mark (kNoMarks: none), which a last day
+  // on roll may not precede: the register's entries are facts of days on roll.
+  static constexpr Day kNoMarks = std::numeric_limits<Day>::min();
+  Day last_marked_day = kNoMarks;
   // The current code of every hot session from day `codes_from` on, one
   // byte each (HotState's code dictionary; 0: no mark), at
   // [2 * (day - codes_from) + (PM ? 1 : 0)], in whole blocks of

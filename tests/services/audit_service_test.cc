@@ -572,9 +572,8 @@ TEST_CASE("histories, registers as of and replays equal a brute-force replay of 
     REQUIRE(recorded.ok());
     if (day == days[3]) close(days[random() % 4], v1::SESSION_UNSPECIFIED);
     // A pupil leaves the roll after today (their marks stay in history).
-    // Not earlier: a last day before marked days leaves those marks on the
-    // register though off roll, and the ledger then refuses to amend them
-    // (left to the lead: which of the two is meant).
+    // Not earlier: the ledger refuses a last day before a marked day
+    // (tests/services/retroactive_leaving_test.cc).
     if (random() % 2) {
       const std::string pupil = "p" + std::to_string(1 + random() % 6);
       if (left_on[pupil].empty()) {
