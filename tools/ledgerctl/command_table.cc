@@ -16,6 +16,7 @@ std::vector<Command> AllCommands() {
       HealthCommands,       // grpc.health.v1.Health
       EscalationCommands,   // attendance.v1.Escalation, Ledger.SetEscalationPolicy
       AuditCommands,        // attendance.v1.Audit
+      AuditHeadCommands,    // attendance.v1.Audit: VerifyLedger, GetLedgerHead
       FeedsCommands,        // attendance.v1.Feeds
       EscalationReportCommands,
       LeaveCommands,  // leave of absence: EvaluateLeaveRequest, RequestLeave, DecideLeave

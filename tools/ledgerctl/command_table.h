@@ -17,6 +17,7 @@ std::vector<Command> ExportCommands();       // export_commands.cc
 std::vector<Command> HealthCommands();       // health_commands.cc
 std::vector<Command> EscalationCommands();   // escalation_commands.cc
 std::vector<Command> AuditCommands();        // audit_commands.cc
+std::vector<Command> AuditHeadCommands();    // audit_head_commands.cc
 std::vector<Command> FeedsCommands();        // feeds_commands.cc
 std::vector<Command> LeaveCommands();        // leave_commands.cc
 
