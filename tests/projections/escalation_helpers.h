@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 #include <string>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "event_builders.h"
+#include "ledger/escalation_policy.h"
 #include "projections/escalation.h"
 #include "projections/escalation_queries.h"
 
@@ -49,6 +51,22 @@ inline v1::EscalationPolicy ParsePolicy(const std::string& text) {
   v1::EscalationPolicy policy;
   REQUIRE(google::protobuf::TextFormat::ParseFromString(text, &policy));
   return policy;
+}
+
+// The INVALID_ARGUMENT message ledger::ValidateEscalationPolicy gives for
+// `policy` at a school with the rolling windows `weeks`.
+inline std::string Refusal(const v1::EscalationPolicy& policy,
+                           const std::vector<std::uint32_t>& weeks = kDefaultWeeks) {
+  const absl::Status s = ledger::ValidateEscalationPolicy(policy, weeks, "policy");
+  CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+  return std::string(s.message());
+}
+
+// The same for `policy` once `change` has been made to it.
+inline std::string RefusalOf(v1::EscalationPolicy policy,
+                             const std::function<void(v1::EscalationPolicy&)>& change) {
+  change(policy);
+  return Refusal(policy);
 }
 
 // Settings, the 2025-26 standard calendar (Autumn 1 2025-09-01..10-24,
