@@ -84,6 +84,24 @@ inline EventLog NewSchool(const v1::EscalationPolicy& policy,
   return log;
 }
 
+// Settings, the 2024-25 and 2025-26 standard calendars and the policy from
+// 2024-08-01, and `pupils` on roll from 2024-09-02 (a school with last
+// year's marks to record).
+inline EventLog NewTwoYearSchool(const v1::EscalationPolicy& policy,
+                                 const std::vector<std::string>& pupils) {
+  EventLog log("school-1");
+  v1::SchoolSettings settings;
+  settings.set_school_name("Test");
+  log.Settings(settings, D("2024-08-01"));
+  log.Calendar(testing::StandardCalendar(2024), D("2024-08-01"));
+  log.Calendar(testing::StandardCalendar(2025), D("2024-08-01"));
+  log.Policy(policy, D("2024-08-01"));
+  for (const std::string& id : pupils) {
+    log.Enrol(testing::MakePupil(id, 4), D("2024-09-02"), D("2024-08-01"));
+  }
+  return log;
+}
+
 using Absences = std::map<std::pair<std::string, int>, std::string>;  // (date, 0 AM / 1 PM)
 
 // The standard calendars of 2024-25 and 2025-26 (a school that records the

@@ -513,17 +513,8 @@ TEST_CASE(
 // roll from 2024-09-02, ten school days of 2024-25 marked and 2025-26 from
 // 09-01 to 10-15 (P1's 2024-25 absences as given).
 EventLog SchoolWithLastYear(const Absences& p1_last_year) {
-  EventLog log("school-1");
-  v1::SchoolSettings settings;
-  settings.set_school_name("Test");
-  log.Settings(settings, D("2024-08-01"));
-  log.Calendar(testing::StandardCalendar(2024), D("2024-08-01"));
-  log.Calendar(testing::StandardCalendar(2025), D("2024-08-01"));
-  log.Policy(LoadPolicy(kSeed001), D("2024-08-01"));
-  for (const char* id : {"P1", "P2", "P3"}) {
-    log.Enrol(testing::MakePupil(id, 4), D("2024-09-02"), D("2024-08-01"));
-    Register(log, id, "2025-09-01", "2025-10-15");
-  }
+  EventLog log = NewTwoYearSchool(LoadPolicy(kSeed001), {"P1", "P2", "P3"});
+  for (const char* id : {"P1", "P2", "P3"}) Register(log, id, "2025-09-01", "2025-10-15");
   Register(log, "P1", "2024-09-02", "2024-09-13", p1_last_year);
   Register(log, "P2", "2024-09-02", "2024-09-13", {{{"2024-09-04", 0}, "O"}});
   // P3: 19 sessions (one not recorded), 2 of them absent: 89.5%, but under

@@ -436,14 +436,7 @@ TEST_CASE(
     "national: the penalty-notice trigger's 10 school weeks span the summer holiday into the "
     "next academic year (weeks with no school session are not school weeks)",
     "[escalation]") {
-  EventLog log("school-1");
-  v1::SchoolSettings settings;
-  settings.set_school_name("Test");
-  log.Settings(settings, D("2024-08-01"));
-  log.Calendar(testing::StandardCalendar(2024), D("2024-08-01"));
-  log.Calendar(testing::StandardCalendar(2025), D("2024-08-01"));
-  log.Policy(LoadPolicy(kNational), D("2024-08-01"));
-  log.Enrol(testing::MakePupil("P1", 4), D("2024-09-02"), D("2024-08-01"));
+  EventLog log = NewTwoYearSchool(LoadPolicy(kNational), {"P1"});
   // 6 sessions of O in the last week of 2024-25, 4 in the first of 2025-26.
   Register(log, "P1", "2025-07-07", "2025-07-18", Days("2025-07-14", "2025-07-16", "O"));
   Register(log, "P1", "2025-09-01", "2025-09-03", Days("2025-09-02", "2025-09-03", "O"));
@@ -930,6 +923,66 @@ TEST_CASE(
         "monitoring after monitoring_letter runs to 2025-09-29: 100.0% (8/8 sessions) so far, 12 "
         "sessions to go, >= 96.0% over the period -> 1 more absent session by 2025-09-29 -> "
         "teacher_meeting due");
+}
+
+TEST_CASE(
+    "counted triggers at their edges: seed 001's signed letter after more than 10 school days "
+    "in a term and its health return at 15; seed 000's home visit after 5 days' absence without "
+    "medical proof, across a weekend, broken by an M",
+    "[escalation]") {
+  {
+    // Ill every Monday and Wednesday: the 11th day on 2025-10-06, the 15th
+    // on 2025-10-20 (whole days, not in a row).
+    EventLog log = NewSchool(LoadPolicy(kSeed001));
+    Absences ill;
+    for (const char* d : {"2025-09-01", "2025-09-03", "2025-09-08", "2025-09-10", "2025-09-15",
+                          "2025-09-17", "2025-09-22", "2025-09-24", "2025-09-29", "2025-10-01",
+                          "2025-10-06", "2025-10-08", "2025-10-13", "2025-10-15", "2025-10-20"}) {
+      for (const auto& [k, v] : Days(d, d, "I")) ill[k] = v;
+    }
+    Register(log, "P1", "2025-09-01", "2025-10-20", ill);
+    const v1::PupilEscalation ten = Evaluate(log, "2025-10-03");
+    CHECK(Due(ten, "signed_letter_10_in_term") == nullptr);
+    REQUIRE(Near(ten, "signed_letter_10_in_term") != nullptr);
+    CHECK(Near(ten, "signed_letter_10_in_term")->remaining() == 1);
+    const v1::PupilEscalation eleven = Evaluate(log, "2025-10-06");
+    const v1::DueAction* signed_letter = Due(eleven, "signed_letter_10_in_term");
+    REQUIRE(signed_letter != nullptr);
+    CHECK(signed_letter->action() == v1::CALL);
+    CHECK(signed_letter->explanation().count() == 11);
+    CHECK(signed_letter->due_on() == "2025-10-06");
+    CHECK(Due(Evaluate(log, "2025-10-06"), "signed_letter_3_days") == nullptr);  // never 4 in a row
+    CHECK(Due(Evaluate(log, "2025-10-15"), "health_15_days") == nullptr);
+    const v1::PupilEscalation fifteen = Evaluate(log, "2025-10-20");
+    const v1::DueAction* health = Due(fifteen, "health_15_days");
+    REQUIRE(health != nullptr);
+    CHECK(health->action() == v1::LA_RETURN);
+    CHECK(health->explanation().count() == 15);
+  }
+  EventLog log = NewSchool(LoadPolicy(kSeed000));
+  log.Enrol(testing::MakePupil("P2", 4), D("2025-09-01"), D("2025-08-01"));
+  log.Enrol(testing::MakePupil("P3", 4), D("2025-09-01"), D("2025-08-01"));
+  // P1 ill Monday to Friday; P2 the same but a medical appointment on the
+  // Friday; P3 ill Wednesday to Tuesday, across the weekend.
+  Register(log, "P1", "2025-09-01", "2025-09-16", Days("2025-09-08", "2025-09-12", "I"));
+  Absences p2 = Days("2025-09-08", "2025-09-11", "I");
+  for (const auto& [k, v] : Days("2025-09-12", "2025-09-12", "M")) p2[k] = v;
+  for (const auto& [k, v] : Days("2025-09-15", "2025-09-15", "I")) p2[k] = v;
+  Register(log, "P2", "2025-09-01", "2025-09-16", p2);
+  Register(log, "P3", "2025-09-01", "2025-09-16", Days("2025-09-10", "2025-09-16", "I"));
+  CHECK(Due(Evaluate(log, "2025-09-11"), "home_visit_5_days_no_medical") == nullptr);
+  const v1::PupilEscalation friday = Evaluate(log, "2025-09-12");
+  const v1::DueAction* visit = Due(friday, "home_visit_5_days_no_medical");
+  REQUIRE(visit != nullptr);
+  CHECK(visit->action() == v1::HOME_VISIT);
+  CHECK(visit->due_on() == "2025-09-12");
+  CHECK(Due(Evaluate(log, "2025-09-16", "P2"), "home_visit_5_days_no_medical") == nullptr);
+  CHECK(Due(Evaluate(log, "2025-09-15", "P3"), "home_visit_5_days_no_medical") == nullptr);
+  REQUIRE(Due(Evaluate(log, "2025-09-16", "P3"), "home_visit_5_days_no_medical") != nullptr);
+  CHECK(Due(Evaluate(log, "2025-09-16", "P3"), "home_visit_5_days_no_medical")->due_on() ==
+        "2025-09-16");
+  // Illness is authorised: the 3-day unauthorised visit does not fire.
+  CHECK(Due(Evaluate(log, "2025-09-16", "P3"), "home_visit_3_days") == nullptr);
 }
 
 }  // namespace
