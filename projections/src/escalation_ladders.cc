@@ -1,6 +1,7 @@
 // Ladders with their monitoring periods, bands, and the reviews of meetings
 // (escalation_internal.h).
 #include <algorithm>
+#include <functional>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
@@ -81,6 +82,75 @@ const v1::CountedTrigger* FindTrigger(const v1::EscalationPolicy& policy, const 
     if (t.trigger_id() == id) return &t;
   }
   return nullptr;
+}
+
+// The outlook of a monitoring period still running: how many more absent
+// sessions by its end would leave it without improvement, so that `step`
+// (no_improvement after it) falls due ("3 more absent sessions by
+// 2025-11-14 -> letter_2 due"); the next sessions taken as school sessions
+// of the calendar. Null when no number of absences could (or every one
+// would) decide it, or the end is not in the calendar yet.
+std::optional<v1::NearMiss> MonitoringOutlook(const Ctx& c, const v1::Ladder& ladder,
+                                              const v1::LadderStep& monitored,
+                                              const v1::LadderStep& step, const Monitoring& m) {
+  if (m.end == kNever || m.ended) return std::nullopt;
+  std::uint32_t to_go = 0;  // sessions after as_of, through the end
+  for (Day d = c.as_of + 1; d <= m.end; ++d) {
+    if (c.cache.IsSchoolDay(d)) to_go += 2;
+  }
+  if (to_go == 0) return std::nullopt;
+  // improved(k): the verdict if k of the sessions to go are absent.
+  std::function<bool(std::uint32_t)> improved;
+  ResolvedWindow w;
+  AttendanceCounts so_far;
+  std::string needed;
+  if (monitored.improvement_kind() == v1::PERIOD_ATTENDANCE_MEETS) {
+    const v1::Comparison comparison = monitored.improvement().comparison();
+    if (comparison != v1::AT_OR_ABOVE && comparison != v1::ABOVE) return std::nullopt;
+    w.first = m.start + 1;
+    w.last = c.as_of;
+    so_far = CountsOf(c, w, c.known);
+    const std::uint32_t bp = monitored.improvement().basis_points();
+    improved = [&, bp, comparison](std::uint32_t k) {
+      return Compare(so_far.attended + to_go - k, so_far.possible + to_go, bp, comparison);
+    };
+    needed = absl::StrCat(Symbol(comparison), " ", FormatBasisPoints(bp), " over the period");
+  } else {
+    v1::PolicyWindow ytd;
+    ytd.set_kind(v1::POLICY_YEAR_TO_DATE);
+    const AttendanceCounts start = CountsOf(c, Resolve(c, ytd, m.start), c.known);
+    w = Resolve(c, ytd, c.as_of);
+    so_far = CountsOf(c, w, c.known);
+    if (start.possible == 0) return std::nullopt;
+    improved = [&, start](std::uint32_t k) {
+      return std::uint64_t{so_far.attended + to_go - k} * start.possible >
+             std::uint64_t{start.attended} * (so_far.possible + to_go);
+    };
+    needed = absl::StrCat("year to date > ", Percent(start.attended, start.possible), " on ",
+                          ledger::FormatDate(m.start));
+  }
+  if (!improved(0)) return std::nullopt;  // no improvement however the rest goes
+  std::uint32_t absences = 1;             // the fewest that leave it unimproved
+  while (absences <= to_go && improved(absences)) ++absences;
+  if (absences > to_go) return std::nullopt;  // improved whatever happens
+  v1::NearMiss miss;
+  miss.set_rule_id(step.step_id());
+  miss.set_ladder_id(ladder.ladder_id());
+  miss.set_remaining(absences);
+  if (!c.in.explain) return miss;
+  v1::Explanation& e = *miss.mutable_explanation();
+  e = NewExplanation(c, step.step_id());
+  w.label = absl::StrCat("monitoring after ", monitored.step_id());
+  FillWindow(w, &e);
+  e.set_possible(so_far.possible);
+  e.set_attended(so_far.attended);
+  e.set_sentence(
+      absl::StrCat("monitoring after ", monitored.step_id(), " runs to ", ledger::FormatDate(m.end),
+                   ": ", Percent(so_far.attended, so_far.possible), " (", so_far.attended, "/",
+                   so_far.possible, " sessions) so far, ", to_go, " sessions to go, ", needed,
+                   " -> ", absences, " more absent ", absences == 1 ? "session" : "sessions",
+                   " by ", ledger::FormatDate(m.end), " -> ", step.step_id(), " due"));
+  return miss;
 }
 
 // What did a ladder step: a letter (its letter_id) or an action (its
@@ -266,7 +336,15 @@ void EvaluateLadder(const Ctx& c, const v1::Ladder& ladder, v1::PupilEscalation&
       if (prev.monitoring_school_days() > 0) {
         previous = p == stage ? stage_monitoring
                               : EvaluateMonitoring(c, prev, *done[static_cast<std::size_t>(p)]);
-        if (!previous->ended) continue;
+        if (!previous->ended) {
+          if (step.no_improvement() && !c.in.due_only) {
+            if (std::optional<v1::NearMiss> outlook =
+                    MonitoringOutlook(c, ladder, prev, step, *previous)) {
+              *out.add_near_misses() = std::move(*outlook);
+            }
+          }
+          continue;
+        }
         due_on = previous->end;
       }
     }

@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "escalation_internal.h"
 #include "ledger/escalation_policy.h"
 #include "ledger/text_checks.h"
 #include "projections/escalation_reports.h"
@@ -41,6 +42,18 @@ void SeedTallies(const v1::EscalationPolicy& policy, Tallies& tallies) {
     t.set_rule_id(trigger.trigger_id());
     t.set_action(trigger.action());
   }
+  auto seed_rule = [&](const std::string& ladder, const std::string& rule, v1::ActionKind action) {
+    v1::RuleTally& t = tallies[{ladder, rule}];
+    t.set_ladder_id(ladder);
+    t.set_rule_id(rule);
+    t.set_action(action);
+  };
+  for (const v1::PreviousYearRule& rule : policy.previous_year_rules()) {
+    seed_rule(rule.ladder_id(), rule.rule_id(), rule.action());
+  }
+  for (const v1::ImprovementRule& rule : policy.improvement_rules()) {
+    seed_rule(rule.ladder_id(), rule.rule_id(), rule.action());
+  }
 }
 
 v1::RuleTally& TallyOf(Tallies& tallies, const std::string& ladder, const std::string& rule,
@@ -52,33 +65,83 @@ v1::RuleTally& TallyOf(Tallies& tallies, const std::string& ladder, const std::s
   return t;
 }
 
-// The ladder a step id belongs to in `policy`, with the step's action.
+// The ladder a recorded letter or action id belongs to in `policy`, with
+// its action: a step's, or a previous-year or improvement rule's on a
+// ladder (seed 001's September letter, a positive letter).
 std::optional<std::pair<std::string, v1::ActionKind>> LadderOfStep(
     const v1::EscalationPolicy* policy, const std::string& step_id) {
-  if (policy == nullptr) return std::nullopt;
+  if (policy == nullptr || step_id.empty()) return std::nullopt;
   for (const v1::Ladder& ladder : policy->ladders()) {
     for (const v1::LadderStep& step : ladder.steps()) {
       if (step.step_id() == step_id) return std::make_pair(ladder.ladder_id(), step.action());
     }
   }
+  for (const v1::PreviousYearRule& rule : policy->previous_year_rules()) {
+    if (rule.rule_id() == step_id && !rule.ladder_id().empty()) {
+      return std::make_pair(rule.ladder_id(), rule.action());
+    }
+  }
+  for (const v1::ImprovementRule& rule : policy->improvement_rules()) {
+    if (rule.rule_id() == step_id && !rule.ladder_id().empty()) {
+      return std::make_pair(rule.ladder_id(), rule.action());
+    }
+  }
   return std::nullopt;
 }
 
-// Adds each ladder's furthest step done by `by` to pupils_at_stage.
+// The stage (step index, -1 for none) `ladder` is at by the end of `by`, as
+// the evaluation's EvaluateLadder folds the letters and actions in log
+// order: a step's letter or action does it (the furthest stays the stage),
+// a previous-year rule's letter does its step, and an improvement rule's
+// letter that steps down takes the stage to its after_step.
+int StageBy(const v1::EscalationPolicy& policy, const v1::Ladder& ladder,
+            const std::vector<LetterFact>& letters, const std::vector<ActionFact>& actions,
+            Day by) {
+  struct Fact {
+    const std::string* id;
+    ledger::Position position;
+  };
+  std::vector<Fact> facts;
+  for (const LetterFact& l : letters) {
+    if (l.sent_on <= by) facts.push_back({&l.letter_id, l.position});
+  }
+  for (const ActionFact& a : actions) {
+    if (a.happened_on <= by && !a.step_id.empty()) facts.push_back({&a.step_id, a.position});
+  }
+  std::stable_sort(facts.begin(), facts.end(),
+                   [](const Fact& a, const Fact& b) { return a.position < b.position; });
+  auto index_of = [&](const std::string& id) {
+    for (int i = 0; i < ladder.steps_size(); ++i) {
+      if (ladder.steps(i).step_id() == id) return i;
+    }
+    return -1;
+  };
+  int stage = -1;
+  for (const Fact& fact : facts) {
+    int i = index_of(*fact.id);
+    if (i < 0) {
+      i = index_of(escalation_internal::PreviousYearStep(policy, ladder.ladder_id(), *fact.id));
+    }
+    if (i < 0 && stage >= 0) {
+      const v1::LadderStep& at = ladder.steps(stage);
+      if (escalation_internal::StepDownRule(policy, ladder.ladder_id(), *fact.id, at.step_id()) !=
+          nullptr) {
+        stage = at.after_step().empty() ? -1 : index_of(at.after_step());
+      }
+      continue;
+    }
+    stage = std::max(stage, i);
+  }
+  return stage;
+}
+
+// Adds each ladder's stage by `by` to pupils_at_stage.
 void TallyStages(const v1::EscalationPolicy& policy, const std::vector<LetterFact>& letters,
                  const std::vector<ActionFact>& actions, Day by, Tallies& tallies) {
   for (const v1::Ladder& ladder : policy.ladders()) {
-    int furthest = -1;
-    auto consider = [&](const std::string& step_id, Day on) {
-      if (on > by) return;
-      for (int i = 0; i < ladder.steps_size(); ++i) {
-        if (ladder.steps(i).step_id() == step_id) furthest = std::max(furthest, i);
-      }
-    };
-    for (const LetterFact& l : letters) consider(l.letter_id, l.sent_on);
-    for (const ActionFact& a : actions) consider(a.step_id, a.happened_on);
-    if (furthest < 0) continue;
-    const v1::LadderStep& step = ladder.steps(furthest);
+    const int stage = StageBy(policy, ladder, letters, actions, by);
+    if (stage < 0) continue;
+    const v1::LadderStep& step = ladder.steps(stage);
     v1::RuleTally& t = TallyOf(tallies, ladder.ladder_id(), step.step_id(), step.action());
     t.set_pupils_at_stage(t.pupils_at_stage() + 1);
   }

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "ledger/ledger.h"
 #include "support/fixtures.h"
+#include "support/ledger_events.h"
 
 namespace attendance::testing {
 namespace {
@@ -70,18 +71,6 @@ v1::ImportHistoryRequest TwoMarks(const std::string& request_id) {
   Amend(*absent, "I", LocalUs(2025, 9, 10, 11, 30), "Parent confirmed illness by phone");
   *request.add_marks() = Imported("p2", "2025-09-08", v1::AM, "/", LocalUs(2025, 9, 8, 9, 5));
   return request;
-}
-
-std::vector<v1::EventEnvelope> EventsFrom(ledger::Ledger& ledger, ledger::Position from) {
-  std::vector<v1::EventEnvelope> events;
-  REQUIRE(ledger
-              .ForEachEvent(from,
-                            [&](const v1::EventEnvelope& e) {
-                              events.push_back(e);
-                              return true;
-                            })
-              .ok());
-  return events;
 }
 
 TEST_CASE("ImportHistory stores the source's times, people and name", "[ledger][import]") {

@@ -11,6 +11,7 @@
 
 #include "ledger/ledger.h"
 #include "support/fixtures.h"
+#include "support/ledger_events.h"
 
 namespace attendance::testing {
 namespace {
@@ -62,18 +63,6 @@ v1::DecideLeaveRequest Decide(const std::string& request_id, bool approved) {
   request.set_approved(approved);
   request.set_reason(approved ? "exceptional circumstances" : "not exceptional");
   return request;
-}
-
-std::vector<v1::EventEnvelope> EventsFrom(ledger::Ledger& ledger, ledger::Position from) {
-  std::vector<v1::EventEnvelope> events;
-  REQUIRE(ledger
-              .ForEachEvent(from,
-                            [&](const v1::EventEnvelope& e) {
-                              events.push_back(e);
-                              return true;
-                            })
-              .ok());
-  return events;
 }
 
 struct LeaveFixture : LedgerFixture {

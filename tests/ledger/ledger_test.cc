@@ -9,20 +9,13 @@
 
 #include "ledger/ledger.h"
 #include "support/fixtures.h"
+#include "support/ledger_events.h"
 
 namespace attendance::testing {
 namespace {
 
 std::vector<v1::EventEnvelope> ReadAll(const ledger::Ledger& ledger, ledger::Position from = 1) {
-  std::vector<v1::EventEnvelope> events;
-  REQUIRE(ledger
-              .ForEachEvent(from,
-                            [&](const v1::EventEnvelope& e) {
-                              events.push_back(e);
-                              return true;
-                            })
-              .ok());
-  return events;
+  return EventsFrom(ledger, from);
 }
 
 v1::RecordMarksRequest Batch(const std::string& request_id, std::vector<v1::Mark> marks) {

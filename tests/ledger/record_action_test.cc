@@ -7,6 +7,7 @@
 
 #include "ledger/ledger.h"
 #include "support/fixtures.h"
+#include "support/ledger_events.h"
 
 namespace attendance::testing {
 namespace {
@@ -25,18 +26,6 @@ v1::RecordActionRequest Meeting(const std::string& request_id) {
   request.set_target_basis_points(9600);
   request.set_review_on("2025-11-14");
   return request;
-}
-
-v1::EventEnvelope EventAt(ledger::Ledger& ledger, ledger::Position position) {
-  v1::EventEnvelope stored;
-  REQUIRE(ledger
-              .ForEachEvent(position,
-                            [&](const v1::EventEnvelope& e) {
-                              stored = e;
-                              return false;
-                            })
-              .ok());
-  return stored;
 }
 
 TEST_CASE("RecordAction appends an ActionRecorded; a retry replays", "[ledger]") {

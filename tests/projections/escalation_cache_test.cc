@@ -4,17 +4,14 @@
 // cached worklist equals the one evaluated afresh at every step; a new event
 // for one pupil re-evaluates that pupil only; the memory bound holds. And
 // SimulatePolicy's pupils shared among threads give the one-thread answer.
-#include <google/protobuf/text_format.h>
 #include <google/protobuf/util/message_differencer.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include <filesystem>
-#include <fstream>
 #include <random>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "escalation_helpers.h"
 #include "event_builders.h"
 #include "ledger/clock.h"
 #include "projections/escalation.h"
@@ -27,16 +24,7 @@ namespace {
 using testing::D;
 using testing::EventLog;
 
-v1::EscalationPolicy SeedPolicy() {
-  std::ifstream in(std::filesystem::path(ATTENDANCE_POLICIES_DIR) /
-                   "000_all_saints_ce_primary_attendance_strategy_2024_25.textproto");
-  REQUIRE(in.good());
-  std::stringstream text;
-  text << in.rdbuf();
-  v1::EscalationPolicy policy;
-  REQUIRE(google::protobuf::TextFormat::ParseFromString(text.str(), &policy));
-  return policy;
-}
+v1::EscalationPolicy SeedPolicy() { return esc_test::LoadPolicy(esc_test::kSeed000); }
 
 v1::SchoolSettings Settings(const char* am_close, const char* pm_close) {
   v1::SchoolSettings settings;

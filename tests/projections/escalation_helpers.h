@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 #include <string>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "event_builders.h"
+#include "ledger/escalation_policy.h"
 #include "projections/escalation.h"
 #include "projections/escalation_queries.h"
 
@@ -51,6 +53,22 @@ inline v1::EscalationPolicy ParsePolicy(const std::string& text) {
   return policy;
 }
 
+// The INVALID_ARGUMENT message ledger::ValidateEscalationPolicy gives for
+// `policy` at a school with the rolling windows `weeks`.
+inline std::string Refusal(const v1::EscalationPolicy& policy,
+                           const std::vector<std::uint32_t>& weeks = kDefaultWeeks) {
+  const absl::Status s = ledger::ValidateEscalationPolicy(policy, weeks, "policy");
+  CHECK(s.code() == absl::StatusCode::kInvalidArgument);
+  return std::string(s.message());
+}
+
+// The same for `policy` once `change` has been made to it.
+inline std::string RefusalOf(v1::EscalationPolicy policy,
+                             const std::function<void(v1::EscalationPolicy&)>& change) {
+  change(policy);
+  return Refusal(policy);
+}
+
 // Settings, the 2025-26 standard calendar (Autumn 1 2025-09-01..10-24,
 // half-term 10-27..10-31, Autumn 2 11-03..12-19, Spring 1 from 2026-01-05),
 // the policy and one pupil on roll from 2025-09-01.
@@ -63,6 +81,24 @@ inline EventLog NewSchool(const v1::EscalationPolicy& policy,
   log.Calendar(testing::StandardCalendar(2025), D("2025-08-01"));
   log.Policy(policy, D("2025-08-01"));
   log.Enrol(pupil, D("2025-09-01"), D("2025-08-01"));
+  return log;
+}
+
+// Settings, the 2024-25 and 2025-26 standard calendars and the policy from
+// 2024-08-01, and `pupils` on roll from 2024-09-02 (a school with last
+// year's marks to record).
+inline EventLog NewTwoYearSchool(const v1::EscalationPolicy& policy,
+                                 const std::vector<std::string>& pupils) {
+  EventLog log("school-1");
+  v1::SchoolSettings settings;
+  settings.set_school_name("Test");
+  log.Settings(settings, D("2024-08-01"));
+  log.Calendar(testing::StandardCalendar(2024), D("2024-08-01"));
+  log.Calendar(testing::StandardCalendar(2025), D("2024-08-01"));
+  log.Policy(policy, D("2024-08-01"));
+  for (const std::string& id : pupils) {
+    log.Enrol(testing::MakePupil(id, 4), D("2024-09-02"), D("2024-08-01"));
+  }
   return log;
 }
 

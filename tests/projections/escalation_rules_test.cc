@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "escalation_helpers.h"
 #include "ledger/escalation_policy.h"
+#include "projections/escalation_reports.h"
 
 namespace attendance::projections {
 namespace {
@@ -292,109 +293,82 @@ TEST_CASE(
 
 TEST_CASE("the new rules are validated, naming the rule", "[escalation]") {
   const v1::EscalationPolicy good = LoadPolicy(kSeed001);
-  auto message = [](const v1::EscalationPolicy& p) {
-    absl::Status s = ledger::ValidateEscalationPolicy(p, kDefaultWeeks, "policy");
-    CHECK(s.code() == absl::StatusCode::kInvalidArgument);
-    return std::string(s.message());
-  };
-  {
-    v1::EscalationPolicy p = good;
-    p.mutable_review_points(0)->add_dates("02-30");
-    CHECK(message(p) ==
-          "policy.review_points[0] (\"review_points\").dates[5]: \"02-30\" is not a month and day "
-          "MM-DD");
-  }
-  {
-    v1::EscalationPolicy p = good;
-    p.mutable_review_points(0)->clear_dates();
-    CHECK(message(p) ==
-          "policy.review_points[0] (\"review_points\"): names no date (dates, half_term_ends or "
-          "term_ends)");
-  }
-  {
-    v1::EscalationPolicy p = good;
-    p.mutable_review_points(0)->set_ladder_id("ladder_9");
-    CHECK(message(p) ==
-          "policy.review_points[0] (\"review_points\").ladder_id: \"ladder_9\" is not a ladder of "
-          "the policy");
-  }
-  {
-    v1::EscalationPolicy p = good;
-    p.mutable_review_points(0)->set_review_id("concern_letter");
-    CHECK(message(p) ==
-          "policy.review_points[0] (\"concern_letter\").review_id: \"concern_letter\" is already "
-          "the id of another rule");
-  }
-  {
-    v1::EscalationPolicy p = good;
-    p.mutable_improvement_rules(0)->mutable_attendance()->set_comparison(v1::BELOW);
-    CHECK(message(p) ==
-          "policy.improvement_rules[0] (\"positive_letter\").attendance.comparison: improvement "
-          "is attendance AT_OR_ABOVE or ABOVE a level");
-  }
-  {
-    v1::EscalationPolicy p = good;
-    p.mutable_improvement_rules(0)->clear_attendance();
-    CHECK(message(p) ==
-          "policy.improvement_rules[0] (\"positive_letter\"): says not what counts as improved "
-          "(attendance or band_set_id)");
-  }
-  {
-    v1::EscalationPolicy p = good;
-    p.mutable_improvement_rules(0)->clear_ladder_id();
-    CHECK(message(p) ==
-          "policy.improvement_rules[0] (\"positive_letter\").review_id: a rule for every pupil "
-          "(no ladder_id) is judged at a review point, else it would be due every day");
-  }
-  {
-    v1::EscalationPolicy p = good;
-    p.mutable_improvement_rules(0)->add_from_steps("letter_9");
-    CHECK(message(p) ==
-          "policy.improvement_rules[0] (\"positive_letter\").from_steps[0]: \"letter_9\" is not a "
-          "step of ladder \"stages\"");
-  }
-  {
-    v1::EscalationPolicy p = good;
-    p.mutable_improvement_rules(0)->set_band_set_id("ladder_bands");
-    p.mutable_improvement_rules(0)->add_band_ids("gold");
-    CHECK(message(p) ==
-          "policy.improvement_rules[0] (\"positive_letter\").band_ids[0]: \"gold\" is not a band "
-          "of band set \"ladder_bands\"");
-  }
-  {
-    v1::EscalationPolicy p = LoadPolicy(kSeed000);
-    p.mutable_cohort_rules(0)->mutable_earlier_triggers(0)->set_threshold(3);
-    CHECK(message(p) ==
-          "policy.cohort_rules[0] (\"vulnerable_visited_first\").earlier_triggers[0].threshold: 3 "
-          "is not in 1..2 (below the trigger's own threshold, 3)");
-  }
-  {
-    v1::EscalationPolicy p = LoadPolicy(kSeed000);
-    p.mutable_cohort_rules(0)->mutable_earlier_triggers(0)->set_trigger_id("nope");
-    CHECK(message(p) ==
-          "policy.cohort_rules[0] (\"vulnerable_visited_first\").earlier_triggers[0].trigger_id: "
-          "\"nope\" is not a trigger of the policy");
-  }
-  {
-    v1::EscalationPolicy p = LoadPolicy(kSeed000);
-    p.mutable_cohort_rules(0)->clear_cohorts();
-    CHECK(message(p) ==
-          "policy.cohort_rules[0] (\"vulnerable_visited_first\").cohorts: names no cohort");
-  }
-  {
-    v1::EscalationPolicy p = LoadPolicy(kSeed000);
-    p.mutable_cohort_rules(0)->clear_actions();
-    CHECK(message(p) ==
-          "policy.cohort_rules[0] (\"vulnerable_visited_first\").actions: a priority_boost names "
-          "the actions it raises");
-  }
-  {
-    v1::EscalationPolicy p = LoadPolicy(kSeed000);
-    p.mutable_triggers(1)->set_once_per_spell(true);  // home_visit_3_days: CONSECUTIVE
-    CHECK(message(p) ==
-          "policy.triggers[1] (\"home_visit_3_days\").once_per_spell: only a COUNT_IN_WINDOW "
-          "trigger counts spells");
-  }
+  CHECK(
+      RefusalOf(good,
+                [](v1::EscalationPolicy& p) { p.mutable_review_points(0)->add_dates("02-30"); }) ==
+      "policy.review_points[0] (\"review_points\").dates[5]: \"02-30\" is not a month and day "
+      "MM-DD");
+  CHECK(
+      RefusalOf(good, [](v1::EscalationPolicy& p) { p.mutable_review_points(0)->clear_dates(); }) ==
+      "policy.review_points[0] (\"review_points\"): names no date (dates, half_term_ends or "
+      "term_ends)");
+  CHECK(RefusalOf(good,
+                  [](v1::EscalationPolicy& p) {
+                    p.mutable_review_points(0)->set_ladder_id("ladder_9");
+                  }) ==
+        "policy.review_points[0] (\"review_points\").ladder_id: \"ladder_9\" is not a ladder of "
+        "the policy");
+  CHECK(RefusalOf(good,
+                  [](v1::EscalationPolicy& p) {
+                    p.mutable_review_points(0)->set_review_id("concern_letter");
+                  }) ==
+        "policy.review_points[0] (\"concern_letter\").review_id: \"concern_letter\" is already "
+        "the id of another rule");
+  CHECK(RefusalOf(good,
+                  [](v1::EscalationPolicy& p) {
+                    p.mutable_improvement_rules(0)->mutable_attendance()->set_comparison(v1::BELOW);
+                  }) ==
+        "policy.improvement_rules[0] (\"positive_letter\").attendance.comparison: improvement "
+        "is attendance AT_OR_ABOVE or ABOVE a level");
+  CHECK(RefusalOf(
+            good,
+            [](v1::EscalationPolicy& p) { p.mutable_improvement_rules(0)->clear_attendance(); }) ==
+        "policy.improvement_rules[0] (\"positive_letter\"): says not what counts as improved "
+        "(attendance or band_set_id)");
+  CHECK(RefusalOf(
+            good,
+            [](v1::EscalationPolicy& p) { p.mutable_improvement_rules(0)->clear_ladder_id(); }) ==
+        "policy.improvement_rules[0] (\"positive_letter\").review_id: a rule for every pupil "
+        "(no ladder_id) is judged at a review point, else it would be due every day");
+  CHECK(RefusalOf(good,
+                  [](v1::EscalationPolicy& p) {
+                    p.mutable_improvement_rules(0)->add_from_steps("letter_9");
+                  }) ==
+        "policy.improvement_rules[0] (\"positive_letter\").from_steps[0]: \"letter_9\" is not a "
+        "step of ladder \"stages\"");
+  CHECK(RefusalOf(good,
+                  [](v1::EscalationPolicy& p) {
+                    p.mutable_improvement_rules(0)->set_band_set_id("ladder_bands");
+                    p.mutable_improvement_rules(0)->add_band_ids("gold");
+                  }) ==
+        "policy.improvement_rules[0] (\"positive_letter\").band_ids[0]: \"gold\" is not a band "
+        "of band set \"ladder_bands\"");
+  CHECK(RefusalOf(LoadPolicy(kSeed000),
+                  [](v1::EscalationPolicy& p) {
+                    p.mutable_cohort_rules(0)->mutable_earlier_triggers(0)->set_threshold(3);
+                  }) ==
+        "policy.cohort_rules[0] (\"vulnerable_visited_first\").earlier_triggers[0].threshold: 3 "
+        "is not in 1..2 (below the trigger's own threshold, 3)");
+  CHECK(RefusalOf(LoadPolicy(kSeed000),
+                  [](v1::EscalationPolicy& p) {
+                    p.mutable_cohort_rules(0)->mutable_earlier_triggers(0)->set_trigger_id("nope");
+                  }) ==
+        "policy.cohort_rules[0] (\"vulnerable_visited_first\").earlier_triggers[0].trigger_id: "
+        "\"nope\" is not a trigger of the policy");
+  CHECK(RefusalOf(LoadPolicy(kSeed000), [](v1::EscalationPolicy& p) {
+          p.mutable_cohort_rules(0)->clear_cohorts();
+        }) == "policy.cohort_rules[0] (\"vulnerable_visited_first\").cohorts: names no cohort");
+  CHECK(RefusalOf(LoadPolicy(kSeed000),
+                  [](v1::EscalationPolicy& p) { p.mutable_cohort_rules(0)->clear_actions(); }) ==
+        "policy.cohort_rules[0] (\"vulnerable_visited_first\").actions: a priority_boost names "
+        "the actions it raises");
+  CHECK(RefusalOf(LoadPolicy(kSeed000),
+                  [](v1::EscalationPolicy& p) {
+                    p.mutable_triggers(1)->set_once_per_spell(
+                        true);  // home_visit_3_days: CONSECUTIVE
+                  }) ==
+        "policy.triggers[1] (\"home_visit_3_days\").once_per_spell: only a COUNT_IN_WINDOW "
+        "trigger counts spells");
 }
 
 TEST_CASE(
@@ -539,17 +513,8 @@ TEST_CASE(
 // roll from 2024-09-02, ten school days of 2024-25 marked and 2025-26 from
 // 09-01 to 10-15 (P1's 2024-25 absences as given).
 EventLog SchoolWithLastYear(const Absences& p1_last_year) {
-  EventLog log("school-1");
-  v1::SchoolSettings settings;
-  settings.set_school_name("Test");
-  log.Settings(settings, D("2024-08-01"));
-  log.Calendar(testing::StandardCalendar(2024), D("2024-08-01"));
-  log.Calendar(testing::StandardCalendar(2025), D("2024-08-01"));
-  log.Policy(LoadPolicy(kSeed001), D("2024-08-01"));
-  for (const char* id : {"P1", "P2", "P3"}) {
-    log.Enrol(testing::MakePupil(id, 4), D("2024-09-02"), D("2024-08-01"));
-    Register(log, id, "2025-09-01", "2025-10-15");
-  }
+  EventLog log = NewTwoYearSchool(LoadPolicy(kSeed001), {"P1", "P2", "P3"});
+  for (const char* id : {"P1", "P2", "P3"}) Register(log, id, "2025-09-01", "2025-10-15");
   Register(log, "P1", "2024-09-02", "2024-09-13", p1_last_year);
   Register(log, "P2", "2024-09-02", "2024-09-13", {{{"2024-09-04", 0}, "O"}});
   // P3: 19 sessions (one not recorded), 2 of them absent: 89.5%, but under
@@ -625,14 +590,90 @@ TEST_CASE(
                      "recorded, no longer due as amended"));
 }
 
+// The tally of (ladder, rule) in one column of a simulated half-term.
+const v1::RuleTally* FindTally(const google::protobuf::RepeatedPtrField<v1::RuleTally>& list,
+                               const std::string& ladder, const std::string& rule) {
+  for (const v1::RuleTally& t : list) {
+    if (t.ladder_id() == ladder && t.rule_id() == rule) return &t;
+  }
+  return nullptr;
+}
+
+const v1::RuleTally& TallyOf(const google::protobuf::RepeatedPtrField<v1::RuleTally>& list,
+                             const std::string& ladder, const std::string& rule) {
+  const v1::RuleTally* t = FindTally(list, ladder, rule);
+  if (t == nullptr) {
+    std::string all;
+    for (const v1::RuleTally& x : list) all += x.ladder_id() + "/" + x.rule_id() + " ";
+    FAIL("no tally " << ladder << "/" << rule << " among " << all);
+  }
+  return *t;
+}
+
+// Seed 001 replayed from 2025-09-01 to `to` (one half-term: Autumn 1).
+v1::HalfTermSimulation SimulateSeed001(const EventLog& log, const char* to) {
+  v1::SimulatePolicyRequest request;
+  request.set_school_id("school-1");
+  *request.mutable_policy() = LoadPolicy(kSeed001);
+  request.mutable_policy()->set_version("what-if");
+  request.set_from("2025-09-01");
+  request.set_to(to);
+  absl::StatusOr<v1::SimulatePolicyResponse> r = SimulatePolicy(Fold(log), request, D(to));
+  INFO(r.status().ToString());
+  REQUIRE(r.ok());
+  REQUIRE(r->half_terms_size() == 1);
+  return r->half_terms(0);
+}
+
+TEST_CASE(
+    "SimulatePolicy: seed 001's September letter does the concern letter's stage in the "
+    "pupils-at-stage tally, and a positive letter steps it down, as the evaluation does",
+    "[escalation]") {
+  // P1 persistently absent in 2024-25 (18/20), present every day of 2025-26.
+  EventLog log = SchoolWithLastYear({{{"2024-09-10", 0}, "O"}, {{"2024-09-10", 1}, "O"}});
+  log.Letter("P1", "pa_baseline_letter", D("2025-09-03"));
+  {
+    // Simulated: the letter due on Friday 09-05 and done; by 09-12 too few
+    // sessions since (20 needed) for the positive letter.
+    const v1::HalfTermSimulation h = SimulateSeed001(log, "2025-09-12");
+    for (const auto* column : {&h.simulated(), &h.baseline(), &h.actual()}) {
+      const v1::RuleTally& letter = TallyOf(*column, "stages", "pa_baseline_letter");
+      CHECK(letter.action() == v1::LETTER);
+      CHECK(letter.due() == 1);
+      const v1::RuleTally& stage = TallyOf(*column, "stages", "concern_letter");
+      CHECK(stage.pupils_at_stage() == 1);
+      CHECK(stage.due() == 0);
+      CHECK(FindTally(*column, "", "pa_baseline_letter") == nullptr);
+    }
+    CHECK(LadderOf(Evaluate(log, "2025-09-12"), "stages").stage() == "concern_letter");
+  }
+  {
+    // To 10-15: simulated, the positive letter is due on 09-19 (22 sessions
+    // since the stage, all present) and steps the ladder down to none; the
+    // letter was not sent, so recorded, P1 is still at the concern letter.
+    const v1::HalfTermSimulation h = SimulateSeed001(log, "2025-10-15");
+    for (const auto* column : {&h.simulated(), &h.baseline()}) {
+      CHECK(TallyOf(*column, "stages", "positive_letter").due() == 1);
+      CHECK(TallyOf(*column, "stages", "concern_letter").pupils_at_stage() == 0);
+      CHECK(TallyOf(*column, "stages", "pa_baseline_letter").due() == 1);  // once a year
+    }
+    CHECK(TallyOf(h.actual(), "stages", "concern_letter").pupils_at_stage() == 1);
+    CHECK(FindTally(h.actual(), "stages", "positive_letter") == nullptr);  // none sent
+    CHECK(LadderOf(Evaluate(log, "2025-10-15"), "stages").stage() == "concern_letter");
+  }
+  // Sent on 10-01, the positive letter steps P1 down, recorded as evaluated.
+  log.Letter("P1", "positive_letter", D("2025-10-01"));
+  CHECK(LadderOf(Evaluate(log, "2025-10-15"), "stages").stage().empty());
+  const v1::HalfTermSimulation h = SimulateSeed001(log, "2025-10-15");
+  CHECK(TallyOf(h.actual(), "stages", "positive_letter").due() == 1);
+  CHECK(FindTally(h.actual(), "stages", "concern_letter") == nullptr);  // at no stage
+}
+
 TEST_CASE("previous-year rules are validated, naming the rule", "[escalation]") {
+  REQUIRE(LoadPolicy(kSeed001).previous_year_rules_size() == 1);
   auto refused = [](const std::function<void(v1::PreviousYearRule&)>& change) {
-    v1::EscalationPolicy policy = LoadPolicy(kSeed001);
-    REQUIRE(policy.previous_year_rules_size() == 1);
-    change(*policy.mutable_previous_year_rules(0));
-    const absl::Status s = ledger::ValidateEscalationPolicy(policy, kDefaultWeeks, "policy");
-    CHECK(s.code() == absl::StatusCode::kInvalidArgument);
-    return std::string(s.message());
+    return RefusalOf(LoadPolicy(kSeed001),
+                     [&](v1::EscalationPolicy& p) { change(*p.mutable_previous_year_rules(0)); });
   };
   const std::string rule = "policy.previous_year_rules[0] (\"pa_baseline_letter\")";
   CHECK(refused([](auto& r) {

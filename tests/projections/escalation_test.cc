@@ -57,55 +57,45 @@ TEST_CASE("every shipped policy parses, validates and carries the national base 
 
 TEST_CASE("validation names the rule: overlaps, dangling steps, unknown windows", "[escalation]") {
   const v1::EscalationPolicy good = LoadPolicy(kSeed000);
-  auto message = [](const v1::EscalationPolicy& p,
-                    std::vector<std::uint32_t> weeks = kDefaultWeeks) {
-    absl::Status s = ledger::ValidateEscalationPolicy(p, weeks, "policy");
-    CHECK(s.code() == absl::StatusCode::kInvalidArgument);
-    return std::string(s.message());
-  };
-  {
-    v1::EscalationPolicy p = good;
-    // tier_3 [90, 95) now reaches 95.0% inclusive: it overlaps [95, 100].
-    p.mutable_band_sets(0)->mutable_bands(1)->set_upper_inclusive(true);
-    CHECK(
-        message(p) ==
+  CHECK(RefusalOf(good,
+                  [](v1::EscalationPolicy& p) {
+                    // tier_3 [90, 95) now reaches 95.0% inclusive: it overlaps [95, 100].
+                    p.mutable_band_sets(0)->mutable_bands(1)->set_upper_inclusive(true);
+                  }) ==
         "policy.band_sets[0] (\"tiers\").bands[1] (\"tier_3\"): overlaps band \"expect_monitor\"");
-  }
-  {
-    v1::EscalationPolicy p = good;
-    p.mutable_ladders(0)->mutable_steps(2)->set_after_step("letter_9");
-    CHECK(message(p) ==
-          "policy.ladders[0] (\"attendance_letters\").steps[2] (\"letter_3\").after_step: "
-          "\"letter_9\" is not an earlier step of ladder \"attendance_letters\"");
-  }
-  {
-    v1::EscalationPolicy p = good;
-    p.mutable_ladders(1)->mutable_steps(0)->set_trigger_id("nope");
-    CHECK(message(p) ==
-          "policy.ladders[1] (\"fast_track\").steps[0] (\"fast_track_1\").trigger_id: "
-          "\"nope\" is not a trigger of the policy");
-  }
+  CHECK(RefusalOf(good,
+                  [](v1::EscalationPolicy& p) {
+                    p.mutable_ladders(0)->mutable_steps(2)->set_after_step("letter_9");
+                  }) ==
+        "policy.ladders[0] (\"attendance_letters\").steps[2] (\"letter_3\").after_step: "
+        "\"letter_9\" is not an earlier step of ladder \"attendance_letters\"");
+  CHECK(RefusalOf(good,
+                  [](v1::EscalationPolicy& p) {
+                    p.mutable_ladders(1)->mutable_steps(0)->set_trigger_id("nope");
+                  }) ==
+        "policy.ladders[1] (\"fast_track\").steps[0] (\"fast_track_1\").trigger_id: "
+        "\"nope\" is not a trigger of the policy");
   {
     // The school's settings have no 12-week window.
-    CHECK(message(good, {4, 6, 10}) ==
+    CHECK(Refusal(good, {4, 6, 10}) ==
           "policy.triggers[0] (\"fast_track_10_in_12\").window.weeks: 12 school weeks is not one "
           "of the school's rolling windows (4, 6, 10)");
   }
-  {
-    v1::EscalationPolicy p = good;
-    p.mutable_ladders(0)->mutable_steps(0)->mutable_attendance()->mutable_window()->set_kind(
-        v1::POLICY_WINDOW_UNSPECIFIED);
-    CHECK(message(p) ==
-          "policy.ladders[0] (\"attendance_letters\").steps[0] (\"letter_1\")"
-          ".attendance.window.kind: 0 is not a window");
-  }
-  {
-    v1::EscalationPolicy p = good;
-    p.mutable_triggers(1)->set_trigger_id("letter_1");
-    CHECK(message(p) ==
-          "policy.ladders[0] (\"attendance_letters\").steps[0] (\"letter_1\")"
-          ".step_id: \"letter_1\" is already the id of another rule");
-  }
+  CHECK(RefusalOf(good,
+                  [](v1::EscalationPolicy& p) {
+                    p.mutable_ladders(0)
+                        ->mutable_steps(0)
+                        ->mutable_attendance()
+                        ->mutable_window()
+                        ->set_kind(v1::POLICY_WINDOW_UNSPECIFIED);
+                  }) ==
+        "policy.ladders[0] (\"attendance_letters\").steps[0] (\"letter_1\")"
+        ".attendance.window.kind: 0 is not a window");
+  CHECK(RefusalOf(
+            good,
+            [](v1::EscalationPolicy& p) { p.mutable_triggers(1)->set_trigger_id("letter_1"); }) ==
+        "policy.ladders[0] (\"attendance_letters\").steps[0] (\"letter_1\")"
+        ".step_id: \"letter_1\" is already the id of another rule");
 }
 
 TEST_CASE(
@@ -443,6 +433,31 @@ TEST_CASE("thresholds at exactly their edges, inclusive and exclusive as the pol
 }
 
 TEST_CASE(
+    "national: the penalty-notice trigger's 10 school weeks span the summer holiday into the "
+    "next academic year (weeks with no school session are not school weeks)",
+    "[escalation]") {
+  EventLog log = NewTwoYearSchool(LoadPolicy(kNational), {"P1"});
+  // 6 sessions of O in the last week of 2024-25, 4 in the first of 2025-26.
+  Register(log, "P1", "2025-07-07", "2025-07-18", Days("2025-07-14", "2025-07-16", "O"));
+  Register(log, "P1", "2025-09-01", "2025-09-03", Days("2025-09-02", "2025-09-03", "O"));
+  {
+    const v1::PupilEscalation e = Evaluate(log, "2025-09-02");
+    CHECK(Due(e, "penalty_notice_10_in_10") == nullptr);
+    REQUIRE(Near(e, "penalty_notice_10_in_10") != nullptr);
+    CHECK(Near(e, "penalty_notice_10_in_10")->remaining() == 2);
+  }
+  const v1::PupilEscalation e = Evaluate(log, "2025-09-03");
+  const v1::DueAction* pn = Due(e, "penalty_notice_10_in_10");
+  REQUIRE(pn != nullptr);
+  CHECK(pn->due_on() == "2025-09-03");
+  CHECK(pn->explanation().count() == 10);
+  REQUIRE(pn->explanation().sessions_size() == 10);
+  CHECK(pn->explanation().sessions(0).date() == "2025-07-14");
+  CHECK(pn->explanation().sessions(9).date() == "2025-09-03");
+  CHECK(pn->review_reasons().empty());
+}
+
+TEST_CASE(
     "national: the penalty-notice trigger counts 10 school weeks across the half-term "
     "break",
     "[escalation]") {
@@ -483,6 +498,10 @@ TEST_CASE(
     CHECK(pn->explanation().sessions(0).date() == "2025-10-20");
     CHECK(pn->explanation().sessions(5).code() == "U");
     CHECK(pn->explanation().sessions(9).date() == "2025-11-04");
+    // The N of 2025-10-22 is still unresolved: for review, not straight on.
+    REQUIRE(pn->review_reasons_size() == 1);
+    CHECK(absl::StartsWith(pn->review_reasons(0),
+                           "1 unresolved N code in the window (2025-10-22 AM, "));
     CHECK(Due(e, "n_code_deadline") == nullptr);
     // On 2025-11-05, highest priority first: the N deadline (90) before the
     // penalty notice (80).
@@ -588,6 +607,19 @@ TEST_CASE("queries refuse what they cannot answer", "[escalation]") {
   REQUIRE(policy.ok());
   CHECK(policy->policy().policy_id() == "national-base-england-2024");
   CHECK(policy->history_size() == 1);
+  // A second version from 2025-10-01: each date answers the one in force.
+  log.Policy(LoadPolicy(kSeed000), D("2025-10-01"));
+  const EscalationState later = Fold(log);
+  get.set_as_of("2025-09-30");
+  policy = QueryEscalationPolicy(later, get, 0);
+  REQUIRE(policy.ok());
+  CHECK(policy->policy().policy_id() == "national-base-england-2024");
+  CHECK(policy->history_size() == 1);
+  get.set_as_of("2025-10-01");
+  policy = QueryEscalationPolicy(later, get, 0);
+  REQUIRE(policy.ok());
+  CHECK(policy->policy().policy_id() == "all-saints-000-strategy-2024-25");
+  CHECK(policy->history_size() == 2);
 }
 
 // Brute force: the code of each session as of a date, straight from the
@@ -835,6 +867,122 @@ TEST_CASE("bench: worklist and one pupil's escalation on 2,000 pupils", "[.bench
             << worklist_ms[worklist_ms.size() / 2] << " ms, max " << worklist_ms.back()
             << " ms\none pupil: median " << pupil_us[pupil_us.size() / 2] << " us, p99 "
             << pupil_us[pupil_us.size() * 99 / 100] << " us\n";
+}
+
+TEST_CASE(
+    "the outlook of a running monitoring period: how many more absences by its end bring the "
+    "next step, exactly at that number and not one fewer",
+    "[escalation]") {
+  // Seed 000: Letter 1 on 2025-09-15 after 4 sessions of I (18/22 year to
+  // date that day); its 10 school days of monitoring run to 2025-09-29;
+  // Letter 2 if the year to date has not risen by then.
+  auto school = [] {
+    EventLog log = NewSchool(LoadPolicy(kSeed000));
+    Register(log, "P1", "2025-09-01", "2025-09-12", Days("2025-09-04", "2025-09-05", "I"));
+    log.Letter("P1", "letter_1", D("2025-09-15"));
+    Register(log, "P1", "2025-09-15", "2025-09-19");
+    return log;
+  };
+  {
+    const v1::PupilEscalation e = Evaluate(school(), "2025-09-19");
+    CHECK(LadderOf(e, "attendance_letters").monitoring().running());
+    const v1::NearMiss* outlook = Near(e, "letter_2");
+    REQUIRE(outlook != nullptr);
+    // (26 + 12 - k) / 42 > 18 / 22 holds for k <= 3.
+    CHECK(outlook->remaining() == 4);
+    CHECK(outlook->ladder_id() == "attendance_letters");
+    CHECK(outlook->explanation().attended() == 26);
+    CHECK(outlook->explanation().possible() == 30);
+    CHECK(outlook->explanation().sentence() ==
+          "monitoring after letter_1 runs to 2025-09-29: 86.7% (26/30 sessions) so far, 12 "
+          "sessions to go, year to date > 81.8% on 2025-09-15 -> 4 more absent sessions by "
+          "2025-09-29 -> letter_2 due");
+  }
+  for (const int absent : {3, 4}) {
+    EventLog log = school();
+    Absences rest;
+    for (int i = 0; i < absent; ++i) rest[{i < 2 ? "2025-09-22" : "2025-09-23", i % 2}] = "I";
+    Register(log, "P1", "2025-09-22", "2025-09-29", rest);
+    const v1::PupilEscalation e = Evaluate(log, "2025-09-29");
+    INFO(absent << " sessions absent after 2025-09-19");
+    CHECK((Due(e, "letter_2") != nullptr) == (absent == 4));
+    CHECK(Near(e, "letter_2") == nullptr);  // the period has ended
+  }
+  // Seed 001's monitoring letter (>= 96% over its 10 school days, else the
+  // teacher meeting): with 8/8 so far and 12 to go, one absence is enough.
+  EventLog log = NewSchool(LoadPolicy(kSeed001));
+  Register(log, "P1", "2025-09-01", "2025-09-12", Days("2025-09-01", "2025-09-03", "I"));
+  log.Letter("P1", "concern_letter", D("2025-09-08"));
+  log.Letter("P1", "monitoring_letter", D("2025-09-15"));
+  Register(log, "P1", "2025-09-15", "2025-09-19");
+  const v1::PupilEscalation e = Evaluate(log, "2025-09-19");
+  const v1::NearMiss* outlook = Near(e, "teacher_meeting");
+  REQUIRE(outlook != nullptr);
+  CHECK(outlook->remaining() == 1);
+  CHECK(outlook->explanation().sentence() ==
+        "monitoring after monitoring_letter runs to 2025-09-29: 100.0% (8/8 sessions) so far, 12 "
+        "sessions to go, >= 96.0% over the period -> 1 more absent session by 2025-09-29 -> "
+        "teacher_meeting due");
+}
+
+TEST_CASE(
+    "counted triggers at their edges: seed 001's signed letter after more than 10 school days "
+    "in a term and its health return at 15; seed 000's home visit after 5 days' absence without "
+    "medical proof, across a weekend, broken by an M",
+    "[escalation]") {
+  {
+    // Ill every Monday and Wednesday: the 11th day on 2025-10-06, the 15th
+    // on 2025-10-20 (whole days, not in a row).
+    EventLog log = NewSchool(LoadPolicy(kSeed001));
+    Absences ill;
+    for (const char* d : {"2025-09-01", "2025-09-03", "2025-09-08", "2025-09-10", "2025-09-15",
+                          "2025-09-17", "2025-09-22", "2025-09-24", "2025-09-29", "2025-10-01",
+                          "2025-10-06", "2025-10-08", "2025-10-13", "2025-10-15", "2025-10-20"}) {
+      for (const auto& [k, v] : Days(d, d, "I")) ill[k] = v;
+    }
+    Register(log, "P1", "2025-09-01", "2025-10-20", ill);
+    const v1::PupilEscalation ten = Evaluate(log, "2025-10-03");
+    CHECK(Due(ten, "signed_letter_10_in_term") == nullptr);
+    REQUIRE(Near(ten, "signed_letter_10_in_term") != nullptr);
+    CHECK(Near(ten, "signed_letter_10_in_term")->remaining() == 1);
+    const v1::PupilEscalation eleven = Evaluate(log, "2025-10-06");
+    const v1::DueAction* signed_letter = Due(eleven, "signed_letter_10_in_term");
+    REQUIRE(signed_letter != nullptr);
+    CHECK(signed_letter->action() == v1::CALL);
+    CHECK(signed_letter->explanation().count() == 11);
+    CHECK(signed_letter->due_on() == "2025-10-06");
+    CHECK(Due(Evaluate(log, "2025-10-06"), "signed_letter_3_days") == nullptr);  // never 4 in a row
+    CHECK(Due(Evaluate(log, "2025-10-15"), "health_15_days") == nullptr);
+    const v1::PupilEscalation fifteen = Evaluate(log, "2025-10-20");
+    const v1::DueAction* health = Due(fifteen, "health_15_days");
+    REQUIRE(health != nullptr);
+    CHECK(health->action() == v1::LA_RETURN);
+    CHECK(health->explanation().count() == 15);
+  }
+  EventLog log = NewSchool(LoadPolicy(kSeed000));
+  log.Enrol(testing::MakePupil("P2", 4), D("2025-09-01"), D("2025-08-01"));
+  log.Enrol(testing::MakePupil("P3", 4), D("2025-09-01"), D("2025-08-01"));
+  // P1 ill Monday to Friday; P2 the same but a medical appointment on the
+  // Friday; P3 ill Wednesday to Tuesday, across the weekend.
+  Register(log, "P1", "2025-09-01", "2025-09-16", Days("2025-09-08", "2025-09-12", "I"));
+  Absences p2 = Days("2025-09-08", "2025-09-11", "I");
+  for (const auto& [k, v] : Days("2025-09-12", "2025-09-12", "M")) p2[k] = v;
+  for (const auto& [k, v] : Days("2025-09-15", "2025-09-15", "I")) p2[k] = v;
+  Register(log, "P2", "2025-09-01", "2025-09-16", p2);
+  Register(log, "P3", "2025-09-01", "2025-09-16", Days("2025-09-10", "2025-09-16", "I"));
+  CHECK(Due(Evaluate(log, "2025-09-11"), "home_visit_5_days_no_medical") == nullptr);
+  const v1::PupilEscalation friday = Evaluate(log, "2025-09-12");
+  const v1::DueAction* visit = Due(friday, "home_visit_5_days_no_medical");
+  REQUIRE(visit != nullptr);
+  CHECK(visit->action() == v1::HOME_VISIT);
+  CHECK(visit->due_on() == "2025-09-12");
+  CHECK(Due(Evaluate(log, "2025-09-16", "P2"), "home_visit_5_days_no_medical") == nullptr);
+  CHECK(Due(Evaluate(log, "2025-09-15", "P3"), "home_visit_5_days_no_medical") == nullptr);
+  REQUIRE(Due(Evaluate(log, "2025-09-16", "P3"), "home_visit_5_days_no_medical") != nullptr);
+  CHECK(Due(Evaluate(log, "2025-09-16", "P3"), "home_visit_5_days_no_medical")->due_on() ==
+        "2025-09-16");
+  // Illness is authorised: the 3-day unauthorised visit does not fire.
+  CHECK(Due(Evaluate(log, "2025-09-16", "P3"), "home_visit_3_days") == nullptr);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // (exactly 96%, exactly 10%, the notice, the days before an assessment), and
 // penalty notices counted per parent and child (first, second, no third ->
 // the local authority, withdrawn and older notices not counted).
+#include <algorithm>
 #include <catch2/catch.hpp>
 
 #include "absl/strings/match.h"
@@ -252,21 +253,18 @@ TEST_CASE("leave: the national base refers every request; bad requests are refus
 
 // --- Penalty notices per parent and child ----------------------------------
 
-// P1 with 10 unauthorised sessions by 2025-11-04: the national penalty-notice
-// consideration is due that day.
-EventLog TruantSchool() {
+// P1's 10 unauthorised sessions by 2025-11-04.
+const Absences kTruantSessions = {{{"2025-10-20", 0}, "O"}, {{"2025-10-20", 1}, "O"},
+                                  {{"2025-10-21", 0}, "O"}, {{"2025-10-21", 1}, "O"},
+                                  {{"2025-10-22", 0}, "O"}, {{"2025-10-22", 1}, "U"},
+                                  {{"2025-11-03", 0}, "G"}, {{"2025-11-03", 1}, "G"},
+                                  {{"2025-11-04", 0}, "G"}, {{"2025-11-04", 1}, "G"}};
+
+// P1 with 10 unauthorised sessions by 2025-11-04 (`absences`): the national
+// penalty-notice consideration is due that day.
+EventLog TruantSchool(const Absences& absences = kTruantSessions) {
   EventLog log = School(LoadPolicy(kNational));
-  Register(log, "P1", "2025-09-01", "2025-11-04",
-           {{{"2025-10-20", 0}, "O"},
-            {{"2025-10-20", 1}, "O"},
-            {{"2025-10-21", 0}, "O"},
-            {{"2025-10-21", 1}, "O"},
-            {{"2025-10-22", 0}, "O"},
-            {{"2025-10-22", 1}, "U"},
-            {{"2025-11-03", 0}, "G"},
-            {{"2025-11-03", 1}, "G"},
-            {{"2025-11-04", 0}, "G"},
-            {{"2025-11-04", 1}, "G"}});
+  Register(log, "P1", "2025-09-01", "2025-11-04", absences);
   return log;
 }
 
@@ -377,6 +375,88 @@ TEST_CASE(
     CHECK(ParentOf(e, "c-father").issued_within_3_years() == 1);
     CHECK(ParentOf(e, "c-father").next_notice() == 2);
     CHECK(PenaltyDue(e).action() == v1::PENALTY_NOTICE_CONSIDERATION);
+  }
+}
+
+std::vector<std::string> ReviewReasons(const EventLog& log) {
+  const v1::PupilEscalation e = PupilOn(log, "2025-11-04");
+  const v1::DueAction& due = PenaltyDue(e);
+  return {due.review_reasons().begin(), due.review_reasons().end()};
+}
+
+TEST_CASE(
+    "penalty notices: the guards send a consideration for review, not straight on: an "
+    "unresolved N in the window, below compulsory school age at its edge, illness only, SEND",
+    "[escalation][penalty]") {
+  CHECK(ReviewReasons(TruantSchool()).empty());  // no guard holds
+  {
+    // One of the ten an N: counted (any mix of G/N/O/U), but unresolved.
+    Absences with_n = kTruantSessions;
+    with_n[{"2025-10-22", 0}] = "N";
+    EventLog log = TruantSchool(with_n);
+    const v1::PupilEscalation e = PupilOn(log, "2025-11-04");
+    const v1::DueAction& due = PenaltyDue(e);
+    CHECK(due.action() == v1::PENALTY_NOTICE_CONSIDERATION);
+    REQUIRE(due.review_reasons_size() == 1);
+    CHECK(absl::StartsWith(due.review_reasons(0),
+                           "1 unresolved N code in the window (2025-10-22 AM, "));
+    CHECK(absl::EndsWith(due.review_reasons(0),
+                         "): resolve them first, local authorities return such requests"));
+    CHECK(absl::StrContains(due.explanation().sentence(),
+                            "-> penalty notice consideration due; for review, not straight on: 1 "
+                            "unresolved N code in the window (2025-10-22 AM, "));
+    // Resolved (N -> O): straight on again.
+    log.Amend("P1", D("2025-10-22"), v1::AM, "N", "O", D("2025-11-04"));
+    CHECK(ReviewReasons(log).empty());
+  }
+  {
+    // Compulsory school age: from the prescribed day (31 Mar, 31 Aug, 31
+    // Dec) on or after the fifth birthday.
+    auto with_birthday = [](const char* dob) {
+      EventLog log = TruantSchool();
+      v1::Pupil p = PupilWithCarers("P1");
+      p.set_date_of_birth(dob);
+      log.Update(p, D("2025-09-01"), D("2025-09-01"));
+      return ReviewReasons(log);
+    };
+    CHECK(with_birthday("2020-08-31").empty());  // five on 2025-08-31, a prescribed day
+    CHECK(with_birthday("2020-09-01") ==
+          std::vector<std::string>{"below compulsory school age (born 2020-09-01, of compulsory "
+                                   "school age from 2025-12-31)"});
+    CHECK(with_birthday("2016-02-29").empty());
+  }
+  {
+    EventLog log = TruantSchool();
+    v1::Pupil p = PupilWithCarers("P1");
+    p.set_send(v1::EHC_PLAN);
+    log.Update(p, D("2025-09-01"), D("2025-09-01"));
+    CHECK(ReviewReasons(log) == std::vector<std::string>{"SEND (EHC plan)"});
+  }
+  {
+    // Illness only: each of the ten first recorded as I, the school not
+    // accepting it; with one not from I, the guard does not hold.
+    Absences ill;
+    for (const auto& [session, code] : kTruantSessions) ill[session] = "I";
+    EventLog log = TruantSchool(ill);
+    const v1::PupilEscalation before = PupilOn(log, "2025-11-04");
+    CHECK(std::none_of(before.due().begin(), before.due().end(), [](const v1::DueAction& a) {
+      return a.rule_id() == "penalty_notice_10_in_10";
+    }));
+    EventLog all = log;
+    for (const auto& [session, code] : kTruantSessions) {
+      const v1::Session s = session.second == 0 ? v1::AM : v1::PM;
+      all.Amend("P1", D(session.first.c_str()), s, "I", code, D("2025-11-04"));
+      if (session != std::pair<std::string, int>{"2025-10-20", 0}) {
+        log.Amend("P1", D(session.first.c_str()), s, "I", code, D("2025-11-04"));
+      }
+    }
+    log.Amend("P1", D("2025-10-20"), v1::AM, "I", "/", D("2025-11-04"));
+    log.Mark("P1", D("2025-11-05"), v1::AM, "O");  // still ten unauthorised
+    CHECK(ReviewReasons(all) ==
+          std::vector<std::string>{
+              "illness only: all 10 counted sessions were first recorded as illness (I)"});
+    const v1::PupilEscalation after = PupilOn(log, "2025-11-05");
+    CHECK(PenaltyDue(after).review_reasons().empty());
   }
 }
 

@@ -426,8 +426,9 @@ class LedgerctlTest(unittest.TestCase):
         self.assertEqual([int(h["position"]) for h in policy["history"]],
                          [int(national["position"]), int(policy["position"])])
         table = self.ok("get-policy", "--school", SCHOOL)
-        self.assertIn("  step    letter_1", table)
+        self.assertRegex(table, r"\n  step +letter_1 +LETTER ")
         self.assertIn("history: policy", table)
+        self.assertRegex(table, r"cohort rule +vulnerable_visited_first +\+\d+ ")
 
         # P3 had letter_1 on 2025-09-20: the attendance ladder stands at it.
         pupil = self.json_lines("pupil-escalation", "--school", SCHOOL, "--pupil", "P3")[0]
@@ -800,6 +801,22 @@ class LedgerctlTest(unittest.TestCase):
         self.expect_exit(2, "record-action", "--school", SCHOOL, "--pupil", "P3", "--action",
                          "x", "--kind", "coffee", "--happened-on", "2025-10-08",
                          message="--kind")
+
+    def test_16_get_policy_lists_every_rule(self):
+        # Seed 001's rules beyond steps and triggers, on a school of its own (SCHOOL
+        # keeps seed 000's policy; last, as the other tests count SCHOOL's events as
+        # positions): the September letter, the review points, the positive letter.
+        self.ok("set-settings", "--school", "ctl-policy-001", "--file",
+                os.path.join(DATA, "settings.txtpb"))
+        self.ok("set-policy", "--school", "ctl-policy-001", "--file", os.path.join(
+            POLICIES, "001_all_saints_ce_primary_attendance_and_absence_policy_2024_27.textproto"))
+        table = self.ok("get-policy", "--school", "ctl-policy-001")
+        self.assertRegex(table, r"previous year +pa_baseline_letter +LETTER +0 +September: .*; "
+                                r"AT_OR_BELOW 90\.00% last year, at least 20 sessions, due through "
+                                r"09-30, does concern_letter on stages")
+        self.assertRegex(table, r"review point +review_points +REVIEW +0 +The 5 review points")
+        self.assertRegex(table, r"improvement +positive_letter +POSITIVE_LETTER +0 +Improvement")
+
 
 if __name__ == "__main__":
     if len(sys.argv) < 3:

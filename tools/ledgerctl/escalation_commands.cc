@@ -3,6 +3,7 @@
 #include <grpcpp/client_context.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "attendance/v1/escalation_service.grpc.pb.h"
 #include "attendance/v1/ledger_service.grpc.pb.h"
@@ -26,6 +27,25 @@ std::uint64_t MinPosition(const Args& args) {
 // Empty for a trigger that only feeds ladder steps.
 std::string ActionText(v1::ActionKind kind) {
   return kind == v1::ACTION_KIND_UNSPECIFIED ? "" : EnumName(v1::ActionKind_descriptor(), kind);
+}
+
+// A previous-year rule's "what": whom it holds for and what sending it does,
+// e.g. "...; AT_OR_BELOW 90.00% last year, at least 20 sessions, due
+// through 09-30, does concern_letter on stages".
+std::string PreviousYearText(const v1::PreviousYearRule& rule) {
+  const v1::AttendanceCondition& a = rule.attendance();
+  std::string text =
+      absl::StrCat(rule.description(), rule.description().empty() ? "" : "; ",
+                   EnumName(v1::Comparison_descriptor(), a.comparison()), " ",
+                   absl::StrFormat("%.2f%%", a.basis_points() / 100.0), " last year");
+  if (a.min_possible_sessions() > 0) {
+    absl::StrAppend(&text, ", at least ", a.min_possible_sessions(), " sessions");
+  }
+  if (!rule.due_through().empty()) absl::StrAppend(&text, ", due through ", rule.due_through());
+  if (!rule.step_id().empty()) {
+    absl::StrAppend(&text, ", does ", rule.step_id(), " on ", rule.ladder_id());
+  }
+  return text;
 }
 
 int SetPolicy(Invocation& invocation) {
@@ -88,6 +108,22 @@ int GetPolicy(Invocation& invocation) {
   for (const v1::CountedTrigger& trigger : policy.triggers()) {
     rules.Add({"trigger", trigger.trigger_id(), ActionText(trigger.action()),
                absl::StrCat(trigger.priority()), trigger.description()});
+  }
+  for (const v1::PreviousYearRule& rule : policy.previous_year_rules()) {
+    rules.Add({"previous year", rule.rule_id(), ActionText(rule.action()),
+               absl::StrCat(rule.priority()), PreviousYearText(rule)});
+  }
+  for (const v1::ReviewPoint& review : policy.review_points()) {
+    rules.Add({"review point", review.review_id(), ActionText(v1::REVIEW),
+               absl::StrCat(review.priority()), review.description()});
+  }
+  for (const v1::ImprovementRule& rule : policy.improvement_rules()) {
+    rules.Add({"improvement", rule.rule_id(), ActionText(rule.action()),
+               absl::StrCat(rule.priority()), rule.description()});
+  }
+  for (const v1::CohortRule& rule : policy.cohort_rules()) {
+    rules.Add({"cohort rule", rule.rule_id(), "", absl::StrCat("+", rule.priority_boost()),
+               rule.description()});
   }
   rules.Print(invocation.out);
   invocation.out << "\n";

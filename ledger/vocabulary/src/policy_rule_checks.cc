@@ -1,9 +1,9 @@
 #include "policy_rule_checks.h"
 
 #include <algorithm>
-#include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "escalation_rule_checks.h"
 #include "ledger/escalation_policy.h"
 #include "ledger/text_checks.h"
 #include "ledger/types.h"
@@ -11,14 +11,9 @@
 namespace attendance::ledger {
 namespace {
 
-absl::Status Invalid(const std::string& where, const std::string& what) {
-  return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
-}
-
-// "09-30": a month and day (checked in a leap year, so 02-29 passes).
-bool IsMonthAndDay(const std::string& text) {
-  return text.size() == 5 && text[2] == '-' && ParseDate("2024-" + text).has_value();
-}
+using policy_checks::FindLadder;
+using policy_checks::Invalid;
+using policy_checks::IsMonthDay;
 
 const v1::LadderStep* FindStep(const v1::Ladder& ladder, const std::string& step_id) {
   for (const v1::LadderStep& step : ladder.steps()) {
@@ -55,7 +50,7 @@ absl::Status CheckPreviousYearRule(const v1::PreviousYearRule& rule,
                    absl::StrCat(static_cast<int>(a.comparison()),
                                 " is not BELOW, AT_OR_BELOW, AT_OR_ABOVE or ABOVE"));
   }
-  if (!rule.due_through().empty() && !IsMonthAndDay(rule.due_through())) {
+  if (!rule.due_through().empty() && !IsMonthDay(rule.due_through())) {
     return Invalid(where + ".due_through",
                    absl::StrCat(Quoted(rule.due_through()), " is not a month and day MM-DD"));
   }
@@ -64,10 +59,8 @@ absl::Status CheckPreviousYearRule(const v1::PreviousYearRule& rule,
                    "a rule that does a ladder step names both ladder_id and step_id");
   }
   if (!rule.ladder_id().empty()) {
-    const auto ladder =
-        std::find_if(policy.ladders().begin(), policy.ladders().end(),
-                     [&](const v1::Ladder& l) { return l.ladder_id() == rule.ladder_id(); });
-    if (ladder == policy.ladders().end()) {
+    const v1::Ladder* ladder = FindLadder(policy, rule.ladder_id());
+    if (ladder == nullptr) {
       return Invalid(where + ".ladder_id",
                      absl::StrCat(Quoted(rule.ladder_id()), " is not a ladder of the policy"));
     }
