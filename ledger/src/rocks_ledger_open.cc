@@ -83,20 +83,11 @@ absl::Status RocksLedger::Open() {
   auto table = [&](bool bloom) {
     rocksdb::BlockBasedTableOptions t;
     t.block_cache = block_cache_;
-    // Index and filter blocks in the cache, so that their memory is bounded
-    // by it rather than growing with the table files, and partitioned: a
-    // lookup loads one 4 kB partition of each, not a table's whole index and
-    // filter. With whole blocks in a 64 MB cache a three-year school's read
-    // models evicted them and GetMarkHistory's p50 went from 0.3 to 6-10 ms
-    // (bench_audit --years 3). The top level of each stays pinned, and the
-    // partitions go in the cache's high-priority pool, ahead of data blocks.
-    t.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
-    t.partition_filters = bloom;
-    t.metadata_block_size = 4096;
-    t.cache_index_and_filter_blocks = true;
-    t.cache_index_and_filter_blocks_with_high_priority = true;
-    t.pin_top_level_index_and_filter = true;
-    t.pin_l0_filter_and_index_blocks_in_cache = true;
+    // Index and filter blocks stay with their table readers, outside the
+    // cache: inside a 64 MB cache, a three-year school's read models
+    // evicted them, and GetMarkHistory's p50 went from 0.3 ms to 6-10 ms
+    // (bench_audit --years 3). Their memory grows with the data again.
+    t.cache_index_and_filter_blocks = false;
     if (bloom) t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
     return std::shared_ptr<rocksdb::TableFactory>(rocksdb::NewBlockBasedTableFactory(t));
   };
