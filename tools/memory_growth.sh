@@ -6,6 +6,10 @@
 # Environment (defaults): SCHOOLS=6 PUPILS=4000 MARKS=1000000 (per school)
 #   CLIENTS=4 BATCH=500 MODE=batch SETTLE=3 (seconds before each RSS sample)
 #   LEDGERD, LOADGEN (paths), KEEP=1 keeps the temp dir.
+#   DATA=DIR FIRST=N: resume a run that stopped after school N-1 on its data
+#   dir DIR (kept), so that 10M marks fit in runs of under five minutes; the
+#   rows after a resume are of a restarted ledgerd (read models restored from
+#   their checkpoints), not of one that has run all along.
 #
 # Starts one ledgerd on a fresh temp data dir, then pushes SCHOOLS schools of
 # PUPILS pupils and MARKS distinct marks each, one after another, with
@@ -35,17 +39,19 @@ CLIENTS="${CLIENTS:-4}"
 BATCH="${BATCH:-500}"
 MODE="${MODE:-batch}"
 SETTLE="${SETTLE:-3}"
+FIRST="${FIRST:-1}"
 
 bench_workdir memory_growth ledger-memory "$LEDGERD" "$LOADGEN"
 
-start_ledgerd "$work/data" --log-level info "$@"
+data="${DATA:-$work/data}"
+start_ledgerd "$data" --log-level info "$@"
 kb() { awk -v k="$1" '$1 == k":" { print $2 }' "/proc/$server_pid/status"; }
 echo "memory_growth: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)," \
   "ledgerd $* (RSS at start $(($(kb VmRSS) / 1024)) MB)"
 printf '%-10s %12s %8s %8s %9s %9s %12s %14s\n' marks "marks/s" p50_ms p99_ms rss_MB peak_MB \
   "MB/M marks" "kB/pupil-year"
-total=0
-for i in $(seq 1 "$SCHOOLS"); do
+total=$(((FIRST - 1) * MARKS))
+for i in $(seq "$FIRST" $((FIRST + SCHOOLS - 1))); do
   out="$("$LOADGEN" --target "$target" --school "growth-$i" --setup --pupils "$PUPILS" \
     --marks "$MARKS" --batch "$BATCH" --clients "$CLIENTS" --mode "$MODE")" || {
     echo "$out" >&2
@@ -64,5 +70,6 @@ for i in $(seq 1 "$SCHOOLS"); do
     -v py=$((i * PUPILS)) 'BEGIN {
       printf "%-10d %12.0f %8s %8s %9.0f %9.0f %12.0f %14.1f\n", m, r, p50, p99, rss / 1024,
         hwm / 1024, rss / 1024 / (m / 1e6), rss * 1.024 / py }'
+  # The ledger's own account, now rather than at the end (a run cut short keeps it).
+  grep -E 'memory:' "$work/ledgerd.log" | tail -n 1 | sed 's/^/# /' || true
 done
-grep -E 'memory:' "$work/ledgerd.log" | tail -n 3 || true

@@ -13,10 +13,6 @@ namespace {
 constexpr Day kMinDay = std::numeric_limits<Day>::min();
 constexpr Day kMaxDay = std::numeric_limits<Day>::max();
 
-bool SlotLess(const PupilYear::Change& a, std::uint16_t slot, Day recorded) {
-  return a.slot < slot || (a.slot == slot && a.recorded <= recorded);
-}
-
 }  // namespace
 
 AbsenceThresholds ThresholdsOf(const v1::SchoolSettings& settings) {
@@ -27,6 +23,18 @@ AbsenceThresholds ThresholdsOf(const v1::SchoolSettings& settings) {
 std::vector<std::uint32_t> RollingWeeksOf(const v1::SchoolSettings& settings) {
   if (settings.rolling_window_weeks().empty()) return {4, 6, 10, 12};
   return {settings.rolling_window_weeks().begin(), settings.rolling_window_weeks().end()};
+}
+
+// ---- PupilYear -----------------------------------------------------------
+
+CodeIndex PupilYear::CodeAsOf(std::uint16_t slot, Day as_of) const {
+  if (as_of >= max_recorded) return codes[slot];
+  return changes.CodeAsOf(ledger::AcademicYearStart(academic_year), slot, as_of, codes[slot]);
+}
+
+void PupilYear::CodesAsOf(Day as_of, std::array<CodeIndex, kSlotsPerYear>& out) const {
+  out = codes;
+  if (as_of < max_recorded) changes.ApplyAsOf(ledger::AcademicYearStart(academic_year), as_of, out);
 }
 
 // ---- PupilState ----------------------------------------------------------
@@ -50,17 +58,10 @@ AttendanceCounts PupilState::Count(Day first, Day last, Day as_of) const {
     if (as_of >= y.max_recorded) continue;
     // Some sessions in this year were recorded or amended after `as_of`:
     // replace their current code by the one they had then.
-    auto it = std::lower_bound(y.changes.begin(), y.changes.end(), lo,
-                               [](const PupilYear::Change& c, int slot) { return c.slot < slot; });
-    while (it != y.changes.end() && it->slot <= hi) {
-      const std::uint16_t slot = it->slot;
-      CodeIndex then = 0;
-      for (; it != y.changes.end() && it->slot == slot; ++it) {
-        if (it->recorded <= as_of) then = it->code;
-      }
+    y.changes.ForEachAsOf(start, lo, hi, as_of, [&](std::uint16_t slot, CodeIndex then) {
       --histogram[y.codes[slot]];
       ++histogram[then];
-    }
+    });
   }
   histogram[0] = 0;
   return AttendanceCounts::FromHistogram(histogram);
@@ -188,20 +189,14 @@ void AttendanceState::ApplyMark(SchoolState& school, std::string_view pupil_id,
   // query that can include the session, as recording it on the day.
   const Day effective = std::max(recorded, *day);
   const CodeIndex old = y.codes[slot];
-  auto first_change =
-      std::lower_bound(y.changes.begin(), y.changes.end(), slot,
-                       [](const PupilYear::Change& c, std::uint16_t s) { return c.slot < s; });
-  const bool has_history = first_change != y.changes.end() && first_change->slot == slot;
+  const bool has_history = y.changes.Has(slot);
   if (has_history || effective > *day || old != 0) {
+    const Day year_start = ledger::AcademicYearStart(year);
     if (!has_history && old != 0) {
       // The replaced mark was recorded on time (else it would have history).
-      first_change = y.changes.insert(first_change, {slot, old, *day});
+      y.changes.Insert(year_start, slot, old, *day);
     }
-    auto at = std::upper_bound(first_change, y.changes.end(), PupilYear::Change{slot, 0, effective},
-                               [](const PupilYear::Change& v, const PupilYear::Change& c) {
-                                 return !SlotLess(c, v.slot, v.recorded);
-                               });
-    y.changes.insert(at, {slot, index, effective});
+    y.changes.Insert(year_start, slot, index, effective);
   }
   y.codes[slot] = index;
   y.max_recorded = std::max(y.max_recorded, effective);
@@ -299,7 +294,7 @@ std::size_t AttendanceState::ApproximateBytes() const {
       total += p.attributes.capacity() * sizeof(AttributeVersion);
       for (const AttributeVersion& v : p.attributes) total += v.pupil.SpaceUsedLong();
       total += p.years.capacity() * sizeof(PupilYear);
-      for (const PupilYear& y : p.years) total += y.changes.capacity() * sizeof(PupilYear::Change);
+      for (const PupilYear& y : p.years) total += y.changes.HeapBytes();
     }
     for (const auto& [day, c] : school->calendar_history) total += c.SpaceUsedLong();
   }

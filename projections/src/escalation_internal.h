@@ -79,16 +79,7 @@ class Codes {
     if (day < start_ || day >= end_) Seek(day);
     if (year_ == nullptr) return 0;
     const auto slot = static_cast<std::uint16_t>(2 * (day - start_) + session);
-    if (known_ >= year_->max_recorded) return year_->codes[slot];
-    auto it =
-        std::lower_bound(year_->changes.begin(), year_->changes.end(), slot,
-                         [](const PupilYear::Change& c, std::uint16_t s) { return c.slot < s; });
-    if (it == year_->changes.end() || it->slot != slot) return year_->codes[slot];
-    CodeIndex then = 0;
-    for (; it != year_->changes.end() && it->slot == slot; ++it) {
-      if (it->recorded <= known_) then = it->code;
-    }
-    return then;
+    return year_->CodeAsOf(slot, known_);
   }
 
   void Seek(Day day) {
@@ -105,18 +96,7 @@ class Codes {
     // A date before the year's latest mark, or the amended sessions as
     // first recorded: the year as read here, made once (a copy, the changes,
     // the first codes) rather than looked up per session.
-    as_known_ = year_->codes;
-    if (known_ < year_->max_recorded) {
-      const std::vector<PupilYear::Change>& changes = year_->changes;
-      for (std::size_t i = 0; i < changes.size();) {
-        const std::uint16_t slot = changes[i].slot;
-        CodeIndex then = 0;
-        for (; i < changes.size() && changes[i].slot == slot; ++i) {
-          if (changes[i].recorded <= known_) then = changes[i].code;
-        }
-        as_known_[slot] = then;
-      }
-    }
+    year_->CodesAsOf(known_, as_known_);
     if (original_ != nullptr) {
       for (const OriginalCode& o : *original_) {
         if (o.day >= start_ && o.day < end_) as_known_[2 * (o.day - start_) + o.session] = o.code;

@@ -18,7 +18,7 @@ namespace attendance::projections {
 namespace {
 
 constexpr std::string_view kMagic = "ATTP";
-constexpr std::uint64_t kVersion = 1;
+constexpr std::uint64_t kVersion = 2;  // 2: a session history entry is one fixed 32-bit word
 
 class Writer {
  public:
@@ -37,6 +37,9 @@ class Writer {
     out_.append(s);
   }
   void Raw(const void* p, std::size_t n) { out_.append(static_cast<const char*>(p), n); }
+  void Fixed32(std::uint32_t v) {  // little-endian, whatever the host
+    for (int i = 0; i < 4; ++i) out_.push_back(static_cast<char>(v >> (8 * i)));
+  }
   template <typename M>
   void Message(const M& m) {
     std::string bytes;
@@ -87,6 +90,11 @@ class Reader {
     }
     std::memcpy(p, in_.data() + pos_, n);
     pos_ += n;
+  }
+  std::uint32_t Fixed32() {
+    unsigned char b[4] = {};
+    Raw(b, sizeof(b));
+    return b[0] | (b[1] << 8) | (b[2] << 16) | (static_cast<std::uint32_t>(b[3]) << 24);
   }
   template <typename M>
   void Message(M* m) {
@@ -143,12 +151,8 @@ void EncodePupil(const PupilState& p, Writer& w) {
     w.S(y.academic_year);
     w.S(y.max_recorded);
     w.Raw(y.codes.data(), y.codes.size());
-    w.U(y.changes.size());
-    for (const PupilYear::Change& c : y.changes) {
-      w.U(c.slot);
-      w.S(c.recorded);
-      w.U(c.code);
-    }
+    w.U(y.changes.words().size());
+    for (std::uint32_t word : y.changes.words()) w.Fixed32(word);
   }
 }
 
@@ -176,15 +180,9 @@ void DecodePupil(Reader& r, PupilState& p) {
     y.max_recorded = r.D();
     r.Raw(y.codes.data(), y.codes.size());
     for (CodeIndex code : y.codes) r.Require(code < kNumCodes);
-    y.changes.resize(r.Count());
-    for (PupilYear::Change& c : y.changes) {
-      const std::uint64_t slot = r.U();
-      c.recorded = r.D();
-      const std::uint64_t code = r.U();
-      r.Require(slot < kSlotsPerYear && code < kNumCodes);
-      c.slot = static_cast<std::uint16_t>(slot);
-      c.code = static_cast<CodeIndex>(code);
-    }
+    std::vector<std::uint32_t> words(r.Count());
+    for (std::uint32_t& word : words) word = r.Fixed32();
+    r.Require(y.changes.Assign(std::move(words)));
   }
 }
 

@@ -16,13 +16,11 @@
 #include "ledger/types.h"
 #include "projections/code_table.h"
 #include "projections/figures.h"
+#include "projections/session_history.h"
 
 namespace attendance::projections {
 
 using ledger::Day;
-
-// Two sessions (AM, PM) for every day of an academic year (1 Aug - 31 Jul).
-inline constexpr int kSlotsPerYear = 366 * 2;
 
 // One pupil's register for one academic year: the current code of every
 // session, plus the history of the few sessions whose code as of a past date
@@ -30,24 +28,18 @@ inline constexpr int kSlotsPerYear = 366 * 2;
 // and amended marks). Counting a window is a scan of at most 732 bytes, so a
 // query costs the same whatever the length of the log.
 struct PupilYear {
-  // A code as it stood from `recorded` (the UK-local day the mark or the
-  // amendment was recorded, never earlier than the session's own day).
-  struct Change {
-    std::uint16_t slot = 0;
-    CodeIndex code = 0;  // beside slot: 8 bytes a change, not 12
-    Day recorded = 0;
-    bool operator==(const Change&) const = default;
-  };
-  static_assert(sizeof(Change) == 8, "one is kept per mark recorded after its day");
-
   int academic_year = 0;
   // The latest `recorded` day of anything applied to this year: as of any
   // date on or after it, `codes` is exact and `changes` can be skipped.
   Day max_recorded = 0;
   std::array<CodeIndex, kSlotsPerYear> codes{};  // [2 * day-of-year + (PM ? 1 : 0)]
-  // Sorted by (slot, recorded), ties in log order. For each slot present,
-  // the full history of that slot.
-  std::vector<Change> changes;
+  // For each session present, its full history: 4 bytes a change.
+  SessionHistory changes;
+
+  // The code of `slot` as it stood at the end of `as_of`.
+  CodeIndex CodeAsOf(std::uint16_t slot, Day as_of) const;
+  // `codes` as they stood at the end of `as_of`.
+  void CodesAsOf(Day as_of, std::array<CodeIndex, kSlotsPerYear>& out) const;
 
   bool operator==(const PupilYear&) const = default;
 };
