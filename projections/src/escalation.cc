@@ -77,7 +77,8 @@ v1::PupilEscalation EvaluatePupil(const EscalationInputs& inputs, Day as_of) {
   const Day known = std::max(as_of, inputs.known_through);
   const Ctx first_recorded{inputs, as_of, *inputs.policy, cache, &original, nullptr, known};
   const Ctx* as_first_recorded = original.empty() ? nullptr : &first_recorded;
-  const Ctx c{inputs, as_of, *inputs.policy, cache, nullptr, as_first_recorded, known};
+  escalation_internal::WindowCounts counts;
+  const Ctx c{inputs, as_of, *inputs.policy, cache, nullptr, as_first_recorded, known, &counts};
   out.set_policy_id(c.policy.policy_id());
   out.set_policy_version(c.policy.version());
   for (const v1::Ladder& ladder : c.policy.ladders()) EvaluateLadder(c, ladder, out);

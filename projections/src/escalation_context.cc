@@ -10,8 +10,19 @@
 
 namespace attendance::projections::escalation_internal {
 
+const AttendanceCounts& WindowCounts::Get(const PupilState& pupil, Day first, Day last, Day known) {
+  for (const Entry& e : entries_) {
+    if (e.first == first && e.last == last && e.known == known) return e.counts;
+  }
+  entries_.push_back({first, last, known, pupil.Count(first, last, known)});
+  return entries_.back().counts;
+}
+
 AttendanceCounts CountsOf(const Ctx& c, const ResolvedWindow& w, Day known) {
   if (c.in.pupil == nullptr || w.empty()) return {};
+  if (c.original == nullptr && c.counts != nullptr) {
+    return c.counts->Get(*c.in.pupil, w.first, w.last, known);
+  }
   AttendanceCounts counts = c.in.pupil->Count(w.first, w.last, known);
   if (c.original == nullptr) return counts;
   // As first recorded: each amended session in the window counts with its

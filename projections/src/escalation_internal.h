@@ -36,6 +36,21 @@ struct OriginalCode {
   CodeIndex code = 0;
 };
 
+// The counts of the windows one evaluation has counted, on the marks as
+// known (not as first recorded): its triggers and conditions over one
+// window (the year to date, mostly) count it once.
+class WindowCounts {
+ public:
+  const AttendanceCounts& Get(const PupilState& pupil, Day first, Day last, Day known);
+
+ private:
+  struct Entry {
+    Day first, last, known;
+    AttendanceCounts counts;
+  };
+  std::vector<Entry> entries_;  // a few windows an evaluation
+};
+
 struct Ctx {
   const EscalationInputs& in;
   Day as_of;
@@ -50,6 +65,8 @@ struct Ctx {
   // The marks are read as known at the end of this day: as_of, or later
   // with EscalationInputs::known_through (a replay with hindsight).
   Day known = 0;
+  // Set in the real context (original null): the windows counted so far.
+  WindowCounts* counts = nullptr;
 };
 
 // The code of each session as known at the end of `known`, for a walk over
@@ -167,7 +184,11 @@ struct TriggerResult {
   std::vector<CountedSlot> sessions;
 };
 
-TriggerResult EvaluateTrigger(const Ctx& c, const v1::CountedTrigger& t, Day on, Day known);
+// `firing_only`: only whether it fires (and when) is read: one that cannot
+// fire by its window's counts alone is not walked, and its count is then an
+// upper bound (exact for a count of sessions) with no sessions listed.
+TriggerResult EvaluateTrigger(const Ctx& c, const v1::CountedTrigger& t, Day on, Day known,
+                              bool firing_only = false);
 // The last minute a session's (0 AM, 1 PM) register is open; NO_MARK_AFTER_CLOSE
 // counts it from the next (the projection feed turns its clock there).
 int CloseMinute(const v1::SchoolSettings& settings, int session);

@@ -372,7 +372,9 @@ void EvaluateLadder(const Ctx& c, const v1::Ladder& ladder, v1::PupilEscalation&
       const std::optional<v1::CountedTrigger> lowered =
           own ? LoweredForCohort(c, *own, &cohort_note, &cohort_rule) : std::nullopt;
       const v1::CountedTrigger* t = lowered ? &*lowered : own;
-      const TriggerResult r = t ? EvaluateTrigger(c, *t, c.as_of, c.known) : TriggerResult{};
+      // Unexplained, only whether it fired is read.
+      const TriggerResult r =
+          t ? EvaluateTrigger(c, *t, c.as_of, c.known, !c.in.explain) : TriggerResult{};
       holds = holds && r.fired;
       if (r.fired) due_on = previous ? std::max(due_on, r.fired_on) : r.fired_on;
       if (t) explanation = TriggerExplanation(c, *t, r, c.as_of, outcome + cohort_note);

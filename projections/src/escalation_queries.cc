@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "escalation_batch.h"
 #include "ledger/text_checks.h"
 #include "projections/escalation_reports.h"
 
@@ -123,37 +124,19 @@ absl::StatusOr<v1::ListDueActionsResponse> QueryDueActions(const EscalationState
   if (record == nullptr) return NoPolicy(request.school_id(), *as_of);
   if (absl::Status s = CheckDueActionFilters(record->policy, request); !s.ok()) return s;
   const SchoolState* school = state.attendance().FindSchool(request.school_id());
-  ledger::SchoolCalendar scratch;
-  std::optional<EvaluationCache> cache;
-  std::optional<EscalationInputs> in;  // the school's parts resolved once
   // Each pupil's evaluation is kept between calls (escalation_cache.h),
   // without explanations: the list sorts and filters by the due actions'
   // other fields, and only the page's pupils are evaluated again with them
-  // (the same due actions in the same order, explained).
+  // (the same due actions in the same order, explained). The pupils not
+  // kept are evaluated on both cores (escalation_batch.h).
   EscalationResultCache::Key key{*as_of, RegisterBucket(school->SettingsAsOf(*as_of), *minute),
                                  record->position, true, false};
-  auto evaluate = [&](const PupilState& pupil, const EscalationResultCache::Key& k) {
-    EscalationResultCache::Result result = state.results().Find(request.school_id(), pupil.id, k);
-    if (result != nullptr) return result;
-    if (!in) {
-      in = state.InputsFor(request.school_id(), pupil.id, *as_of, &scratch);
-      // One school, one date: every pupil shares the calendar's answers.
-      cache.emplace(*in->calendar);
-      in->cache = &*cache;
-      in->as_of_minute = *minute;
-      in->due_only = true;
-    }
-    state.SetPupil(request.school_id(), pupil.id, *in);
-    in->explain = k.explain;
-    return state.results().Insert(request.school_id(), pupil.id, k, EvaluatePupil(*in, *as_of));
-  };
   struct Due {
     const v1::DueAction* action;
     const PupilState* pupil;
     bool superseded;
     int index;  // in the result's due or superseded
   };
-  std::vector<EscalationResultCache::Result> results;
   std::vector<Due> due;
   auto consider = [&](const PupilState& pupil, const v1::DueAction& action, bool superseded,
                       int index) {
@@ -163,18 +146,24 @@ absl::StatusOr<v1::ListDueActionsResponse> QueryDueActions(const EscalationState
     if (!request.ladder_id().empty() && action.ladder_id() != request.ladder_id()) return;
     due.push_back({&action, &pupil, superseded, index});
   };
+  std::vector<const PupilState*> listed;
   for (const PupilState& pupil : school->pupils) {
     if (!pupil.OnRollDuring(*as_of, *as_of, *as_of)) continue;
     if (!DueCohortMatches(pupil, *as_of, request)) continue;
-    EscalationResultCache::Result result = evaluate(pupil, key);
-    if (!DueStageMatches(*result, request)) continue;
-    for (int i = 0; i < result->due_size(); ++i) consider(pupil, result->due(i), false, i);
+    listed.push_back(&pupil);
+  }
+  std::vector<EscalationResultCache::Result> results =
+      EvaluatePupils(state, request.school_id(), *as_of, *minute, key, listed);
+  for (std::size_t p = 0; p < listed.size(); ++p) {
+    const PupilState& pupil = *listed[p];
+    const v1::PupilEscalation& result = *results[p];
+    if (!DueStageMatches(result, request)) continue;
+    for (int i = 0; i < result.due_size(); ++i) consider(pupil, result.due(i), false, i);
     if (request.include_superseded()) {
-      for (int i = 0; i < result->superseded_size(); ++i) {
-        consider(pupil, result->superseded(i), true, i);
+      for (int i = 0; i < result.superseded_size(); ++i) {
+        consider(pupil, result.superseded(i), true, i);
       }
     }
-    results.push_back(std::move(result));
   }
   std::sort(due.begin(), due.end(), [](const Due& x, const Due& y) {
     const v1::DueAction* a = x.action;
@@ -187,11 +176,17 @@ absl::StatusOr<v1::ListDueActionsResponse> QueryDueActions(const EscalationState
   v1::ListDueActionsResponse response;
   response.set_total(static_cast<std::uint32_t>(due.size()));
   response.set_policy_version(record->policy.version());
+  // The page's pupils, each once, evaluated again with explanations.
   key.explain = true;
-  absl::flat_hash_map<const PupilState*, EscalationResultCache::Result> explained_results;
+  absl::flat_hash_map<const PupilState*, std::size_t> page_index;
+  std::vector<const PupilState*> page;
   for (std::uint64_t i = offset; i < due.size() && i < offset + size; ++i) {
-    EscalationResultCache::Result& explained = explained_results[due[i].pupil];
-    if (explained == nullptr) explained = evaluate(*due[i].pupil, key);
+    if (page_index.try_emplace(due[i].pupil, page.size()).second) page.push_back(due[i].pupil);
+  }
+  const std::vector<EscalationResultCache::Result> explained_results =
+      EvaluatePupils(state, request.school_id(), *as_of, *minute, key, page);
+  for (std::uint64_t i = offset; i < due.size() && i < offset + size; ++i) {
+    const EscalationResultCache::Result& explained = explained_results[page_index[due[i].pupil]];
     const auto& list = due[i].superseded ? explained->superseded() : explained->due();
     // The same evaluation, explained: the same actions at the same places.
     if (due[i].index >= list.size() || list[due[i].index].rule_id() != due[i].action->rule_id()) {

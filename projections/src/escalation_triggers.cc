@@ -177,7 +177,38 @@ void LaterSpells(const Ctx& c, const v1::CountedTrigger& t, const CodeSet& codes
   }
 }
 
-TriggerResult EvaluateTrigger(const Ctx& c, const v1::CountedTrigger& t, Day on, Day known) {
+// True if `t` cannot fire in r.window by the window's counts alone, with
+// r.count set to at most what the walk would count: k sessions with its
+// codes make a count of sessions k, and a count or run of whole days (both
+// sessions) at most k / 2. The counts are those of the real context (the
+// marks as known), shared by the evaluation's triggers and conditions.
+bool CannotFire(const Ctx& c, const v1::CountedTrigger& t, const CodeSet& codes, Day known,
+                TriggerResult& r) {
+  if (c.original != nullptr || c.counts == nullptr || c.in.pupil == nullptr ||
+      t.kind() == v1::NO_MARK_AFTER_CLOSE) {
+    return false;
+  }
+  std::uint64_t sessions = 0;
+  if (!r.window.empty()) {
+    const AttendanceCounts& counts =
+        c.counts->Get(*c.in.pupil, r.window.first, r.window.last, known);
+    for (std::size_t i = 1; i < codes.size(); ++i) {
+      if (codes[i]) sessions += counts.per_code[i];
+    }
+  }
+  if (t.kind() == v1::N_CODE_UNRESOLVED) {
+    if (sessions > 0) return false;
+    r.count = 0;
+    return true;
+  }
+  const std::uint64_t bound = t.unit() == v1::WHOLE_DAYS ? sessions / 2 : sessions;
+  if (bound >= t.threshold()) return false;
+  r.count = static_cast<std::uint32_t>(bound);
+  return true;
+}
+
+TriggerResult EvaluateTrigger(const Ctx& c, const v1::CountedTrigger& t, Day on, Day known,
+                              bool firing_only) {
   TriggerResult r;
   if (t.kind() == v1::N_CODE_UNRESOLVED) {
     v1::PolicyWindow ytd;
@@ -185,11 +216,13 @@ TriggerResult EvaluateTrigger(const Ctx& c, const v1::CountedTrigger& t, Day on,
     r.window = Resolve(c, ytd, on);
     CodeSet n{};
     n[CodeIndexOf("N")] = true;
+    if (firing_only && CannotFire(c, t, n, known, r)) return r;
     UnresolvedN(c, n, on, known, r);
     return r;
   }
   r.window = Resolve(c, t.window(), on);
   const CodeSet codes = CodesOf(t);
+  if (firing_only && CannotFire(c, t, codes, known, r)) return r;
   if (t.kind() == v1::NO_MARK_AFTER_CLOSE) {
     NoMarkAfterClose(c, t, known, r);
   } else if (t.kind() == v1::CONSECUTIVE) {
@@ -328,7 +361,9 @@ void EvaluateTriggers(const Ctx& c, v1::PupilEscalation& out) {
     }
     const v1::CountedTrigger& t = lowered ? *lowered : own;
     const std::string cohort_note = lowered ? absl::StrCat(" (", cohort_words, ")") : "";
-    const TriggerResult r = EvaluateTrigger(c, t, c.as_of, c.known);
+    // In a worklist's evaluation a trigger that does not fire shows nothing
+    // (no near miss), and its count only bounds SupersededTrigger's.
+    const TriggerResult r = EvaluateTrigger(c, t, c.as_of, c.known, c.in.due_only);
     if (!r.fired) SupersededTrigger(c, t, r, out);
     Day due_on = r.fired_on;
     if (r.fired) {

@@ -4,10 +4,12 @@
 //   bench_escalation --data DIR [--school ID] [--calls N] [--tail N]
 //
 // Reads the ledger in DIR (read-only; tools/history writes it with the
-// school's system's own times) and measures, single-threaded:
+// school's system's own times) and measures, one call at a time (a
+// worklist call evaluates its pupils on both cores, as the service does):
 // - the escalation read model's fold (EscalationState::Apply over decoded
 //   envelopes, RocksDB's reads and decoding outside the timing): events/s
-//   and marks/s, against the 200,000 marks/s of ingest;
+//   and marks/s, against the 200,000 marks/s of ingest; the state's heap
+//   per pupil-year (jemalloc's count for it decoded);
 // - the worklist (QueryDueActions, every action due, as the office asks it)
 //   on N school days of the last year, each asked cold (the day's first
 //   call: every pupil evaluated) and warm (asked again): p50/p99/max;
@@ -23,6 +25,8 @@
 //   school's own), twice.
 // A benchmark, not a test: nothing gates on its timings. The README's
 // Escalation section records a run.
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -77,6 +81,54 @@ struct Fold {
                 static_cast<double>(events) / s, static_cast<double>(marks) / s);
   }
 };
+
+// jemalloc's count of bytes allocated, or -1 (another malloc): looked up at
+// run time, so that the benchmark links with either.
+double AllocatedBytes() {
+  using Mallctl = int (*)(const char*, void*, std::size_t*, void*, std::size_t);
+  static const auto mallctl = reinterpret_cast<Mallctl>(dlsym(RTLD_DEFAULT, "mallctl"));
+  if (mallctl == nullptr) return -1;
+  std::uint64_t epoch = 1;
+  std::size_t size = sizeof(epoch);
+  mallctl("epoch", &epoch, &size, &epoch, size);  // refreshes the statistics
+  std::size_t allocated = 0;
+  size = sizeof(allocated);
+  if (mallctl("stats.allocated", &allocated, &size, nullptr, 0) != 0) return -1;
+  return static_cast<double>(allocated);
+}
+
+// The escalation state's heap per pupil-year: what decoding it allocates
+// (a decoded state has no kept results, which are bounded and printed
+// apart), over the pupil-years the school's pupils have marks in.
+void PrintStateBytes(const projections::EscalationState& state,
+                     const projections::SchoolState& school) {
+  std::size_t pupil_years = 0;
+  for (const projections::PupilState& p : school.pupils) pupil_years += p.years.size();
+  if (AllocatedBytes() < 0 || pupil_years == 0) {
+    std::printf("%-44s n/a (not linked with jemalloc)\n", "escalation state per pupil-year");
+    return;
+  }
+  // Decoded afresh: the state as a restart builds it, without the results.
+  double whole = 0, figures = 0;
+  {
+    const std::string bytes = state.Encode();
+    const double encoded = AllocatedBytes();
+    const absl::StatusOr<projections::EscalationState> copy =
+        projections::EscalationState::Decode(bytes);
+    whole = AllocatedBytes() - encoded;
+  }
+  {
+    const std::string bytes = state.attendance().Encode();
+    const double encoded = AllocatedBytes();
+    const absl::StatusOr<projections::AttendanceState> copy =
+        projections::AttendanceState::Decode(bytes);
+    figures = AllocatedBytes() - encoded;
+  }
+  const auto n = static_cast<double>(pupil_years);
+  std::printf("%-44s %.0f bytes (%zu pupil-years, %.1f MiB; its attendance part %.0f bytes)\n",
+              "escalation state per pupil-year", whole / n, pupil_years, whole / (1 << 20),
+              figures / n);
+}
 
 v1::ListDueActionsRequest WorklistRequest(const std::string& school, Day day) {
   v1::ListDueActionsRequest r;
@@ -156,6 +208,7 @@ int main(int argc, char** argv) {
               school.c_str(), static_cast<unsigned long long>(last), school_state->pupils.size(),
               static_cast<unsigned long long>(live_from - 1), live.size());
   fold.Print("fold (EscalationState::Apply)");
+  PrintStateBytes(state, *school_state);
 
   // --- The worklist: days of the last year before the live tail. ---------
   const Day folded_to = live.empty() ? ledger::SchoolLocalDay(last_recorded_us)
