@@ -105,10 +105,12 @@ class FeedStream : public grpc::ServerWriteReactor<Wire>,
 
   void Fill() override {
     ledger::Position from;
+    ledger::Position resume_point;  // reported_ moves on as the last chunk is written
     {
       std::lock_guard lock(mu_);
       if (finished_) return;
       from = next_;
+      resume_point = reported_;
     }
     absl::StatusOr<FeedHub::Slice> slice = hub_.Read(from, settings_.chunk);
     if (!slice.ok()) {
@@ -126,8 +128,8 @@ class FeedStream : public grpc::ServerWriteReactor<Wire>,
     for (int i = slice->begin; i < events.size(); ++i) {
       const v1::EventEnvelope& event = events[i];
       if (built.empty()) built.emplace_back();
-      const std::size_t added =
-          Consume(event, slice->chunk->StoredBytes(i), event.position() > reported_, built.back());
+      const std::size_t added = Consume(event, slice->chunk->StoredBytes(i),
+                                        event.position() > resume_point, built.back());
       if (added > 0) {
         ++items;
         bytes += added;
@@ -268,9 +270,12 @@ class FeedStream : public grpc::ServerWriteReactor<Wire>,
     return std::chrono::steady_clock::now() - last_sent_ >= settings_.checkpoint_every;
   }
 
-  // Writes the next message, or reads on, or parks at the head.
+  // Writes the next message, or reads on, or parks at the head. The next
+  // chunk is read while the last message of this one is written (reading
+  // and sending overlap on two cores); a feed whose client stops reading
+  // holds that message and one chunk's messages.
   void AdvanceLocked() {
-    if (finished_ || writing_ || scheduled_) return;
+    if (finished_ || writing_) return;
     if (!outbox_.empty()) {
       reported_ = outbox_.front().position();
       ToWire(outbox_.front(), current_);
@@ -278,8 +283,10 @@ class FeedStream : public grpc::ServerWriteReactor<Wire>,
       last_sent_ = std::chrono::steady_clock::now();
       writing_ = true;
       this->StartWrite(&current_);
+      if (outbox_.empty() && !at_head_) ScheduleLocked();
       return;
     }
+    if (scheduled_) return;
     if (at_head_) {
       parked_ = true;  // the watcher schedules it when the head moves
     } else {
