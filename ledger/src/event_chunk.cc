@@ -24,6 +24,8 @@ EventChunk::~EventChunk() = default;
 
 void EventChunk::Clear() {
   ends_commit = false;
+  stored.clear();
+  stored_at.clear();
   // Cleared arena messages keep their memory, and a cleared oneof's
   // message stays in the arena until it is reset: a chunk read again and
   // again (a LogTail's) would grow without bound. So the field goes, the

@@ -20,6 +20,15 @@ namespace {
 // one iterator (and the memtables it pins) lives while its reader works.
 constexpr Position kEventsPerIterator = 1000;
 
+// EventChunk::StoredBytes. Opening an event's sealed personal fields
+// changes it: it has none.
+void KeepStoredBytes(const v1::EventEnvelope& event, std::string_view body, EventChunk& chunk) {
+  const bool as_stored = event.sealed_personal().empty();
+  chunk.stored_at.emplace_back(static_cast<std::uint32_t>(chunk.stored.size()),
+                               as_stored ? static_cast<std::uint32_t>(body.size()) : 0);
+  if (as_stored) chunk.stored.append(body);
+}
+
 }  // namespace
 
 absl::Status ScanEvents(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* events,
@@ -162,12 +171,13 @@ absl::Status RocksLedger::ReadChunk(Position from, ChunkLimits limits, EventChun
              if (!envelope->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
                return absl::DataLossError("undecodable event");
              }
+             if (limits.keep_stored_bytes) KeepStoredBytes(*envelope, body, chunk);
              envelope->set_hash(hash.data(), hash.size());
              envelope->set_prev_hash(prev_hash.data(), prev_hash.size());
              return personal_keys_.Open(*envelope);
            });
   if (!status.ok() && !absl::IsCancelled(status)) {
-    chunk.events.Clear();
+    chunk.Clear();
     return status;
   }
   // End the chunk where a commit ends if one is known inside it, so that
@@ -184,6 +194,10 @@ absl::Status RocksLedger::ReadChunk(Position from, ChunkLimits limits, EventChun
     // publish, and would hold everything read, until they reach the head.
     while (chunk.events.size() > cut_at + 1) chunk.events.RemoveLast();
     chunk.ends_commit = true;
+  }
+  if (chunk.stored_at.size() > static_cast<std::size_t>(chunk.events.size())) {
+    chunk.stored_at.resize(chunk.events.size());
+    chunk.stored.resize(chunk.stored_at.back().first + chunk.stored_at.back().second);
   }
   return absl::OkStatus();
 }

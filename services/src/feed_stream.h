@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include <grpcpp/grpcpp.h>
@@ -29,7 +30,9 @@ struct FeedSettings {
   // A checkpoint message at least this often while the log moves and
   // nothing matches.
   std::chrono::milliseconds checkpoint_every{1000};
-  ledger::ChunkLimits chunk;
+  // With the events' stored bytes, which SubscribeEvents sends as they are
+  // (the hub's runs serve every feed, so every feed's reads keep them).
+  ledger::ChunkLimits chunk = {.keep_stored_bytes = true};
   // One message: at most this many items or about this many bytes.
   std::size_t max_items_per_message = 256;
   std::size_t max_bytes_per_message = 1u << 20;
@@ -51,11 +54,13 @@ struct FeedSettings {
 // its next turn has come, and every message then carries the time it had
 // turned to (`turned_to`, `turned_to_time`).
 //
-// `Response` has position, caught_up, fell_behind and head fields.
-template <typename Response>
-class FeedStream : public grpc::ServerWriteReactor<Response>,
+// `Response` has position, caught_up, fell_behind and head fields; what is
+// written is `Wire`, made from it by ToWire (the same message, or its bytes
+// for a raw method).
+template <typename Response, typename Wire = Response>
+class FeedStream : public grpc::ServerWriteReactor<Wire>,
                    public FeedSubscription,
-                   public std::enable_shared_from_this<FeedStream<Response>> {
+                   public std::enable_shared_from_this<FeedStream<Response, Wire>> {
  public:
   // Reads from position 1 and sends nothing at or before `after` (a fold
   // may need the events before it), or, when `read_from` is given, reads
@@ -100,10 +105,12 @@ class FeedStream : public grpc::ServerWriteReactor<Response>,
 
   void Fill() override {
     ledger::Position from;
+    ledger::Position resume_point;  // reported_ moves on as the last chunk is written
     {
       std::lock_guard lock(mu_);
       if (finished_) return;
       from = next_;
+      resume_point = reported_;
     }
     absl::StatusOr<FeedHub::Slice> slice = hub_.Read(from, settings_.chunk);
     if (!slice.ok()) {
@@ -121,7 +128,8 @@ class FeedStream : public grpc::ServerWriteReactor<Response>,
     for (int i = slice->begin; i < events.size(); ++i) {
       const v1::EventEnvelope& event = events[i];
       if (built.empty()) built.emplace_back();
-      const std::size_t added = Consume(event, event.position() > reported_, built.back());
+      const std::size_t added = Consume(event, slice->chunk->StoredBytes(i),
+                                        event.position() > resume_point, built.back());
       if (added > 0) {
         ++items;
         bytes += added;
@@ -222,9 +230,11 @@ class FeedStream : public grpc::ServerWriteReactor<Response>,
 
  protected:
   // Adds what `event` yields to `message` and returns about how many bytes
-  // it added (0: nothing). `deliver` is false for events at or before the
-  // resume point: a fold applies them, nothing is sent.
-  virtual std::size_t Consume(const v1::EventEnvelope& event, bool deliver, Response& message) = 0;
+  // it added (0: nothing). `stored`: its stored bytes, or empty
+  // (EventChunk::StoredBytes). `deliver` is false for events at or before
+  // the resume point: a fold applies them, nothing is sent.
+  virtual std::size_t Consume(const v1::EventEnvelope& event, std::string_view stored, bool deliver,
+                              Response& message) = 0;
   // At the head: make the turns the school clock `now` has reached and
   // append what they yield (each message's position may be left 0: the
   // position read; one that sets its own turned_to keeps it). Feeds that do
@@ -236,6 +246,8 @@ class FeedStream : public grpc::ServerWriteReactor<Response>,
   // that runs Fill.
   virtual ledger::LocalTime CurrentTime() const { return {}; }
   virtual std::optional<ledger::LocalTime> NextTurn() const { return std::nullopt; }
+  // What is written for `message` (which is dropped afterwards).
+  virtual void ToWire(Response& message, Wire& wire) = 0;
 
  private:
   static std::pair<ledger::Day, int> Key(const ledger::LocalTime& t) {
@@ -258,18 +270,23 @@ class FeedStream : public grpc::ServerWriteReactor<Response>,
     return std::chrono::steady_clock::now() - last_sent_ >= settings_.checkpoint_every;
   }
 
-  // Writes the next message, or reads on, or parks at the head.
+  // Writes the next message, or reads on, or parks at the head. The next
+  // chunk is read while the last message of this one is written (reading
+  // and sending overlap on two cores); a feed whose client stops reading
+  // holds that message and one chunk's messages.
   void AdvanceLocked() {
-    if (finished_ || writing_ || scheduled_) return;
+    if (finished_ || writing_) return;
     if (!outbox_.empty()) {
-      current_ = std::move(outbox_.front());
+      reported_ = outbox_.front().position();
+      ToWire(outbox_.front(), current_);
       outbox_.pop_front();
-      reported_ = current_.position();
       last_sent_ = std::chrono::steady_clock::now();
       writing_ = true;
       this->StartWrite(&current_);
+      if (outbox_.empty() && !at_head_) ScheduleLocked();
       return;
     }
+    if (scheduled_) return;
     if (at_head_) {
       parked_ = true;  // the watcher schedules it when the head moves
     } else {
@@ -301,7 +318,7 @@ class FeedStream : public grpc::ServerWriteReactor<Response>,
   ledger::Position reported_;  // the position of the last message written
   std::chrono::steady_clock::time_point last_sent_;
   std::deque<Response> outbox_;  // messages of the last chunk not yet written
-  Response current_;             // the message being written
+  Wire current_;                 // the message being written
   bool writing_ = false;
   bool scheduled_ = false;  // queued for, or in, Fill
   bool parked_ = false;     // at the head, waiting for a commit

@@ -3,12 +3,14 @@
 #include <deque>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "encoded_events_response.h"
 #include "feed_hub.h"
 #include "feed_stream.h"
 #include "ledger/types.h"
@@ -38,7 +40,9 @@ grpc::ServerWriteReactor<Response>* Refuse(const absl::Status& status) {
 }
 
 // SubscribeEvents: the request's filter, and the redaction a reporter gets.
-class EventFeed final : public FeedStream<v1::SubscribeEventsResponse> {
+// Written as bytes: an event goes out as its stored bytes where it can
+// (EncodedEventsResponse), so catching up costs no encode per event.
+class EventFeed final : public FeedStream<EncodedEventsResponse, grpc::ByteBuffer> {
  public:
   struct Filter {
     std::string school_id;
@@ -51,8 +55,8 @@ class EventFeed final : public FeedStream<v1::SubscribeEventsResponse> {
       : FeedStream(hub, ledger, after, after + 1, settings), filter_(std::move(filter)) {}
 
  protected:
-  std::size_t Consume(const v1::EventEnvelope& event, bool deliver,
-                      v1::SubscribeEventsResponse& message) override {
+  std::size_t Consume(const v1::EventEnvelope& event, std::string_view stored, bool deliver,
+                      EncodedEventsResponse& message) override {
     if (!deliver) return 0;
     if (!filter_.school_id.empty() && event.school_id() != filter_.school_id) return 0;
     if (!filter_.payloads.empty() &&
@@ -60,14 +64,23 @@ class EventFeed final : public FeedStream<v1::SubscribeEventsResponse> {
       return 0;
     }
     if (!filter_.pupils.empty() && !filter_.pupils.contains(event.pupil_id())) return 0;
-    v1::EventEnvelope* out = message.add_events();
-    *out = event;
-    if (filter_.redact) RedactEvent(*out);
-    return out->ByteSizeLong();
+    if (!stored.empty() && !filter_.redact) {
+      return message.AddStoredEvent(stored, event.hash(), event.prev_hash());
+    }
+    // A copy of its own: the chunk's events are shared with other feeds.
+    copy_ = event;
+    if (filter_.redact) RedactEvent(copy_);
+    return message.AddEvent(copy_);
+  }
+
+  void ToWire(EncodedEventsResponse& message, grpc::ByteBuffer& wire) override {
+    grpc::ByteBuffer bytes = message.TakeBytes();
+    wire.Swap(&bytes);
   }
 
  private:
   const Filter filter_;
+  v1::EventEnvelope copy_;
 };
 
 std::string FormatMinute(int minute) {
@@ -83,7 +96,7 @@ class ProjectionFeed final : public FeedStream<v1::SubscribeProjectionChangesRes
       : FeedStream(hub, ledger, after, 1, settings), fold_(std::move(fold)), redact_(redact) {}
 
  protected:
-  std::size_t Consume(const v1::EventEnvelope& event, bool deliver,
+  std::size_t Consume(const v1::EventEnvelope& event, std::string_view /*stored*/, bool deliver,
                       v1::SubscribeProjectionChangesResponse& message) override {
     if (!deliver) {
       fold_.Skip(event);
@@ -117,6 +130,11 @@ class ProjectionFeed final : public FeedStream<v1::SubscribeProjectionChangesRes
         *message.add_changes() = std::move(change);
       }
     }
+  }
+
+  void ToWire(v1::SubscribeProjectionChangesResponse& message,
+              v1::SubscribeProjectionChangesResponse& wire) override {
+    wire = std::move(message);
   }
 
   ledger::LocalTime CurrentTime() const override { return fold_.time(); }
@@ -158,9 +176,17 @@ ServerLimits FeedsServiceImpl::limits() const {
   return limiter != nullptr ? limiter->limits() : ServerLimits{};
 }
 
-grpc::ServerWriteReactor<v1::SubscribeEventsResponse>* FeedsServiceImpl::SubscribeEvents(
-    grpc::CallbackServerContext* context, const v1::SubscribeEventsRequest* request) {
-  using Response = v1::SubscribeEventsResponse;
+grpc::ServerWriteReactor<grpc::ByteBuffer>* FeedsServiceImpl::SubscribeEvents(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request_bytes) {
+  using Response = grpc::ByteBuffer;
+  v1::SubscribeEventsRequest parsed;
+  grpc::ByteBuffer copy(*request_bytes);  // the reader consumes what it reads
+  if (!grpc::GenericDeserialize<grpc::ProtoBufferReader, v1::SubscribeEventsRequest>(&copy, &parsed)
+           .ok()) {
+    return Refuse<Response>(
+        absl::InvalidArgumentError("the request is not a SubscribeEventsRequest"));
+  }
+  const v1::SubscribeEventsRequest* request = &parsed;
   absl::StatusOr<Caller> caller =
       auth_->Authorize(*context, "SubscribeEvents", Action::kReadEvents, request->school_id());
   if (!caller.ok()) return Refuse<Response>(caller.status());

@@ -18,6 +18,7 @@
 
 #include "attendance/v1/feeds_service.grpc.pb.h"
 #include "attendance/v1/ledger_service.grpc.pb.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "ledger/calendar.h"
 #include "projections/attendance_queries.h"
 #include "projections/attendance_state.h"
@@ -185,6 +186,9 @@ void CheckSame(const std::vector<v1::EventEnvelope>& got,
   for (std::size_t i = 0; i < got.size(); ++i) {
     REQUIRE(got[i].position() == want[i].position());
     REQUIRE(got[i].hash() == want[i].hash());
+    // The whole event: a feed sends stored bytes where it can, and encodes
+    // the event where reading changed it (sealed personal fields opened).
+    REQUIRE(google::protobuf::util::MessageDifferencer::Equals(got[i], want[i]));
   }
 }
 

@@ -51,12 +51,26 @@ struct EventChunk {
   // request (the next event carries another request id): a reader that
   // publishes its state only at such ends never shows half of a request.
   bool ends_commit = false;
+
+  // With ChunkLimits::keep_stored_bytes: event i's bytes as stored, which
+  // parse to events[i] once its hash and prev_hash are added, or empty
+  // where reading changed the event (its sealed personal fields opened or
+  // erased). A feed sends them as they are instead of encoding the event
+  // again (services/src/feeds_service.cc).
+  std::string_view StoredBytes(int i) const {
+    if (static_cast<std::size_t>(i) >= stored_at.size()) return {};
+    return std::string_view(stored).substr(stored_at[i].first, stored_at[i].second);
+  }
+  std::string stored;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> stored_at;  // (offset, size) in `stored`
 };
 
 struct ChunkLimits {
   std::size_t max_events = 1000;
   // Stored bytes; a chunk always holds at least one event.
   std::size_t max_bytes = 4u << 20;
+  // Keep each event's stored bytes too (EventChunk::StoredBytes).
+  bool keep_stored_bytes = false;
 };
 
 // One atomic write of a read model's state: its keyed entries and its

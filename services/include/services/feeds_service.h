@@ -23,7 +23,13 @@ class FeedHub;
 // subscribers. Limits come from the server's ServerLimits (max_feeds,
 // max_feed_lag_events). Thread-safe; the ledger must outlive the service,
 // and the service the server.
-class FeedsServiceImpl final : public v1::Feeds::CallbackService, public LimitedService {
+// SubscribeEvents is a raw method on the server (its messages are written
+// as bytes, the events as stored: encoded_events_response.h); clients use
+// the typed stub as for any method.
+class FeedsServiceImpl final
+    : public v1::Feeds::WithRawCallbackMethod_SubscribeEvents<
+          v1::Feeds::WithCallbackMethod_SubscribeProjectionChanges<v1::Feeds::Service>>,
+      public LimitedService {
  public:
   // `clock`: when the school day turns (time-driven projection changes);
   // the ledger's own clock in ledgerd and in tests.
@@ -34,8 +40,9 @@ class FeedsServiceImpl final : public v1::Feeds::CallbackService, public Limited
 
   void SetCallLimiter(CallLimiter* limiter) override { limiter_.store(limiter); }
 
-  grpc::ServerWriteReactor<v1::SubscribeEventsResponse>* SubscribeEvents(
-      grpc::CallbackServerContext* context, const v1::SubscribeEventsRequest* request) override;
+  // `request`: a SubscribeEventsRequest.
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* SubscribeEvents(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) override;
   grpc::ServerWriteReactor<v1::SubscribeProjectionChangesResponse>* SubscribeProjectionChanges(
       grpc::CallbackServerContext* context,
       const v1::SubscribeProjectionChangesRequest* request) override;
