@@ -1,5 +1,7 @@
 #include "services/read_model_host.h"
 
+#include <pthread.h>
+
 #include "absl/strings/str_cat.h"
 #include "logger.h"
 
@@ -66,7 +68,13 @@ absl::Status ReadModelHost::Start() {
     }
     hosted->published = hosted->model->position();
     Hosted* h = hosted.get();
-    hosted->thread = std::thread([this, h] { Run(*h); });
+    hosted->thread = std::thread([this, h] {
+      // "rm-" and the name past its first dot, as much as a thread name holds.
+      const std::string& name = h->model->name();
+      const std::string thread_name = "rm-" + name.substr(name.find('.') + 1, 12);
+      pthread_setname_np(pthread_self(), thread_name.c_str());
+      Run(*h);
+    });
   }
   // Serve only once every read model reflects the log as it was at start.
   std::unique_lock lock(mu_);
