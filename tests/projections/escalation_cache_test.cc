@@ -315,6 +315,35 @@ std::vector<v1::DueAction> EveryPupilAlone(const EscalationState& state, Day as_
   return expected;
 }
 
+// The whole worklist for `as_of`, fetched page by page; every page says the
+// list has `expected_total` actions.
+std::vector<v1::DueAction> AllPages(const EscalationState& state, Day as_of, bool with_superseded,
+                                    std::uint32_t page_size, std::size_t expected_total) {
+  v1::ListDueActionsRequest request;
+  request.set_school_id("school-1");
+  request.set_as_of(ledger::FormatDate(as_of));
+  request.set_include_superseded(with_superseded);
+  request.set_page_size(page_size);
+  std::vector<v1::DueAction> got;
+  do {
+    absl::StatusOr<v1::ListDueActionsResponse> page = QueryDueActions(state, request, as_of);
+    REQUIRE(page.ok());
+    CHECK(page->total() == expected_total);
+    got.insert(got.end(), page->actions().begin(), page->actions().end());
+    request.set_page_token(page->next_page_token());
+  } while (!request.page_token().empty());
+  return got;
+}
+
+void RequireSameActions(const std::vector<v1::DueAction>& got,
+                        const std::vector<v1::DueAction>& expected) {
+  REQUIRE(got.size() == expected.size());
+  for (std::size_t k = 0; k < got.size(); ++k) {
+    INFO("action " << k << ": " << got[k].ShortDebugString());
+    REQUIRE(google::protobuf::util::MessageDifferencer::Equals(got[k], expected[k]));
+  }
+}
+
 // escalation_batch.cc evaluates a worklist's pupils on two threads once
 // there are enough of them (64 a thread): a school of 150 and more takes
 // that path, whose answers must be the one-pupil-at-a-time answers.
@@ -336,23 +365,8 @@ TEST_CASE("a worklist evaluated on two threads equals every pupil evaluated alon
       // Evaluated afresh on both threads, then kept.
       for (int pass = 0; pass < 2; ++pass) {
         state.results().set_enabled(pass == 1);
-        v1::ListDueActionsRequest request;
-        request.set_school_id("school-1");
-        request.set_as_of(ledger::FormatDate(as_of));
-        request.set_include_superseded(with_superseded);
-        request.set_page_size(kMaxDueActionsPage);
-        std::vector<v1::DueAction> got;
-        do {
-          absl::StatusOr<v1::ListDueActionsResponse> page = QueryDueActions(state, request, as_of);
-          REQUIRE(page.ok());
-          got.insert(got.end(), page->actions().begin(), page->actions().end());
-          request.set_page_token(page->next_page_token());
-        } while (!request.page_token().empty());
-        REQUIRE(got.size() == expected.size());
-        for (std::size_t k = 0; k < got.size(); ++k) {
-          INFO("action " << k << ": " << got[k].ShortDebugString());
-          REQUIRE(google::protobuf::util::MessageDifferencer::Equals(got[k], expected[k]));
-        }
+        RequireSameActions(
+            AllPages(state, as_of, with_superseded, kMaxDueActionsPage, expected.size()), expected);
       }
       listed += expected.size();
     }
@@ -368,51 +382,16 @@ TEST_CASE("the worklist's pages equal every pupil evaluated with explanations, s
     const std::vector<v1::EventEnvelope> events = RandomSchool(seed, policy);
     EscalationState state;
     for (const v1::EventEnvelope& e : events) state.Apply(e);
-    const SchoolState* school = state.attendance().FindSchool("school-1");
     std::mt19937 rng(seed * 31);
     for (int i = 0; i < 12; ++i) {
       const Day as_of = D("2025-09-08") + static_cast<Day>(rng() % 110);
       const bool with_superseded = rng() % 2 == 0;
       INFO("seed " << seed << " as of " << ledger::FormatDate(as_of));
       // The worklist as first written: each pupil explained, all sorted.
-      std::vector<v1::DueAction> expected;
-      for (const PupilState& pupil : school->pupils) {
-        if (!pupil.OnRollDuring(as_of, as_of, as_of)) continue;
-        ledger::SchoolCalendar scratch;
-        EscalationInputs in = state.InputsFor("school-1", pupil.id, as_of, &scratch);
-        in.due_only = true;
-        const v1::PupilEscalation r = EvaluatePupil(in, as_of);
-        expected.insert(expected.end(), r.due().begin(), r.due().end());
-        if (with_superseded) {
-          expected.insert(expected.end(), r.superseded().begin(), r.superseded().end());
-        }
-      }
-      std::stable_sort(expected.begin(), expected.end(),
-                       [](const v1::DueAction& a, const v1::DueAction& b) {
-                         if (a.priority() != b.priority()) return a.priority() > b.priority();
-                         return std::tie(a.due_on(), a.pupil_id(), a.rule_id()) <
-                                std::tie(b.due_on(), b.pupil_id(), b.rule_id());
-                       });
+      const std::vector<v1::DueAction> expected = EveryPupilAlone(state, as_of, with_superseded);
       // Paged (7 a page), twice: evaluated, then kept.
       for (int pass = 0; pass < 2; ++pass) {
-        std::vector<v1::DueAction> got;
-        v1::ListDueActionsRequest request;
-        request.set_school_id("school-1");
-        request.set_as_of(ledger::FormatDate(as_of));
-        request.set_include_superseded(with_superseded);
-        request.set_page_size(7);
-        do {
-          absl::StatusOr<v1::ListDueActionsResponse> page = QueryDueActions(state, request, as_of);
-          REQUIRE(page.ok());
-          CHECK(page->total() == expected.size());
-          got.insert(got.end(), page->actions().begin(), page->actions().end());
-          request.set_page_token(page->next_page_token());
-        } while (!request.page_token().empty());
-        REQUIRE(got.size() == expected.size());
-        for (std::size_t k = 0; k < got.size(); ++k) {
-          INFO("action " << k << ": " << got[k].ShortDebugString());
-          REQUIRE(google::protobuf::util::MessageDifferencer::Equals(got[k], expected[k]));
-        }
+        RequireSameActions(AllPages(state, as_of, with_superseded, 7, expected.size()), expected);
       }
       listed += expected.size();
     }
